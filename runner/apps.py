@@ -1,0 +1,22 @@
+"""The runner app: pipeline jobs, step runs, endpoints, actors and executors."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class RunnerConfig(AppConfig):
+    """Declares the Dramatiq actors once the studio app has configured the broker."""
+
+    name = "runner"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from runner import actors  # noqa: F401  (declaring actors registers their queues)
+
+    def recent_jobs(self, *, limit: int = 10) -> list:
+        """The most recent pipeline jobs for the dashboard.
+
+        PipelineJob arrives with the runner issue; until then there are no jobs to list.
+        """
+        return []

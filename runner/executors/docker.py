@@ -1,0 +1,157 @@
+"""Thin wrapper around the Docker SDK: the only module in Studio that imports it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker
+import requests
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.utils import parse_repository_tag
+
+# Every throwaway container gets these; callers cannot loosen them.
+PROBE_SECURITY: dict[str, Any] = {
+    "cap_drop": ["ALL"],
+    "security_opt": ["no-new-privileges"],
+    "pids_limit": 256,
+    "mem_limit": "1g",
+    "network_disabled": True,
+}
+PROBE_LABELS: dict[str, str] = {"studio.purpose": "probe"}
+# Same convention as coreutils `timeout`, so callers can tell a hang from a crash.
+TIMEOUT_EXIT_CODE = 124
+
+
+class DockerUnavailable(Exception):
+    """Raised when no Docker engine answers at the given URL."""
+
+
+def docker_client(base_url: str | None = None, *, timeout: int = 60) -> docker.DockerClient:
+    """Return a client for the engine at base_url (None: DOCKER_HOST or the local socket)."""
+    where = base_url or "the default Docker endpoint (DOCKER_HOST or /var/run/docker.sock)"
+    try:
+        # The SDK negotiates the API version on construction, so a dead engine fails here.
+        if base_url is None:
+            return docker.from_env(timeout=timeout)
+        return docker.DockerClient(base_url=base_url, timeout=timeout)
+    except (DockerException, requests.exceptions.RequestException, OSError) as exc:
+        raise DockerUnavailable(
+            f"No Docker engine answers at {where}: {exc}. "
+            "Is dockerd running and is its socket readable by this user?"
+        ) from exc
+
+
+def engine_answers(base_url: str | None = None, *, timeout: float = 3) -> bool:
+    """Return True when a Docker engine answers a ping at base_url; never raises."""
+    try:
+        client = docker_client(base_url, timeout=max(1, int(round(timeout))))
+    except DockerUnavailable:
+        return False
+    try:
+        return bool(client.ping())
+    except Exception:  # any failure means "no usable engine", which is the answer
+        return False
+    finally:
+        client.close()
+
+
+def engine_info(base_url: str | None = None) -> dict[str, Any]:
+    """Return the engine's version, API version, CPU count, memory and GPU runtime availability."""
+    client = docker_client(base_url)
+    try:
+        info = client.info()
+        runtimes = info.get("Runtimes") or {}
+        return {
+            "server_version": info.get("ServerVersion", ""),
+            "api_version": client.api.api_version,
+            "ncpu": int(info.get("NCPU") or 0),
+            "mem_total": int(info.get("MemTotal") or 0),
+            "gpus": "nvidia" in runtimes,
+            "runtimes": sorted(runtimes),
+            "os": info.get("OperatingSystem", ""),
+        }
+    finally:
+        client.close()
+
+
+def image_exists(tag: str, *, base_url: str | None = None) -> bool:
+    """Return True when the engine has an image with this tag or id locally."""
+    client = docker_client(base_url)
+    try:
+        client.images.get(tag)
+        return True
+    except ImageNotFound:
+        return False
+    finally:
+        client.close()
+
+
+def inspect_image(tag: str, *, base_url: str | None = None) -> dict[str, Any]:
+    """Return the engine's inspect data for a local image; LookupError when it is absent."""
+    client = docker_client(base_url)
+    try:
+        return client.api.inspect_image(tag)
+    except ImageNotFound as exc:
+        raise LookupError(f"image {tag!r} not found on the Docker engine") from exc
+    finally:
+        client.close()
+
+
+def import_rootfs(
+    tar_path: str, tag: str, *, changes: list[str], base_url: str | None = None
+) -> str:
+    """Import a root filesystem tarball as image tag with Dockerfile-style changes; return its id."""
+    repository, image_tag = parse_repository_tag(tag)
+    # Large tarballs stream for a while; the SDK already uses no timeout for file uploads.
+    client = docker_client(base_url, timeout=600)
+    try:
+        client.api.import_image(
+            src=tar_path, repository=repository, tag=image_tag or "latest", changes=changes
+        )
+        # The import response is a progress stream; asking for the tag is the reliable way to the id.
+        return client.images.get(tag if image_tag else f"{repository}:latest").id
+    finally:
+        client.close()
+
+
+def run_once(
+    image: str,
+    command: list[str],
+    *,
+    base_url: str | None = None,
+    user: str = "1000:1000",
+    timeout: int = 60,
+) -> tuple[int, str]:
+    """Run command in a locked-down throwaway container; return (exit code, combined logs)."""
+    if user.split(":", 1)[0] in ("", "0", "root"):
+        raise ValueError("run_once never runs containers as root")
+    client = docker_client(base_url, timeout=max(timeout, 10) + 10)
+    container = None
+    try:
+        # create+start instead of run(): run() would try to pull a missing image from a registry.
+        container = client.containers.create(
+            image,
+            command=command,
+            user=user,
+            labels=dict(PROBE_LABELS),
+            detach=True,
+            **PROBE_SECURITY,
+        )
+        container.start()
+        try:
+            exit_code = int(container.wait(timeout=timeout)["StatusCode"])
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            try:
+                container.kill()
+            except APIError:  # it may have exited between the timeout and the kill
+                pass
+            exit_code = TIMEOUT_EXIT_CODE
+        logs = container.logs(stdout=True, stderr=True).decode("utf-8", errors="replace")
+        return exit_code, logs
+    finally:
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except NotFound:
+                pass
+        client.close()

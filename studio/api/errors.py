@@ -1,0 +1,62 @@
+"""One error shape for every API failure: `{"detail": "...", "errors": {"field": ["..."]}}`."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error structure into `{"field.sub": ["message", ...]}`."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            for field, messages in _flatten(value, name).items():
+                flat.setdefault(field, []).extend(messages)
+    elif isinstance(errors, list) and errors and all(not isinstance(e, (dict, list)) for e in errors):
+        flat[prefix or "non_field_errors"] = [str(e) for e in errors]
+    elif isinstance(errors, list):
+        for index, value in enumerate(errors):
+            name = f"{prefix}[{index}]" if prefix else f"[{index}]"
+            for field, messages in _flatten(value, name).items():
+                flat.setdefault(field, []).extend(messages)
+    else:
+        flat[prefix or "non_field_errors"] = [str(errors)]
+    return flat
+
+
+def studio_exception_handler(exc, context):
+    """Render every API error in Studio's shape; unexpected errors become a logged 500."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    response = exception_handler(exc, context)
+    if response is None:
+        if isinstance(exc, (Http404, PermissionDenied)):
+            return response
+        logger.exception("unhandled API error", exc_info=exc)
+        return Response(
+            {"detail": "Internal error; the server log has the details.", "errors": {}},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    data = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(data)
+        first = next(iter(errors.items()), None)
+        detail = f"{first[0]}: {first[1][0]}" if first else "Invalid input."
+        if len(errors) > 1:
+            detail = f"Invalid input in {len(errors)} fields; first {detail}"
+        response.data = {"detail": detail, "errors": errors}
+    else:
+        detail = data.get("detail", "") if isinstance(data, dict) else str(data)
+        response.data = {"detail": str(detail), "errors": {}}
+    return response

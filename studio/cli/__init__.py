@@ -1,0 +1,41 @@
+"""The `studio` command: run the server and worker, and talk to a Studio over its REST API.
+
+Server verbs (`up`, `serve`, `worker`, `image`, `manage`) run Django in this process; client
+verbs (`login`, `whoami`, and the asset, job and endpoint verbs of later issues) call the REST API
+with the token from `studio login` or STUDIO_URL / STUDIO_TOKEN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from studio.cli import client_verbs, server_verbs
+from studio.cli.output import CommandError, fail
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every verb."""
+    parser = argparse.ArgumentParser(
+        prog="studio",
+        description="Studio: machine-learning pipelines on your own machines.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    server_verbs.register(verbs)
+    client_verbs.register(verbs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `studio` console script."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except CommandError as error:
+        return fail(str(error), code=error.exit_code, output=getattr(args, "output", "text"))
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130

@@ -1,0 +1,199 @@
+"""Verbs that run Studio itself: up, serve, worker, image bootstrap, manage."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import socket
+import threading
+
+from studio.cli.output import CommandError
+
+logger = logging.getLogger("studio.cli")
+
+
+def setup_django() -> None:
+    """Load settings and apps, turning a bad setting into a message that names the variable."""
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:
+        raise CommandError(f"configuration error: {error}", exit_code=2) from None
+
+
+def prepare_database(*, verbose: bool = True) -> None:
+    """Apply migrations and seed the built-in library; both are no-ops when up to date."""
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
+    call_command("seed_library", verbosity=1 if verbose else 0)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with a clear message when the address is taken, before anything else starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CommandError(
+                f"cannot listen on {host}:{port} ({error.strerror}); "
+                "stop what uses it or set STUDIO_PORT / STUDIO_HOST",
+                exit_code=2,
+            ) from None
+
+
+def serve_http(host: str, port: int) -> None:
+    """Serve pages, the REST API and websockets until SIGINT or SIGTERM."""
+    import uvicorn
+    from django.conf import settings
+
+    config = uvicorn.Config(
+        "studio.asgi:application",
+        host=host,
+        port=port,
+        lifespan="off",
+        log_level=settings.STUDIO_LOG_LEVEL.lower(),
+        proxy_headers=bool(getattr(settings, "SECURE_PROXY_SSL_HEADER", None)),
+        ws="websockets-sansio",
+    )
+    uvicorn.Server(config).run()
+
+
+def run_up(args) -> int:
+    """Everything in one process: migrate, seed, admin, computes, worker threads, web server."""
+    setup_django()
+    from django.conf import settings
+
+    from runner.computes import register_available_computes
+    from studio import broker
+    from studio.accounts import ensure_admin
+
+    host = args.host or settings.STUDIO_HOST
+    port = args.port or settings.STUDIO_PORT
+    check_port_free(host, port)
+    print(f"Studio home: {settings.STUDIO_HOME}")
+    prepare_database(verbose=False)
+    admin = ensure_admin()
+    if admin.generated_password:
+        print(
+            f"Created the administrator '{admin.username}' with password: {admin.generated_password}\n"
+            f"  (shown once; also kept in {admin.password_file})"
+        )
+    computes = register_available_computes()
+    print("Computes: " + ", ".join(f"{c.name} ({c.state})" for c in computes))
+    worker = broker.start_worker()
+    print(f"Serving http://{host}:{port}/  (Ctrl-C stops)", flush=True)
+    try:
+        serve_http(host, port)
+    finally:
+        worker.stop(timeout=10_000)
+        print("Studio stopped.", flush=True)
+    return 0
+
+
+def run_serve(args) -> int:
+    """The web server only, for production where `studio worker` runs elsewhere."""
+    setup_django()
+    from django.conf import settings
+
+    host = args.host or settings.STUDIO_HOST
+    port = args.port or settings.STUDIO_PORT
+    check_port_free(host, port)
+    if not args.no_migrate:
+        prepare_database(verbose=False)
+    print(f"Serving http://{host}:{port}/", flush=True)
+    serve_http(host, port)
+    return 0
+
+
+def run_worker(args) -> int:
+    """Worker threads only, consuming the Redis broker until SIGINT or SIGTERM."""
+    setup_django()
+    from studio import broker
+
+    if broker.is_embedded():
+        raise CommandError(
+            "studio worker needs REDIS_URL: without it messages never leave the web process, "
+            "and `studio up` runs the worker itself",
+            exit_code=2,
+        )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    worker = broker.start_worker(threads=args.threads)
+    print(f"Worker running with {worker.worker_threads} threads (Ctrl-C stops)", flush=True)
+    stop.wait()
+    print("Stopping worker: finishing current messages…", flush=True)
+    worker.stop(timeout=30_000)
+    return 0
+
+
+def run_image_bootstrap(args) -> int:
+    """Build the offline Python base image with debootstrap; a no-op when it exists."""
+    setup_django()
+    from django.conf import settings
+
+    from runner.base_image import BaseImageError, bootstrap_base_image, verify_base_image
+    from runner.executors.docker import DockerUnavailable
+
+    tag = args.tag or settings.STUDIO_BASE_IMAGE
+    try:
+        built = bootstrap_base_image(
+            tag,
+            ca_bundle=settings.STUDIO_BUILD_CA_BUNDLE or None,
+            mirror=args.mirror,
+            force=args.force,
+            base_url=settings.STUDIO_DOCKER_URL or None,
+        )
+        version = verify_base_image(tag, base_url=settings.STUDIO_DOCKER_URL or None)
+    except (BaseImageError, DockerUnavailable) as error:
+        raise CommandError(str(error)) from None
+    state = "built" if built else "already present"
+    print(f"Base image {tag} {state}; Python {version.split()[0]}")
+    return 0
+
+
+def run_manage(args) -> int:
+    """Pass the remaining arguments to Django's manage.py commands."""
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["studio manage", *args.arguments])
+    return 0
+
+
+def register(verbs) -> None:
+    """Add the server verbs to the `studio` parser."""
+    up = verbs.add_parser("up", help="run everything in one process (web, API, websockets, worker)")
+    up.add_argument("--host", help="address to listen on (default STUDIO_HOST, 127.0.0.1)")
+    up.add_argument("--port", type=int, help="port to listen on (default STUDIO_PORT, 8000)")
+    up.set_defaults(run=run_up)
+
+    serve = verbs.add_parser("serve", help="run the web server only (production)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    serve.set_defaults(run=run_serve)
+
+    worker = verbs.add_parser("worker", help="run job worker threads only (production, needs REDIS_URL)")
+    worker.add_argument("--threads", type=int, help="worker threads (default STUDIO_WORKER_THREADS)")
+    worker.set_defaults(run=run_worker)
+
+    image = verbs.add_parser("image", help="manage Studio's container images")
+    image_verbs = image.add_subparsers(dest="image_verb", metavar="VERB", required=True)
+    bootstrap = image_verbs.add_parser(
+        "bootstrap", help="build the offline Python base image (STUDIO_BASE_IMAGE) with debootstrap"
+    )
+    bootstrap.add_argument("--tag", help="image tag (default STUDIO_BASE_IMAGE)")
+    bootstrap.add_argument("--mirror", help="Debian mirror (default: the one apt uses)")
+    bootstrap.add_argument("--force", action="store_true", help="rebuild even when the image exists")
+    bootstrap.set_defaults(run=run_image_bootstrap)
+
+    manage = verbs.add_parser("manage", help="run a Django management command", add_help=False)
+    manage.add_argument("arguments", nargs=argparse.REMAINDER)
+    manage.set_defaults(run=run_manage)

@@ -1,0 +1,27 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+NAVIGATION = [
+    ("Designer", "designer:drafts", "designer"),
+    ("Jobs", "runner:jobs", "jobs"),
+    ("Endpoints", "runner:endpoints", "endpoints"),
+    ("Environments", "studio:environments", "environments"),
+    ("Components", "studio:components", "components"),
+    ("Data", "studio:data", "data"),
+    ("Computes", "studio:computes", "computes"),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    """The sidebar entries, with the one for the current page marked."""
+    entries = []
+    for label, url_name, icon in NAVIGATION:
+        url = reverse(url_name)
+        entries.append(
+            {"label": label, "url": url, "icon": icon, "current": request.path.startswith(url)}
+        )
+    return {"navigation": entries}

@@ -1,0 +1,46 @@
+"""Computes: where pipeline steps run."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from studio.choices import SCHEDULABLE_COMPUTE_STATES, ComputeKind, ComputeState
+
+
+class Compute(models.Model):
+    """A registered place to run steps: local processes or a Docker engine."""
+
+    name = models.SlugField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16, choices=ComputeKind.choices)
+    description = models.TextField(blank=True)
+    # Docker engine address (unix://, tcp://, ssh://); empty means the engine of DOCKER_HOST.
+    engine_url = models.CharField(max_length=300, blank=True)
+    max_concurrent_steps = models.PositiveIntegerField(default=2)
+    cpus = models.FloatField(null=True, blank=True, help_text="CPUs available to steps")
+    memory_mb = models.PositiveIntegerField(null=True, blank=True)
+    gpu_ids = models.JSONField(default=list, blank=True, help_text="GPU device ids steps may use")
+    state = models.CharField(max_length=16, choices=ComputeState.choices, default=ComputeState.UNKNOWN)
+    state_detail = models.CharField(max_length=500, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    # Registered by `studio up` from what it found on this host, rather than by a person.
+    discovered = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_schedulable(self) -> bool:
+        """Whether new steps may start on this compute."""
+        return self.state in SCHEDULABLE_COMPUTE_STATES
+
+    def record_health(self, state: str, detail: str = "") -> None:
+        """Store the outcome of a health check."""
+        self.state = state
+        self.state_detail = detail[:500]
+        self.checked_at = timezone.now()
+        self.save(update_fields=["state", "state_detail", "checked_at"])

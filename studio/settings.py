@@ -1,0 +1,222 @@
+"""Django settings for Studio, read from environment variables (see .env.example and README).
+
+Embedded mode (the default) needs nothing set: SQLite and secrets live in STUDIO_HOME. Production
+mode sets DATABASE_URL (PostgreSQL), REDIS_URL and STUDIO_HTTPS. A bad value stops start-up with
+a `SettingError` naming the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+
+from studio.env import (
+    SettingError,
+    envbool,
+    envint,
+    envlist,
+    envmap,
+    envpath,
+    envstr,
+    persisted_secret,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- Where Studio keeps its state -------------------------------------------------------------
+STUDIO_HOME = envpath("STUDIO_HOME", "./var")
+try:
+    STUDIO_HOME.mkdir(parents=True, exist_ok=True)
+except OSError as error:
+    raise SettingError("STUDIO_HOME", f"cannot create {STUDIO_HOME}: {error.strerror}") from None
+ARTIFACTS_ROOT = STUDIO_HOME / "artifacts"
+
+# --- Serving ----------------------------------------------------------------------------------
+STUDIO_HOST = envstr("STUDIO_HOST", "127.0.0.1")
+STUDIO_PORT = envint("STUDIO_PORT", 8000, minimum=1, maximum=65535)
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = envstr("SECRET_KEY") or persisted_secret(STUDIO_HOME / "secret_key")
+if len(SECRET_KEY) < 32:
+    raise SettingError("SECRET_KEY", "must be at least 32 characters; unset it to generate one")
+
+_default_hosts = "127.0.0.1,localhost,[::1]"
+if STUDIO_HOST not in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
+    _default_hosts += f",{STUDIO_HOST}"
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", _default_hosts)
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if urlparse(_origin).scheme not in ("http", "https"):
+        raise SettingError("CSRF_TRUSTED_ORIGINS", f"{_origin!r} must start with http:// or https://")
+
+# Behind TLS (production): secure cookies, HSTS, redirect to https.
+STUDIO_HTTPS = envbool("STUDIO_HTTPS", False)
+SESSION_COOKIE_SECURE = STUDIO_HTTPS
+CSRF_COOKIE_SECURE = STUDIO_HTTPS
+SECURE_SSL_REDIRECT = STUDIO_HTTPS and envbool("STUDIO_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = envint("STUDIO_HSTS_SECONDS", 31536000 if STUDIO_HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = STUDIO_HTTPS
+SECURE_HSTS_PRELOAD = STUDIO_HTTPS and envbool("STUDIO_HSTS_PRELOAD", True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if envbool("STUDIO_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Database ---------------------------------------------------------------------------------
+_database_url = envstr("DATABASE_URL")
+if _database_url:
+    try:
+        _database = dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
+    except (ValueError, KeyError) as error:
+        raise SettingError("DATABASE_URL", f"cannot be read ({error})") from None
+    if not _database.get("ENGINE") or not _database.get("NAME"):
+        raise SettingError("DATABASE_URL", "must name a database, e.g. postgres://user:pw@host/db")
+else:
+    _database = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": STUDIO_HOME / "studio.sqlite3",
+        "OPTIONS": {
+            # WAL lets the embedded worker threads read while the web requests write.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Broker and channel layer -----------------------------------------------------------------
+REDIS_URL = envstr("REDIS_URL")
+if REDIS_URL and urlparse(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+    raise SettingError("REDIS_URL", f"must start with redis://, rediss:// or unix://, got {REDIS_URL!r}")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+STUDIO_WORKER_THREADS = envint("STUDIO_WORKER_THREADS", 4, minimum=1, maximum=64)
+
+# --- Images and computes ----------------------------------------------------------------------
+STUDIO_BASE_IMAGE = envstr("STUDIO_BASE_IMAGE", "studio/python:3.11-bookworm")
+STUDIO_BUILD_CA_BUNDLE = envstr("STUDIO_BUILD_CA_BUNDLE")
+if STUDIO_BUILD_CA_BUNDLE and not Path(STUDIO_BUILD_CA_BUNDLE).is_file():
+    raise SettingError("STUDIO_BUILD_CA_BUNDLE", f"no such file: {STUDIO_BUILD_CA_BUNDLE}")
+STUDIO_IMAGE_MAP = envmap("STUDIO_IMAGE_MAP")
+STUDIO_DOCKER_URL = envstr("STUDIO_DOCKER_URL") or envstr("DOCKER_HOST")
+
+# --- Django -----------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "studio",
+    "designer",
+    "runner",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "studio.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "studio.urls"
+ASGI_APPLICATION = "studio.asgi.application"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "studio.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = envstr("TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = STUDIO_HOME / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Embedded mode serves straight from static/ without collectstatic.
+WHITENOISE_USE_FINDERS = True
+FRONTEND_MANIFEST = BASE_DIR / "static" / "dist" / ".vite" / "manifest.json"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "studio.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "studio.api.pagination.StudioPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "studio.api.errors.studio_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Studio API",
+    "DESCRIPTION": "Environments, components, data, computes, pipeline jobs and endpoints.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+STUDIO_LOG_LEVEL = envstr("STUDIO_LOG_LEVEL", "INFO").upper()
+if STUDIO_LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise SettingError("STUDIO_LOG_LEVEL", "must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": STUDIO_LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

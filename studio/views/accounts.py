@@ -1,0 +1,54 @@
+"""Sign-in, sign-out and the profile page with API tokens."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from studio.models import ApiToken
+
+
+class LoginView(auth_views.LoginView):
+    """The sign-in form."""
+
+    template_name = "studio/login.html"
+    redirect_authenticated_user = True
+
+
+class TokenForm(forms.Form):
+    """Names a new API token."""
+
+    name = forms.CharField(
+        max_length=100,
+        help_text="What the token is for, e.g. 'laptop CLI' or 'nightly CI'.",
+        widget=forms.TextInput(attrs={"placeholder": "laptop CLI", "autocomplete": "off"}),
+    )
+
+
+def profile(request):
+    """The signed-in user's account and API tokens; a new token's secret is shown once."""
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        token, new_token = ApiToken.issue(request.user, form.cleaned_data["name"])
+        messages.success(request, f"Token “{token.name}” created. Copy it now: it is not shown again.")
+        form = TokenForm()
+    tokens = ApiToken.objects.filter(user=request.user)
+    return render(
+        request,
+        "studio/profile.html",
+        {"form": form, "tokens": tokens, "new_token": new_token},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+def revoke_token(request, token_id: int):
+    """Revoke one of the signed-in user's tokens."""
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    token.revoke()
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("studio:profile")
