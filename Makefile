@@ -1,0 +1,71 @@
+# Studio — `make up` to run it, `make test` to test it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NPM_STAMP := frontend/node_modules/.installed
+BUNDLE := static/dist/.vite/manifest.json
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
+TEST_HOME ?= $(CURDIR)/var/test
+
+.PHONY: up serve worker test test-python test-frontend lint format bench image clean help
+
+help:
+	@echo "make up      install what is missing, build the frontend, run Studio on http://127.0.0.1:8000"
+	@echo "make test    the whole suite: pytest (unit, integration, browser) and vitest"
+	@echo "make lint    ruff and eslint"
+	@echo "make image   build the offline Python base image (needs Docker, debootstrap, root)"
+
+# --- installs (skipped when nothing changed) ---------------------------------------------------
+$(PY_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+$(BUNDLE): $(NPM_STAMP) $(wildcard $(FRONTEND_SOURCES))
+	cd frontend && npm run --silent build
+
+install: $(PY_STAMP) $(BUNDLE)
+
+# --- running -------------------------------------------------------------------------------------
+up: $(PY_STAMP) $(BUNDLE)
+	$(VENV)/bin/studio up
+
+serve: $(PY_STAMP) $(BUNDLE)
+	$(VENV)/bin/studio serve
+
+worker: $(PY_STAMP)
+	$(VENV)/bin/studio worker
+
+image: $(PY_STAMP)
+	$(VENV)/bin/studio image bootstrap
+
+# --- quality -------------------------------------------------------------------------------------
+test: test-frontend test-python
+
+test-python: $(PY_STAMP) $(BUNDLE)
+	@mkdir -p $(TEST_HOME)
+	STUDIO_HOME=$(TEST_HOME) $(PY) -m pytest $(PYTEST_ARGS)
+
+test-frontend: $(NPM_STAMP)
+	cd frontend && npm test --silent
+
+lint: $(PY_STAMP) $(NPM_STAMP)
+	$(VENV)/bin/ruff check .
+	cd frontend && npm run --silent lint
+
+format: $(PY_STAMP) $(NPM_STAMP)
+	$(VENV)/bin/ruff format .
+	cd frontend && npm run --silent format
+
+bench: $(PY_STAMP)
+	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then STUDIO_HOME=$(TEST_HOME) $(PY) -m pytest bench; else echo "no benchmarks yet"; fi
+
+clean:
+	rm -rf static/dist frontend/node_modules $(VENV) var/test
