@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from studio.models import ApiToken
@@ -34,3 +35,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="studio"'
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Describes bearer-token authentication in the OpenAPI document."""
+
+    target_class = "studio.api.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "A Studio API token (stu_…)"}

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import socket
 import threading
+
+import uvicorn
 
 from studio.cli.output import CommandError
 
@@ -47,9 +50,24 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
+class GracefulServer(uvicorn.Server):
+    """A uvicorn server that treats SIGINT and SIGTERM as a request to stop, not an error."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        # uvicorn re-raises the signal after shutting down, which would skip our own clean-up
+        # (stopping the worker threads) and end with 130/143 instead of 0.
+        handled = (signal.SIGINT, signal.SIGTERM)
+        previous = {signum: signal.signal(signum, self.handle_exit) for signum in handled}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
 def serve_http(host: str, port: int) -> None:
     """Serve pages, the REST API and websockets until SIGINT or SIGTERM."""
-    import uvicorn
     from django.conf import settings
 
     config = uvicorn.Config(
@@ -61,7 +79,7 @@ def serve_http(host: str, port: int) -> None:
         proxy_headers=bool(getattr(settings, "SECURE_PROXY_SSL_HEADER", None)),
         ws="websockets-sansio",
     )
-    uvicorn.Server(config).run()
+    GracefulServer(config).run()
 
 
 def run_up(args) -> int:

@@ -33,7 +33,9 @@ def _with_path(url: str, path: str) -> str:
     return urlunparse(urlparse(url)._replace(path=path))
 
 
-def _run(args: list[str], env: dict[str, str], *, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess:
+def _run(
+    args: list[str], env: dict[str, str], *, timeout: float = COMMAND_TIMEOUT
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -42,7 +44,9 @@ def _run(args: list[str], env: dict[str, str], *, timeout: float = COMMAND_TIMEO
 def _shell(env: dict[str, str], code: str) -> str:
     """Run Python in `manage.py shell -c` with `env` and return its stdout; fail on an error."""
     result = _run([*MANAGE, "shell", "-c", code], env)
-    assert result.returncode == 0, f"manage.py shell failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, (
+        f"manage.py shell failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )
     return result.stdout
 
 
@@ -124,7 +128,9 @@ def test_it_migrate_applies_on_postgres(migrated, prod_env):
     check = _run([*MANAGE, "migrate", "--check", "--noinput"], prod_env)
     assert check.returncode == 0, f"unapplied migrations remain:\n{check.stdout}\n{check.stderr}"
     with _db_connect(prod_env) as connection:
-        tables = {row[0] for row in connection.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
+        tables = {
+            row[0] for row in connection.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+        }
     assert {"studio_compute", "studio_apitoken", "django_migrations"} <= tables
 
 
@@ -154,13 +160,18 @@ def test_it_worker_processes_a_message_sent_through_redis(migrated, prod_env, tm
             "c, _ = Compute.objects.update_or_create(name='local', defaults={'kind': 'local',"
             " 'state': 'unknown', 'checked_at': None})\n"
             "print(c.pk)",
-        ).strip().splitlines()[-1]
+        )
+        .strip()
+        .splitlines()[-1]
     )
     log = tmp_path / "worker.log"
     with log.open("wb") as output:
         worker = subprocess.Popen(
             [str(STUDIO_BIN), "worker", "--threads", "2"],
-            cwd=REPO_ROOT, env=prod_env, stdout=output, stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+            env=prod_env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     exit_code = None
     try:
@@ -208,21 +219,29 @@ def test_it_serve_answers_health_and_websockets_through_channels_redis(migrated,
     from websockets.sync.client import connect
 
     username = f"it-{secrets.token_hex(4)}"
-    user_id, token = _shell(
-        prod_env,
-        "from django.contrib.auth import get_user_model\n"
-        "from studio.models import ApiToken\n"
-        f"user = get_user_model().objects.create_user({username!r}, password=None)\n"
-        "_, raw = ApiToken.issue(user, 'it')\n"
-        "print(user.pk, raw)",
-    ).strip().splitlines()[-1].split()
+    user_id, token = (
+        _shell(
+            prod_env,
+            "from django.contrib.auth import get_user_model\n"
+            "from studio.models import ApiToken\n"
+            f"user = get_user_model().objects.create_user({username!r}, password=None)\n"
+            "_, raw = ApiToken.issue(user, 'it')\n"
+            "print(user.pk, raw)",
+        )
+        .strip()
+        .splitlines()[-1]
+        .split()
+    )
 
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
             [str(STUDIO_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO_ROOT, env=prod_env, stdout=output, stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+            env=prod_env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     exit_code = None
     try:
