@@ -68,6 +68,13 @@ X_FRAME_OPTIONS = "DENY"
 # --- Database ---------------------------------------------------------------------------------
 _database_url = envstr("DATABASE_URL")
 if _database_url:
+    _scheme = urlparse(_database_url).scheme
+    if _scheme not in ("postgres", "postgresql", "pgsql", "sqlite"):
+        raise SettingError(
+            "DATABASE_URL",
+            f"unsupported scheme {_scheme!r}: Studio runs on PostgreSQL or SQLite, e.g. postgres://user:password@host:5432/name "
+            "or sqlite:////absolute/path.sqlite3",
+        )
     try:
         _database = dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
     except (ValueError, KeyError) as error:
