@@ -47,7 +47,7 @@ image: $(PY_STAMP)
 	$(VENV)/bin/studio image bootstrap
 
 # --- quality -------------------------------------------------------------------------------------
-test: test-frontend test-python
+test: lint test-frontend test-python
 
 test-python: $(PY_STAMP) $(BUNDLE)
 	@mkdir -p $(TEST_HOME)

@@ -21,8 +21,8 @@ import subprocess
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from runner.executors.docker import image_exists, import_rootfs, inspect_image, run_once
 
@@ -150,9 +150,7 @@ def _run_streaming(command: list[str], log: Callable[[str], None]) -> None:
                 log(line)
         code = proc.wait()
     if code != 0:
-        raise BaseImageError(
-            f"{command[0]} exited with {code}; last output:\n" + "\n".join(tail)
-        )
+        raise BaseImageError(f"{command[0]} exited with {code}; last output:\n" + "\n".join(tail))
 
 
 def _add_studio_user(rootfs: Path) -> None:
@@ -321,9 +319,7 @@ def bootstrap_base_image(
 
 def verify_base_image(tag: str, base_url: str | None = None) -> str:
     """Run python3 in the image as the studio user and return the version it prints."""
-    code, output = run_once(
-        tag, ["python3", "-c", "import sys; print(sys.version)"], base_url=base_url
-    )
+    code, output = run_once(tag, ["python3", "-c", "import sys; print(sys.version)"], base_url=base_url)
     if code != 0:
         raise BaseImageError(f"python3 failed in {tag} (exit {code}): {output.strip()}")
     return output.strip()

@@ -50,7 +50,9 @@ def register_available_computes() -> list[Compute]:
     url = settings.STUDIO_DOCKER_URL or None
     existing = Compute.objects.filter(name="docker").first()
     if existing is None and not docker_executor.engine_answers(url):
-        logger.info("no Docker engine answers%s; only the local compute is registered", f" at {url}" if url else "")
+        logger.info(
+            "no Docker engine answers%s; only the local compute is registered", f" at {url}" if url else ""
+        )
         return found
     if existing is None:
         info = docker_executor.engine_info(url)

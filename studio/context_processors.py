@@ -21,7 +21,5 @@ def navigation(request: HttpRequest) -> dict:
     entries = []
     for label, url_name, icon in NAVIGATION:
         url = reverse(url_name)
-        entries.append(
-            {"label": label, "url": url, "icon": icon, "current": request.path.startswith(url)}
-        )
+        entries.append({"label": label, "url": url, "icon": icon, "current": request.path.startswith(url)})
     return {"navigation": entries}

@@ -72,8 +72,8 @@ if _database_url:
     if _scheme not in ("postgres", "postgresql", "pgsql", "sqlite"):
         raise SettingError(
             "DATABASE_URL",
-            f"unsupported scheme {_scheme!r}: Studio runs on PostgreSQL or SQLite, e.g. postgres://user:password@host:5432/name "
-            "or sqlite:////absolute/path.sqlite3",
+            f"unsupported scheme {_scheme!r}: Studio runs on PostgreSQL or SQLite, "
+            "e.g. postgres://user:password@host:5432/name or sqlite:////absolute/path.sqlite3",
         )
     try:
         _database = dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)

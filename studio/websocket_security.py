@@ -8,7 +8,6 @@ browser on its own, so a missing Origin is no risk there.
 
 from __future__ import annotations
 
-
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator, WebsocketDenier

@@ -89,14 +89,28 @@ def start_postgres() -> ServerProcess:
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
     subprocess.run(
-        _as_postgres_user([str(bindir / "initdb"), "-D", str(datadir), "-U", "studio", "--auth=trust", "-E", "UTF8"]),
+        _as_postgres_user(
+            [str(bindir / "initdb"), "-D", str(datadir), "-U", "studio", "--auth=trust", "-E", "UTF8"]
+        ),
         check=True,
         capture_output=True,
     )
     port = free_port()
     options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
-        _as_postgres_user([str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-w", "-l", str(workdir / "log"), "start"]),
+        _as_postgres_user(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(datadir),
+                "-o",
+                options,
+                "-w",
+                "-l",
+                str(workdir / "log"),
+                "start",
+            ]
+        ),
         check=True,
         capture_output=True,
     )

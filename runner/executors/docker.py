@@ -97,9 +97,7 @@ def inspect_image(tag: str, *, base_url: str | None = None) -> dict[str, Any]:
         client.close()
 
 
-def import_rootfs(
-    tar_path: str, tag: str, *, changes: list[str], base_url: str | None = None
-) -> str:
+def import_rootfs(tar_path: str, tag: str, *, changes: list[str], base_url: str | None = None) -> str:
     """Import a root filesystem tarball as image tag with Dockerfile-style changes; return its id."""
     repository, image_tag = parse_repository_tag(tag)
     # Large tarballs stream for a while; the SDK already uses no timeout for file uploads.

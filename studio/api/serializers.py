@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from studio.models import ApiToken, Compute, Component, DataAsset, Environment
+from studio.models import ApiToken, Component, Compute, DataAsset, Environment
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -44,8 +44,19 @@ class ComputeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Compute
         fields = [
-            "id", "name", "kind", "description", "engine_url", "max_concurrent_steps", "cpus",
-            "memory_mb", "gpu_ids", "state", "state_detail", "checked_at", "discovered",
+            "id",
+            "name",
+            "kind",
+            "description",
+            "engine_url",
+            "max_concurrent_steps",
+            "cpus",
+            "memory_mb",
+            "gpu_ids",
+            "state",
+            "state_detail",
+            "checked_at",
+            "discovered",
             "created_at",
         ]
         read_only_fields = fields
@@ -58,8 +69,16 @@ class VersionedAssetSerializer(serializers.ModelSerializer):
 
     class Meta:
         fields = [
-            "id", "name", "version", "description", "tags", "spec", "content_hash", "archived",
-            "created_by", "created_at",
+            "id",
+            "name",
+            "version",
+            "description",
+            "tags",
+            "spec",
+            "content_hash",
+            "archived",
+            "created_by",
+            "created_at",
         ]
         read_only_fields = fields
 

@@ -18,7 +18,7 @@ from studio.api.serializers import (
     IssuedApiTokenSerializer,
     UserSerializer,
 )
-from studio.models import ApiToken, Compute, Component, DataAsset, Environment
+from studio.models import ApiToken, Component, Compute, DataAsset, Environment
 
 NAME_FILTERS = {"name": ["exact", "icontains"]}
 

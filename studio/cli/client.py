@@ -32,16 +32,17 @@ class StudioClient:
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
         self.session = requests.Session()
-        self.session.headers.update(
-            {"Authorization": f"Bearer {config.token}", "Accept": "application/json"}
-        )
+        self.session.headers.update({"Authorization": f"Bearer {config.token}", "Accept": "application/json"})
 
     @classmethod
     def from_saved_login(cls) -> StudioClient:
         """A client for the saved login, or a CommandError saying how to log in."""
         config = load_config()
         if config is None:
-            raise CommandError("not logged in: run `studio login --url URL --username NAME`, or set STUDIO_URL and STUDIO_TOKEN")
+            raise CommandError(
+                "not logged in: run `studio login --url URL --username NAME`, "
+                "or set STUDIO_URL and STUDIO_TOKEN"
+            )
         return cls(config)
 
     def request(self, method: str, path: str, **kwargs) -> Any:

@@ -15,7 +15,12 @@ from studio.cli.output import CommandError, add_output_option, emit
 def run_login(args) -> int:
     """Exchange a username and password for an API token and keep it in the user's config."""
     url = args.url.rstrip("/")
-    password = args.password if args.password is not None else getpass.getpass(f"Password for {args.username}: ")
+    password = args.password
+    if password is None:
+        try:
+            password = getpass.getpass(f"Password for {args.username}: ")
+        except EOFError:
+            raise CommandError("no password given: pass --password or run in a terminal") from None
     try:
         response = requests.post(
             f"{url}/api/v1/tokens/",

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,102 +15,198 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Compute',
+            name="Compute",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=64, unique=True)),
-                ('kind', models.CharField(choices=[('local', 'Local processes'), ('docker', 'Docker engine')], max_length=16)),
-                ('description', models.TextField(blank=True)),
-                ('engine_url', models.CharField(blank=True, max_length=300)),
-                ('max_concurrent_steps', models.PositiveIntegerField(default=2)),
-                ('cpus', models.FloatField(blank=True, help_text='CPUs available to steps', null=True)),
-                ('memory_mb', models.PositiveIntegerField(blank=True, null=True)),
-                ('gpu_ids', models.JSONField(blank=True, default=list, help_text='GPU device ids steps may use')),
-                ('state', models.CharField(choices=[('online', 'Online'), ('offline', 'Offline'), ('draining', 'Draining'), ('unknown', 'Not checked yet')], default='unknown', max_length=16)),
-                ('state_detail', models.CharField(blank=True, max_length=500)),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('discovered', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(max_length=64, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("local", "Local processes"), ("docker", "Docker engine")], max_length=16
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("engine_url", models.CharField(blank=True, max_length=300)),
+                ("max_concurrent_steps", models.PositiveIntegerField(default=2)),
+                ("cpus", models.FloatField(blank=True, help_text="CPUs available to steps", null=True)),
+                ("memory_mb", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "gpu_ids",
+                    models.JSONField(blank=True, default=list, help_text="GPU device ids steps may use"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("online", "Online"),
+                            ("offline", "Offline"),
+                            ("draining", "Draining"),
+                            ("unknown", "Not checked yet"),
+                        ],
+                        default="unknown",
+                        max_length=16,
+                    ),
+                ),
+                ("state_detail", models.CharField(blank=True, max_length=500)),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                ("discovered", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('prefix', models.CharField(db_index=True, max_length=12)),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("prefix", models.CharField(db_index=True, max_length=12)),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Component',
+            name="Component",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text="Lowercase letters, digits, '-' and '_'", max_length=255)),
-                ('version', models.CharField(max_length=64)),
-                ('description', models.TextField(blank=True)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('spec', models.JSONField(default=dict)),
-                ('content_hash', models.CharField(db_index=True, max_length=64)),
-                ('archived', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(help_text="Lowercase letters, digits, '-' and '_'", max_length=255),
+                ),
+                ("version", models.CharField(max_length=64)),
+                ("description", models.TextField(blank=True)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                ("spec", models.JSONField(default=dict)),
+                ("content_hash", models.CharField(db_index=True, max_length=64)),
+                ("archived", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', '-created_at'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(fields=('name', 'version'), name='component_name_version_unique')],
+                "ordering": ["name", "-created_at"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(fields=("name", "version"), name="component_name_version_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DataAsset',
+            name="DataAsset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text="Lowercase letters, digits, '-' and '_'", max_length=255)),
-                ('version', models.CharField(max_length=64)),
-                ('description', models.TextField(blank=True)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('spec', models.JSONField(default=dict)),
-                ('content_hash', models.CharField(db_index=True, max_length=64)),
-                ('archived', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(help_text="Lowercase letters, digits, '-' and '_'", max_length=255),
+                ),
+                ("version", models.CharField(max_length=64)),
+                ("description", models.TextField(blank=True)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                ("spec", models.JSONField(default=dict)),
+                ("content_hash", models.CharField(db_index=True, max_length=64)),
+                ("archived", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'data asset',
-                'ordering': ['name', '-created_at'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(fields=('name', 'version'), name='dataasset_name_version_unique')],
+                "verbose_name": "data asset",
+                "ordering": ["name", "-created_at"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(fields=("name", "version"), name="dataasset_name_version_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Environment',
+            name="Environment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text="Lowercase letters, digits, '-' and '_'", max_length=255)),
-                ('version', models.CharField(max_length=64)),
-                ('description', models.TextField(blank=True)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('spec', models.JSONField(default=dict)),
-                ('content_hash', models.CharField(db_index=True, max_length=64)),
-                ('archived', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(help_text="Lowercase letters, digits, '-' and '_'", max_length=255),
+                ),
+                ("version", models.CharField(max_length=64)),
+                ("description", models.TextField(blank=True)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                ("spec", models.JSONField(default=dict)),
+                ("content_hash", models.CharField(db_index=True, max_length=64)),
+                ("archived", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', '-created_at'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(fields=('name', 'version'), name='environment_name_version_unique')],
+                "ordering": ["name", "-created_at"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("name", "version"), name="environment_name_version_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from studio.models import Compute, Component, DataAsset, Environment
+from studio.models import Component, Compute, DataAsset, Environment
 
 PAGE_SIZE = 50
 

@@ -23,7 +23,9 @@ def test_it_signs_in_through_the_form_and_sees_the_dashboard(studio_server):
         page.get_by_role("button", name="Sign in").click()
         # Then the dashboard shows their name, the asset counts and the local compute
         page.wait_for_url(studio_server.url + "/")
-        assert page.get_by_role("heading", name=re.compile(f"Welcome back, {studio_server.username}")).is_visible()
+        assert page.get_by_role(
+            "heading", name=re.compile(f"Welcome back, {studio_server.username}")
+        ).is_visible()
         assert page.get_by_role("heading", name="Computes").is_visible()
         assert page.locator(".compute-list").get_by_text("local", exact=True).is_visible()
         nav = page.get_by_role("navigation", name="Main")

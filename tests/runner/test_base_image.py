@@ -61,9 +61,7 @@ def test_it_does_nothing_when_the_base_image_exists(monkeypatch: pytest.MonkeyPa
         raise AssertionError(f"unexpected subprocess call: {args!r}")
 
     checked: list[str] = []
-    monkeypatch.setattr(
-        base_image, "image_exists", lambda tag, **kwargs: checked.append(tag) or True
-    )
+    monkeypatch.setattr(base_image, "image_exists", lambda tag, **kwargs: checked.append(tag) or True)
     monkeypatch.setattr(subprocess, "run", refuse)
     monkeypatch.setattr(subprocess, "Popen", refuse)
     monkeypatch.setattr(base_image, "import_rootfs", refuse)

@@ -33,7 +33,9 @@ def test_it_registers_twice_without_duplicates(settings):
 @pytest.mark.django_db
 def test_it_marks_a_known_docker_compute_offline_when_its_engine_is_gone(settings):
     settings.STUDIO_DOCKER_URL = "unix:///nonexistent/docker.sock"
-    Compute.objects.create(name="docker", kind=ComputeKind.DOCKER, engine_url="unix:///nonexistent/docker.sock")
+    Compute.objects.create(
+        name="docker", kind=ComputeKind.DOCKER, engine_url="unix:///nonexistent/docker.sock"
+    )
     found = computes.register_available_computes()
     docker = next(c for c in found if c.name == "docker")
     assert docker.state == ComputeState.OFFLINE

@@ -47,8 +47,9 @@ def test_it_answers_401_for_a_bad_token_in_the_error_shape(client):
     assert "token" in response.json()["detail"].lower()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/computes/999999/", "/api/v1/tokens/999999/",
-                                  "/api/v1/environments/999999/"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/computes/999999/", "/api/v1/tokens/999999/", "/api/v1/environments/999999/"]
+)
 def test_it_answers_404_in_the_error_shape(client, auth, path):
     response = client.get(path, **auth)
 
@@ -93,8 +94,13 @@ def test_it_answers_400_for_malformed_json(client, auth):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("post", "/api/v1/computes/"), ("delete", "/api/v1/computes/"), ("put", "/api/v1/tokens/"),
-     ("post", "/api/v1/me/"), ("patch", "/api/v1/environments/")],
+    [
+        ("post", "/api/v1/computes/"),
+        ("delete", "/api/v1/computes/"),
+        ("put", "/api/v1/tokens/"),
+        ("post", "/api/v1/me/"),
+        ("patch", "/api/v1/environments/"),
+    ],
 )
 def test_it_answers_405_in_the_error_shape(client, auth, method, path):
     response = getattr(client, method)(path, {}, content_type="application/json", **auth)
@@ -159,7 +165,8 @@ def test_it_filters_computes_by_name(client, auth):
 
 
 def _environment(name: str, version: str) -> Environment:
-    return Environment.objects.create(name=name, version=version, content_hash=f"{name}-{version}".ljust(64, "0"))
+    content_hash = f"{name}-{version}".ljust(64, "0")
+    return Environment.objects.create(name=name, version=version, content_hash=content_hash)
 
 
 def test_it_filters_environments_by_name(client, auth):

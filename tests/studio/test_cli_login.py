@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -32,11 +35,14 @@ def cli(tmp_path):
         )
 
     run.config_path = Path(tmp_path) / "studio" / "config.json"
+    run.env = base_env
     return run
 
 
 def _login(cli, server, *extra: str) -> subprocess.CompletedProcess:
-    return cli("login", "--url", server.url, "--username", server.username, "--password", server.password, *extra)
+    return cli(
+        "login", "--url", server.url, "--username", server.username, "--password", server.password, *extra
+    )
 
 
 def _me(server, token: str) -> requests.Response:
@@ -122,6 +128,54 @@ def test_it_says_when_the_server_cannot_be_reached(cli):
     assert result.returncode != 0
     assert "cannot reach http://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _run_in_terminal(argv: list[str], env: dict[str, str], answer: bytes, prompt: bytes) -> tuple[int, bytes]:
+    """Run `argv` on a pseudo-terminal, type `answer` after `prompt`; return (exit code, output)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec at once, never return into pytest
+        try:
+            os.chdir(REPO_ROOT)
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    output = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+            if not answered and prompt in output:
+                os.write(fd, answer)
+                answered = True
+    finally:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output
+
+
+def test_it_prompts_for_the_password_on_a_terminal(cli, studio_server):
+    code, output = _run_in_terminal(
+        [str(STUDIO_BIN), "login", "--url", studio_server.url, "--username", "admin"],
+        cli.env,
+        answer=studio_server.password.encode() + b"\n",
+        prompt=b"Password for admin: ",
+    )
+
+    assert code == 0, output
+    assert b"Logged in" in output
+    assert studio_server.password.encode() not in output  # getpass does not echo it
+    token = json.loads(cli.config_path.read_text())["token"]
+    assert _me(studio_server, token).status_code == 200
 
 
 def test_it_prompts_for_a_missing_password(cli, studio_server):

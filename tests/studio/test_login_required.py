@@ -7,7 +7,6 @@ touching this file.
 from __future__ import annotations
 
 import re
-import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -102,9 +101,20 @@ def test_it_finds_the_routes_of_the_urlconf():
     paths = {path for path, _ in ROUTES}
 
     assert len(ROUTES) > 15
-    for expected in ("/healthz", "/login/", "/", "/profile/", "/api/v1/me/", "/api/v1/tokens/",
-                     "/api/v1/tokens/1/", "/api/schema/", "/jobs/", "/designer/",
-                     "/profile/tokens/1/revoke/", "/admin/"):
+    for expected in (
+        "/healthz",
+        "/login/",
+        "/",
+        "/profile/",
+        "/api/v1/me/",
+        "/api/v1/tokens/",
+        "/api/v1/tokens/1/",
+        "/api/schema/",
+        "/jobs/",
+        "/designer/",
+        "/profile/tokens/1/revoke/",
+        "/admin/",
+    ):
         assert expected in paths, f"{expected} not collected"
     assert len(PROTECTED_PAGES) > 5
     assert len(PROTECTED_API) > 5

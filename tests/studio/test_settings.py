@@ -22,8 +22,15 @@ PYTHON = Path(sys.executable)
 def _clean_env(home: Path, **overrides: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()}
     for variable in (
-        "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "STUDIO_PORT",
-        "STUDIO_BUILD_CA_BUNDLE", "DEBUG", "STUDIO_HTTPS", "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "DJANGO_SETTINGS_MODULE",
+        "SECRET_KEY",
+        "STUDIO_PORT",
+        "STUDIO_BUILD_CA_BUNDLE",
+        "DEBUG",
+        "STUDIO_HTTPS",
+        "ALLOWED_HOSTS",
     ):
         env.pop(variable, None)
     env.update(STUDIO_HOME=str(home), PYTHONUNBUFFERED="1", **overrides)
@@ -93,13 +100,17 @@ def test_it_writes_the_secret_key_into_studio_home_on_start(tmp_path):
     home = tmp_path / "home"
     command = [str(STUDIO_BIN), "manage", "check"]
 
-    first = subprocess.run(command, cwd=REPO_ROOT, env=_clean_env(home), capture_output=True, text=True, timeout=60)
+    first = subprocess.run(
+        command, cwd=REPO_ROOT, env=_clean_env(home), capture_output=True, text=True, timeout=60
+    )
     assert first.returncode == 0, first.stderr
     key_file = home / "secret_key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     key = key_file.read_text()
 
-    second = subprocess.run(command, cwd=REPO_ROOT, env=_clean_env(home), capture_output=True, text=True, timeout=60)
+    second = subprocess.run(
+        command, cwd=REPO_ROOT, env=_clean_env(home), capture_output=True, text=True, timeout=60
+    )
     assert second.returncode == 0, second.stderr
     assert key_file.read_text() == key
 
@@ -187,11 +198,6 @@ def test_it_has_no_security_warnings_with_production_values(tmp_path):
     assert "security.W" not in output, output
 
 
-@pytest.mark.xfail(
-    reason="BUG: drf-spectacular W001 warnings (ApiTokenViewSet.get_queryset without "
-    "swagger_fake_view; no OpenApiAuthenticationExtension for BearerTokenAuthentication)",
-    strict=True,
-)
 def test_it_passes_the_deploy_check_at_warning_level(tmp_path):
     result = _check_deploy(tmp_path / "home", "WARNING")
 

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-from pathlib import Path
-
-import channels
 import pytest
 from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from runner.consumers import CLOSE_UNAUTHENTICATED
@@ -18,34 +13,6 @@ from studio.models import ApiToken
 
 PATH = "/ws/notifications/"
 
-
-def _websocket_communicator_class():
-    """channels.testing.WebsocketCommunicator, even where daphne is not installed.
-
-    The package `channels.testing` imports daphne for its live-server test case, and daphne is no
-    dependency of Studio; the websocket communicator itself does not need it.
-    """
-    try:
-        from channels.testing import WebsocketCommunicator
-    except ModuleNotFoundError as error:
-        if error.name != "daphne" and not (error.name or "").startswith("daphne."):
-            raise
-    else:
-        return WebsocketCommunicator
-    saved = sys.modules.get("channels.testing")
-    package = types.ModuleType("channels.testing")
-    package.__path__ = [str(Path(channels.__file__).parent / "testing")]
-    sys.modules["channels.testing"] = package
-    try:
-        return importlib.import_module("channels.testing.websocket").WebsocketCommunicator
-    finally:
-        if saved is None:
-            sys.modules.pop("channels.testing", None)
-        else:
-            sys.modules["channels.testing"] = saved
-
-
-WebsocketCommunicator = _websocket_communicator_class()
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
