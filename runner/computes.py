@@ -13,20 +13,28 @@ from studio.models import Compute
 logger = logging.getLogger(__name__)
 
 
-def probe_compute(compute: Compute) -> tuple[str, str]:
-    """Return the state of a compute and a line saying why."""
-    if compute.state == ComputeState.DRAINING:
-        return ComputeState.DRAINING, compute.state_detail
+def probe_compute(compute: Compute) -> tuple[str, str, dict]:
+    """Return the state of a compute, a line saying why, and what its engine reported."""
     if compute.kind == ComputeKind.LOCAL:
-        return ComputeState.ONLINE, f"{os.cpu_count()} CPUs on the studio host"
+        cpus = os.cpu_count() or 1
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
+        info = {"ncpu": cpus, "mem_total": memory, "server_version": None}
+        return ComputeState.ONLINE, f"{cpus} CPUs on the studio host", info
     from runner.executors import docker as docker_executor
 
     url = compute.engine_url or settings.STUDIO_DOCKER_URL or None
     try:
         info = docker_executor.engine_info(url)
     except docker_executor.DockerUnavailable as error:
-        return ComputeState.OFFLINE, str(error)
-    return ComputeState.ONLINE, f"Docker {info.get('server_version', '?')}, {info.get('ncpu', '?')} CPUs"
+        return ComputeState.OFFLINE, str(error), {}
+    detail = f"Docker {info.get('server_version', '?')}, {info.get('ncpu', '?')} CPUs"
+    return ComputeState.ONLINE, detail, info
+
+
+def check_compute_now(compute: Compute) -> Compute:
+    """Probe a compute and record the result."""
+    compute.record_health(*probe_compute(compute))
+    return compute
 
 
 def register_available_computes() -> list[Compute]:
@@ -42,7 +50,7 @@ def register_available_computes() -> list[Compute]:
             "discovered": True,
         },
     )
-    local.record_health(*probe_compute(local))
+    check_compute_now(local)
     found.append(local)
 
     from runner.executors import docker as docker_executor
@@ -66,6 +74,6 @@ def register_available_computes() -> list[Compute]:
             memory_mb=int((info.get("mem_total") or 0) // (1024 * 1024)) or None,
             discovered=True,
         )
-    existing.record_health(*probe_compute(existing))
+    check_compute_now(existing)
     found.append(existing)
     return found

@@ -116,7 +116,13 @@ STUDIO_BUILD_CA_BUNDLE = envstr("STUDIO_BUILD_CA_BUNDLE")
 if STUDIO_BUILD_CA_BUNDLE and not Path(STUDIO_BUILD_CA_BUNDLE).is_file():
     raise SettingError("STUDIO_BUILD_CA_BUNDLE", f"no such file: {STUDIO_BUILD_CA_BUNDLE}")
 STUDIO_IMAGE_MAP = envmap("STUDIO_IMAGE_MAP")
+STUDIO_COMPUTE_ALIASES = envmap("STUDIO_COMPUTE_ALIASES")
 STUDIO_DOCKER_URL = envstr("STUDIO_DOCKER_URL") or envstr("DOCKER_HOST")
+STUDIO_MAX_SNAPSHOT_BYTES = envint("STUDIO_MAX_SNAPSHOT_BYTES", 200 * 1024 * 1024, minimum=1024)
+STUDIO_MAX_SNAPSHOT_FILES = envint("STUDIO_MAX_SNAPSHOT_FILES", 10_000, minimum=1)
+# Uploads of code folders, build contexts and data travel in one request.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Django -----------------------------------------------------------------------------------
 INSTALLED_APPS = [

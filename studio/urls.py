@@ -25,6 +25,7 @@ studio_pages = (
 
 api_v1 = [
     path("", include(("studio.api.urls", "studio-api"))),
+    path("", include(("runner.api.urls", "runner-api"))),
 ]
 
 urlpatterns = [

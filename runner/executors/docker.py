@@ -55,9 +55,9 @@ def engine_answers(base_url: str | None = None, *, timeout: float = 3) -> bool:
         client.close()
 
 
-def engine_info(base_url: str | None = None) -> dict[str, Any]:
+def engine_info(base_url: str | None = None, *, timeout: int = 10) -> dict[str, Any]:
     """Return the engine's version, API version, CPU count, memory and GPU runtime availability."""
-    client = docker_client(base_url)
+    client = docker_client(base_url, timeout=timeout)
     try:
         info = client.info()
         runtimes = info.get("Runtimes") or {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from studio.models import ApiToken, Component, Compute, DataAsset, Environment
+from studio.models import ApiToken, Component, DataAsset, Environment
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -38,40 +38,18 @@ class IssuedApiTokenSerializer(ApiTokenSerializer):
         read_only_fields = [*ApiTokenSerializer.Meta.read_only_fields, "token"]
 
 
-class ComputeSerializer(serializers.ModelSerializer):
-    """A registered compute and its last known state."""
-
-    class Meta:
-        model = Compute
-        fields = [
-            "id",
-            "name",
-            "kind",
-            "description",
-            "engine_url",
-            "max_concurrent_steps",
-            "cpus",
-            "memory_mb",
-            "gpu_ids",
-            "state",
-            "state_detail",
-            "checked_at",
-            "discovered",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
 class VersionedAssetSerializer(serializers.ModelSerializer):
-    """Fields every versioned asset shares."""
+    """Fields every versioned asset shares; all read-only, since versions are immutable."""
 
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reference = serializers.CharField(read_only=True)
 
     class Meta:
         fields = [
             "id",
             "name",
             "version",
+            "reference",
             "description",
             "tags",
             "spec",
@@ -93,8 +71,15 @@ class EnvironmentSerializer(VersionedAssetSerializer):
 class ComponentSerializer(VersionedAssetSerializer):
     """A component version."""
 
+    environment = serializers.SerializerMethodField()
+
     class Meta(VersionedAssetSerializer.Meta):
         model = Component
+        fields = [*VersionedAssetSerializer.Meta.fields, "display_name", "environment", "code_digest"]
+        read_only_fields = fields
+
+    def get_environment(self, component: Component) -> str | None:
+        return str(component.environment) if component.environment_id else None
 
 
 class DataAssetSerializer(VersionedAssetSerializer):
@@ -102,3 +87,12 @@ class DataAssetSerializer(VersionedAssetSerializer):
 
     class Meta(VersionedAssetSerializer.Meta):
         model = DataAsset
+        fields = [
+            *VersionedAssetSerializer.Meta.fields,
+            "data_type",
+            "snapshot_digest",
+            "url",
+            "size_bytes",
+            "file_count",
+        ]
+        read_only_fields = fields

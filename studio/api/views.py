@@ -1,4 +1,4 @@
-"""REST views of the studio app: the signed-in user, API tokens, computes and assets."""
+"""REST views of accounts: the signed-in user and API tokens."""
 
 from __future__ import annotations
 
@@ -9,16 +9,8 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
 from studio.api.authentication import BearerTokenAuthentication
-from studio.api.serializers import (
-    ApiTokenSerializer,
-    ComponentSerializer,
-    ComputeSerializer,
-    DataAssetSerializer,
-    EnvironmentSerializer,
-    IssuedApiTokenSerializer,
-    UserSerializer,
-)
-from studio.models import ApiToken, Component, Compute, DataAsset, Environment
+from studio.api.serializers import ApiTokenSerializer, IssuedApiTokenSerializer, UserSerializer
+from studio.models import ApiToken
 
 NAME_FILTERS = {"name": ["exact", "icontains"]}
 
@@ -65,35 +57,3 @@ class ApiTokenViewSet(
 
     def perform_destroy(self, instance: ApiToken) -> None:
         instance.revoke()
-
-
-class ComputeViewSet(viewsets.ReadOnlyModelViewSet):
-    """Registered computes."""
-
-    queryset = Compute.objects.all()
-    serializer_class = ComputeSerializer
-    filterset_fields = {**NAME_FILTERS, "kind": ["exact"], "state": ["exact"]}
-
-
-class EnvironmentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Environment versions."""
-
-    queryset = Environment.objects.select_related("created_by")
-    serializer_class = EnvironmentSerializer
-    filterset_fields = {**NAME_FILTERS, "version": ["exact"], "archived": ["exact"]}
-
-
-class ComponentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Component versions."""
-
-    queryset = Component.objects.select_related("created_by")
-    serializer_class = ComponentSerializer
-    filterset_fields = {**NAME_FILTERS, "version": ["exact"], "archived": ["exact"]}
-
-
-class DataAssetViewSet(viewsets.ReadOnlyModelViewSet):
-    """Data asset versions."""
-
-    queryset = DataAsset.objects.select_related("created_by")
-    serializer_class = DataAssetSerializer
-    filterset_fields = {**NAME_FILTERS, "version": ["exact"], "archived": ["exact"]}

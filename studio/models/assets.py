@@ -1,7 +1,8 @@
 """The versioned asset registry: environments, components and data assets.
 
-Every asset is `name` + `version`, immutable once created. The asset-registry issue fills in
-the Azure ML YAML schemas; these models hold what every asset shares.
+Every asset is `name` + `version`, immutable once created: only the archive flag changes. The
+normalised definition is kept in `spec`; `content_hash` is taken over it (without the version),
+so registering an identical definition again finds the existing version.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-ASSET_NAME_HELP = "Lowercase letters, digits, '-' and '_'"
+MUTABLE_FIELDS = frozenset({"archived"})
+
+
+class ImmutableAssetError(Exception):
+    """Raised when code tries to change a registered asset version other than archiving it."""
 
 
 class VersionedAssetQuerySet(models.QuerySet):
@@ -20,15 +25,27 @@ class VersionedAssetQuerySet(models.QuerySet):
         """Assets that pickers offer (not archived)."""
         return self.filter(archived=False)
 
+    def latest_of(self, name: str):
+        """The newest visible version of `name`, or None (`NAME@latest`)."""
+        return self.visible().filter(name=name).order_by("-created_at", "-pk").first()
+
+    def update(self, **kwargs):
+        """Bulk updates may only archive or unarchive."""
+        changed = set(kwargs) - MUTABLE_FIELDS
+        if changed:
+            raise ImmutableAssetError(
+                f"asset versions are immutable; cannot update {', '.join(sorted(changed))}"
+            )
+        return super().update(**kwargs)
+
 
 class VersionedAsset(models.Model):
     """Fields and behaviour shared by every versioned, immutable asset."""
 
-    name = models.CharField(max_length=255, help_text=ASSET_NAME_HELP)
+    name = models.CharField(max_length=255)
     version = models.CharField(max_length=64)
     description = models.TextField(blank=True)
     tags = models.JSONField(default=dict, blank=True)
-    # The normalised definition; the content hash is taken over it.
     spec = models.JSONField(default=dict)
     content_hash = models.CharField(max_length=64, db_index=True)
     archived = models.BooleanField(default=False)
@@ -49,6 +66,38 @@ class VersionedAsset(models.Model):
     def __str__(self) -> str:
         return f"{self.name}:{self.version}"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            original = type(self).objects.filter(pk=self.pk).values().first()
+            if original is not None:
+                changed = [
+                    field.attname
+                    for field in self._meta.concrete_fields
+                    if field.attname not in MUTABLE_FIELDS
+                    and field.attname in original
+                    and original[field.attname] != getattr(self, field.attname)
+                ]
+                if changed:
+                    raise ImmutableAssetError(
+                        f"{self} is immutable; register a new version "
+                        f"instead of changing {', '.join(changed)}"
+                    )
+        super().save(*args, **kwargs)
+
+    @property
+    def reference(self) -> str:
+        """How YAML refers to this exact version."""
+        return f"azureml:{self.name}:{self.version}"
+
+    def set_archived(self, archived: bool) -> None:
+        """Hide the version from pickers (or show it again); jobs that used it keep it."""
+        type(self).objects.filter(pk=self.pk).update(archived=archived)
+        self.archived = archived
+
+    def versions(self):
+        """Every version of this asset, newest first."""
+        return type(self).objects.filter(name=self.name).order_by("-created_at", "-pk")
+
 
 class Environment(VersionedAsset):
     """A runtime for steps: a base image or Dockerfile, Python dependencies, variables."""
@@ -56,16 +105,53 @@ class Environment(VersionedAsset):
     class Meta(VersionedAsset.Meta):
         pass
 
+    @property
+    def is_anonymous(self) -> bool:
+        """Registered from an inline `environment:` of a component."""
+        return self.tags.get("anonymous") == "true"
+
 
 class Component(VersionedAsset):
     """An Azure ML v2 command component: typed inputs and outputs, a command, an environment."""
 
+    display_name = models.CharField(max_length=255, blank=True)
+    environment = models.ForeignKey(
+        Environment, on_delete=models.PROTECT, related_name="components", null=True
+    )
+    code_digest = models.CharField(max_length=64, blank=True)
+
     class Meta(VersionedAsset.Meta):
         pass
+
+    @property
+    def inputs(self) -> dict:
+        """The typed inputs, as declared."""
+        return self.spec.get("inputs", {})
+
+    @property
+    def outputs(self) -> dict:
+        """The typed outputs, as declared."""
+        return self.spec.get("outputs", {})
+
+    @property
+    def category(self) -> str:
+        """The designer palette category (`tags.category`)."""
+        return self.tags.get("category", "")
 
 
 class DataAsset(VersionedAsset):
     """A versioned file or folder (uri_file / uri_folder) that steps read."""
 
+    data_type = models.CharField(max_length=16, default="uri_folder")
+    snapshot_digest = models.CharField(max_length=64, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    file_count = models.PositiveIntegerField(null=True, blank=True)
+
     class Meta(VersionedAsset.Meta):
         verbose_name = "data asset"
+
+    @property
+    def is_reference(self) -> bool:
+        """Whether the data is an http(s) URL fetched at run time rather than stored."""
+        return bool(self.url)

@@ -23,6 +23,8 @@ class Compute(models.Model):
     state = models.CharField(max_length=16, choices=ComputeState.choices, default=ComputeState.UNKNOWN)
     state_detail = models.CharField(max_length=500, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
+    # What the engine reported at the last check: version, CPUs, memory, GPU runtime.
+    engine_info = models.JSONField(default=dict, blank=True)
     # Registered by `studio up` from what it found on this host, rather than by a person.
     discovered = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -38,9 +40,26 @@ class Compute(models.Model):
         """Whether new steps may start on this compute."""
         return self.state in SCHEDULABLE_COMPUTE_STATES
 
-    def record_health(self, state: str, detail: str = "") -> None:
-        """Store the outcome of a health check."""
-        self.state = state
+    def record_health(self, state: str, detail: str = "", engine_info: dict | None = None) -> None:
+        """Store the outcome of a health check; a draining compute stays draining."""
+        if self.state != ComputeState.DRAINING:
+            self.state = state
         self.state_detail = detail[:500]
         self.checked_at = timezone.now()
-        self.save(update_fields=["state", "state_detail", "checked_at"])
+        fields = ["state", "state_detail", "checked_at"]
+        if engine_info is not None:
+            self.engine_info = engine_info
+            fields.append("engine_info")
+        self.save(update_fields=fields)
+
+    def drain(self) -> None:
+        """Let running steps finish but start no new ones here."""
+        self.state = ComputeState.DRAINING
+        self.state_detail = "draining: no new steps start here"
+        self.save(update_fields=["state", "state_detail"])
+
+    def resume(self) -> None:
+        """Take new steps again; the next health check sets the real state."""
+        self.state = ComputeState.UNKNOWN
+        self.state_detail = ""
+        self.save(update_fields=["state", "state_detail"])

@@ -63,9 +63,7 @@ def command_problems(command: str, *, inputs: Mapping[str, bool], outputs: set[s
             if placeholder.name not in inputs:
                 problems.append(f"{label} names no declared input")
             elif placeholder.in_optional_segment and not inputs[placeholder.name]:
-                problems.append(
-                    f"{label} is a required input inside $[[ … ]]; only optional inputs may be"
-                )
+                problems.append(f"{label} is a required input inside $[[ … ]]; only optional inputs may be")
         elif placeholder.name not in outputs:
             problems.append(f"{label} names no declared output")
         elif placeholder.in_optional_segment:
@@ -77,9 +75,7 @@ def _render_value(value: object) -> str:
     return shlex.quote(str(value))
 
 
-def render_command(
-    command: str, *, inputs: Mapping[str, object | None], outputs: Mapping[str, str]
-) -> str:
+def render_command(command: str, *, inputs: Mapping[str, object | None], outputs: Mapping[str, str]) -> str:
     """The command with values substituted; optional segments whose inputs are unset disappear."""
 
     def substitute(match: re.Match) -> str:

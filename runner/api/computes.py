@@ -1,0 +1,150 @@
+"""REST views of computes: register, change capacity, drain, check health, delete."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import ProtectedError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from runner.computes import check_compute_now
+from studio.choices import ComputeKind
+from studio.models import Compute
+
+ENGINE_URL = re.compile(r"^(unix|tcp|ssh|https?)://\S+$")
+CAPACITY_FIELDS = ("description", "max_concurrent_steps", "cpus", "memory_mb", "gpu_ids")
+
+
+class ComputeSerializer(serializers.ModelSerializer):
+    """A compute, its capacity and its last known state."""
+
+    class Meta:
+        model = Compute
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "description",
+            "engine_url",
+            "max_concurrent_steps",
+            "cpus",
+            "memory_mb",
+            "gpu_ids",
+            "state",
+            "state_detail",
+            "checked_at",
+            "engine_info",
+            "discovered",
+            "created_at",
+        ]
+        read_only_fields = [
+            "id",
+            "state",
+            "state_detail",
+            "checked_at",
+            "engine_info",
+            "discovered",
+            "created_at",
+        ]
+        extra_kwargs = {"max_concurrent_steps": {"min_value": 1, "max_value": 1024}}
+
+    def validate_gpu_ids(self, value):
+        if not isinstance(value, list) or not all(isinstance(item, (str, int)) for item in value):
+            raise serializers.ValidationError("a list of GPU device ids, e.g. [0, 1]")
+        ids = [str(item).strip() for item in value]
+        if len(set(ids)) != len(ids) or any(not item for item in ids):
+            raise serializers.ValidationError("GPU ids must be unique and non-empty")
+        return ids
+
+    def validate_cpus(self, value):
+        if value is not None and value <= 0:
+            raise serializers.ValidationError("must be greater than 0")
+        return value
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            for field in ("name", "kind", "engine_url"):
+                if field in attrs and attrs[field] != getattr(self.instance, field):
+                    raise serializers.ValidationError(
+                        {field: ["cannot change; register a new compute instead"]}
+                    )
+            return attrs
+        kind = attrs.get("kind")
+        url = attrs.get("engine_url", "")
+        if kind == ComputeKind.DOCKER and url and not ENGINE_URL.match(url):
+            raise serializers.ValidationError(
+                {
+                    "engine_url": [
+                        "must look like unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host"
+                    ]
+                }
+            )
+        if kind == ComputeKind.LOCAL and url:
+            raise serializers.ValidationError({"engine_url": ["a local compute has no engine"]})
+        return attrs
+
+
+class ComputeViewSet(viewsets.ModelViewSet):
+    """Registered computes, looked up by name."""
+
+    queryset = Compute.objects.all()
+    serializer_class = ComputeSerializer
+    lookup_field = "name"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    filterset_fields = {"name": ["exact", "icontains"], "kind": ["exact"], "state": ["exact"]}
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        compute = serializer.save()
+        check_compute_now(compute)
+
+    def partial_update(self, request, *args, **kwargs):
+        """Change capacity or description; name, kind and engine are fixed."""
+        unknown = set(request.data) - set(CAPACITY_FIELDS)
+        if unknown:
+            return Response(
+                {
+                    "detail": f"only {', '.join(CAPACITY_FIELDS)} can change",
+                    "errors": {field: ["cannot change"] for field in sorted(unknown)},
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return super().partial_update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        """Delete a compute no step has used; others can only be drained."""
+        compute = self.get_object()
+        try:
+            compute.delete()
+        except ProtectedError:
+            return Response(
+                {"detail": f"{compute.name} has run steps; drain it instead of deleting it", "errors": {}},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def drain(self, request, name=None):
+        """Finish running steps but start no new ones here."""
+        compute = self.get_object()
+        compute.drain()
+        return Response(self.get_serializer(compute).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, name=None):
+        """Take new steps again after draining."""
+        compute = self.get_object()
+        compute.resume()
+        return Response(self.get_serializer(check_compute_now(compute)).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def check(self, request, name=None):
+        """Probe the compute now: engine version, CPUs, memory and GPUs."""
+        compute = check_compute_now(self.get_object())
+        return Response(self.get_serializer(compute).data)

@@ -1,0 +1,73 @@
+"""Registering assets from Azure ML definitions, and exporting them back.
+
+Each kind has its `register_*` verb (atomic, idempotent by content hash) and `export_*`, whose
+output registers back to the same content hash.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from studio.registry.attachments import Attachments, LocalAttachments, UploadedAttachments
+from studio.registry.components import export_component, register_component
+from studio.registry.data import export_data, register_data
+from studio.registry.environments import export_environment, register_environment
+from studio.schemas.loading import DefinitionError, load_document
+
+REGISTER = {
+    "environment": register_environment,
+    "component": register_component,
+    "data": register_data,
+}
+
+EXPORT = {
+    "environment": export_environment,
+    "component": export_component,
+    "data": export_data,
+}
+
+KIND_OF_MODEL = {"environment": "environment", "component": "component", "dataasset": "data"}
+
+
+def guess_kind(document: dict[str, Any]) -> str:
+    """Which kind of asset a definition describes, from its `$schema` or its fields."""
+    schema = str(document.get("$schema", "")).lower()
+    if "component" in schema or "command" in document:
+        return "component"
+    if "data.schema" in schema or ("path" in document and "image" not in document):
+        return "data"
+    return "environment"
+
+
+def register_text(
+    text: str | bytes, *, kind: str | None, filename: str, attachments: Attachments, user=None
+) -> tuple[Any, bool]:
+    """Parse and register one definition; DefinitionError lists every problem with its line."""
+    document, index = load_document(text, filename=filename)
+    kind = kind or guess_kind(document)
+    if kind not in REGISTER:
+        raise DefinitionError.single(filename, "", f"unknown asset kind {kind!r}")
+    return REGISTER[kind](document, index=index, filename=filename, attachments=attachments, user=user)
+
+
+def register_file(path: Path, *, kind: str | None = None, user=None) -> tuple[Any, bool]:
+    """Register a definition file from disk, its local paths relative to its folder."""
+    attachments = LocalAttachments(path.parent, filename=str(path))
+    return register_text(path.read_bytes(), kind=kind, filename=str(path), attachments=attachments, user=user)
+
+
+def export_asset(asset) -> str:
+    """The text of an asset's definition (YAML, or JSON for v1-only environments)."""
+    return EXPORT[KIND_OF_MODEL[asset._meta.model_name]](asset)
+
+
+__all__ = [
+    "REGISTER",
+    "DefinitionError",
+    "LocalAttachments",
+    "UploadedAttachments",
+    "export_asset",
+    "register_file",
+    "register_text",
+]

@@ -1,0 +1,89 @@
+"""Registering and exporting data assets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from studio import storage
+from studio.models import DataAsset
+from studio.registry.attachments import Attachments
+from studio.registry.versions import register_version
+from studio.schemas.common import SNAPSHOT_REFERENCE, raise_problems, validate_document
+from studio.schemas.data import DataDocument, data_problems, path_kind
+from studio.schemas.loading import LineIndex
+
+DATA_SCHEMA = "https://azuremlschemas.azureedge.net/latest/data.schema.json"
+
+
+def _stored(
+    data: DataDocument, *, index: LineIndex, filename: str, attachments: Attachments
+) -> storage.Snapshot:
+    kind = path_kind(data.path)
+    if kind == "snapshot":
+        digest = SNAPSHOT_REFERENCE.match(data.path)["digest"]
+        if not storage.snapshot_exists(digest):
+            raise_problems([(("path",), "no stored data has this digest")], index=index, filename=filename)
+        return storage.describe_snapshot(digest)
+    if data.type == "uri_file":
+        return attachments.file("path", data.path)
+    return attachments.folder("path", data.path)
+
+
+def register_data(
+    document: dict[str, Any], *, index: LineIndex, filename: str, attachments: Attachments, user=None
+) -> tuple[DataAsset, bool]:
+    """Register a data asset: local data is stored, an http(s) URL is kept as a reference."""
+    data = validate_document(DataDocument, document, index=index, filename=filename)
+    raise_problems(data_problems(data), index=index, filename=filename)
+    fields: dict[str, Any] = {"data_type": data.type}
+    if path_kind(data.path) == "url":
+        source = {"url": data.path}
+        fields["url"] = data.path
+    else:
+        snapshot = _stored(data, index=index, filename=filename, attachments=attachments)
+        if data.type == "uri_file" and snapshot.kind != "file":
+            raise_problems(
+                [(("path",), "a uri_file asset needs a single file")], index=index, filename=filename
+            )
+        if data.type == "uri_folder" and snapshot.kind != "folder":
+            raise_problems([(("path",), "a uri_folder asset needs a folder")], index=index, filename=filename)
+        source = {"snapshot": snapshot.digest}
+        fields.update(
+            snapshot_digest=snapshot.digest, size_bytes=snapshot.size_bytes, file_count=snapshot.file_count
+        )
+    spec = {
+        "name": data.name,
+        "description": data.description or "",
+        "tags": dict(data.tags),
+        "type": data.type,
+        "source": source,
+    }
+    return register_version(
+        DataAsset,
+        name=data.name,
+        version=data.version,
+        spec=spec,
+        filename=filename,
+        fields=fields,
+        user=user,
+    )
+
+
+def export_data(asset: DataAsset) -> str:
+    """The data asset as YAML that registers back to the same content hash."""
+    spec = asset.spec
+    document: dict[str, Any] = {
+        "$schema": DATA_SCHEMA,
+        "type": spec["type"],
+        "name": spec["name"],
+        "version": asset.version,
+    }
+    if spec.get("description"):
+        document["description"] = spec["description"]
+    if spec.get("tags"):
+        document["tags"] = spec["tags"]
+    source = spec["source"]
+    document["path"] = source["url"] if "url" in source else f"studio://snapshots/{source['snapshot']}"
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)

@@ -1,0 +1,84 @@
+"""Content hashing and version assignment shared by every asset type."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from studio.schemas.loading import DefinitionError
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling of a value: sorted keys, no spaces, so equal content hashes equally."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(spec: dict[str, Any]) -> str:
+    """The sha256 of a normalised definition."""
+    return hashlib.sha256(canonical_json(spec).encode()).hexdigest()
+
+
+def next_version(model, name: str) -> str:
+    """One more than the highest whole-number version of `name` (Azure's auto-versioning)."""
+    numbers = [
+        int(v) for v in model.objects.filter(name=name).values_list("version", flat=True) if v.isdigit()
+    ]
+    return str(max(numbers, default=0) + 1)
+
+
+def register_version(
+    model,
+    *,
+    name: str,
+    version: str | None,
+    spec: dict[str, Any],
+    filename: str,
+    fields: dict[str, Any],
+    user=None,
+) -> tuple[Any, bool]:
+    """Find the version with this content, or create it; refuse to change an existing version.
+
+    Returns (asset, created). Without a version, an identical definition returns the newest
+    version with that content and a new one gets the next number.
+    """
+    digest = content_hash(spec)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                if version is None:
+                    same = (
+                        model.objects.filter(name=name, content_hash=digest).order_by("-created_at").first()
+                    )
+                    if same is not None:
+                        return same, False
+                    chosen = next_version(model, name)
+                else:
+                    chosen = version
+                    current = model.objects.filter(name=name, version=version).first()
+                    if current is not None:
+                        if current.content_hash == digest:
+                            return current, False
+                        raise DefinitionError.single(
+                            filename,
+                            "version",
+                            f"{name}:{version} is already registered with different content; versions are "
+                            "immutable, so omit `version` to get the next one or choose a new version",
+                        )
+                asset = model.objects.create(
+                    name=name,
+                    version=chosen,
+                    spec=spec,
+                    content_hash=digest,
+                    description=spec.get("description") or "",
+                    tags=spec.get("tags") or {},
+                    created_by=user if getattr(user, "is_authenticated", False) else None,
+                    **fields,
+                )
+                return asset, True
+        except IntegrityError:
+            # Someone registered the same name and version at the same moment: look again.
+            continue
+    raise DefinitionError.single(filename, "version", "could not assign a version; try again")

@@ -1,0 +1,182 @@
+"""Reading asset definitions (YAML or JSON) safely, remembering the line of every field.
+
+Documents are read with PyYAML's safe loader only. Anchors and aliases are allowed, but a
+document whose aliases expand to an absurd size (a "billion laughs" bomb) is refused before
+anything walks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+MAX_DOCUMENT_BYTES = 1024 * 1024
+MAX_EXPANDED_NODES = 100_000
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a definition: where (file, field, line) and what."""
+
+    file: str
+    field: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The problem as JSON for API error bodies."""
+        return {"file": self.file, "field": self.field, "line": self.line, "message": self.message}
+
+
+class DefinitionError(ValueError):
+    """Raised when an asset definition cannot be registered; lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+    @classmethod
+    def single(cls, file: str, field: str, message: str, line: int | None = None) -> DefinitionError:
+        """An error with one problem."""
+        return cls([Problem(file, field, message, line)])
+
+    def errors_by_field(self) -> dict[str, list[str]]:
+        """`{field: [messages]}` in Studio's API error shape, each message with its line."""
+        grouped: dict[str, list[str]] = {}
+        for problem in self.problems:
+            where = f"{problem.file}:{problem.line}" if problem.line else problem.file
+            grouped.setdefault(problem.field or "document", []).append(f"{problem.message} ({where})")
+        return grouped
+
+
+def format_path(path: Path) -> str:
+    """`("inputs", "lr", "min")` as `inputs.lr.min`, list indexes as `[0]`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+@dataclass
+class LineIndex:
+    """The 1-based line of every field path in a document."""
+
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line_of(self, path: Path) -> int | None:
+        """The line of `path`, or of its nearest ancestor the document has."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """The safe loader; composition is inspected before construction."""
+
+
+def _index_and_measure(root: yaml.Node) -> tuple[LineIndex, int]:
+    index = LineIndex()
+    sizes: dict[int, int] = {}
+
+    def size_of(node: yaml.Node, stack: set[int]) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in stack:  # an alias inside its own anchor: infinitely deep
+            raise DefinitionError.single(
+                "", "", "an alias refers to its own anchor (a recursive document)", node.start_mark.line + 1
+            )
+        stack.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                total += size_of(key_node, stack) + size_of(value_node, stack)
+                if total > MAX_EXPANDED_NODES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                total += size_of(item, stack)
+                if total > MAX_EXPANDED_NODES:
+                    break
+        stack.discard(key)
+        sizes[key] = total
+        return total
+
+    def walk(node: yaml.Node, path: Path, depth: int) -> None:
+        index.lines.setdefault(path, node.start_mark.line + 1)
+        if depth > 50:
+            return
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    child = (*path, key_node.value)
+                    index.lines.setdefault(child, key_node.start_mark.line + 1)
+                    walk(value_node, child, depth + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for position, item in enumerate(node.value):
+                walk(item, (*path, position), depth + 1)
+
+    expanded = size_of(root, set())
+    if expanded <= MAX_EXPANDED_NODES:
+        walk(root, (), 0)
+    return index, expanded
+
+
+def load_document(text: str | bytes, *, filename: str) -> tuple[dict[str, Any], LineIndex]:
+    """Parse a YAML or JSON definition into a mapping and the line index of its fields."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_DOCUMENT_BYTES:
+            raise DefinitionError.single(filename, "", f"larger than {MAX_DOCUMENT_BYTES // 1024} KiB")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise DefinitionError.single(filename, "", f"not UTF-8 text ({error.reason})") from None
+    if len(text.encode()) > MAX_DOCUMENT_BYTES:
+        raise DefinitionError.single(filename, "", f"larger than {MAX_DOCUMENT_BYTES // 1024} KiB")
+    loader = _CountingLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            raise DefinitionError.single(filename, "", "the document is empty")
+        try:
+            index, expanded = _index_and_measure(root)
+        except DefinitionError as error:
+            raise DefinitionError.single(
+                filename, "", error.problems[0].message, error.problems[0].line
+            ) from None
+        if expanded > MAX_EXPANDED_NODES:
+            raise DefinitionError.single(
+                filename,
+                "",
+                f"anchors and aliases expand to more than {MAX_EXPANDED_NODES} values; refusing",
+                root.start_mark.line + 1,
+            )
+        document = loader.construct_document(root)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        message = " ".join(part for part in (error.context, error.problem) if part)
+        if "could not determine a constructor" in message:
+            message = f"{message} (tags such as !!python/object are never loaded)"
+        raise DefinitionError.single(filename, "", message, mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as error:
+        raise DefinitionError.single(filename, "", str(error)) from None
+    finally:
+        loader.dispose()
+    if not isinstance(document, dict):
+        raise DefinitionError.single(
+            filename, "", f"expected a mapping of fields, got {type(document).__name__}", 1
+        )
+    return document, index
