@@ -90,9 +90,10 @@ def render_command(command: str, *, inputs: Mapping[str, object | None], outputs
         names = [p["name"] for p in PLACEHOLDER.finditer(body) if p["kind"] == "inputs"]
         if any(inputs.get(name) is None for name in names):
             return ""
-        return PLACEHOLDER.sub(substitute, body)
+        return body
 
-    rendered = OPTIONAL_SEGMENT.sub(optional, command)
-    rendered = PLACEHOLDER.sub(substitute, rendered)
-    # Dropped segments leave double spaces; collapse them only within lines.
-    return "\n".join(re.sub(r"[ \t]{2,}", " ", line).rstrip() for line in rendered.splitlines()).strip()
+    template = OPTIONAL_SEGMENT.sub(optional, command)
+    # Dropped segments leave double spaces: tidy the template before values go in, so that
+    # spaces inside values (indented Python in a string parameter) stay as they are.
+    template = "\n".join(re.sub(r"[ \t]{2,}", " ", line).rstrip() for line in template.splitlines()).strip()
+    return PLACEHOLDER.sub(substitute, template)
