@@ -8,15 +8,40 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from studio.views import accounts, health, pages
+from studio.views import accounts, assets, computes, health, pages
 
 studio_pages = (
     [
         path("", pages.dashboard, name="dashboard"),
-        path("environments/", pages.environments, name="environments"),
-        path("components/", pages.components, name="components"),
-        path("data/", pages.data_assets, name="data"),
-        path("computes/", pages.computes, name="computes"),
+        path("environments/", assets.environments, name="environments"),
+        path("environments/<asset_name:name>/", assets.environment_detail, name="environment"),
+        path(
+            "environments/<asset_name:name>/<asset_name:version>/",
+            assets.environment_detail,
+            name="environment-version",
+        ),
+        path("components/", assets.components, name="components"),
+        path("components/<asset_name:name>/", assets.component_detail, name="component"),
+        path("components/<asset_name:name>/diff/", assets.component_diff, name="component-diff"),
+        path(
+            "components/<asset_name:name>/<asset_name:version>/",
+            assets.component_detail,
+            name="component-version",
+        ),
+        path(
+            "components/<asset_name:name>/<asset_name:version>/code/<path:path>",
+            assets.component_code,
+            name="component-code",
+        ),
+        path("data/", assets.data_assets, name="data"),
+        path("data/<asset_name:name>/", assets.data_detail, name="data-asset"),
+        path("data/<asset_name:name>/<asset_name:version>/", assets.data_detail, name="data-version"),
+        path("data/<asset_name:name>/<asset_name:version>/raw/<path:path>", assets.data_raw, name="data-raw"),
+        path("computes/", computes.computes, name="computes"),
+        path("computes/<slug:name>/", computes.compute_detail, name="compute"),
+        path("computes/<slug:name>/check/", computes.check_compute, name="compute-check"),
+        path("computes/<slug:name>/drain/", computes.drain_compute, name="compute-drain"),
+        path("computes/<slug:name>/resume/", computes.resume_compute, name="compute-resume"),
         path("profile/", accounts.profile, name="profile"),
         path("profile/tokens/<int:token_id>/revoke/", accounts.revoke_token, name="revoke-token"),
     ],
@@ -42,3 +67,6 @@ urlpatterns = [
     path("", include("runner.urls")),
     path("", include(studio_pages)),
 ]
+
+handler404 = "studio.views.errors.not_found"
+handler500 = "studio.views.errors.server_error"

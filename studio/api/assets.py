@@ -28,6 +28,7 @@ class AssetFilter(django_filters.FilterSet):
 
     name = django_filters.CharFilter(field_name="name")
     name__icontains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    version = django_filters.CharFilter(field_name="version")
     q = django_filters.CharFilter(method="search", label="Search names and descriptions")
     tag = django_filters.CharFilter(method="with_tag", label="A tag key, or key:value")
     archived = django_filters.ChoiceFilter(

@@ -95,7 +95,7 @@ def test_it_answers_400_for_malformed_json(client, auth):
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("post", "/api/v1/computes/"),
+        ("put", "/api/v1/computes/local/"),
         ("delete", "/api/v1/computes/"),
         ("put", "/api/v1/tokens/"),
         ("post", "/api/v1/me/"),
