@@ -117,6 +117,9 @@ if STUDIO_BUILD_CA_BUNDLE and not Path(STUDIO_BUILD_CA_BUNDLE).is_file():
     raise SettingError("STUDIO_BUILD_CA_BUNDLE", f"no such file: {STUDIO_BUILD_CA_BUNDLE}")
 STUDIO_IMAGE_MAP = envmap("STUDIO_IMAGE_MAP")
 STUDIO_COMPUTE_ALIASES = envmap("STUDIO_COMPUTE_ALIASES")
+# Folders on the server that pipeline YAML may name as data paths (off by default: any user
+# could otherwise read any file the server can).
+STUDIO_DATA_ROOTS = envlist("STUDIO_DATA_ROOTS")
 STUDIO_DOCKER_URL = envstr("STUDIO_DOCKER_URL") or envstr("DOCKER_HOST")
 STUDIO_MAX_SNAPSHOT_BYTES = envint("STUDIO_MAX_SNAPSHOT_BYTES", 200 * 1024 * 1024, minimum=1024)
 STUDIO_MAX_SNAPSHOT_FILES = envint("STUDIO_MAX_SNAPSHOT_FILES", 10_000, minimum=1)

@@ -1,0 +1,411 @@
+"""Compiling an Azure ML v2 pipeline job YAML (`type: pipeline`) to a PipelineSpec.
+
+Bindings understood: `${{parent.inputs.x}}`, `${{parent.jobs.s.outputs.y}}` and
+`${{parent.outputs.z}}`; literal inputs; data inputs as `{type, path}` where the path is a
+registered data asset (`azureml:NAME:VERSION`, `azureml:NAME@latest`), a stored snapshot
+(`studio://snapshots/…`, which is what `studio job create` turns local paths into), an http(s)
+URL, a server path under STUDIO_DATA_ROOTS, or — when compiling from disk — a local path.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from designer.spec import PipelineSpec
+from designer.validation import assemble_spec
+from studio.choices import ComputeState
+from studio.models import Component, Compute, DataAsset
+from studio.references import ReferenceError, parse_reference, resolve, resolve_compute
+from studio.registry import LocalAttachments, register_file
+from studio.registry.components import register_component
+from studio.schemas.common import SNAPSHOT_REFERENCE
+from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path
+
+BINDING = re.compile(r"^\$\{\{\s*parent\.(?P<body>[A-Za-z0-9_.]+)\s*\}\}$")
+PIPELINE_FIELDS = {
+    "$schema", "type", "name", "display_name", "experiment_name", "description", "tags", "settings",
+    "inputs", "outputs", "jobs", "compute",
+}  # fmt: skip
+SETTINGS_FIELDS = {"default_compute", "continue_on_step_failure", "force_rerun"}
+STEP_FIELDS = {
+    "type", "component", "compute", "inputs", "outputs", "display_name", "description", "tags", "limits",
+    "retry_settings", "force_rerun",
+}  # fmt: skip
+UNSUPPORTED = {
+    "default_datastore": "datastores do not exist in Studio; outputs live in its artifact store",
+    "on_init": "on_init jobs are not supported",
+    "on_finalize": "on_finalize jobs are not supported",
+    "environment_variables": "set environment variables on the environment instead",
+    "resources": "resources belong to the component",
+    "distribution": "distributed steps are not supported",
+    "identity": "identities are not supported; steps run as an unprivileged user",
+}
+DATA_TYPES = ("uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model")
+
+
+class Compiler:
+    """Collects every problem of one pipeline document instead of stopping at the first."""
+
+    def __init__(self, *, index: LineIndex, filename: str, base_dir: Path | None, user) -> None:
+        self.index = index
+        self.filename = filename
+        self.base_dir = base_dir
+        self.user = user
+        self.problems: list[Problem] = []
+
+    def problem(self, path: tuple, message: str) -> None:
+        """Record a problem at a field path."""
+        self.problems.append(Problem(self.filename, format_path(path), message, self.index.line_of(path)))
+
+    # --- pieces ------------------------------------------------------------------------------
+
+    def compute(self, value: Any, path: tuple) -> str | None:
+        """The Studio compute a YAML compute name means."""
+        if not isinstance(value, str):
+            self.problem(path, f"expected a compute name such as azureml:docker, got {value!r}")
+            return None
+        try:
+            return resolve_compute(value).name
+        except ReferenceError as error:
+            self.problem(path, str(error))
+            return None
+
+    def default_compute(self) -> str | None:
+        """`docker` when it is online, else `local`: what a newcomer's pipeline should run on."""
+        docker = Compute.objects.filter(name="docker", state=ComputeState.ONLINE).first()
+        if docker is not None:
+            return docker.name
+        return "local" if Compute.objects.filter(name="local").exists() else None
+
+    def data(self, value: dict, path: tuple, *, expected_type: str | None = None) -> dict | None:
+        """A `{type, path}` data input as a DataBinding."""
+        unknown = set(value) - {"type", "path", "mode", "description"}
+        for key in sorted(unknown):
+            self.problem((*path, key), "is not a field of a data input")
+        kind = value.get("type", expected_type or "uri_folder")
+        if kind not in DATA_TYPES:
+            self.problem((*path, "type"), f"data inputs are {', '.join(DATA_TYPES)}, not {kind!r}")
+            return None
+        if value.get("mode") not in (None, "ro_mount", "download", "direct"):
+            self.problem((*path, "mode"), f"input mode {value['mode']!r} is not supported")
+        location = value.get("path")
+        if not isinstance(location, str) or not location.strip():
+            self.problem((*path, "path"), "a data input needs a path")
+            return None
+        return self.data_location(location.strip(), kind, (*path, "path"))
+
+    def data_location(self, location: str, kind: str, path: tuple) -> dict | None:
+        """Resolve where data comes from to a snapshot or URL."""
+        from studio import storage
+
+        snapshot = SNAPSHOT_REFERENCE.match(location)
+        if snapshot:
+            if not storage.snapshot_exists(snapshot["digest"]):
+                self.problem(path, "no stored data has this digest")
+                return None
+            return {"kind": "data", "type": kind, "snapshot": snapshot["digest"]}
+        if location.startswith(("http://", "https://")):
+            return {"kind": "data", "type": kind, "url": location}
+        if location.startswith("azureml:") and not location.startswith("azureml://datastores"):
+            try:
+                asset = resolve(DataAsset, parse_reference(location, kind="data"))
+            except ReferenceError as error:
+                self.problem(path, str(error))
+                return None
+            if kind == "uri_file" and asset.data_type != "uri_file":
+                self.problem(path, f"{asset} is a {asset.data_type}; this input needs a uri_file")
+                return None
+            binding = {"kind": "data", "type": kind, "asset": f"{asset.name}:{asset.version}"}
+            if asset.url:
+                return {**binding, "url": asset.url}
+            return {**binding, "snapshot": asset.snapshot_digest}
+        if "://" in location:
+            self.problem(path, "cloud datastores are not reachable from Studio; use a data asset or a URL")
+            return None
+        return self.local_data(location, kind, path)
+
+    def local_data(self, location: str, kind: str, path: tuple) -> dict | None:
+        """A server path under STUDIO_DATA_ROOTS, or a local path when compiling from disk."""
+        from studio import storage
+
+        candidate = Path(location)
+        if candidate.is_absolute():
+            roots = [Path(root).resolve() for root in settings.STUDIO_DATA_ROOTS]
+            resolved = candidate.resolve()
+            if not any(resolved == root or root in resolved.parents for root in roots):
+                self.problem(
+                    path,
+                    "server paths must lie under STUDIO_DATA_ROOTS"
+                    + (f" ({', '.join(map(str, roots))})" if roots else ", which is not set"),
+                )
+                return None
+        elif self.base_dir is not None:
+            resolved = (self.base_dir / candidate).resolve()
+        else:
+            self.problem(path, f"{location!r} is a local path: `studio job create` uploads it with the job")
+            return None
+        if not resolved.exists():
+            self.problem(path, f"{location!r} does not exist")
+            return None
+        try:
+            if kind == "uri_file":
+                if not resolved.is_file():
+                    self.problem(path, f"{location!r} is a folder; this input needs a file")
+                    return None
+                snapshot = storage.snapshot_file(resolved)
+            else:
+                if not resolved.is_dir():
+                    self.problem(path, f"{location!r} is a file; this input needs a folder")
+                    return None
+                snapshot = storage.snapshot_folder(resolved)
+        except storage.StorageError as error:
+            self.problem(path, str(error))
+            return None
+        return {"kind": "data", "type": kind, "snapshot": snapshot.digest}
+
+    def component(self, value: Any, path: tuple) -> Component | None:
+        """The component a step runs: a reference, a local file, or an inline definition."""
+        try:
+            if isinstance(value, dict):
+                attachments = LocalAttachments(self.base_dir or Path("/nonexistent"), filename=self.filename)
+                document = {"name": "anonymous_component", **value}
+                component, _ = register_component(
+                    document,
+                    index=self.index,
+                    filename=self.filename,
+                    attachments=attachments,
+                    user=self.user,
+                )
+                return component
+            if not isinstance(value, str):
+                self.problem(path, "expected a component reference, a local YAML file or an inline component")
+                return None
+            if value.endswith((".yml", ".yaml")) and not value.startswith("azureml:"):
+                if self.base_dir is None:
+                    self.problem(path, f"{value!r} is a local file: `studio job create` registers it first")
+                    return None
+                file = (self.base_dir / value).resolve()
+                if not file.is_file():
+                    self.problem(path, f"{value!r} does not exist")
+                    return None
+                component, _ = register_file(file, kind="component", user=self.user)
+                return component
+            return resolve(Component, parse_reference(value, kind="components"))
+        except ReferenceError as error:
+            self.problem(path, str(error))
+        except DefinitionError as error:
+            for problem in error.problems:
+                self.problems.append(problem)
+        return None
+
+
+def _binding_target(text: str) -> tuple[str, ...] | None:
+    match = BINDING.match(text.strip()) if isinstance(text, str) else None
+    return tuple(match["body"].split(".")) if match else None
+
+
+def compile_pipeline(
+    document: dict[str, Any], *, index: LineIndex, filename: str, base_dir: Path | None = None, user=None
+) -> PipelineSpec:
+    """Validate a pipeline job document and compile it; DefinitionError lists every problem."""
+    c = Compiler(index=index, filename=filename, base_dir=base_dir, user=user)
+    if document.get("type", "pipeline") != "pipeline":
+        c.problem(
+            ("type",), f"Studio runs pipeline jobs; type {document.get('type')!r} is not supported here"
+        )
+    for key in document:
+        if key in UNSUPPORTED:
+            c.problem((key,), UNSUPPORTED[key])
+        elif key not in PIPELINE_FIELDS:
+            c.problem((key,), "is not a field of a pipeline job, or one Studio does not support")
+
+    settings_doc = document.get("settings") or {}
+    if not isinstance(settings_doc, dict):
+        c.problem(("settings",), "must be a mapping")
+        settings_doc = {}
+    for key in settings_doc:
+        if key in UNSUPPORTED:
+            c.problem(("settings", key), UNSUPPORTED[key])
+        elif key not in SETTINGS_FIELDS:
+            c.problem(("settings", key), "is not a pipeline setting Studio knows")
+    for flag in ("continue_on_step_failure", "force_rerun"):
+        if flag in settings_doc and not isinstance(settings_doc[flag], bool):
+            c.problem(("settings", flag), f"expected true or false, got {settings_doc[flag]!r}")
+    default_compute = None
+    compute_text = settings_doc.get("default_compute", document.get("compute"))
+    if compute_text is not None:
+        default_compute = c.compute(
+            compute_text,
+            ("settings", "default_compute") if "default_compute" in settings_doc else ("compute",),
+        )
+    else:
+        default_compute = c.default_compute()
+
+    pipeline_inputs: dict[str, dict] = {}
+    raw_inputs = document.get("inputs") or {}
+    if not isinstance(raw_inputs, dict):
+        c.problem(("inputs",), "must be a mapping of input names to values")
+        raw_inputs = {}
+    for name, value in raw_inputs.items():
+        path = ("inputs", name)
+        if isinstance(value, dict) and "path" in value:
+            binding = c.data(value, path)
+        elif isinstance(value, dict):
+            unknown = set(value) - {"type", "default", "value", "description", "optional"}
+            for key in sorted(unknown):
+                c.problem((*path, key), "is not a field of a pipeline input")
+            binding = {"kind": "literal", "value": value.get("value", value.get("default"))}
+        elif isinstance(value, (str, int, float, bool)) or value is None:
+            binding = {"kind": "literal", "value": value}
+        else:
+            c.problem(path, f"expected a value or {{type, path}}, got {type(value).__name__}")
+            binding = None
+        if binding is not None:
+            pipeline_inputs[name] = binding
+
+    raw_outputs = document.get("outputs") or {}
+    if not isinstance(raw_outputs, dict):
+        c.problem(("outputs",), "must be a mapping")
+        raw_outputs = {}
+
+    jobs = document.get("jobs")
+    if not isinstance(jobs, dict) or not jobs:
+        c.problem(("jobs",), "a pipeline needs at least one job under `jobs:`")
+        jobs = {}
+
+    steps: dict[str, dict] = {}
+    for step_name, step in jobs.items():
+        path = ("jobs", step_name)
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$", str(step_name)):
+            c.problem(path, f"{step_name!r} is not a valid job name: letters, digits and '_'")
+            continue
+        if not isinstance(step, dict):
+            c.problem(path, "must be a mapping")
+            continue
+        if step.get("type", "command") != "command":
+            c.problem((*path, "type"), f"only command jobs are supported, not {step.get('type')!r}")
+        for key in step:
+            if key in UNSUPPORTED:
+                c.problem((*path, key), UNSUPPORTED[key])
+            elif key not in STEP_FIELDS:
+                c.problem(
+                    (*path, key), "is not a field of a pipeline job step, or one Studio does not support"
+                )
+        if "component" not in step:
+            c.problem((*path, "component"), "is required")
+            continue
+        component = c.component(step["component"], (*path, "component"))
+        compute = c.compute(step["compute"], (*path, "compute")) if "compute" in step else default_compute
+        if compute is None and "compute" not in step:
+            c.problem((*path, "compute"), "no compute: set settings.default_compute or this job's compute")
+        inputs: dict[str, Any] = {}
+        raw_step_inputs = step.get("inputs") or {}
+        if not isinstance(raw_step_inputs, dict):
+            c.problem((*path, "inputs"), "must be a mapping")
+            raw_step_inputs = {}
+        ports = component.spec.get("inputs", {}) if component else {}
+        for port, value in raw_step_inputs.items():
+            port_path = (*path, "inputs", port)
+            target = _binding_target(value) if isinstance(value, str) else None
+            if target is not None:
+                if len(target) == 2 and target[0] == "inputs":
+                    if target[1] not in pipeline_inputs and target[1] not in raw_inputs:
+                        c.problem(
+                            port_path, f"binds parent.inputs.{target[1]}, which the pipeline does not declare"
+                        )
+                    elif target[1] in pipeline_inputs:
+                        inputs[port] = dict(pipeline_inputs[target[1]])
+                elif len(target) == 4 and target[0] == "jobs" and target[2] == "outputs":
+                    inputs[port] = {"kind": "step_output", "step": target[1], "output": target[3]}
+                else:
+                    c.problem(
+                        port_path,
+                        f"{value!r} is not ${{{{parent.inputs.X}}}} or ${{{{parent.jobs.S.outputs.Y}}}}",
+                    )
+            elif isinstance(value, str) and "${{" in value:
+                c.problem(port_path, f"{value!r} is not a binding Studio understands")
+            elif isinstance(value, dict):
+                expected = ports.get(port, {}).get("type")
+                binding = c.data(value, port_path, expected_type=expected if expected in DATA_TYPES else None)
+                if binding is not None:
+                    inputs[port] = binding
+            elif isinstance(value, (str, int, float, bool)) or value is None:
+                inputs[port] = {"kind": "literal", "value": value}
+            else:
+                c.problem(
+                    port_path, f"expected a value, a binding or {{type, path}}, got {type(value).__name__}"
+                )
+        outputs: dict[str, str | None] = {}
+        raw_step_outputs = step.get("outputs") or {}
+        if not isinstance(raw_step_outputs, dict):
+            c.problem((*path, "outputs"), "must be a mapping")
+            raw_step_outputs = {}
+        for port, value in raw_step_outputs.items():
+            port_path = (*path, "outputs", port)
+            target = _binding_target(value) if isinstance(value, str) else None
+            if target is not None:
+                if len(target) == 2 and target[0] == "outputs":
+                    outputs[port] = target[1]
+                else:
+                    c.problem(port_path, f"{value!r} is not ${{{{parent.outputs.Z}}}}")
+            elif isinstance(value, dict) or value is None:
+                outputs[port] = None
+            else:
+                c.problem(
+                    port_path, f"expected ${{{{parent.outputs.Z}}}} or an output definition, got {value!r}"
+                )
+        limits = step.get("limits") or {}
+        retry = step.get("retry_settings") or {}
+        timeout = limits.get("timeout") if isinstance(limits, dict) else None
+        if timeout is not None and (
+            not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0
+        ):
+            c.problem((*path, "limits", "timeout"), f"expected a whole number of seconds, got {timeout!r}")
+            timeout = None
+        max_retries = retry.get("max_retries", 0) if isinstance(retry, dict) else 0
+        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or not 0 <= max_retries <= 10:
+            c.problem((*path, "retry_settings", "max_retries"), "expected a whole number from 0 to 10")
+            max_retries = 0
+        retry_on_failure = bool(retry.get("retry_on_failure", False)) if isinstance(retry, dict) else False
+        if isinstance(retry, dict):
+            for key in set(retry) - {"max_retries", "retry_on_failure", "timeout"}:
+                c.problem((*path, "retry_settings", key), "is not a retry setting Studio knows")
+        steps[step_name] = {
+            "name": step_name,
+            "display_name": str(step.get("display_name") or ""),
+            "component": component,
+            "compute": compute,
+            "inputs": inputs,
+            "outputs": outputs,
+            "max_retries": max_retries,
+            "retry_on_failure": retry_on_failure,
+            "timeout_seconds": timeout,
+            "force_rerun": bool(step.get("force_rerun", False)),
+        }
+
+    spec = assemble_spec(
+        c,
+        steps=steps,
+        header={
+            "display_name": str(document.get("display_name") or document.get("name") or ""),
+            "experiment_name": str(document.get("experiment_name") or "Default"),
+            "description": str(document.get("description") or ""),
+            "tags": {str(k): str(v) for k, v in (document.get("tags") or {}).items()}
+            if isinstance(document.get("tags"), dict)
+            else {},
+            "settings": {
+                "default_compute": default_compute,
+                "continue_on_step_failure": bool(settings_doc.get("continue_on_step_failure", False)),
+                "force_rerun": bool(settings_doc.get("force_rerun", False)),
+            },
+        },
+        pipeline_inputs=pipeline_inputs,
+        pipeline_outputs={name: (value or {}) for name, value in raw_outputs.items()},
+    )
+    if c.problems:
+        raise DefinitionError(c.problems)
+    return spec

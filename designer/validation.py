@@ -1,0 +1,147 @@
+"""Checks across the steps of a pipeline, shared by every front door, and assembly of the spec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from designer.spec import PipelineSpec, find_cycle, literal_problem, port_types_compatible
+from studio.schemas.component import ASSET_TYPES
+
+
+def _pin(component) -> dict[str, Any]:
+    environment = component.environment
+    return {
+        "id": component.pk,
+        "name": component.name,
+        "version": component.version,
+        "content_hash": component.content_hash,
+        "spec": component.spec,
+        "environment_id": environment.pk,
+        "environment": f"{environment.name}:{environment.version}",
+        "environment_hash": environment.content_hash,
+    }
+
+
+def _check_inputs(report, name: str, step: dict, steps: dict[str, dict]) -> None:
+    component = step["component"]
+    ports = component.spec.get("inputs", {})
+    where = ("jobs", name, "inputs")
+    for port, binding in step["inputs"].items():
+        if port not in ports:
+            report((*where, port), f"component {component.name} has no input named {port!r}")
+            continue
+        declared = ports[port]
+        kind = binding["kind"]
+        if kind == "literal":
+            problem = literal_problem(declared, binding["value"])
+            if problem:
+                report((*where, port), problem)
+        elif kind == "data":
+            if declared["type"] not in ASSET_TYPES:
+                report((*where, port), f"is a {declared['type']} parameter, not a data input")
+            elif not port_types_compatible(binding["type"], declared["type"]):
+                report((*where, port), f"expects {declared['type']}, but the data is {binding['type']}")
+        elif kind == "step_output":
+            upstream = steps.get(binding["step"])
+            if upstream is None:
+                report(
+                    (*where, port),
+                    f"binds an output of {binding['step']!r}, which is not a job of this pipeline",
+                )
+                continue
+            if binding["step"] == name:
+                report((*where, port), "a step cannot read its own output")
+                continue
+            if upstream["component"] is None:
+                continue
+            outputs = upstream["component"].spec.get("outputs", {})
+            if binding["output"] not in outputs:
+                report(
+                    (*where, port),
+                    f"{binding['step']} ({upstream['component'].name}) "
+                    f"has no output named {binding['output']!r}",
+                )
+                continue
+            source = outputs[binding["output"]]["type"]
+            if declared["type"] not in ASSET_TYPES:
+                report(
+                    (*where, port), f"is a {declared['type']} parameter; it cannot take the {source} output"
+                )
+            elif not port_types_compatible(source, declared["type"]):
+                report(
+                    (*where, port),
+                    f"expects {declared['type']}, but {binding['step']}.{binding['output']} is {source}",
+                )
+    for port, declared in ports.items():
+        bound = step["inputs"].get(port)
+        unset = bound is None or (bound["kind"] == "literal" and bound["value"] is None)
+        if unset and not declared.get("optional") and declared.get("default") is None:
+            report((*where, port), f"required input of {component.name} is not bound")
+
+
+def assemble_spec(
+    compiler,
+    *,
+    steps: dict[str, dict],
+    header: dict[str, Any],
+    pipeline_inputs: dict[str, dict],
+    pipeline_outputs: dict[str, dict],
+) -> PipelineSpec | None:
+    """Check the steps against each other and build the PipelineSpec; problems go to `compiler`."""
+    report = compiler.problem
+    for name, step in steps.items():
+        if step["component"] is None:
+            continue
+        _check_inputs(report, name, step, steps)
+        outputs = step["component"].spec.get("outputs", {})
+        for port in step["outputs"]:
+            if port not in outputs:
+                report(
+                    ("jobs", name, "outputs", port),
+                    f"component {step['component'].name} has no output named {port!r}",
+                )
+    graph = {
+        name: {b["step"] for b in step["inputs"].values() if b["kind"] == "step_output"}
+        for name, step in steps.items()
+    }
+    cycle = find_cycle(graph)
+    if cycle:
+        report(("jobs", cycle[0]), "the jobs form a cycle: " + " -> ".join(reversed(cycle)))
+    fed_by: dict[str, tuple[str, str]] = {}
+    for name, step in steps.items():
+        for port, target in step["outputs"].items():
+            if target is None:
+                continue
+            if target in fed_by:
+                other = ".".join(fed_by[target])
+                report(
+                    ("jobs", name, "outputs", port), f"parent.outputs.{target} is already bound to {other}"
+                )
+                continue
+            if pipeline_outputs and target not in pipeline_outputs:
+                report(
+                    ("jobs", name, "outputs", port),
+                    f"binds parent.outputs.{target}, which the pipeline does not declare",
+                )
+                continue
+            fed_by[target] = (name, port)
+    for target in pipeline_outputs:
+        if target not in fed_by:
+            report(("outputs", target), "no job output is bound to this pipeline output")
+    if compiler.problems:
+        return None
+    outputs = {}
+    for target, (name, port) in fed_by.items():
+        kind = steps[name]["component"].spec["outputs"][port]["type"]
+        outputs[target] = {"type": kind, "step": name, "output": port}
+    return PipelineSpec.model_validate(
+        {
+            **header,
+            "inputs": pipeline_inputs,
+            "outputs": outputs,
+            "steps": {
+                name: {**step, "component": _pin(step["component"]), "compute": step["compute"]}
+                for name, step in steps.items()
+            },
+        }
+    )
