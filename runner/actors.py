@@ -1,4 +1,9 @@
-"""Dramatiq actors: each takes ids, loads, calls the real code, returns. Idempotent."""
+"""Dramatiq actors: each takes ids, loads, calls the real code, returns. Idempotent.
+
+Control messages (`studio` queue) are short; step attempts (`studio.steps`) block a worker thread
+for as long as the step runs, so they have their own threads and a time limit that never fires
+before the step's own timeout does.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,14 @@ import dramatiq
 
 from studio.models import Compute
 
+CONTROL_QUEUE = "studio"
+STEPS_QUEUE = "studio.steps"
+# A step's own timeout stops its container; Dramatiq's limit must never be what does.
+STEP_TIME_LIMIT_MS = 30 * 24 * 3600 * 1000
+LATER_DELAY_MS = 500
 
-@dramatiq.actor(queue_name="studio", max_retries=0)
+
+@dramatiq.actor(queue_name=CONTROL_QUEUE, max_retries=0)
 def check_compute(compute_id: int) -> None:
     """Record whether a compute answers; the runner's health checks call this periodically."""
     from runner.computes import check_compute_now
@@ -16,3 +27,30 @@ def check_compute(compute_id: int) -> None:
     if compute is None:
         return
     check_compute_now(compute)
+
+
+@dramatiq.actor(queue_name=CONTROL_QUEUE, max_retries=5, min_backoff=200, max_backoff=5000)
+def advance_job(job_id: int) -> None:
+    """Start, reuse, skip or cancel steps of a job and end it when its steps have."""
+    from runner.scheduler import advance_job as advance
+
+    advance(job_id)
+
+
+@dramatiq.actor(queue_name=STEPS_QUEUE, max_retries=0, time_limit=STEP_TIME_LIMIT_MS)
+def run_step(step_id: int) -> None:
+    """Run one attempt of a step; when its compute is full, try again shortly."""
+    from runner import step_runner
+
+    try:
+        step_runner.run(step_id)
+    except step_runner.Later:
+        run_step.send_with_options(args=(step_id,), delay=LATER_DELAY_MS)
+
+
+@dramatiq.actor(queue_name=CONTROL_QUEUE, max_retries=0)
+def reconcile() -> None:
+    """Repair what lost messages or dead workers left behind."""
+    from runner.reconciler import reconcile as repair
+
+    repair()

@@ -108,7 +108,10 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-STUDIO_WORKER_THREADS = envint("STUDIO_WORKER_THREADS", 4, minimum=1, maximum=64)
+STUDIO_WORKER_THREADS = envint("STUDIO_WORKER_THREADS", 2, minimum=1, maximum=64)
+# Each running step holds one of these threads for as long as it runs.
+STUDIO_STEP_THREADS = envint("STUDIO_STEP_THREADS", 8, minimum=1, maximum=256)
+STUDIO_RECONCILE_SECONDS = envint("STUDIO_RECONCILE_SECONDS", 30, minimum=1)
 
 # --- Images and computes ----------------------------------------------------------------------
 STUDIO_BASE_IMAGE = envstr("STUDIO_BASE_IMAGE", "studio/python:3.11-bookworm")

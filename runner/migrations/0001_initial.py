@@ -8,91 +8,223 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('studio', '0001_initial'),
+        ("studio", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PipelineJob',
+            name="PipelineJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(default=runner.models.new_job_name, max_length=100, unique=True)),
-                ('display_name', models.CharField(blank=True, max_length=255)),
-                ('experiment_name', models.CharField(db_index=True, default='Default', max_length=255)),
-                ('description', models.TextField(blank=True)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('spec', models.JSONField(help_text='The validated PipelineSpec this job runs, frozen at submission')),
-                ('status', models.CharField(choices=[('NotStarted', 'Not Started'), ('Queued', 'Queued'), ('Running', 'Running'), ('CancelRequested', 'Cancel Requested'), ('Completed', 'Completed'), ('Failed', 'Failed'), ('Canceled', 'Canceled')], db_index=True, default='NotStarted', max_length=20)),
-                ('status_reason', models.TextField(blank=True)),
-                ('source', models.CharField(default='yaml', max_length=20)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('rerun_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reruns', to='runner.pipelinejob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(default=runner.models.new_job_name, max_length=100, unique=True)),
+                ("display_name", models.CharField(blank=True, max_length=255)),
+                ("experiment_name", models.CharField(db_index=True, default="Default", max_length=255)),
+                ("description", models.TextField(blank=True)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                (
+                    "spec",
+                    models.JSONField(
+                        help_text="The validated PipelineSpec this job runs, frozen at submission"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("NotStarted", "Not Started"),
+                            ("Queued", "Queued"),
+                            ("Running", "Running"),
+                            ("CancelRequested", "Cancel Requested"),
+                            ("Completed", "Completed"),
+                            ("Failed", "Failed"),
+                            ("Canceled", "Canceled"),
+                        ],
+                        db_index=True,
+                        default="NotStarted",
+                        max_length=20,
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True)),
+                ("source", models.CharField(default="yaml", max_length=20)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "rerun_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reruns",
+                        to="runner.pipelinejob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='EnvironmentImage',
+            name="EnvironmentImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target', models.CharField(help_text="`venv`, or the Docker engine URL ('' = default)", max_length=300)),
-                ('tag', models.CharField(help_text='Image tag, or the virtualenv path', max_length=300)),
-                ('status', models.CharField(choices=[('building', 'Building'), ('ready', 'Ready'), ('failed', 'Failed')], default='building', max_length=16)),
-                ('log', models.TextField(blank=True)),
-                ('error', models.TextField(blank=True)),
-                ('builds', models.PositiveIntegerField(default=0, help_text='How many times it was actually built')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('environment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='images', to='studio.environment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "target",
+                    models.CharField(
+                        help_text="`venv`, or the Docker engine URL ('' = default)", max_length=300
+                    ),
+                ),
+                ("tag", models.CharField(help_text="Image tag, or the virtualenv path", max_length=300)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("building", "Building"), ("ready", "Ready"), ("failed", "Failed")],
+                        default="building",
+                        max_length=16,
+                    ),
+                ),
+                ("log", models.TextField(blank=True)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "builds",
+                    models.PositiveIntegerField(default=0, help_text="How many times it was actually built"),
+                ),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "environment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="images",
+                        to="studio.environment",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('environment', 'target'), name='envimage_env_target_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("environment", "target"), name="envimage_env_target_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StepRun',
+            name="StepRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('display_name', models.CharField(blank=True, max_length=255)),
-                ('status', models.CharField(choices=[('NotStarted', 'Not Started'), ('Queued', 'Queued'), ('Preparing', 'Preparing'), ('Running', 'Running'), ('Completed', 'Completed'), ('Failed', 'Failed'), ('Canceled', 'Canceled'), ('Skipped', 'Skipped')], db_index=True, default='NotStarted', max_length=20)),
-                ('status_reason', models.TextField(blank=True)),
-                ('attempt', models.PositiveIntegerField(default=0, help_text='Attempts started so far')),
-                ('max_retries', models.PositiveIntegerField(default=0)),
-                ('exit_code', models.IntegerField(blank=True, null=True)),
-                ('image', models.CharField(blank=True, max_length=300)),
-                ('container_id', models.CharField(blank=True, max_length=100)),
-                ('process_id', models.IntegerField(blank=True, null=True)),
-                ('worker_id', models.CharField(blank=True, max_length=100)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('gpu_ids', models.JSONField(blank=True, default=list)),
-                ('reuse_key', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('reuse_parts', models.JSONField(blank=True, default=dict)),
-                ('reuse_note', models.CharField(blank=True, max_length=300)),
-                ('outputs', models.JSONField(blank=True, default=dict)),
-                ('log_seq', models.PositiveIntegerField(default=0, help_text='Log lines written so far')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('queued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('compute', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='steps', to='studio.compute')),
-                ('environment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='step_runs', to='studio.environment')),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='runner.pipelinejob')),
-                ('reused_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='runner.steprun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                ("display_name", models.CharField(blank=True, max_length=255)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("NotStarted", "Not Started"),
+                            ("Queued", "Queued"),
+                            ("Preparing", "Preparing"),
+                            ("Running", "Running"),
+                            ("Completed", "Completed"),
+                            ("Failed", "Failed"),
+                            ("Canceled", "Canceled"),
+                            ("Skipped", "Skipped"),
+                        ],
+                        db_index=True,
+                        default="NotStarted",
+                        max_length=20,
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True)),
+                ("attempt", models.PositiveIntegerField(default=0, help_text="Attempts started so far")),
+                ("max_retries", models.PositiveIntegerField(default=0)),
+                ("exit_code", models.IntegerField(blank=True, null=True)),
+                ("image", models.CharField(blank=True, max_length=300)),
+                ("container_id", models.CharField(blank=True, max_length=100)),
+                ("process_id", models.IntegerField(blank=True, null=True)),
+                ("worker_id", models.CharField(blank=True, max_length=100)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("gpu_ids", models.JSONField(blank=True, default=list)),
+                ("reuse_key", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("reuse_parts", models.JSONField(blank=True, default=dict)),
+                ("reuse_note", models.CharField(blank=True, max_length=300)),
+                ("outputs", models.JSONField(blank=True, default=dict)),
+                ("log_seq", models.PositiveIntegerField(default=0, help_text="Log lines written so far")),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("queued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "compute",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="steps",
+                        to="studio.compute",
+                    ),
+                ),
+                (
+                    "environment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="step_runs",
+                        to="studio.environment",
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="runner.pipelinejob",
+                    ),
+                ),
+                (
+                    "reused_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="runner.steprun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('job', 'name'), name='steprun_job_name_unique')],
+                "ordering": ["job", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("job", "name"), name="steprun_job_name_unique")
+                ],
             },
         ),
     ]

@@ -88,7 +88,7 @@ def run_up(args) -> int:
     from django.conf import settings
 
     from runner.computes import register_available_computes
-    from studio import broker
+    from runner.worker import start_workers
     from studio.accounts import ensure_admin
 
     host = args.host or settings.STUDIO_HOST
@@ -104,7 +104,7 @@ def run_up(args) -> int:
         )
     computes = register_available_computes()
     print("Computes: " + ", ".join(f"{c.name} ({c.state})" for c in computes))
-    worker = broker.start_worker()
+    worker = start_workers()
     print(f"Serving http://{host}:{port}/  (Ctrl-C stops)", flush=True)
     try:
         serve_http(host, port)
@@ -143,7 +143,9 @@ def run_worker(args) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    worker = broker.start_worker(threads=args.threads)
+    from runner.worker import start_workers
+
+    worker = start_workers(step_threads=args.threads)
     print(f"Worker running with {worker.worker_threads} threads (Ctrl-C stops)", flush=True)
     stop.wait()
     print("Stopping worker: finishing current messages…", flush=True)
@@ -199,7 +201,7 @@ def register(verbs) -> None:
     serve.set_defaults(run=run_serve)
 
     worker = verbs.add_parser("worker", help="run job worker threads only (production, needs REDIS_URL)")
-    worker.add_argument("--threads", type=int, help="worker threads (default STUDIO_WORKER_THREADS)")
+    worker.add_argument("--threads", type=int, help="step threads (default STUDIO_STEP_THREADS)")
     worker.set_defaults(run=run_worker)
 
     image = verbs.add_parser("image", help="manage Studio's container images")

@@ -1,0 +1,71 @@
+"""Business actions on jobs: submit, cancel, rerun. Each is atomic and wakes actors on commit."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.db import transaction
+
+from designer.spec import PipelineSpec
+from runner.choices import JOB_ACTIVE, JobStatus
+from runner.models import PipelineJob, StepRun
+from studio.models import Compute, Environment
+
+
+@transaction.atomic
+def submit_pipeline(
+    spec: PipelineSpec, *, user=None, name: str | None = None, source: str = "yaml", rerun_of=None
+) -> PipelineJob:
+    """Store a job with its frozen spec and one StepRun per step, then wake the scheduler."""
+    from runner.actors import advance_job
+
+    fields = {
+        "display_name": spec.display_name,
+        "experiment_name": spec.experiment_name or "Default",
+        "description": spec.description,
+        "tags": dict(spec.tags),
+        "spec": spec.model_dump(mode="json"),
+        "source": source,
+        "rerun_of": rerun_of,
+        "created_by": user if getattr(user, "is_authenticated", False) else None,
+        "status": JobStatus.QUEUED,
+    }
+    job = PipelineJob.objects.create(name=name, **fields) if name else PipelineJob.objects.create(**fields)
+    computes = {c.name: c for c in Compute.objects.filter(name__in={s.compute for s in spec.steps.values()})}
+    environments = {
+        e.pk: e
+        for e in Environment.objects.filter(pk__in={s.component.environment_id for s in spec.steps.values()})
+    }
+    StepRun.objects.bulk_create(
+        StepRun(
+            job=job,
+            name=step_name,
+            display_name=step.display_name or step.component.spec.get("display_name") or step_name,
+            compute=computes.get(step.compute),
+            environment=environments.get(step.component.environment_id),
+            max_retries=step.max_retries,
+        )
+        for step_name, step in spec.steps.items()
+    )
+    transaction.on_commit(partial(advance_job.send, job.pk))
+    return job
+
+
+@transaction.atomic
+def request_cancel(job: PipelineJob, *, reason: str = "canceled by request") -> bool:
+    """Ask a job to stop: nothing new starts, running steps are stopped. False when it had ended."""
+    from runner.actors import advance_job
+
+    moved = job.transition(
+        tuple(s for s in JOB_ACTIVE if s != JobStatus.CANCEL_REQUESTED),
+        JobStatus.CANCEL_REQUESTED,
+        status_reason=reason,
+    )
+    if moved:
+        transaction.on_commit(partial(advance_job.send, job.pk))
+    return moved or job.status == JobStatus.CANCEL_REQUESTED
+
+
+def rerun(job: PipelineJob, *, user=None) -> PipelineJob:
+    """Submit the same frozen spec again (steps may be reused)."""
+    return submit_pipeline(PipelineSpec.model_validate(job.spec), user=user, source="rerun", rerun_of=job)

@@ -1,0 +1,174 @@
+"""The reconciler: nothing stays Running forever, whatever died and whenever.
+
+Steps whose worker stopped heartbeating are adopted (their container still runs: logs resume
+after the last line recorded), collected (their container exited), or retried (it is gone).
+Queued steps whose message was lost are sent again; jobs whose steps all ended are finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from designer.spec import PipelineSpec
+from runner.choices import JOB_ACTIVE, STEP_ACTIVE, StepStatus
+from runner.executors.base import ExecutorError
+from runner.logs import StepLog
+from runner.models import PipelineJob, StepRun
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(seconds=30)
+QUEUED_STALE_AFTER = timedelta(seconds=60)
+
+
+def _take_over(step: StepRun) -> bool:
+    from runner.step_runner import WORKER_ID
+
+    return bool(
+        StepRun.objects.filter(pk=step.pk, status=step.status, heartbeat_at=step.heartbeat_at).update(
+            worker_id=WORKER_ID, heartbeat_at=timezone.now()
+        )
+    )
+
+
+def recover_step(step: StepRun) -> str:
+    """Adopt, collect or retry a step whose worker died; returns what was done."""
+    from runner import step_runner
+
+    if not _take_over(step):
+        return "taken by another worker"
+    step.refresh_from_db()
+    log = StepLog(step.job.name, step.name)
+    spec = PipelineSpec.model_validate(step.job.spec).steps[step.name]
+    executor, kind = step_runner.executor_for(
+        step.compute, docker_enabled=step.environment.spec.get("docker_enabled", True)
+    )
+    handle = step.container_id if kind == "docker" else str(step.process_id or "")
+    state = None
+    if step.status == StepStatus.RUNNING and handle:
+        try:
+            state = executor.inspect(handle)
+        except ExecutorError as error:
+            log.note(f"recovery: cannot reach the step: {error}")
+    outputs = {
+        name: {"path": str(_output_path(step, name, port["type"])), "type": port["type"]}
+        for name, port in spec.component.spec.get("outputs", {}).items()
+    }
+    if state is not None and state.state == "running":
+        log.note("recovery: the worker running this step stopped; adopting its container")
+        threading.Thread(target=_adopt, args=(step, executor, handle, log, outputs), daemon=True).start()
+        return "adopted"
+    if state is not None and state.state == "exited":
+        log.note(
+            f"recovery: the step ended (exit code {state.exit_code}) while no worker watched; collecting"
+        )
+        _catch_up_logs(executor, handle, log)
+        step_runner.complete_attempt(step, outputs, executor, handle, state.exit_code, "exited", log)
+        return "collected"
+    log.note("recovery: the step's container or process is gone; retrying")
+    step.max_retries = max(step.max_retries, step.attempt)
+    if not step_runner.retry_later(step, "the step's container vanished", log):
+        step_runner.finish(
+            step, StepStatus.FAILED, status_reason="the step's container vanished and cannot be retried"
+        )
+    return "retried"
+
+
+def _output_path(step: StepRun, name: str, kind: str):
+    from studio import storage
+
+    return storage.step_output_path(step.job.name, step.name, name, kind=kind)
+
+
+def _catch_up_logs(executor, handle: str, log: StepLog) -> None:
+    follow = getattr(executor, "follow_logs_with_time", None)
+    if follow is None:
+        return
+    since = log.last_time
+    try:
+        follow(handle, lambda at, line: log.write(line, at=at) if at > since else None, since=since or None)
+    except ExecutorError as error:
+        log.note(f"recovery: could not read the rest of the log: {error}")
+
+
+def _adopt(step: StepRun, executor, handle: str, log: StepLog, outputs: dict) -> None:
+    from runner import step_runner
+
+    since = log.last_time
+    follow = None
+    if hasattr(executor, "follow_logs_with_time"):
+        # Resume after the last line recorded: no gap, no line twice.
+        follow = partial(
+            executor.follow_logs_with_time,
+            handle,
+            lambda at, line: log.write(line, at=at) if at > since else None,
+            since=since or None,
+        )
+    timeout = step.spec.get("timeout_seconds")
+    if timeout and step.started_at:
+        timeout = max(1.0, timeout - (timezone.now() - step.started_at).total_seconds())
+    try:
+        code, outcome = step_runner.supervise(step, executor, handle, log, timeout=timeout, follow=follow)
+        step_runner.complete_attempt(step, outputs, executor, handle, code, outcome, log)
+    except Exception:
+        logger.exception("adopting %s failed", step)
+
+
+def reconcile() -> dict[str, int]:
+    """One pass over everything that might be stuck; returns counts for logs and tests."""
+    from runner.actors import advance_job, run_step
+
+    counts = {"adopted": 0, "collected": 0, "retried": 0, "requeued": 0, "advanced": 0}
+    now = timezone.now()
+    stale = StepRun.objects.filter(status__in=STEP_ACTIVE, heartbeat_at__lt=now - STALE_AFTER).select_related(
+        "job", "compute", "environment"
+    )
+    for step in stale:
+        try:
+            outcome = recover_step(step)
+        except Exception:
+            logger.exception("recovering %s failed", step)
+            continue
+        if outcome in counts:
+            counts[outcome] += 1
+    queued = StepRun.objects.filter(status=StepStatus.QUEUED, queued_at__lt=now - QUEUED_STALE_AFTER)
+    for step in queued:
+        run_step.send(step.pk)
+        counts["requeued"] += 1
+    for job_id in PipelineJob.objects.filter(status__in=JOB_ACTIVE).values_list("pk", flat=True):
+        transaction.on_commit(lambda job_id=job_id: advance_job.send(job_id))
+        counts["advanced"] += 1
+    if any(counts.values()):
+        logger.info("reconciler: %s", counts)
+    return counts
+
+
+class ReconcilerThread(threading.Thread):
+    """Runs the reconciler at worker start and then periodically, inside a worker process."""
+
+    def __init__(self, *, interval: float = 30.0) -> None:
+        super().__init__(name="studio-reconciler", daemon=True)
+        self.interval = interval
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        from django.db import close_old_connections
+
+        while not self.stopping.is_set():
+            try:
+                reconcile()
+            except Exception:
+                logger.exception("reconciler pass failed")
+            finally:
+                close_old_connections()
+            self.stopping.wait(self.interval)
+
+    def stop(self) -> None:
+        """Stop after the current pass."""
+        self.stopping.set()

@@ -1,0 +1,425 @@
+"""Running one attempt of a step: claim a slot, prepare, launch, supervise, collect, finish.
+
+The attempt's outcome is written with conditional transitions, so a cancel, a timeout and the
+step ending at the same moment still give exactly one terminal status. Infrastructure failures
+(the engine unreachable, a container that cannot start) are retried up to `max_retries` with
+backoff; a failing command only when the step says `retry_on_failure`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from designer.spec import PipelineSpec, StepSpec
+from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
+from runner.executors.base import Executor, ExecutorError, Mount, StepLaunch
+from runner.logs import StepLog, tail
+from runner.models import PipelineJob, StepRun
+from runner.staging import StagingError, chown_tree, download_once, fresh_folder, snapshot_input_path
+from studio import storage
+from studio.choices import ComputeKind, ComputeState
+from studio.models import Compute
+from studio.schemas.command import render_command
+
+logger = logging.getLogger(__name__)
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+HEARTBEAT_SECONDS = 5
+CANCEL_GRACE_SECONDS = 10
+TIMEOUT_GRACE_SECONDS = 3
+CONTAINER_USER = (1000, 1000)
+MEMORY_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+_local_executor = None
+_local_lock = threading.Lock()
+
+
+class Later(Exception):
+    """Raised when a step cannot take a slot yet (its compute is full, draining, or GPUs are busy)."""
+
+
+def local_executor():
+    """The process-wide local executor (it tracks the processes this worker started)."""
+    global _local_executor
+    with _local_lock:
+        if _local_executor is None:
+            from runner.executors.local import LocalExecutor
+
+            _local_executor = LocalExecutor()
+        return _local_executor
+
+
+def executor_for(compute: Compute, *, docker_enabled: bool) -> tuple[Executor, str]:
+    """The executor of a compute and its kind (`docker` or `local`)."""
+    if compute.kind == ComputeKind.DOCKER and docker_enabled:
+        from runner.executors.docker_step import DockerExecutor
+
+        return DockerExecutor(compute.engine_url or settings.STUDIO_DOCKER_URL or None), "docker"
+    return local_executor(), "local"
+
+
+def step_user() -> tuple[int, int] | None:
+    """Who steps run as: uid 1000 when the worker is root (never root), else the worker's own user."""
+    if os.geteuid() == 0:
+        return CONTAINER_USER
+    return None
+
+
+def memory_bytes(value) -> int | None:
+    """`4g`, `512m` or a number of MB as bytes."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value * 1024**2
+    text = str(value).strip().lower().rstrip("b").rstrip("i")
+    if text and text[-1] in MEMORY_UNITS:
+        return int(float(text[:-1]) * MEMORY_UNITS[text[-1]])
+    return int(float(text))
+
+
+def claim(step_id: int) -> StepRun | None:
+    """Take a slot on the step's compute: Queued -> Preparing. None when there is nothing to do."""
+    from runner.actors import advance_job
+
+    with transaction.atomic():
+        step = StepRun.objects.select_for_update().select_related("job").filter(pk=step_id).first()
+        if step is None or step.status != StepStatus.QUEUED:
+            return None
+        if step.job.status == JobStatus.CANCEL_REQUESTED:
+            step.transition((StepStatus.QUEUED,), StepStatus.CANCELED, status_reason="the job was canceled")
+            transaction.on_commit(partial(advance_job.send, step.job_id))
+            return None
+        if step.next_attempt_at and step.next_attempt_at > timezone.now():
+            raise Later("waiting before the next attempt")
+        compute = Compute.objects.select_for_update().get(pk=step.compute_id)
+        if compute.state == ComputeState.DRAINING:
+            raise Later(f"{compute.name} is draining")
+        active = list(
+            StepRun.objects.filter(compute=compute, status__in=STEP_ACTIVE).values_list("gpu_ids", flat=True)
+        )
+        if len(active) >= compute.max_concurrent_steps:
+            raise Later(f"{compute.name} runs {len(active)} steps, its limit")
+        wanted = int((step.spec["component"]["spec"].get("resources") or {}).get("gpus") or 0)
+        gpu_ids: list[str] = []
+        if wanted:
+            busy = {gpu for ids in active for gpu in ids}
+            free = [str(gpu) for gpu in compute.gpu_ids if str(gpu) not in busy]
+            if len(compute.gpu_ids) < wanted:
+                step.transition(
+                    (StepStatus.QUEUED,),
+                    StepStatus.FAILED,
+                    status_reason=f"needs {wanted} GPUs; {compute.name} has {len(compute.gpu_ids)}",
+                )
+                transaction.on_commit(partial(advance_job.send, step.job_id))
+                return None
+            if len(free) < wanted:
+                raise Later(f"waiting for {wanted} free GPUs on {compute.name}")
+            gpu_ids = free[:wanted]
+        moved = step.transition(
+            (StepStatus.QUEUED,),
+            StepStatus.PREPARING,
+            attempt=step.attempt + 1,
+            worker_id=WORKER_ID,
+            heartbeat_at=timezone.now(),
+            gpu_ids=gpu_ids,
+            exit_code=None,
+            container_id="",
+            process_id=None,
+            next_attempt_at=None,
+        )
+        return step if moved else None
+
+
+@dataclass
+class Prepared:
+    """A launched-to-be step: its executor and launch description."""
+
+    executor: Executor
+    kind: str
+    launch: StepLaunch
+    outputs: dict[str, dict]
+
+
+def _input_values(step: StepRun, spec: StepSpec, mounts: list[Mount]) -> dict[str, object | None]:
+    values: dict[str, object | None] = {}
+    ports = spec.component.spec.get("inputs", {})
+    upstream = {s.name: s for s in step.job.steps.all()}
+    for name, port in ports.items():
+        binding = spec.inputs.get(name)
+        if binding is None:
+            values[name] = port.get("default")
+            continue
+        if binding.kind == "literal":
+            values[name] = binding.value if binding.value is not None else port.get("default")
+            continue
+        if binding.kind == "data":
+            if binding.snapshot:
+                path = snapshot_input_path(binding.snapshot, port["type"])
+            else:
+                path = download_once(step.job.name, binding.url, port["type"])
+        else:
+            output = upstream[binding.step].outputs.get(binding.output)
+            if not output:
+                raise StagingError(f"{binding.step}.{binding.output} has no recorded output")
+            path = Path(output["path"])
+            if not path.exists():
+                raise StagingError(f"the output {binding.step}.{binding.output} is gone from {path}")
+        mounts.append(Mount(path, read_only=True))
+        values[name] = str(path)
+    return values
+
+
+def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
+    """Build or find the environment, lay out folders, resolve inputs and render the command."""
+    from runner.images import ensure_environment_image, ensure_environment_venv
+
+    environment = step.environment
+    env_spec = environment.spec
+    executor, kind = executor_for(step.compute, docker_enabled=env_spec.get("docker_enabled", True))
+    owner = step_user()
+    build_log = partial(log.write)
+    image, venv = "", None
+    if kind == "docker":
+        image = ensure_environment_image(
+            environment, base_url=step.compute.engine_url or settings.STUDIO_DOCKER_URL or None, log=build_log
+        )
+    elif not env_spec.get("user_managed_dependencies"):
+        venv = ensure_environment_venv(environment, log=build_log)
+
+    folder = storage.step_dir(step.job.name, step.name)
+    workdir = fresh_folder(folder / ".work", owner=None)
+    code = spec.component.spec.get("code")
+    if code:
+        storage.copy_snapshot_to(code, workdir)
+    (workdir / "outputs").mkdir(exist_ok=True)
+    (workdir / "logs").mkdir(exist_ok=True)
+    if owner:
+        chown_tree(workdir, owner)
+
+    mounts: list[Mount] = []
+    inputs = _input_values(step, spec, mounts)
+    outputs: dict[str, dict] = {}
+    output_paths: dict[str, str] = {}
+    for name, port in spec.component.spec.get("outputs", {}).items():
+        fresh_folder(folder / name, owner=owner)
+        path = storage.step_output_path(step.job.name, step.name, name, kind=port["type"])
+        outputs[name] = {"path": str(path), "type": port["type"]}
+        output_paths[name] = str(path)
+        mounts.append(Mount(folder / name, read_only=False))
+    command = render_command(spec.component.spec["command"], inputs=inputs, outputs=output_paths)
+    resources = spec.component.spec.get("resources") or {}
+    variables = {str(k): str(v) for k, v in (env_spec.get("variables") or {}).items()}
+    launch = StepLaunch(
+        job=step.job.name,
+        step=step.name,
+        attempt=step.attempt,
+        command=command,
+        workdir=workdir,
+        mounts=tuple(mounts),
+        env={**variables, "STUDIO_JOB": step.job.name, "STUDIO_STEP": step.name, "PYTHONUNBUFFERED": "1"},
+        image=image,
+        venv=venv,
+        user=f"{owner[0]}:{owner[1]}" if owner else f"{os.getuid()}:{os.getgid()}",
+        cpus=resources.get("cpu"),
+        memory_bytes=memory_bytes(resources.get("memory")),
+        gpu_ids=tuple(step.gpu_ids),
+        shm_size=resources.get("shm_size") or env_spec.get("shm_size"),
+    )
+    log.note(f"command: {command}")
+    return Prepared(executor, kind, launch, outputs)
+
+
+def _heartbeat(step: StepRun) -> None:
+    StepRun.objects.filter(pk=step.pk, worker_id=WORKER_ID).update(heartbeat_at=timezone.now())
+
+
+def _job_cancel_requested(step: StepRun) -> bool:
+    return PipelineJob.objects.filter(pk=step.job_id, status=JobStatus.CANCEL_REQUESTED).exists()
+
+
+def supervise(
+    step: StepRun, executor: Executor, handle: str, log: StepLog, *, timeout: int | None, since=None
+):
+    """Follow logs and wait for the end, honouring cancel and timeout; returns (code, why)."""
+    follower = threading.Thread(
+        target=_follow, args=(executor, handle, log, since), name=f"logs-{step.pk}", daemon=True
+    )
+    follower.start()
+    started = time.monotonic()
+    last_beat = started
+    outcome = "exited"
+    code = None
+    while True:
+        try:
+            code = executor.wait(handle, timeout=1.0)
+        except ExecutorError as error:
+            log.note(f"lost the step: {error}")
+            outcome = "lost"
+            break
+        if code is not None:
+            break
+        now = time.monotonic()
+        if now - last_beat >= HEARTBEAT_SECONDS:
+            _heartbeat(step)
+            last_beat = now
+        if _job_cancel_requested(step):
+            log.note("canceling: stopping the step")
+            executor.stop(handle, grace_seconds=CANCEL_GRACE_SECONDS)
+            code = executor.wait(handle, timeout=CANCEL_GRACE_SECONDS + 5)
+            outcome = "canceled"
+            break
+        if timeout and now - started > timeout:
+            log.note(f"timed out after {timeout} s: stopping the step")
+            executor.stop(handle, grace_seconds=TIMEOUT_GRACE_SECONDS)
+            code = executor.wait(handle, timeout=TIMEOUT_GRACE_SECONDS + 5)
+            outcome = "timeout"
+            break
+    follower.join(timeout=5)
+    return code, outcome
+
+
+def _follow(follow, log: StepLog) -> None:
+    try:
+        follow()
+    except Exception as error:  # logs are best effort; the exit code decides the outcome
+        log.note(f"log stream ended early: {error}")
+
+
+def collect_outputs(outputs: dict[str, dict]) -> dict[str, dict]:
+    """Record the content hash and size of every output."""
+    collected = {}
+    for name, output in outputs.items():
+        digest, size = storage.tree_digest(Path(output["path"]))
+        collected[name] = {**output, "hash": digest, "size": size}
+    return collected
+
+
+def finish(step: StepRun, status: str, **fields) -> bool:
+    """End the attempt (Preparing/Running -> status) and wake the scheduler."""
+    from runner.actors import advance_job
+
+    with transaction.atomic():
+        moved = step.transition(STEP_ACTIVE, status, **fields)
+        transaction.on_commit(partial(advance_job.send, step.job_id))
+    return moved
+
+
+def retry_later(step: StepRun, reason: str, log: StepLog) -> bool:
+    """Queue another attempt after a backoff, if the step has retries left."""
+    from runner.actors import run_step
+
+    if step.attempt > step.max_retries:
+        return False
+    delay = min(2 ** (step.attempt - 1), 60)
+    log.note(f"attempt {step.attempt} failed ({reason}); retrying in {delay} s")
+    with transaction.atomic():
+        moved = step.transition(
+            STEP_ACTIVE,
+            StepStatus.QUEUED,
+            status_reason=f"retrying: {reason}"[:2000],
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        )
+        if moved:
+            transaction.on_commit(partial(run_step.send_with_options, args=(step.pk,), delay=delay * 1000))
+    return moved
+
+
+def complete_attempt(
+    step: StepRun, prepared_outputs: dict, executor: Executor, handle: str, code, outcome, log
+):
+    """Turn an attempt's end into the step's status; removes the container."""
+    spec = step.spec
+    try:
+        if outcome == "canceled":
+            finish(step, StepStatus.CANCELED, exit_code=code, status_reason="canceled while running")
+            return
+        if outcome == "timeout":
+            finish(
+                step,
+                StepStatus.FAILED,
+                exit_code=code,
+                status_reason=f"timed out after {spec['timeout_seconds']} s",
+            )
+            return
+        if outcome == "lost":
+            if not retry_later(step, "lost contact with the container", log):
+                finish(step, StepStatus.FAILED, status_reason="lost contact with the step's container")
+            return
+        if code == 0:
+            finish(
+                step,
+                StepStatus.COMPLETED,
+                exit_code=0,
+                outputs=collect_outputs(prepared_outputs),
+                status_reason="",
+            )
+            log.note("completed")
+            return
+        lines = "\n".join(tail(step.job.name, step.name, 15))
+        reason = f"exited with code {code}; last lines:\n{lines}"
+        log.note(f"exited with code {code}")
+        if spec.get("retry_on_failure") and retry_later(step, f"exit code {code}", log):
+            return
+        finish(step, StepStatus.FAILED, exit_code=code, status_reason=reason[:4000])
+    finally:
+        try:
+            executor.remove(handle)
+        except ExecutorError as error:
+            logger.warning("could not remove %s of %s: %s", handle, step, error)
+
+
+def run(step_id: int) -> None:
+    """Run one attempt of a step, from claiming a slot to its outcome."""
+    step = claim(step_id)
+    if step is None:
+        return
+    step = StepRun.objects.select_related("job", "compute", "environment").get(pk=step.pk)
+    spec = PipelineSpec.model_validate(step.job.spec).steps[step.name]
+    log = StepLog(step.job.name, step.name)
+    log.note(f"attempt {step.attempt} on {step.compute.name} ({WORKER_ID})")
+    try:
+        prepared = prepare(step, spec, log)
+    except (StagingError, ExecutorError) as error:
+        log.note(str(error))
+        if not retry_later(step, str(error), log):
+            finish(step, StepStatus.FAILED, status_reason=str(error)[:4000])
+        return
+    except Exception as error:  # an image build failure or a bug: the step fails with the reason
+        from runner.images import ImageBuildError
+
+        if not isinstance(error, ImageBuildError):
+            logger.exception("preparing %s failed", step)
+        log.note(f"preparing failed: {error}")
+        finish(step, StepStatus.FAILED, status_reason=f"preparing failed: {error}"[:4000])
+        return
+    try:
+        handle = prepared.executor.start(prepared.launch)
+    except ExecutorError as error:
+        log.note(f"could not start: {error}")
+        if not retry_later(step, str(error), log):
+            finish(step, StepStatus.FAILED, status_reason=f"could not start: {error}"[:4000])
+        return
+    fields = {"image": prepared.launch.image or str(prepared.launch.venv or "")}
+    if prepared.kind == "docker":
+        fields["container_id"] = handle
+    else:
+        fields["process_id"] = int(handle)
+    if not step.transition((StepStatus.PREPARING,), StepStatus.RUNNING, **fields):
+        prepared.executor.stop(handle, grace_seconds=1)
+        prepared.executor.remove(handle)
+        return
+    log.note(f"started {'container ' + handle[:12] if prepared.kind == 'docker' else 'process ' + handle}")
+    code, outcome = supervise(step, prepared.executor, handle, log, timeout=spec.timeout_seconds)
+    complete_attempt(step, prepared.outputs, prepared.executor, handle, code, outcome, log)
