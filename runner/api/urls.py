@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from runner.api.computes import ComputeViewSet
+from runner.api.jobs import JobViewSet
+from runner.api.snapshots import upload_snapshot
 
 router = SimpleRouter(trailing_slash=True)
 router.register("computes", ComputeViewSet, basename="compute")
+router.register("jobs", JobViewSet, basename="job")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("snapshots/", upload_snapshot, name="snapshot-upload"),
+    *router.urls,
+]

@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from studio.cli import client_verbs, server_verbs
+from studio.cli import asset_verbs, client_verbs, compute_verbs, server_verbs
 from studio.cli.output import CommandError, fail
 
 
@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     server_verbs.register(verbs)
     client_verbs.register(verbs)
+    asset_verbs.register(verbs)
+    compute_verbs.register(verbs)
     return parser
 
 

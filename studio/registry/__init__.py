@@ -6,6 +6,7 @@ output registers back to the same content hash.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from studio.registry.attachments import Attachments, LocalAttachments, UploadedA
 from studio.registry.components import export_component, register_component
 from studio.registry.data import export_data, register_data
 from studio.registry.environments import export_environment, register_environment
-from studio.schemas.loading import DefinitionError, load_document
+from studio.schemas.loading import DefinitionError, LineIndex, Problem, load_document
 
 REGISTER = {
     "environment": register_environment,
@@ -48,7 +49,20 @@ def register_text(
     kind = kind or guess_kind(document)
     if kind not in REGISTER:
         raise DefinitionError.single(filename, "", f"unknown asset kind {kind!r}")
-    return REGISTER[kind](document, index=index, filename=filename, attachments=attachments, user=user)
+    try:
+        return REGISTER[kind](document, index=index, filename=filename, attachments=attachments, user=user)
+    except DefinitionError as error:
+        raise DefinitionError([with_line(problem, index, filename) for problem in error.problems]) from None
+
+
+def with_line(problem: Problem, index: LineIndex, filename: str) -> Problem:
+    """The problem with the line of its field filled in, when it is about this file and had none."""
+    if problem.line is not None or problem.file != filename or not problem.field:
+        return problem
+    path = tuple(
+        int(part) if part.isdigit() else part for part in re.split(r"\.|\[|\]", problem.field) if part
+    )
+    return Problem(problem.file, problem.field, problem.message, index.line_of(path))
 
 
 def register_file(path: Path, *, kind: str | None = None, user=None) -> tuple[Any, bool]:

@@ -47,6 +47,8 @@ class LocalAttachments(Attachments):
 
     def _resolve(self, field: str, path: str) -> Path:
         target = (self.base_dir / path).resolve()
+        if target != self.base_dir and self.base_dir not in target.parents:
+            self._fail(field, f"{path!r} leaves the folder of the definition; use a path inside it")
         if not target.exists():
             self._fail(field, f"{path!r} does not exist (relative to {self.base_dir})")
         return target

@@ -43,12 +43,11 @@ def register_data(
         fields["url"] = data.path
     else:
         snapshot = _stored(data, index=index, filename=filename, attachments=attachments)
-        if data.type == "uri_file" and snapshot.kind != "file":
+        files = storage.snapshot_files(snapshot.digest)
+        if data.type == "uri_file" and (len(files) != 1 or "/" in files[0][0]):
             raise_problems(
                 [(("path",), "a uri_file asset needs a single file")], index=index, filename=filename
             )
-        if data.type == "uri_folder" and snapshot.kind != "folder":
-            raise_problems([(("path",), "a uri_folder asset needs a folder")], index=index, filename=filename)
         source = {"snapshot": snapshot.digest}
         fields.update(
             snapshot_digest=snapshot.digest, size_bytes=snapshot.size_bytes, file_count=snapshot.file_count

@@ -80,5 +80,7 @@ def register_version(
                 return asset, True
         except IntegrityError:
             # Someone registered the same name and version at the same moment: look again.
+            if version is not None and not model.objects.filter(name=name, version=version).exists():
+                raise
             continue
     raise DefinitionError.single(filename, "version", "could not assign a version; try again")

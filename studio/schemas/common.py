@@ -42,7 +42,9 @@ Tags = Annotated[dict[str, str], BeforeValidator(_tag_values)]
 class StrictModel(BaseModel):
     """A schema model that refuses unknown fields and does not coerce types."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
 
 
 def validate_document(
@@ -53,17 +55,57 @@ def validate_document(
         return model.model_validate(document)
     except ValidationError as error:
         raise DefinitionError(
-            problems_from_validation(error, index=index, filename=filename, prefix=prefix)
+            problems_from_validation(error, index=index, filename=filename, prefix=prefix, document=document)
         ) from None
 
 
+PYDANTIC_TYPE_NAMES = {"str", "int", "float", "bool", "dict", "list", "none"}
+
+
+def _is_field_name(part: Any) -> bool:
+    return (
+        isinstance(part, str)
+        and part.isidentifier()
+        and part not in PYDANTIC_TYPE_NAMES
+        and not part[0].isupper()
+    )
+
+
+def _document_path(document: Any, loc: tuple) -> tuple:
+    """The part of a pydantic error location that names something in the document.
+
+    Pydantic adds union member names (`int`, `float`) and key markers (`[key]`) to locations;
+    people only know the fields they wrote, so the location stops where the document does,
+    keeping the name of a missing or unknown field.
+    """
+    if document is None:
+        return loc
+    path: list = []
+    node = document
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            if isinstance(node, dict) and _is_field_name(part):
+                path.append(part)
+            break
+        path.append(part)
+    return tuple(path)
+
+
 def problems_from_validation(
-    error: ValidationError, *, index: LineIndex, filename: str, prefix: tuple = ()
+    error: ValidationError, *, index: LineIndex, filename: str, prefix: tuple = (), document: Any = None
 ) -> list[Problem]:
     """Pydantic's errors as Studio problems."""
     problems = []
+    seen: set[tuple] = set()
     for item in error.errors(include_url=False):
-        path = (*prefix, *item["loc"])
+        path = (*prefix, *_document_path(document, tuple(item["loc"])))
+        if path in seen:
+            continue
+        seen.add(path)
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = UNKNOWN_FIELD

@@ -84,7 +84,13 @@ class LineIndex:
 
 
 class _CountingLoader(yaml.SafeLoader):
-    """The safe loader; composition is inspected before construction."""
+    """The safe loader, reading dates as plain strings (definitions are JSON-like data)."""
+
+
+_CountingLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _index_and_measure(root: yaml.Node) -> tuple[LineIndex, int]:
@@ -146,8 +152,9 @@ def load_document(text: str | bytes, *, filename: str) -> tuple[dict[str, Any], 
             raise DefinitionError.single(filename, "", f"not UTF-8 text ({error.reason})") from None
     if len(text.encode()) > MAX_DOCUMENT_BYTES:
         raise DefinitionError.single(filename, "", f"larger than {MAX_DOCUMENT_BYTES // 1024} KiB")
-    loader = _CountingLoader(text)
+    loader = None
     try:
+        loader = _CountingLoader(text)
         root = loader.get_single_node()
         if root is None:
             raise DefinitionError.single(filename, "", "the document is empty")
@@ -174,7 +181,8 @@ def load_document(text: str | bytes, *, filename: str) -> tuple[dict[str, Any], 
     except yaml.YAMLError as error:
         raise DefinitionError.single(filename, "", str(error)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(document, dict):
         raise DefinitionError.single(
             filename, "", f"expected a mapping of fields, got {type(document).__name__}", 1

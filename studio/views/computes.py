@@ -1,0 +1,92 @@
+"""Pages of the computes: the list, one compute's detail, and its check/drain/resume buttons."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from studio.choices import ComputeState
+from studio.models import Compute
+from studio.views.assets import not_found
+
+
+def computes(request):
+    """Registered computes with capacity and state."""
+    return render(request, "studio/computes.html", {"computes": Compute.objects.all()})
+
+
+def _missing(request, name: str):
+    return not_found(
+        request,
+        f"There is no compute {name}.",
+        back_url=reverse("studio:computes"),
+        back_label="All computes",
+    )
+
+
+def compute_detail(request, name: str):
+    """One compute: state, capacity, what its engine reported, and the steps running on it."""
+    compute = Compute.objects.filter(name=name).first()
+    if compute is None:
+        return _missing(request, name)
+    info = compute.engine_info or {}
+    return render(
+        request,
+        "studio/compute_detail.html",
+        {
+            "compute": compute,
+            "info": info,
+            "runtimes": info.get("runtimes") or [],
+            "is_draining": compute.state == ComputeState.DRAINING,
+            "running_steps": [],
+            "checked_just_now": compute.checked_at is not None
+            and timezone.now() - compute.checked_at < timedelta(minutes=1),
+        },
+    )
+
+
+@require_POST
+def check_compute(request, name: str):
+    """Probe the compute now and go back to its page."""
+    from runner.computes import check_compute_now
+
+    compute = Compute.objects.filter(name=name).first()
+    if compute is None:
+        return _missing(request, name)
+    check_compute_now(compute)
+    level = messages.SUCCESS if compute.state == ComputeState.ONLINE else messages.WARNING
+    detail = f": {compute.state_detail}" if compute.state_detail else ""
+    messages.add_message(request, level, f"Checked {compute.name}: {compute.get_state_display()}{detail}")
+    return redirect("studio:compute", name=compute.name)
+
+
+@require_POST
+def drain_compute(request, name: str):
+    """Start no new steps on the compute; running ones finish."""
+    compute = Compute.objects.filter(name=name).first()
+    if compute is None:
+        return _missing(request, name)
+    compute.drain()
+    messages.success(request, f"{compute.name} is draining: running steps finish, no new ones start.")
+    return redirect("studio:compute", name=compute.name)
+
+
+@require_POST
+def resume_compute(request, name: str):
+    """Take new steps again after draining, and check the compute's state."""
+    from runner.computes import check_compute_now
+
+    compute = Compute.objects.filter(name=name).first()
+    if compute is None:
+        return _missing(request, name)
+    compute.resume()
+    check_compute_now(compute)
+    messages.success(
+        request, f"{compute.name} takes new steps again ({compute.get_state_display().lower()})."
+    )
+    return redirect("studio:compute", name=compute.name)
