@@ -36,7 +36,8 @@ class StepRunSerializer(serializers.ModelSerializer):
         fields = [
             "name", "display_name", "status", "status_reason", "component", "compute", "environment",
             "attempt", "max_retries", "exit_code", "image", "container_id", "gpu_ids", "reuse_key",
-            "reuse_parts", "reuse_note", "reused_from", "outputs", "log_seq", "queued_at", "started_at", "finished_at",
+            "reuse_parts", "reuse_note", "reused_from", "outputs", "log_seq", "queued_at", "started_at",
+            "finished_at",
         ]  # fmt: skip
         read_only_fields = fields
 

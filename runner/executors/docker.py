@@ -26,14 +26,21 @@ class DockerUnavailable(Exception):
     """Raised when no Docker engine answers at the given URL."""
 
 
-def docker_client(base_url: str | None = None, *, timeout: int = 60) -> docker.DockerClient:
-    """Return a client for the engine at base_url (None: DOCKER_HOST or the local socket)."""
+def docker_client(
+    base_url: str | None = None, *, timeout: int | None = 60, max_pool_size: int | None = None
+) -> docker.DockerClient:
+    """Return a client for the engine at base_url (None: DOCKER_HOST or the local socket).
+
+    `timeout` is the HTTP read timeout in seconds (None: wait forever, for log streams);
+    `max_pool_size` raises the SDK's connection pool (10) for clients shared by many threads.
+    """
     where = base_url or "the default Docker endpoint (DOCKER_HOST or /var/run/docker.sock)"
+    extra: dict[str, Any] = {} if max_pool_size is None else {"max_pool_size": max_pool_size}
     try:
         # The SDK negotiates the API version on construction, so a dead engine fails here.
         if base_url is None:
-            return docker.from_env(timeout=timeout)
-        return docker.DockerClient(base_url=base_url, timeout=timeout)
+            return docker.from_env(timeout=timeout, **extra)
+        return docker.DockerClient(base_url=base_url, timeout=timeout, **extra)
     except (DockerException, requests.exceptions.RequestException, OSError) as exc:
         raise DockerUnavailable(
             f"No Docker engine answers at {where}: {exc}. "
