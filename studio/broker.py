@@ -58,9 +58,17 @@ def is_embedded() -> bool:
     return not settings.REDIS_URL
 
 
+class _SameWorkerMiddlewareTwice(logging.Filter):
+    """Hides Dramatiq's warning about a second worker on one broker: each consumes its own queues."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "_WorkerMiddleware" not in record.getMessage()
+
+
 def start_worker(*, threads: int | None = None, queues: set[str] | None = None) -> dramatiq.Worker:
     """Start worker threads consuming the configured broker in this process and return them."""
     broker = configure()
+    logging.getLogger(f"dramatiq.broker.{type(broker).__name__}").addFilter(_SameWorkerMiddlewareTwice())
     worker = dramatiq.Worker(
         broker,
         queues=queues,

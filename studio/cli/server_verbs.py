@@ -146,7 +146,11 @@ def run_worker(args) -> int:
     from runner.worker import start_workers
 
     worker = start_workers(step_threads=args.threads)
-    print(f"Worker running with {worker.worker_threads} threads (Ctrl-C stops)", flush=True)
+    print(
+        f"Worker running with {worker.worker_threads} threads: {worker.control.worker_threads} for control, "
+        f"{worker.steps.worker_threads} for steps (Ctrl-C stops)",
+        flush=True,
+    )
     stop.wait()
     print("Stopping worker: finishing current messages…", flush=True)
     worker.stop(timeout=30_000)

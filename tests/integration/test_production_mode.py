@@ -175,7 +175,7 @@ def test_it_worker_processes_a_message_sent_through_redis(migrated, prod_env, tm
         )
     exit_code = None
     try:
-        _wait_for_output(worker, log, "Worker running with 2 threads")
+        _wait_for_output(worker, log, "2 for steps")
         _shell(prod_env, f"from runner.actors import check_compute; check_compute.send({compute_id})")
 
         deadline = time.monotonic() + 30
