@@ -270,6 +270,7 @@ def environment_detail(request, name: str, version: str | None = None):
             **_asset_context(ENVIRONMENTS, environment),
             "image": image,
             "mapped_image": map_image(image) if image else "",
+            "image_builds": environment.images.order_by("target"),
             "build": build,
             "build_files": build_files,
             "build_error": build_error,

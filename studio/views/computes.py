@@ -14,6 +14,9 @@ from studio.choices import ComputeState
 from studio.models import Compute
 from studio.views.assets import not_found
 
+# runner.choices.STEP_ACTIVE; the studio app may not import the runner (dependencies point the other way).
+ACTIVE_STEP_STATUSES = ("Preparing", "Running")
+
 
 def computes(request):
     """Registered computes with capacity and state."""
@@ -43,7 +46,7 @@ def compute_detail(request, name: str):
             "info": info,
             "runtimes": info.get("runtimes") or [],
             "is_draining": compute.state == ComputeState.DRAINING,
-            "running_steps": [],
+            "running_steps": compute.steps.filter(status__in=ACTIVE_STEP_STATUSES).select_related("job"),
             "checked_just_now": compute.checked_at is not None
             and timezone.now() - compute.checked_at < timedelta(minutes=1),
         },
