@@ -167,20 +167,40 @@ class Compiler:
             return None
         return {"kind": "data", "type": kind, "snapshot": snapshot.digest}
 
+    def inline_component(self, value: dict, path: tuple) -> Component | None:
+        """Register an inline component; its problems are named under the step's `component`."""
+        attachments = LocalAttachments(self.base_dir or Path("/nonexistent"), filename=self.filename)
+        document = {"name": "anonymous_component", **value}
+        prefix = len(path)
+        nested = LineIndex(
+            {key[prefix:]: line for key, line in self.index.lines.items() if key[:prefix] == path}
+        )
+        try:
+            component, _ = register_component(
+                document, index=nested, filename=self.filename, attachments=attachments, user=self.user
+            )
+        except DefinitionError as error:
+            for problem in error.problems:
+                field = format_path(path) + (f".{problem.field}" if problem.field else "")
+                line = problem.line or self.index.line_of(path)
+                self.problems.append(Problem(problem.file, field, problem.message, line))
+            return None
+        return component
+
+    def flag(self, value: Any, path: tuple) -> bool:
+        """A true/false setting; anything else is a problem (and false)."""
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.problem(path, f"expected true or false, got {value!r}")
+            return False
+        return value
+
     def component(self, value: Any, path: tuple) -> Component | None:
         """The component a step runs: a reference, a local file, or an inline definition."""
         try:
             if isinstance(value, dict):
-                attachments = LocalAttachments(self.base_dir or Path("/nonexistent"), filename=self.filename)
-                document = {"name": "anonymous_component", **value}
-                component, _ = register_component(
-                    document,
-                    index=self.index,
-                    filename=self.filename,
-                    attachments=attachments,
-                    user=self.user,
-                )
-                return component
+                return self.inline_component(value, path)
             if not isinstance(value, str):
                 self.problem(path, "expected a component reference, a local YAML file or an inline component")
                 return None
@@ -252,13 +272,23 @@ def compile_pipeline(
         raw_inputs = {}
     for name, value in raw_inputs.items():
         path = ("inputs", name)
+        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            c.problem(path, f"{name!r} is not a valid input name: letters, digits and '_'")
+            continue
+        if isinstance(value, str) and "${{" in value:
+            c.problem(path, "a pipeline input is a value or {type, path}; bindings belong to job inputs")
+            continue
         if isinstance(value, dict) and "path" in value:
             binding = c.data(value, path)
         elif isinstance(value, dict):
             unknown = set(value) - {"type", "default", "value", "description", "optional"}
             for key in sorted(unknown):
                 c.problem((*path, key), "is not a field of a pipeline input")
-            binding = {"kind": "literal", "value": value.get("value", value.get("default"))}
+            literal = value.get("value", value.get("default"))
+            if not isinstance(literal, (str, int, float, bool)) and literal is not None:
+                c.problem(path, f"expected a single value, got {type(literal).__name__}")
+                continue
+            binding = {"kind": "literal", "value": literal}
         elif isinstance(value, (str, int, float, bool)) or value is None:
             binding = {"kind": "literal", "value": value}
         else:
@@ -360,6 +390,14 @@ def compile_pipeline(
                 )
         limits = step.get("limits") or {}
         retry = step.get("retry_settings") or {}
+        if not isinstance(limits, dict):
+            c.problem((*path, "limits"), "must be a mapping such as {timeout: 3600}")
+            limits = {}
+        if not isinstance(retry, dict):
+            c.problem((*path, "retry_settings"), "must be a mapping such as {max_retries: 2}")
+            retry = {}
+        for key in sorted(set(limits) - {"timeout"}):
+            c.problem((*path, "limits", key), "is not a limit Studio knows (only timeout)")
         timeout = limits.get("timeout") if isinstance(limits, dict) else None
         if timeout is not None and (
             not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0
@@ -370,7 +408,8 @@ def compile_pipeline(
         if not isinstance(max_retries, int) or isinstance(max_retries, bool) or not 0 <= max_retries <= 10:
             c.problem((*path, "retry_settings", "max_retries"), "expected a whole number from 0 to 10")
             max_retries = 0
-        retry_on_failure = bool(retry.get("retry_on_failure", False)) if isinstance(retry, dict) else False
+        retry_path = (*path, "retry_settings", "retry_on_failure")
+        retry_on_failure = c.flag(retry.get("retry_on_failure"), retry_path)
         if isinstance(retry, dict):
             for key in set(retry) - {"max_retries", "retry_on_failure", "timeout"}:
                 c.problem((*path, "retry_settings", key), "is not a retry setting Studio knows")
@@ -384,7 +423,7 @@ def compile_pipeline(
             "max_retries": max_retries,
             "retry_on_failure": retry_on_failure,
             "timeout_seconds": timeout,
-            "force_rerun": bool(step.get("force_rerun", False)),
+            "force_rerun": c.flag(step.get("force_rerun"), (*path, "force_rerun")),
         }
 
     spec = assemble_spec(

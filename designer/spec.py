@@ -7,6 +7,7 @@ every parameter value, so a job that stores its spec is reproducible and can be 
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -178,6 +179,8 @@ def literal_problem(port: dict[str, Any], value: Any) -> str | None:
     if kind in ("integer", "number"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return f"expects a {kind}, got {value!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"expects a finite {kind}, got {value!r}"
         if kind == "integer" and isinstance(value, float) and not value.is_integer():
             return f"expects a whole number, got {value!r}"
         if port.get("min") is not None and value < port["min"]:

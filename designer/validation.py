@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from designer.spec import PipelineSpec, find_cycle, literal_problem, port_types_compatible
 from studio.schemas.component import ASSET_TYPES
 
@@ -134,14 +136,18 @@ def assemble_spec(
     for target, (name, port) in fed_by.items():
         kind = steps[name]["component"].spec["outputs"][port]["type"]
         outputs[target] = {"type": kind, "step": name, "output": port}
-    return PipelineSpec.model_validate(
-        {
-            **header,
-            "inputs": pipeline_inputs,
-            "outputs": outputs,
-            "steps": {
-                name: {**step, "component": _pin(step["component"]), "compute": step["compute"]}
-                for name, step in steps.items()
-            },
-        }
-    )
+    document = {
+        **header,
+        "inputs": pipeline_inputs,
+        "outputs": outputs,
+        "steps": {
+            name: {**step, "component": _pin(step["component"]), "compute": step["compute"]}
+            for name, step in steps.items()
+        },
+    }
+    try:
+        return PipelineSpec.model_validate(document)
+    except ValidationError as error:  # a shape no check above foresaw: still a 400, never a 500
+        for item in error.errors(include_url=False):
+            report(tuple(str(part) for part in item["loc"]), item["msg"])
+        return None

@@ -126,8 +126,17 @@ def _index_and_measure(root: yaml.Node) -> tuple[LineIndex, int]:
         if depth > 50:
             return
         if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
             for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.value in seen and key_node.value != "<<":
+                        raise DefinitionError.single(
+                            "",
+                            format_path((*path, key_node.value)),
+                            "appears twice in the same mapping; only one can count",
+                            key_node.start_mark.line + 1,
+                        )
+                    seen.add(key_node.value)
                     child = (*path, key_node.value)
                     index.lines.setdefault(child, key_node.start_mark.line + 1)
                     walk(value_node, child, depth + 1)
@@ -161,9 +170,8 @@ def load_document(text: str | bytes, *, filename: str) -> tuple[dict[str, Any], 
         try:
             index, expanded = _index_and_measure(root)
         except DefinitionError as error:
-            raise DefinitionError.single(
-                filename, "", error.problems[0].message, error.problems[0].line
-            ) from None
+            first = error.problems[0]
+            raise DefinitionError.single(filename, first.field, first.message, first.line) from None
         if expanded > MAX_EXPANDED_NODES:
             raise DefinitionError.single(
                 filename,

@@ -1,0 +1,255 @@
+"""Runs steps as processes on the Studio host (the `local` compute).
+
+Each step is `bash -c COMMAND` in its own session (so its own process group), with a minimal
+environment: the worker's secrets (SECRET_KEY, DATABASE_URL, ...) are never passed on. A worker
+running as root starts the step as `StepLaunch.user` (numeric, never root), so the workdir, the
+virtualenv and every parent folder must be searchable by that user; any other worker runs steps as
+itself. Handles are process ids as text.
+
+Adoption after a crash: a step's output pipe belongs to the worker that started it, and the exit
+status of a process can only be read by its parent. A dead worker's steps therefore either died
+with it (their next write hits a closed pipe) or keep running unadoptable; `inspect()` reports
+such a process "gone" once it has ended, and `wait()` on it raises ExecutorError when it ends, so
+the step is retried as an infrastructure failure.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from runner.executors.base import ExecutorError, Inspection, LogSink, StepLaunch
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+POLL_SECONDS = 0.05
+
+TimedLogSink = Callable[[float, str], None]
+
+
+def step_environment(launch: StepLaunch) -> dict[str, str]:
+    """The whole environment of a local step: nothing inherited from the worker but the basics."""
+    path = SYSTEM_PATH
+    env: dict[str, str] = {
+        "HOME": str(launch.workdir),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+    }
+    if launch.venv is not None:
+        path = f"{Path(launch.venv) / 'bin'}:{path}"
+        env["VIRTUAL_ENV"] = str(launch.venv)
+    env["PATH"] = path
+    env.update(launch.env)
+    # Always set: an empty value hides every GPU from CUDA when the step got none.
+    env["CUDA_VISIBLE_DEVICES"] = ",".join(launch.gpu_ids)
+    return env
+
+
+def _credentials(user: str) -> dict:
+    """Popen arguments that drop a root worker's privileges to `user` ("uid:gid"); {} otherwise."""
+    if os.geteuid() != 0:
+        return {}
+    uid_text, _, gid_text = user.partition(":")
+    if not uid_text.isdigit() or (gid_text and not gid_text.isdigit()):
+        raise ExecutorError(f"a root worker runs local steps as a numeric uid:gid, not {user!r}")
+    uid = int(uid_text)
+    gid = int(gid_text) if gid_text else uid
+    if uid == 0:
+        raise ExecutorError(f"steps never run as root (user {user!r} refused)")
+    return {"user": uid, "group": gid, "extra_groups": []}
+
+
+def _exit_code(returncode: int) -> int:
+    """A shell-style exit code: killed by signal N reads as 128 + N, as in Docker."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers kill(0); it has ended all the same.
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            state = file.read().rsplit(b")", 1)[1].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
+
+
+def _session_leader(pid: int) -> bool:
+    """Whether `pid` leads its own session, as every step this executor starts does."""
+    try:
+        return os.getsid(pid) == pid
+    except OSError:
+        return False
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class LocalExecutor:
+    """The Executor protocol with subprocesses; one instance is shared by a worker's threads.
+
+    Someone must read a started step's output with follow_logs: a step whose pipe is never read
+    blocks once the pipe's buffer (64 KiB) is full.
+    """
+
+    def __init__(self) -> None:
+        self._processes: dict[str, subprocess.Popen] = {}
+        self._lock = threading.Lock()
+
+    def _get(self, handle: str) -> subprocess.Popen | None:
+        with self._lock:
+            return self._processes.get(handle)
+
+    @staticmethod
+    def _pid(handle: str) -> int:
+        try:
+            return int(handle)
+        except ValueError:
+            raise ExecutorError(f"{handle!r} is not a process id") from None
+
+    def start(self, launch: StepLaunch) -> str:
+        """Start `bash -c COMMAND` in the workdir, in a new session; return its pid."""
+        workdir = Path(launch.workdir)
+        credentials = _credentials(launch.user)
+        try:
+            workdir.mkdir(parents=True, exist_ok=True)
+            process = subprocess.Popen(
+                ["bash", "-c", launch.command],
+                cwd=workdir,
+                env=step_environment(launch),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+                **credentials,
+            )
+        except PermissionError as exc:
+            raise ExecutorError(
+                f"cannot start step {launch.job}/{launch.step} as {launch.user}: {exc} "
+                f"(the workdir {workdir} and all its parents must be searchable by that user)"
+            ) from exc
+        except OSError as exc:
+            raise ExecutorError(f"cannot start step {launch.job}/{launch.step}: {exc}") from exc
+        handle = str(process.pid)
+        with self._lock:
+            self._processes[handle] = process
+        return handle
+
+    def follow_logs(self, handle: str, sink: LogSink, *, since: float | None = None) -> None:
+        """Send each output line to `sink` until the step's output closes.
+
+        `since` is ignored: a process's output can be read once, by the worker that started it.
+        A process this executor did not start has no output to follow.
+        """
+        self.follow_logs_with_time(handle, lambda _ts, line: sink(line), since=since)
+
+    def follow_logs_with_time(self, handle: str, sink: TimedLogSink, *, since: float | None = None) -> None:
+        """Like follow_logs, with the time each line was read."""
+        process = self._get(handle)
+        if process is None or process.stdout is None:
+            return
+        try:
+            for raw in iter(process.stdout.readline, b""):
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                if line.endswith("\r"):
+                    line = line[:-1]
+                sink(time.time(), line)
+        except (ValueError, OSError):
+            return  # remove() closed the pipe under us: the step is being forgotten
+
+    def wait(self, handle: str, timeout: float | None) -> int | None:
+        """The exit code (128 + N when killed by signal N), or None when `timeout` passed first."""
+        process = self._get(handle)
+        if process is None:
+            return self._wait_foreign(self._pid(handle), timeout)
+        try:
+            return _exit_code(process.wait(timeout=timeout))
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _wait_foreign(self, pid: int, timeout: float | None) -> int | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while _alive(pid) and _session_leader(pid):
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            time.sleep(0.5 if timeout is None else min(0.5, max(0.0, deadline - time.monotonic())))
+        raise ExecutorError(
+            f"process {pid} was started by another worker: it has ended, but its exit code is lost"
+        )
+
+    def stop(self, handle: str, *, grace_seconds: float = 10) -> None:
+        """SIGTERM to the step's process group, SIGKILL to what is left after `grace_seconds`."""
+        process = self._get(handle)
+        pgid = self._pid(handle)  # start_new_session: the group id is the leader's pid
+        if process is None and not (_alive(pgid) and _session_leader(pgid)):
+            return  # not ours and gone (or the pid now belongs to something else)
+        if process is not None and process.poll() is not None and not _group_alive(pgid):
+            return
+        _signal_group(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + max(0.0, grace_seconds)
+        while time.monotonic() < deadline:
+            if process is not None:
+                process.poll()  # reap the leader so an emptied group reads as gone
+            if not _group_alive(pgid):
+                return
+            time.sleep(POLL_SECONDS)
+        _signal_group(pgid, signal.SIGKILL)
+        if process is not None:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def inspect(self, handle: str) -> Inspection:
+        """Running or exited (with its code); a process this executor did not start is "running"
+        while it lives (and leads its own session, as steps do), else "gone"."""
+        process = self._get(handle)
+        if process is None:
+            pid = self._pid(handle)
+            if _alive(pid) and _session_leader(pid):
+                return Inspection("running")
+            return Inspection("gone")
+        code = process.poll()
+        if code is None:
+            return Inspection("running")
+        return Inspection("exited", _exit_code(code))
+
+    def remove(self, handle: str) -> None:
+        """Kill what is left of the step's process group, reap it and forget it; idempotent."""
+        with self._lock:
+            process = self._processes.pop(handle, None)
+        if process is None:
+            return
+        if process.poll() is None or _group_alive(process.pid):
+            _signal_group(process.pid, signal.SIGKILL)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        if process.stdout is not None:
+            process.stdout.close()
