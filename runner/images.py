@@ -845,9 +845,33 @@ def _run_logged(command: list[str], env: dict[str, str], log: Callable[[str], No
         raise ImageBuildError(f"{' '.join(command[:4])} ... exited with {code}: " + " | ".join(tail[-3:]))
 
 
+def local_python() -> str:
+    """The interpreter local virtualenvs are made from.
+
+    Not Studio's own: that usually is itself a virtualenv whose base may sit where the
+    unprivileged step user cannot read (a pyenv under /root). STUDIO_LOCAL_PYTHON chooses one.
+    """
+    for candidate in (settings.STUDIO_LOCAL_PYTHON, "/usr/bin/python3", shutil.which("python3")):
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    return sys.executable
+
+
+def _python_version(python: str) -> str:
+    result = subprocess.run(
+        [python, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if result.returncode != 0:
+        raise ImageBuildError(f"{python} does not run: {result.stderr.strip()[:200]}")
+    return result.stdout.strip()
+
+
 def _build_venv(environment, path: Path, log: Callable[[str], None]) -> None:
-    python = sys.executable
-    version = ".".join(str(part) for part in sys.version_info[:3])
+    python = local_python()
+    version = _python_version(python)
     facts = BaseImageFacts(python=version)
     requirements = environment_requirements(environment, facts=facts, where="this host")
     for note in requirements.notes:

@@ -250,12 +250,11 @@ def _job_cancel_requested(step: StepRun) -> bool:
 
 
 def supervise(
-    step: StepRun, executor: Executor, handle: str, log: StepLog, *, timeout: int | None, since=None
+    step: StepRun, executor: Executor, handle: str, log: StepLog, *, timeout: float | None, follow=None
 ):
     """Follow logs and wait for the end, honouring cancel and timeout; returns (code, why)."""
-    follower = threading.Thread(
-        target=_follow, args=(executor, handle, log, since), name=f"logs-{step.pk}", daemon=True
-    )
+    follow = follow or partial(executor.follow_logs, handle, log.write)
+    follower = threading.Thread(target=_follow, args=(follow, log), name=f"logs-{step.pk}", daemon=True)
     follower.start()
     started = time.monotonic()
     last_beat = started

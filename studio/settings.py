@@ -91,6 +91,8 @@ else:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         },
+        # A file, not shared-cache memory: worker threads in tests then wait on locks, never fail.
+        "TEST": {"NAME": str(STUDIO_HOME / "test.sqlite3")},
     }
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -120,6 +122,8 @@ if STUDIO_BUILD_CA_BUNDLE and not Path(STUDIO_BUILD_CA_BUNDLE).is_file():
     raise SettingError("STUDIO_BUILD_CA_BUNDLE", f"no such file: {STUDIO_BUILD_CA_BUNDLE}")
 STUDIO_IMAGE_MAP = envmap("STUDIO_IMAGE_MAP")
 STUDIO_COMPUTE_ALIASES = envmap("STUDIO_COMPUTE_ALIASES")
+# The interpreter virtualenvs of the `local` compute are made from (default: /usr/bin/python3).
+STUDIO_LOCAL_PYTHON = envstr("STUDIO_LOCAL_PYTHON")
 # Folders on the server that pipeline YAML may name as data paths (off by default: any user
 # could otherwise read any file the server can).
 STUDIO_DATA_ROOTS = envlist("STUDIO_DATA_ROOTS")
