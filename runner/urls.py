@@ -10,5 +10,8 @@ app_name = "runner"
 
 urlpatterns = [
     path("jobs/", views.jobs, name="jobs"),
+    path("jobs/<slug:name>/", views.job_detail, name="job"),
+    path("jobs/<slug:name>/cancel/", views.cancel_job, name="cancel-job"),
+    path("jobs/<slug:name>/rerun/", views.rerun_job, name="rerun-job"),
     path("endpoints/", views.endpoints, name="endpoints"),
 ]

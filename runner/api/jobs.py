@@ -206,11 +206,6 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         operation_id="v1_jobs_steps_outputs_download", responses={(200, "application/octet-stream"): bytes}
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"steps/(?P<step>[A-Za-z0-9_]+)/outputs/(?P<output>[A-Za-z0-9_]+)/(?P<path>.+)",
-    )
     def download(self, request, name=None, step=None, output=None, path=None):
         """One file of an output; paths cannot leave the output folder."""
         found = self._step(name, step)

@@ -15,5 +15,11 @@ router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     path("snapshots/", upload_snapshot, name="snapshot-upload"),
+    # A file path, so no trailing slash (the router's routes all have one).
+    path(
+        "jobs/<slug:name>/steps/<slug:step>/outputs/<slug:output>/<path:path>",
+        JobViewSet.as_view({"get": "download"}),
+        name="job-output-file",
+    ),
     *router.urls,
 ]
