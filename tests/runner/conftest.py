@@ -35,7 +35,9 @@ def studio_home(settings):
 @pytest.fixture
 def computes(db):
     """`local` and `docker` computes, both taking two steps at a time."""
-    local = Compute.objects.create(name="local", kind=ComputeKind.LOCAL, max_concurrent_steps=2, state=ComputeState.ONLINE)
+    local = Compute.objects.create(
+        name="local", kind=ComputeKind.LOCAL, max_concurrent_steps=2, state=ComputeState.ONLINE
+    )
     docker = Compute.objects.create(
         name="docker",
         kind=ComputeKind.DOCKER,
@@ -80,7 +82,7 @@ def wait_for(job: PipelineJob, *, timeout: float = 180, until=None) -> PipelineJ
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job.refresh_from_db()
-        if (until(job) if until else job.is_terminal):
+        if until(job) if until else job.is_terminal:
             return job
         time.sleep(0.2)
     steps = {s.name: (s.status, s.status_reason) for s in job.steps.all()}
