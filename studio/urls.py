@@ -51,6 +51,7 @@ studio_pages = (
 api_v1 = [
     path("", include(("studio.api.urls", "studio-api"))),
     path("", include(("runner.api.urls", "runner-api"))),
+    path("", include(("designer.api.urls", "designer-api"))),
 ]
 
 urlpatterns = [

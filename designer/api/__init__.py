@@ -1,0 +1,1 @@
+"""The designer's REST API under /api/v1/."""

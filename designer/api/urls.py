@@ -1,0 +1,24 @@
+"""Routes of the designer API under /api/v1/: drafts and cloning a job into a draft."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from designer.api.views import DraftViewSet, clone_job
+
+urlpatterns = [
+    path("drafts/", DraftViewSet.as_view({"get": "list", "post": "create"}), name="draft-list"),
+    path("drafts/import/", DraftViewSet.as_view({"post": "import_yaml"}), name="draft-import"),
+    path(
+        "drafts/<int:pk>/",
+        DraftViewSet.as_view(
+            {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+        ),
+        name="draft-detail",
+    ),
+    path("drafts/<int:pk>/duplicate/", DraftViewSet.as_view({"post": "duplicate"}), name="draft-duplicate"),
+    path("drafts/<int:pk>/validate/", DraftViewSet.as_view({"post": "validate"}), name="draft-validate"),
+    path("drafts/<int:pk>/submit/", DraftViewSet.as_view({"post": "submit"}), name="draft-submit"),
+    path("drafts/<int:pk>/export/", DraftViewSet.as_view({"get": "export"}), name="draft-export"),
+    path("jobs/<slug:name>/clone/", clone_job, name="job-clone"),
+]

@@ -1,0 +1,71 @@
+"""Pipeline drafts: the designer's editable graphs, saved with a revision number.
+
+A draft never points at the runner's jobs with a foreign key (the designer may not depend on the
+runner); it remembers the name of the last job submitted from it instead.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def empty_graph() -> dict:
+    """The graph of a new draft: nothing on the canvas, default settings."""
+    return {
+        "nodes": [],
+        "edges": [],
+        "settings": {
+            "default_compute": None,
+            "continue_on_step_failure": False,
+            "force_rerun": False,
+            "experiment_name": "Default",
+        },
+        "inputs": {},
+        "outputs": {},
+    }
+
+
+class PipelineDraftQuerySet(models.QuerySet):
+    """Queries of drafts."""
+
+    def alive(self) -> PipelineDraftQuerySet:
+        """Drafts that have not been deleted."""
+        return self.filter(deleted_at__isnull=True)
+
+
+class PipelineDraft(models.Model):
+    """An editable pipeline graph. Every save goes through a conditional update on `revision`, so a
+    stale save is refused (409) instead of silently overwriting someone else's change."""
+
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    graph = models.JSONField(default=empty_graph, help_text="Nodes, edges, settings, inputs and outputs")
+    revision = models.PositiveIntegerField(default=1, help_text="Goes up by one with every saved change")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_job_name = models.CharField(
+        max_length=100, blank=True, help_text="The job most recently submitted from this draft"
+    )
+
+    objects = PipelineDraftQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"/designer/{self.pk}/"
+
+    @property
+    def node_count(self) -> int:
+        """How many nodes the canvas holds."""
+        nodes = (self.graph or {}).get("nodes")
+        return len(nodes) if isinstance(nodes, list) else 0
