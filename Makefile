@@ -65,7 +65,7 @@ format: $(PY_STAMP) $(NPM_STAMP)
 	cd frontend && npm run --silent format
 
 bench: $(PY_STAMP)
-	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then STUDIO_HOME=$(TEST_HOME) $(PY) -m pytest bench; else echo "no benchmarks yet"; fi
+	$(PY) bench/step_overhead.py --steps 40 --repeat 3 $(BENCH_ARGS)
 
 clean:
 	rm -rf static/dist frontend/node_modules $(VENV) var/test

@@ -45,6 +45,9 @@ def recover_step(step: StepRun) -> str:
         return "taken by another worker"
     step.refresh_from_db()
     log = StepLog(step.job.name, step.name)
+    # Read before any recovery note is written: the note's own time would hide the lines the
+    # step printed while no worker watched.
+    since = log.last_time
     spec = PipelineSpec.model_validate(step.job.spec).steps[step.name]
     executor, kind = step_runner.executor_for(
         step.compute, docker_enabled=step.environment.spec.get("docker_enabled", True)
@@ -62,13 +65,15 @@ def recover_step(step: StepRun) -> str:
     }
     if state is not None and state.state == "running":
         log.note("recovery: the worker running this step stopped; adopting its container")
-        threading.Thread(target=_adopt, args=(step, executor, handle, log, outputs), daemon=True).start()
+        threading.Thread(
+            target=_adopt, args=(step, executor, handle, log, outputs, since), daemon=True
+        ).start()
         return "adopted"
     if state is not None and state.state == "exited":
         log.note(
             f"recovery: the step ended (exit code {state.exit_code}) while no worker watched; collecting"
         )
-        _catch_up_logs(executor, handle, log)
+        _catch_up_logs(executor, handle, log, since)
         step_runner.complete_attempt(step, outputs, executor, handle, state.exit_code, "exited", log)
         return "collected"
     log.note("recovery: the step's container or process is gone; retrying")
@@ -86,21 +91,19 @@ def _output_path(step: StepRun, name: str, kind: str):
     return storage.step_output_path(step.job.name, step.name, name, kind=kind)
 
 
-def _catch_up_logs(executor, handle: str, log: StepLog) -> None:
+def _catch_up_logs(executor, handle: str, log: StepLog, since: float) -> None:
     follow = getattr(executor, "follow_logs_with_time", None)
     if follow is None:
         return
-    since = log.last_time
     try:
         follow(handle, lambda at, line: log.write(line, at=at) if at > since else None, since=since or None)
     except ExecutorError as error:
         log.note(f"recovery: could not read the rest of the log: {error}")
 
 
-def _adopt(step: StepRun, executor, handle: str, log: StepLog, outputs: dict) -> None:
+def _adopt(step: StepRun, executor, handle: str, log: StepLog, outputs: dict, since: float) -> None:
     from runner import step_runner
 
-    since = log.last_time
     follow = None
     if hasattr(executor, "follow_logs_with_time"):
         # Resume after the last line recorded: no gap, no line twice.

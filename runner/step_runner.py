@@ -61,12 +61,19 @@ def local_executor():
         return _local_executor
 
 
+_docker_executors: dict[str, Executor] = {}
+
+
 def executor_for(compute: Compute, *, docker_enabled: bool) -> tuple[Executor, str]:
-    """The executor of a compute and its kind (`docker` or `local`)."""
+    """The executor of a compute and its kind (`docker` or `local`); one per engine per process."""
     if compute.kind == ComputeKind.DOCKER and docker_enabled:
         from runner.executors.docker_step import DockerExecutor
 
-        return DockerExecutor(compute.engine_url or settings.STUDIO_DOCKER_URL or None), "docker"
+        url = compute.engine_url or settings.STUDIO_DOCKER_URL or ""
+        with _local_lock:
+            if url not in _docker_executors:
+                _docker_executors[url] = DockerExecutor(url or None)
+            return _docker_executors[url], "docker"
     return local_executor(), "local"
 
 
@@ -155,7 +162,10 @@ class Prepared:
 def _input_values(step: StepRun, spec: StepSpec, mounts: list[Mount]) -> dict[str, object | None]:
     values: dict[str, object | None] = {}
     ports = spec.component.spec.get("inputs", {})
-    upstream = {s.name: s for s in step.job.steps.all()}
+    wanted = {b.step for b in spec.inputs.values() if b.kind == "step_output"}
+    upstream = {
+        s.name: s for s in StepRun.objects.filter(job_id=step.job_id, name__in=wanted).only("name", "outputs")
+    }
     for name, port in ports.items():
         binding = spec.inputs.get(name)
         if binding is None:
@@ -253,6 +263,9 @@ def supervise(
     step: StepRun, executor: Executor, handle: str, log: StepLog, *, timeout: float | None, follow=None
 ):
     """Follow logs and wait for the end, honouring cancel and timeout; returns (code, why)."""
+    if follow is None and hasattr(executor, "follow_logs_with_time"):
+        # The engine's own timestamps: a worker that adopts the step later resumes exactly after them.
+        follow = partial(executor.follow_logs_with_time, handle, lambda at, line: log.write(line, at=at))
     follow = follow or partial(executor.follow_logs, handle, log.write)
     follower = threading.Thread(target=_follow, args=(follow, log), name=f"logs-{step.pk}", daemon=True)
     follower.start()
@@ -305,13 +318,24 @@ def collect_outputs(outputs: dict[str, dict]) -> dict[str, dict]:
     return collected
 
 
-def finish(step: StepRun, status: str, **fields) -> bool:
-    """End the attempt (Preparing/Running -> status) and wake the scheduler."""
+def _advance_now(job_id: int) -> None:
+    # Scheduling right here saves a trip through the broker between steps; the message is the
+    # fallback, and advance_job is safe to run twice.
     from runner.actors import advance_job
+    from runner.scheduler import advance_job as advance
 
+    try:
+        advance(job_id)
+    except Exception:
+        logger.exception("scheduling job %s after a step failed; sending it to the scheduler", job_id)
+        advance_job.send(job_id)
+
+
+def finish(step: StepRun, status: str, **fields) -> bool:
+    """End the attempt (Preparing/Running -> status) and schedule what comes next."""
     with transaction.atomic():
         moved = step.transition(STEP_ACTIVE, status, **fields)
-        transaction.on_commit(partial(advance_job.send, step.job_id))
+        transaction.on_commit(partial(_advance_now, step.job_id))
     return moved
 
 

@@ -91,6 +91,9 @@ else:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         },
+        # Worker threads handle a message every few milliseconds; reconnecting each time costs more.
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
         # A file, not shared-cache memory: worker threads in tests then wait on locks, never fail.
         "TEST": {"NAME": str(STUDIO_HOME / "test.sqlite3")},
     }

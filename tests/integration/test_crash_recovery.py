@@ -1,0 +1,540 @@
+"""Crash recovery end to end: a `studio worker` killed with SIGKILL while a step runs.
+
+Every Studio here is a real process (PostgreSQL through DATABASE_URL, Redis through REDIS_URL), so
+the worker can die the hard way. A second worker's reconciler must then find the step (its
+heartbeat goes stale after runner.reconciler.STALE_AFTER, 30 s) and
+
+- adopt it when its container still runs: logs resume after the last recorded line;
+- retry it when its container is gone;
+- collect it when its container exited while nobody watched, without running it again.
+
+Each scenario runs once (a module fixture) and records what happened; the tests assert on that,
+so one broken aspect (say the log) does not hide the others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg
+import pytest
+
+from tests.servers import REPO_ROOT
+
+pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.postgres]
+
+STUDIO_BIN = Path(sys.executable).parent / "studio"
+PIPELINE = Path(__file__).parent / "pipelines" / "crash_recovery" / "pipeline.yml"
+PRODUCE, CONSUME = "produce", "consume"
+# The reconciler adopts a step once its heartbeat is older than this (runner.reconciler).
+STALE_AFTER_SECONDS = 30
+RECONCILE_SECONDS = 2
+COMMAND_TIMEOUT = 180
+# Before the first kill the environment image may still have to be built.
+FIRST_START_TIMEOUT = 300
+# The recovered job must end within this long after the second worker starts.
+RECOVERY_TIMEOUT = 90
+
+
+def _with_path(url: str, path: str) -> str:
+    return urlunparse(urlparse(url)._replace(path=path))
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False
+    )
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    result = _run([str(STUDIO_BIN), "manage", *args], env)
+    assert result.returncode == 0, (
+        f"studio manage {' '.join(args)[:80]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )
+    return result.stdout
+
+
+def _docker_client():
+    import docker
+
+    url = os.environ.get("STUDIO_DOCKER_URL") or os.environ.get("DOCKER_HOST")
+    return docker.DockerClient(base_url=url) if url else docker.from_env()
+
+
+@dataclass
+class Studio:
+    """One production-mode Studio: its environment, home and database."""
+
+    env: dict[str, str]
+    home: Path
+
+    def db(self) -> psycopg.Connection:
+        return psycopg.connect(self.env["DATABASE_URL"], autocommit=True)
+
+    def submit(self, *, lines: int, pause: float) -> str:
+        """Compile the pipeline with `lines` and `pause` and submit it; returns the job name."""
+        code = (
+            "from pathlib import Path\n"
+            "from designer.pipeline_yaml import compile_pipeline\n"
+            "from runner.actions import submit_pipeline\n"
+            "from studio.schemas.loading import load_document\n"
+            f"path = Path({str(PIPELINE)!r})\n"
+            "document, index = load_document(path.read_bytes(), filename=str(path))\n"
+            f"document['inputs'].update(lines={lines}, pause={pause})\n"
+            "spec = compile_pipeline(document, index=index, filename=str(path), base_dir=path.parent)\n"
+            "print('JOB', submit_pipeline(spec).name)\n"
+        )
+        output = _manage(self.env, "shell", "-c", code)
+        return next(line.split()[1] for line in output.splitlines() if line.startswith("JOB "))
+
+    def job(self, name: str) -> dict:
+        with self.db() as connection, connection.cursor(row_factory=psycopg.rows.dict_row) as cursor:
+            return cursor.execute(
+                "SELECT id, name, status, status_reason FROM runner_pipelinejob WHERE name = %s", (name,)
+            ).fetchone()
+
+    def steps(self, name: str) -> dict[str, dict]:
+        with self.db() as connection, connection.cursor(row_factory=psycopg.rows.dict_row) as cursor:
+            rows = cursor.execute(
+                "SELECT s.name, s.status, s.status_reason, s.attempt, s.exit_code, s.container_id,"
+                " s.worker_id, s.heartbeat_at, s.started_at, s.finished_at"
+                " FROM runner_steprun s JOIN runner_pipelinejob j ON j.id = s.job_id"
+                " WHERE j.name = %s ORDER BY s.id",
+                (name,),
+            ).fetchall()
+        return {row["name"]: row for row in rows}
+
+    def log(self, job: str, step: str) -> list[dict]:
+        """The step's log entries ({seq, t, line}), read from its .log.jsonl."""
+        path = self.home / "artifacts" / "jobs" / job / step / ".log.jsonl"
+        entries = []
+        if path.exists():
+            for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    entries.append(json.loads(raw))
+                except ValueError:
+                    continue
+        return entries
+
+    def abandon(self, job: str) -> None:
+        """Cancel whatever of `job` is unfinished, so that a later scenario's worker leaves it be."""
+        with self.db() as connection:
+            connection.execute(
+                "UPDATE runner_steprun SET status = 'Canceled' WHERE status IN"
+                " ('NotStarted', 'Queued', 'Preparing', 'Running')"
+                " AND job_id = (SELECT id FROM runner_pipelinejob WHERE name = %s)",
+                (job,),
+            )
+            connection.execute(
+                "UPDATE runner_pipelinejob SET status = 'Canceled' WHERE name = %s"
+                " AND status NOT IN ('Completed', 'Failed', 'Canceled')",
+                (job,),
+            )
+
+
+@dataclass
+class Worker:
+    """A `studio worker` process in its own process group."""
+
+    process: subprocess.Popen
+    output: Path
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace") if self.output.exists() else ""
+
+    def signal(self, signum: int) -> None:
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        """SIGKILL the whole group and reap it (works on a stopped process too)."""
+        self.signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """SIGTERM (the worker's own clean stop), SIGKILL when that takes too long."""
+        if self.process.poll() is not None:
+            return
+        self.signal(signal.SIGCONT)
+        self.signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+@dataclass
+class Scenario:
+    """One crash and its recovery, and everything needed to explain a failure."""
+
+    studio: Studio
+    name: str
+    job: str = ""
+    workers: list[Worker] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # Filled in as it goes.
+    container_id: str = ""
+    container_state_after_kill: str = ""
+    lines_before_kill: int = 0
+    recovery_seconds: float | None = None
+    final_job: dict = field(default_factory=dict)
+    final_steps: dict[str, dict] = field(default_factory=dict)
+    produce_log: list[dict] = field(default_factory=list)
+    consume_log: list[dict] = field(default_factory=list)
+
+    def start_worker(self) -> Worker:
+        output = self.studio.home / f"worker-{self.name}-{len(self.workers) + 1}.log"
+        with output.open("wb") as sink:
+            process = subprocess.Popen(
+                [str(STUDIO_BIN), "worker", "--threads", "2"],
+                cwd=REPO_ROOT,
+                env=self.studio.env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, for killpg
+            )
+        worker = Worker(process, output)
+        self.workers.append(worker)
+        self.notes.append(f"{time.strftime('%X')} started worker {process.pid}")
+        return worker
+
+    def note(self, text: str) -> None:
+        self.notes.append(f"{time.strftime('%X')} {text}")
+
+    def produce_lines(self) -> list[str]:
+        return [e["line"] for e in self.studio.log(self.job, PRODUCE) if e["line"].startswith("line-")]
+
+    def diagnostics(self) -> str:
+        parts = [f"scenario {self.name}, job {self.job}", *self.notes]
+        if self.job:
+            parts.append(f"job: {self.studio.job(self.job)}")
+            for step in self.studio.steps(self.job).values():
+                parts.append(f"step: {step}")
+            for step in (PRODUCE, CONSUME):
+                lines = [f"{e['seq']:>3} {e['t']:.3f} {e['line']}" for e in self.studio.log(self.job, step)]
+                parts.append(f"--- log of {step}:\n" + "\n".join(lines[-80:]))
+        for worker in self.workers:
+            parts.append(f"--- {worker.output.name} (exit {worker.process.poll()}):\n{worker.text()[-6000:]}")
+        return "\n".join(parts)
+
+    def wait(self, what: str, condition: Callable[[], bool], *, timeout: float, interval: float = 0.2):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(interval)
+        pytest.fail(f"timed out after {timeout} s waiting for {what}\n{self.diagnostics()}", pytrace=False)
+
+    def produce(self) -> dict:
+        return self.studio.steps(self.job)[PRODUCE]
+
+    def produce_running(self, *, min_lines: int = 0) -> bool:
+        step = self.produce()
+        if self.workers and self.workers[-1].process.poll() is not None:
+            pytest.fail(f"the worker exited early\n{self.diagnostics()}", pytrace=False)
+        if step["status"] in ("Completed", "Failed", "Canceled"):
+            pytest.fail(f"{PRODUCE} ended before the crash\n{self.diagnostics()}", pytrace=False)
+        return (
+            step["status"] == "Running"
+            and bool(step["container_id"])
+            and len(self.produce_lines()) >= min_lines
+        )
+
+    def container_state(self) -> str:
+        import docker.errors
+
+        try:
+            container = _docker_client().containers.get(self.container_id)
+        except docker.errors.NotFound:
+            return "gone"
+        return container.status
+
+    def recover(self) -> None:
+        """Start a fresh worker and wait for the job to end; record the outcome."""
+        started = time.monotonic()
+        self.start_worker()
+
+        def ended() -> bool:
+            return self.studio.job(self.job)["status"] in ("Completed", "Failed", "Canceled")
+
+        deadline = time.monotonic() + STALE_AFTER_SECONDS + RECOVERY_TIMEOUT
+        while time.monotonic() < deadline and not ended():
+            time.sleep(0.5)
+        if ended():
+            self.recovery_seconds = time.monotonic() - started
+        self.note(f"job ended: {ended()} after {time.monotonic() - started:.1f} s")
+        self.final_job = self.studio.job(self.job)
+        self.final_steps = self.studio.steps(self.job)
+        self.produce_log = self.studio.log(self.job, PRODUCE)
+        self.consume_log = self.studio.log(self.job, CONSUME)
+
+    def cleanup(self) -> None:
+        for worker in self.workers:
+            try:
+                worker.stop()
+            except Exception as error:  # never leave a worker behind
+                self.note(f"stopping worker {worker.process.pid}: {error}")
+                worker.kill()
+        if self.job:
+            try:
+                client = _docker_client()
+                for container in client.containers.list(
+                    all=True, filters={"label": f"studio.job={self.job}"}
+                ):
+                    container.remove(force=True)
+            except Exception as error:
+                self.note(f"removing containers: {error}")
+            if self.final_job.get("status") not in ("Completed", "Failed", "Canceled"):
+                self.studio.abandon(self.job)
+
+
+# --- setup ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def studio(postgres_url: str, redis_url: str) -> Studio:
+    """A migrated, seeded production-mode Studio with a `docker` compute; nothing running yet."""
+    name = f"studio_crash_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    home = Path(tempfile.mkdtemp(prefix="studio-crash-", dir="/tmp"))
+    home.chmod(0o755)  # steps run as uid 1000 and must reach their folders
+    redis_db = _with_path(redis_url, f"/{random.randint(1, 15)}")
+    import redis
+
+    redis.Redis.from_url(redis_db).flushdb()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE_", "REDIS_")) and key != "DJANGO_SETTINGS_MODULE"
+    }
+    env.update(
+        STUDIO_HOME=str(home),
+        DATABASE_URL=_with_path(postgres_url, f"/{name}"),
+        REDIS_URL=redis_db,
+        STUDIO_RECONCILE_SECONDS=str(RECONCILE_SECONDS),
+        STUDIO_LOG_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
+    )
+    try:
+        _manage(env, "migrate", "--noinput", "-v", "0")
+        _manage(env, "seed_library", "-v", "0")
+        _manage(
+            env,
+            "shell",
+            "-c",
+            "import os\n"
+            "from studio.models import Compute\n"
+            "Compute.objects.update_or_create(name='docker', defaults={'kind': 'docker',"
+            " 'state': 'online', 'max_concurrent_steps': 4,"
+            " 'engine_url': os.environ.get('STUDIO_DOCKER_URL', '')})\n",
+        )
+        yield Studio(env, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the three crashes ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def adopted(studio: Studio) -> Scenario:
+    """SIGKILL the worker while the step prints; its container keeps running; a new worker adopts it.
+
+    45 lines a second apart: the step still runs when its heartbeat turns stale (~30 s after the
+    kill), so the new worker must adopt it rather than collect it.
+    """
+    scenario = Scenario(studio, "adopt")
+    try:
+        scenario.job = studio.submit(lines=45, pause=1)
+        first = scenario.start_worker()
+        scenario.wait(
+            f"{PRODUCE} Running with a container and 3 lines",
+            lambda: scenario.produce_running(min_lines=3),
+            timeout=FIRST_START_TIMEOUT,
+        )
+        scenario.container_id = scenario.produce()["container_id"]
+        first.kill()
+        scenario.lines_before_kill = len(scenario.produce_lines())
+        scenario.note(f"SIGKILLed the first worker after {scenario.lines_before_kill} lines")
+        scenario.container_state_after_kill = scenario.container_state()
+        scenario.recover()
+    finally:
+        scenario.cleanup()  # before the next scenario: its workers must not take this one's messages
+    return scenario
+
+
+@pytest.fixture(scope="module")
+def retried(studio: Studio) -> Scenario:
+    """SIGKILL the worker, then remove the step's container: the step is retried."""
+    scenario = Scenario(studio, "retry")
+    try:
+        scenario.job = studio.submit(lines=20, pause=0.5)
+        first = scenario.start_worker()
+        scenario.wait(
+            f"{PRODUCE} Running with a container and 2 lines",
+            lambda: scenario.produce_running(min_lines=2),
+            timeout=FIRST_START_TIMEOUT,
+        )
+        scenario.container_id = scenario.produce()["container_id"]
+        first.kill()
+        scenario.lines_before_kill = len(scenario.produce_lines())
+        _docker_client().containers.get(scenario.container_id).remove(force=True)
+        scenario.container_state_after_kill = scenario.container_state()
+        scenario.note(f"SIGKILLed the first worker and removed {scenario.container_id[:12]}")
+        scenario.recover()
+    finally:
+        scenario.cleanup()  # before the next scenario: its workers must not take this one's messages
+    return scenario
+
+
+@pytest.fixture(scope="module")
+def collected(studio: Studio) -> Scenario:
+    """The worker freezes (SIGSTOP) as the step starts, the container exits, then SIGKILL.
+
+    The step is still Running in the database with an exited container: a new worker must collect
+    its result without running it again.
+    """
+    scenario = Scenario(studio, "collect")
+    try:
+        scenario.job = studio.submit(lines=6, pause=0.5)
+        first = scenario.start_worker()
+        scenario.wait(
+            f"{PRODUCE} Running with a container",
+            lambda: scenario.produce_running(min_lines=0),
+            timeout=FIRST_START_TIMEOUT,
+            interval=0.02,
+        )
+        first.signal(signal.SIGSTOP)
+        scenario.container_id = scenario.produce()["container_id"]
+        scenario.lines_before_kill = len(scenario.produce_lines())
+        scenario.note(f"SIGSTOPped the first worker after {scenario.lines_before_kill} lines")
+        scenario.wait("the container to exit", lambda: scenario.container_state() == "exited", timeout=60)
+        first.kill()
+        scenario.container_state_after_kill = scenario.container_state()
+        step = scenario.produce()
+        if step["status"] != "Running":
+            pytest.fail(
+                f"{PRODUCE} is {step['status']}, not Running, after the kill: the worker recorded "
+                f"the end before it froze\n{scenario.diagnostics()}",
+                pytrace=False,
+            )
+        scenario.note("SIGKILLed the frozen worker; the container had exited, the step is Running")
+        scenario.recover()
+    finally:
+        scenario.cleanup()  # before the next scenario: its workers must not take this one's messages
+    return scenario
+
+
+# --- helpers for the assertions --------------------------------------------------------------------
+
+
+def _numbered(entries: list[dict]) -> list[str]:
+    return [entry["line"] for entry in entries if entry["line"].startswith("line-")]
+
+
+def _studio_notes(entries: list[dict]) -> list[str]:
+    return [entry["line"] for entry in entries if entry["line"].startswith("[studio]")]
+
+
+def _assert_completed(scenario: Scenario) -> None:
+    assert scenario.final_job.get("status") == "Completed", scenario.diagnostics()
+    assert scenario.final_steps[PRODUCE]["status"] == "Completed", scenario.diagnostics()
+    assert scenario.final_steps[CONSUME]["status"] == "Completed", scenario.diagnostics()
+
+
+# --- a. adopted ------------------------------------------------------------------------------------
+
+
+def test_killed_worker_step_is_adopted_and_the_job_completes(adopted: Scenario):
+    assert adopted.container_state_after_kill == "running", adopted.diagnostics()
+    _assert_completed(adopted)
+    produce = adopted.final_steps[PRODUCE]
+    assert produce["attempt"] == 1, adopted.diagnostics()
+    assert produce["exit_code"] == 0, adopted.diagnostics()
+    assert produce["container_id"] == adopted.container_id, adopted.diagnostics()
+    notes = _studio_notes(adopted.produce_log)
+    assert any("recovery:" in note and "adopting" in note for note in notes), adopted.diagnostics()
+    assert not any("retrying" in note for note in notes), adopted.diagnostics()
+    assert any("consumed 45 numbers" in entry["line"] for entry in adopted.consume_log), adopted.diagnostics()
+    assert adopted.recovery_seconds is not None and adopted.recovery_seconds < 60 + STALE_AFTER_SECONDS
+
+
+def test_adopted_step_log_resumes_without_gap_or_duplicate(adopted: Scenario):
+    assert adopted.lines_before_kill >= 3
+    numbered = _numbered(adopted.produce_log)
+    missing = [f"line-{i}" for i in range(1, 46) if f"line-{i}" not in numbered]
+    assert numbered == [f"line-{i}" for i in range(1, 46)], (
+        f"{len(numbered)} numbered lines, missing {missing}, {len(numbered) - len(set(numbered))} repeated; "
+        f"{adopted.lines_before_kill} were recorded before the kill\n{adopted.diagnostics()}"
+    )
+    seqs = [entry["seq"] for entry in adopted.produce_log]
+    assert seqs == list(range(1, len(seqs) + 1)), seqs
+
+
+# --- b. retried ------------------------------------------------------------------------------------
+
+
+def test_vanished_container_is_retried_and_the_job_completes(retried: Scenario):
+    assert retried.container_state_after_kill == "gone", retried.diagnostics()
+    _assert_completed(retried)
+    produce = retried.final_steps[PRODUCE]
+    assert produce["attempt"] == 2, retried.diagnostics()
+    assert produce["exit_code"] == 0, retried.diagnostics()
+    assert produce["container_id"] != retried.container_id, retried.diagnostics()
+    notes = _studio_notes(retried.produce_log)
+    assert any("vanished" in note for note in notes), retried.diagnostics()
+    assert any("recovery:" in note and "retrying" in note for note in notes), retried.diagnostics()
+    # The second attempt printed everything, once, after its own start note.
+    starts = [
+        i for i, entry in enumerate(retried.produce_log) if entry["line"].startswith("[studio] attempt 2")
+    ]
+    assert starts, retried.diagnostics()
+    assert _numbered(retried.produce_log[starts[0] :]) == [f"line-{i}" for i in range(1, 21)], (
+        retried.diagnostics()
+    )
+    assert any("consumed 20 numbers" in entry["line"] for entry in retried.consume_log), retried.diagnostics()
+
+
+# --- c. collected ----------------------------------------------------------------------------------
+
+
+def test_exited_container_is_collected_without_running_again(collected: Scenario):
+    assert collected.container_state_after_kill == "exited", collected.diagnostics()
+    _assert_completed(collected)
+    produce = collected.final_steps[PRODUCE]
+    assert produce["attempt"] == 1, collected.diagnostics()
+    assert produce["exit_code"] == 0, collected.diagnostics()
+    assert produce["container_id"] == collected.container_id, collected.diagnostics()
+    notes = _studio_notes(collected.produce_log)
+    assert any("recovery:" in note and "collecting" in note for note in notes), collected.diagnostics()
+    assert sum(note.startswith("[studio] attempt ") for note in notes) == 1, collected.diagnostics()
+    assert sum(note.startswith("[studio] started container") for note in notes) == 1, collected.diagnostics()
+    assert any("consumed 6 numbers" in entry["line"] for entry in collected.consume_log), (
+        collected.diagnostics()
+    )
+
+
+def test_collected_step_log_has_every_line_once(collected: Scenario):
+    numbered = _numbered(collected.produce_log)
+    assert numbered == [f"line-{i}" for i in range(1, 7)], (
+        f"{collected.lines_before_kill} lines were recorded before the worker froze\n"
+        + collected.diagnostics()
+    )
