@@ -207,9 +207,13 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
         )
     elif not env_spec.get("user_managed_dependencies"):
         venv = ensure_environment_venv(environment, log=build_log)
+    if kind == "local" and owner and venv:
+        _check_reachable(Path(venv), owner)
 
     folder = storage.step_dir(step.job.name, step.name)
     workdir = fresh_folder(folder / ".work", owner=None)
+    if kind == "local" and owner:
+        _check_reachable(folder, owner)
     code = spec.component.spec.get("code")
     if code:
         storage.copy_snapshot_to(code, workdir)
@@ -359,6 +363,32 @@ def retry_later(step: StepRun, reason: str, log: StepLog) -> bool:
     return moved
 
 
+def _attempt_tail(step: StepRun, count: int = 15) -> list[str]:
+    """The last lines the step itself printed in this attempt (not the environment build's)."""
+    lines = tail(step.job.name, step.name, 400)
+    starts = [i for i, line in enumerate(lines) if line.startswith("[studio] started ")]
+    if starts:
+        lines = lines[starts[-1] + 1 :]
+    return [line for line in lines if not line.startswith("[studio] ")][-count:]
+
+
+def _check_reachable(path: Path, owner: tuple[int, int]) -> None:
+    """Refuse clearly when the step's user could not reach `path` (every folder above it needs x)."""
+    for folder in [path, *path.parents]:
+        info = folder.stat()
+        if info.st_uid == owner[0]:
+            allowed = info.st_mode & 0o100
+        elif info.st_gid == owner[1]:
+            allowed = info.st_mode & 0o010
+        else:
+            allowed = info.st_mode & 0o001
+        if not allowed:
+            raise PermissionError(
+                f"steps run as uid {owner[0]} (never root) and cannot enter {folder}; "
+                "put STUDIO_HOME where that user can reach it, or run Studio as an unprivileged user"
+            )
+
+
 def complete_attempt(
     step: StepRun, prepared_outputs: dict, executor: Executor, handle: str, code, outcome, log
 ):
@@ -390,7 +420,7 @@ def complete_attempt(
             )
             log.note("completed")
             return
-        lines = "\n".join(tail(step.job.name, step.name, 15))
+        lines = "\n".join(_attempt_tail(step))
         reason = f"exited with code {code}; last lines:\n{lines}"
         log.note(f"exited with code {code}")
         if spec.get("retry_on_failure") and retry_later(step, f"exit code {code}", log):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -56,8 +59,12 @@ def redis_url() -> str:
 @pytest.fixture(scope="session")
 def studio_server(tmp_path_factory) -> servers.StudioServer:
     """One `studio up` for the session, with admin / studio-test-password-1."""
-    server = servers.start_studio(tmp_path_factory.mktemp("studio-home"))
+    # Not under pytest's own temp folder: only root may enter that, and steps never run as root.
+    home = Path(tempfile.mkdtemp(prefix="studio-home-", dir="/tmp"))
+    home.chmod(0o755)
+    server = servers.start_studio(home)
     try:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(home, ignore_errors=True)

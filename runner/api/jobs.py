@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 import django_filters
@@ -120,6 +121,14 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         except DefinitionError as error:
             return definition_error_response(error)
         name = request.query_params.get("name") or None
+        if name and not re.match(r"^[A-Za-z0-9_-]{1,100}$", name):
+            return Response(
+                {
+                    "detail": "a job name is 1-100 letters, digits, '-' and '_'",
+                    "errors": {"name": ["is not valid"]},
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         if name and PipelineJob.objects.filter(name=name).exists():
             return Response(
                 {"detail": f"a job named {name!r} exists already", "errors": {"name": ["is taken"]}},
