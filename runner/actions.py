@@ -7,6 +7,7 @@ from functools import partial
 from django.db import transaction
 
 from designer.spec import PipelineSpec
+from runner import events
 from runner.choices import JOB_ACTIVE, JobStatus
 from runner.models import PipelineJob, StepRun
 from studio.models import Compute, Environment
@@ -47,6 +48,7 @@ def submit_pipeline(
         )
         for step_name, step in spec.steps.items()
     )
+    events.job_changed(job)  # live event: the job is Queued (steps are in the snapshot)
     transaction.on_commit(partial(advance_job.send, job.pk))
     return job
 

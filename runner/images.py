@@ -69,6 +69,10 @@ _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CONDA_NAME = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.\-]*)(\[[^\]]*\])?\s*(.*)$")
 
 
+class EngineUnreachable(Exception):
+    """Raised when the Docker engine an image is needed on does not answer (worth retrying)."""
+
+
 class ImageBuildError(Exception):
     """An environment's image or virtualenv could not be built (or the build we waited for failed).
 
@@ -563,7 +567,7 @@ def _build_image(environment, tag: str, *, base_url: str | None, log: Callable[[
     try:
         client = docker_client(base_url, timeout=600)
     except DockerUnavailable as exc:
-        raise ImageBuildError(str(exc)) from exc
+        raise EngineUnreachable(str(exc)) from exc
     try:
         api = client.api
         buildargs = _proxy_buildargs()
@@ -799,7 +803,7 @@ def ensure_environment_image(environment, *, base_url: str | None, log: Callable
         try:
             return image_exists(tag, base_url=base_url)
         except DockerUnavailable as exc:
-            raise ImageBuildError(str(exc)) from exc
+            raise EngineUnreachable(str(exc)) from exc
 
     if present():
         return tag

@@ -14,6 +14,7 @@ from pathlib import Path
 from studio import storage
 
 MAX_LINE_CHARS = 16_000
+NOTE_PREFIX = "[studio] "
 
 
 def log_path(job: str, step: str) -> Path:
@@ -25,6 +26,7 @@ class StepLog:
     """Appends numbered lines to a step's log; safe to share between threads."""
 
     def __init__(self, job: str, step: str, *, start_seq: int | None = None) -> None:
+        self.job, self.step = job, step
         self.path = log_path(job, step)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -37,14 +39,19 @@ class StepLog:
         with self._lock:
             self.seq += 1
             stamp = at if at is not None else time.time()
-            self.last_time = max(self.last_time, stamp)
+            if not text.startswith(NOTE_PREFIX):
+                self.last_time = max(self.last_time, stamp)
+            entry = {"seq": self.seq, "t": round(stamp, 6), "line": text}
             with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"seq": self.seq, "t": round(stamp, 6), "line": text}) + "\n")
+                handle.write(json.dumps(entry) + "\n")
+            from runner import events
+
+            events.log_line(self.job, self.step, entry)  # live event: batched, sent shortly
             return self.seq
 
     def note(self, message: str) -> int:
         """A line from Studio itself (not the step), marked so people can tell them apart."""
-        return self.write(f"[studio] {message}")
+        return self.write(f"{NOTE_PREFIX}{message}")
 
 
 def _entries(path: Path):
@@ -67,10 +74,15 @@ def last_seq(path: Path) -> int:
 
 
 def last_time(path: Path) -> float:
-    """The time of the newest line, 0 when empty (adoption resumes after it)."""
+    """The time of the newest line the step printed (not Studio's notes), 0 when none.
+
+    Adoption resumes the engine's log after it; notes carry this host's clock, which may be
+    ahead of the step's first lines.
+    """
     newest = 0.0
     for entry in _entries(path):
-        newest = max(newest, float(entry.get("t", 0)))
+        if not str(entry.get("line", "")).startswith(NOTE_PREFIX):
+            newest = max(newest, float(entry.get("t", 0)))
     return newest
 
 

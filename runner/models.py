@@ -54,6 +54,9 @@ class PipelineJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    event_seq = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Sequence number of the newest live event (JobEvent)"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -81,6 +84,9 @@ class PipelineJob(models.Model):
             self.status = new
             for key, value in fields.items():
                 setattr(self, key, value)
+            from runner import events
+
+            events.job_changed(self)  # live event, published once this change commits
         return bool(moved)
 
 
@@ -154,7 +160,43 @@ class StepRun(models.Model):
             self.status = new
             for key, value in fields.items():
                 setattr(self, key, value)
+            from runner import events
+
+            events.step_changed(self)  # live event, published once this change commits
         return bool(moved)
+
+
+class JobEvent(models.Model):
+    """One live event of a job, kept for replay: a websocket reconnecting with `?after=` misses nothing.
+
+    `seq` counts from 1 per job without gaps (allocated from `PipelineJob.event_seq` in the same
+    transaction that stores the row); the payload is what the websocket frame carries besides
+    `type` and `seq`.
+    """
+
+    class Kind(models.TextChoices):
+        JOB = "job"
+        STEP = "step"
+        LOG = "log"
+
+    job = models.ForeignKey(PipelineJob, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    step = models.CharField(max_length=255, blank=True, help_text="The step's name; blank for job events")
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["job", "seq"]
+        # The unique constraint's index also serves every lookup by (job, seq).
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="jobevent_job_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.seq} {self.kind}"
+
+    def frame(self) -> dict:
+        """The websocket frame of this event: `{"type": kind, "seq": n, "at": time, ...payload}`."""
+        return {**self.payload, "type": self.kind, "seq": self.seq, "at": self.created_at.isoformat()}
 
 
 class EnvironmentImage(models.Model):

@@ -25,7 +25,8 @@ from django.utils import timezone
 from designer.spec import PipelineSpec, StepSpec
 from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
 from runner.executors.base import Executor, ExecutorError, Mount, StepLaunch
-from runner.logs import StepLog, tail
+from runner.images import EngineUnreachable
+from runner.logs import NOTE_PREFIX, StepLog, tail
 from runner.models import PipelineJob, StepRun
 from runner.staging import StagingError, chown_tree, download_once, fresh_folder, snapshot_input_path
 from studio import storage
@@ -193,7 +194,7 @@ def _input_values(step: StepRun, spec: StepSpec, mounts: list[Mount]) -> dict[st
 
 def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
     """Build or find the environment, lay out folders, resolve inputs and render the command."""
-    from runner.images import ensure_environment_image, ensure_environment_venv
+    from runner.images import ensure_environment_image, ensure_environment_venv, environment_variables
 
     environment = step.environment
     env_spec = environment.spec
@@ -234,7 +235,7 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
         mounts.append(Mount(folder / name, read_only=False))
     command = render_command(spec.component.spec["command"], inputs=inputs, outputs=output_paths)
     resources = spec.component.spec.get("resources") or {}
-    variables = {str(k): str(v) for k, v in (env_spec.get("variables") or {}).items()}
+    variables = environment_variables(environment)
     launch = StepLaunch(
         job=step.job.name,
         step=step.name,
@@ -366,10 +367,10 @@ def retry_later(step: StepRun, reason: str, log: StepLog) -> bool:
 def _attempt_tail(step: StepRun, count: int = 15) -> list[str]:
     """The last lines the step itself printed in this attempt (not the environment build's)."""
     lines = tail(step.job.name, step.name, 400)
-    starts = [i for i, line in enumerate(lines) if line.startswith("[studio] started ")]
+    starts = [i for i, line in enumerate(lines) if line.startswith(f"{NOTE_PREFIX}started ")]
     if starts:
         lines = lines[starts[-1] + 1 :]
-    return [line for line in lines if not line.startswith("[studio] ")][-count:]
+    return [line for line in lines if not line.startswith(NOTE_PREFIX)][-count:]
 
 
 def _check_reachable(path: Path, owner: tuple[int, int]) -> None:
@@ -444,7 +445,7 @@ def run(step_id: int) -> None:
     log.note(f"attempt {step.attempt} on {step.compute.name} ({WORKER_ID})")
     try:
         prepared = prepare(step, spec, log)
-    except (StagingError, ExecutorError) as error:
+    except (StagingError, ExecutorError, EngineUnreachable) as error:
         log.note(str(error))
         if not retry_later(step, str(error), log):
             finish(step, StepStatus.FAILED, status_reason=str(error)[:4000])
@@ -456,6 +457,10 @@ def run(step_id: int) -> None:
             logger.exception("preparing %s failed", step)
         log.note(f"preparing failed: {error}")
         finish(step, StepStatus.FAILED, status_reason=f"preparing failed: {error}"[:4000])
+        return
+    if _job_cancel_requested(step):
+        log.note("the job was canceled while the step was being prepared; not starting it")
+        finish(step, StepStatus.CANCELED, status_reason="the job was canceled")
         return
     try:
         handle = prepared.executor.start(prepared.launch)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import django_filters
 from django.http import FileResponse, Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -16,12 +16,14 @@ from rest_framework.response import Response
 
 from designer.pipeline_yaml import compile_pipeline
 from runner.actions import request_cancel, rerun, submit_pipeline
+from runner.events import events_after
 from runner.logs import read_log
 from runner.models import PipelineJob, StepRun
 from studio.api.assets import definition_error_response
 from studio.schemas.loading import DefinitionError, LineIndex, load_document
 
 MAX_LOG_LINES = 5000
+MAX_EVENTS = 1000
 
 
 class StepRunSerializer(serializers.ModelSerializer):
@@ -161,6 +163,36 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(
             self.get_serializer(self.get_queryset().get(pk=job.pk)).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="Events with a greater seq (default 0: all)"),
+            OpenApiParameter("limit", int, description=f"At most this many (default and most: {MAX_EVENTS})"),
+        ]
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request, name=None):
+        """Stored live events after `?after=` (the websocket's frames), oldest first.
+
+        `last_seq` is what to pass as `after` next time; `more` says the limit cut the list.
+        """
+        job = self.get_object()
+        numbers = {}
+        for field, default in (("after", 0), ("limit", MAX_EVENTS)):
+            try:
+                numbers[field] = int(request.query_params.get(field, default))
+            except ValueError:
+                return Response(
+                    {"detail": f"{field} must be a whole number", "errors": {field: ["not a number"]}},
+                    status=400,
+                )
+        after = max(0, numbers["after"])
+        limit = min(max(1, numbers["limit"]), MAX_EVENTS)
+        frames = events_after(job.pk, after, limit + 1)
+        more = len(frames) > limit
+        frames = frames[:limit]
+        last_seq = frames[-1]["seq"] if frames else min(after, job.event_seq)
+        return Response({"events": frames, "last_seq": last_seq, "more": more})
 
     def _step(self, name: str, step: str) -> StepRun:
         found = StepRun.objects.select_related("job").filter(job__name=name, name=step).first()

@@ -1,0 +1,67 @@
+"""A running step's container is locked down: not root, no capabilities, limits, read-only inputs."""
+
+from __future__ import annotations
+
+import docker
+import pytest
+
+from runner.actions import request_cancel
+from runner.choices import JobStatus, StepStatus
+from studio import storage
+from tests.runner.conftest import PIPELINES, submit_file, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
+
+SECURITY = PIPELINES / "security" / "pipeline.yml"
+
+
+def test_a_step_container_is_locked_down(computes, library, worker):
+    job = submit_file(SECURITY, default_compute="azureml:docker")
+    client = docker.from_env()
+    try:
+        wait_for(
+            job,
+            timeout=60,
+            until=lambda j: j.steps.get().status == StepStatus.RUNNING and bool(j.steps.get().container_id),
+        )
+        step = job.steps.get()
+        found = client.containers.list(
+            all=True, filters={"label": [f"studio.job={job.name}", "studio.step=probe"]}
+        )
+        assert [c.id for c in found] == [step.container_id]
+        info = client.api.inspect_container(step.container_id)
+        config, host = info["Config"], info["HostConfig"]
+        assert info["State"]["Running"]
+
+        assert config["User"] not in ("", "0", "root", "0:0") and not config["User"].startswith("0:")
+        assert config["Labels"]["studio.job"] == job.name
+        assert config["Labels"]["studio.step"] == "probe"
+        assert config["Labels"]["studio.attempt"] == "1"
+        assert host["CapDrop"] == ["ALL"]
+        assert not host.get("CapAdd")
+        assert "no-new-privileges" in (host.get("SecurityOpt") or [])
+        assert not host.get("Privileged")
+        assert (host.get("PidsLimit") or 0) > 0
+        assert (host.get("Memory") or 0) > 0
+
+        mounts = info["Mounts"]
+        assert not any("docker.sock" in (m.get("Source", "") + m.get("Destination", "")) for m in mounts)
+        assert not any("docker.sock" in bind for bind in host.get("Binds") or [])
+        by_destination = {m["Destination"]: m for m in mounts}
+        output = str(storage.step_dir(job.name, "probe") / "out")
+        data = job.spec["steps"]["probe"]["inputs"]["data"]["snapshot"]
+        data_path = str(storage.snapshot_path(data))
+        assert by_destination[output]["RW"] is True
+        assert by_destination[data_path]["RW"] is False
+        assert by_destination[data_path]["Mode"] == "ro"
+        # Nothing but the step's own folders is writable.
+        writable = sorted(m["Destination"] for m in mounts if m["RW"])
+        assert writable == sorted([output, str(storage.step_dir(job.name, "probe") / ".work")])
+
+        output_of_id = client.containers.get(step.container_id).exec_run("id -u").output.decode().strip()
+        assert output_of_id not in ("", "0"), output_of_id
+    finally:
+        client.close()
+        assert request_cancel(job)
+        wait_for(job, timeout=30)
+    assert job.status == JobStatus.CANCELED
