@@ -8,6 +8,7 @@ every parameter value, so a job that stores its spec is reproducible and can be 
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -115,6 +116,10 @@ class PipelineSpec(SpecModel):
 
     def order(self) -> list[str]:
         """Step names in an order where every step comes after the steps it reads from."""
+        return list(self._order)
+
+    @cached_property
+    def _order(self) -> tuple[str, ...]:
         order: list[str] = []
         done: set[str] = set()
         pending = dict(self.steps)
@@ -126,7 +131,7 @@ class PipelineSpec(SpecModel):
                 order.append(name)
                 done.add(name)
                 del pending[name]
-        return order
+        return tuple(order)
 
 
 def find_cycle(steps: dict[str, set[str]]) -> list[str] | None:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from designer.spec import PipelineSpec
 from runner.choices import JOB_TERMINAL, STEP_TERMINAL, ImageStatus, JobStatus, StepStatus
 from studio.models import Compute, Environment
 
@@ -23,6 +24,20 @@ JOB_NAME_NOUNS = (
     "river", "falcon", "maple", "comet", "harbor", "lantern", "meadow", "pepper", "quartz", "raven",
     "spruce", "tiger", "tulip", "walrus", "willow", "yarrow", "zephyr", "badger", "cedar", "dune",
 )  # fmt: skip
+
+
+_spec_cache: dict[int, PipelineSpec] = {}
+_SPEC_CACHE_SIZE = 256
+
+
+def _validated_spec(job_id: int, spec: dict) -> PipelineSpec:
+    cached = _spec_cache.get(job_id)
+    if cached is None:
+        cached = PipelineSpec.model_validate(spec)
+        if len(_spec_cache) >= _SPEC_CACHE_SIZE:
+            _spec_cache.pop(next(iter(_spec_cache)))
+        _spec_cache[job_id] = cached
+    return cached
 
 
 def new_job_name() -> str:
@@ -71,6 +86,10 @@ class PipelineJob(models.Model):
     def is_terminal(self) -> bool:
         """Whether the job has ended."""
         return self.status in JOB_TERMINAL
+
+    def pipeline_spec(self) -> PipelineSpec:
+        """The frozen spec as a PipelineSpec, validated once per process (it never changes)."""
+        return _validated_spec(self.pk, self.spec)
 
     def transition(self, expected: tuple[str, ...], new: str, **fields) -> bool:
         """Move to `new` only if the status is still one of `expected`; True when it moved."""

@@ -15,7 +15,6 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from designer.spec import PipelineSpec
 from runner.choices import JOB_ACTIVE, STEP_ACTIVE, StepStatus
 from runner.executors.base import ExecutorError
 from runner.logs import StepLog
@@ -48,7 +47,7 @@ def recover_step(step: StepRun) -> str:
     # Read before any recovery note is written: the note's own time would hide the lines the
     # step printed while no worker watched.
     since = log.last_time
-    spec = PipelineSpec.model_validate(step.job.spec).steps[step.name]
+    spec = step.job.pipeline_spec().steps[step.name]
     executor, kind = step_runner.executor_for(
         step.compute, docker_enabled=step.environment.spec.get("docker_enabled", True)
     )

@@ -11,7 +11,6 @@ from functools import partial
 
 from django.db import transaction
 
-from designer.spec import PipelineSpec
 from runner.choices import STEP_ACTIVE, STEP_TERMINAL, STEP_WAITING, JobStatus, StepStatus
 from runner.models import PipelineJob, StepRun
 from runner.reuse import find_reusable, reuse_key, reuse_parts, why_not_reusable
@@ -62,7 +61,7 @@ def advance_job(job_id: int) -> None:
         if job is None or job.is_terminal:
             return
         steps = {step.name: step for step in job.steps.select_for_update()}
-        spec = PipelineSpec.model_validate(job.spec)
+        spec = job.pipeline_spec()
 
         if job.status == JobStatus.CANCEL_REQUESTED:
             for step in steps.values():

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from designer.spec import PipelineSpec, StepSpec
+from designer.spec import StepSpec
 from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
 from runner.executors.base import Executor, ExecutorError, Mount, StepLaunch
 from runner.images import EngineUnreachable
@@ -440,7 +440,7 @@ def run(step_id: int) -> None:
     if step is None:
         return
     step = StepRun.objects.select_related("job", "compute", "environment").get(pk=step.pk)
-    spec = PipelineSpec.model_validate(step.job.spec).steps[step.name]
+    spec = step.job.pipeline_spec().steps[step.name]
     log = StepLog(step.job.name, step.name)
     log.note(f"attempt {step.attempt} on {step.compute.name} ({WORKER_ID})")
     try:
