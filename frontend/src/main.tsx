@@ -1,19 +1,19 @@
 /**
  * Entry point: mounts React "islands" into the server-rendered Django page.
  *
- *   <div data-island="designer-canvas" data-props='{"draftName": "My draft"}'></div>
+ *   <div data-island="designer-canvas" data-props='{"draftId": 12}'></div>
  */
 import '@xyflow/react/dist/style.css';
 import { StrictMode, type ComponentType } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
-import { DesignerCanvas } from './designer/canvas';
+import { Designer } from './designer/designer';
 
 // Props come from untrusted-at-compile-time JSON, so components are typed loosely here.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type IslandComponent = ComponentType<any>;
 
 export const islands: Record<string, IslandComponent> = {
-  'designer-canvas': DesignerCanvas,
+  'designer-canvas': Designer,
 };
 
 const MOUNTED_ATTR = 'data-island-mounted';

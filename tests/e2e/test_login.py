@@ -52,7 +52,12 @@ def test_it_mounts_the_designer_canvas_from_the_built_bundle(studio_server):
         page.get_by_label("Password").fill(studio_server.password)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(studio_server.url + "/designer/")
+        # A new draft opens its canvas.
+        page.get_by_role("form", name="New draft").get_by_role("textbox").fill("bundle check")
+        page.get_by_role("button", name="New draft").click()
+        page.wait_for_url(re.compile(r"/designer/\d+/$"))
         # React Flow renders its pane only when the bundle loaded and the island mounted.
         page.locator(".react-flow").wait_for(state="visible", timeout=10_000)
-        assert page.get_by_text("Drag components from the library onto the canvas").is_visible()
+        hint = page.get_by_text("Drag components from the library onto the canvas")
+        hint.wait_for(state="visible", timeout=10_000)
         assert errors == []

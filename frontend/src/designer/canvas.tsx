@@ -1,63 +1,162 @@
 import {
   Background,
+  BackgroundVariant,
   Controls,
   MiniMap,
-  Panel,
   ReactFlow,
+  useReactFlow,
+  type Connection,
+  type FinalConnectionState,
   type IsValidConnection,
+  type Node,
 } from '@xyflow/react';
-import { useCallback } from 'react';
-import { findCycle } from '../lib/graph';
-import './canvas.css';
+import { useCallback, type DragEvent } from 'react';
+import { edgeId, type DesignerEdge, type DesignerNode } from '../lib/draft-graph';
+import { checkWire } from './connections';
+import { nodeTypes } from './nodes';
+import { hasPaletteItem, placePaletteItem, readPaletteItem } from './palette-item';
 import { useDesignerStore } from './store';
+import { useEdges, useHasNodes, useLoadState, useNodes } from './use-designer';
 
-export interface DesignerCanvasProps {
-  draftName?: string;
+const SNAP_GRID: [number, number] = [16, 16];
+const DEFAULT_EDGE_OPTIONS = { type: 'smoothstep', interactionWidth: 16 };
+const MULTI_SELECT_KEYS = ['Meta', 'Control'];
+
+function miniMapColor(node: Node): string {
+  if (node.type === 'data') return '#99f6e4';
+  if (node.type === 'comment') return '#fde68a';
+  return '#c7d2fe';
 }
 
-export function DesignerCanvas({ draftName }: DesignerCanvasProps) {
-  const nodes = useDesignerStore((s) => s.nodes);
-  const edges = useDesignerStore((s) => s.edges);
+/**
+ * The React Flow canvas: draws the nodes and edges of the store, checks each new connection
+ * (types, cycles, one wire per input) and says why it refused one, and takes palette drops.
+ */
+export function DesignerCanvas() {
+  const nodes = useNodes();
+  const edges = useEdges();
+  const hasNodes = useHasNodes();
+  const load = useLoadState();
   const onNodesChange = useDesignerStore((s) => s.onNodesChange);
   const onEdgesChange = useDesignerStore((s) => s.onEdgesChange);
-  const onConnect = useDesignerStore((s) => s.onConnect);
+  const addEdge = useDesignerStore((s) => s.addEdge);
+  const notify = useDesignerStore((s) => s.notify);
+  const { screenToFlowPosition } = useReactFlow();
 
-  // Pipelines are DAGs: refuse connections that would close a cycle.
-  const isValidConnection = useCallback<IsValidConnection>((connection) => {
-    const { nodes: currentNodes, edges: currentEdges } = useDesignerStore.getState();
-    const candidate = [...currentEdges, { source: connection.source, target: connection.target }];
-    return (
-      findCycle(
-        currentNodes.map((n) => n.id),
-        candidate,
-      ) === null
-    );
+  const isValidConnection = useCallback<IsValidConnection<DesignerEdge>>(
+    (connection) => checkWire(connection).ok,
+    [],
+  );
+
+  const onConnect = useCallback(
+    (connection: Connection) => {
+      const verdict = checkWire(connection);
+      if (!verdict.ok) {
+        notify(verdict.reason, 'error');
+        return;
+      }
+      const sourceHandle = connection.sourceHandle ?? '';
+      const targetHandle = connection.targetHandle ?? '';
+      addEdge({
+        id: edgeId(connection.source, sourceHandle, connection.target, targetHandle),
+        source: connection.source,
+        sourceHandle,
+        target: connection.target,
+        targetHandle,
+      });
+    },
+    [addEdge, notify],
+  );
+
+  // React Flow drops a refused connection silently; say why it was refused.
+  const onConnectEnd = useCallback(
+    (_event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      const { fromHandle, toHandle, isValid } = state;
+      if (!fromHandle || !toHandle || isValid) return;
+      const fromSource = fromHandle.type === 'source';
+      const [source, target] = fromSource ? [fromHandle, toHandle] : [toHandle, fromHandle];
+      const verdict =
+        source.type === target.type
+          ? checkWire({ source: source.nodeId, target: target.nodeId })
+          : checkWire({
+              source: source.nodeId,
+              sourceHandle: source.id,
+              target: target.nodeId,
+              targetHandle: target.id,
+            });
+      if (!verdict.ok) notify(verdict.reason, 'error');
+    },
+    [notify],
+  );
+
+  const onDragOver = useCallback((event: DragEvent) => {
+    if (!hasPaletteItem(event.dataTransfer)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
   }, []);
 
-  const isEmpty = nodes.length === 0;
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      const item = readPaletteItem(event.dataTransfer);
+      if (!item) return;
+      event.preventDefault();
+      const point = screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      if (!placePaletteItem(item, point)) notify('That item is no longer in the library.', 'error');
+    },
+    [screenToFlowPosition, notify],
+  );
 
   return (
-    <div className="designer-canvas" data-testid="designer-canvas">
-      <ReactFlow
+    <div
+      className="designer-canvas"
+      data-testid="designer-canvas"
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+    >
+      <ReactFlow<DesignerNode, DesignerEdge>
         nodes={nodes}
         edges={edges}
+        nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
+        defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
+        snapToGrid
+        snapGrid={SNAP_GRID}
+        onlyRenderVisibleElements
+        deleteKeyCode={null}
+        multiSelectionKeyCode={MULTI_SELECT_KEYS}
+        connectionRadius={28}
+        minZoom={0.1}
+        maxZoom={2}
         fitView
+        fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
+        aria-label="Pipeline canvas"
       >
-        {draftName ? (
-          <Panel position="top-left">
-            <h2 className="designer-canvas__title">{draftName}</h2>
-          </Panel>
-        ) : null}
-        <Background />
-        <Controls />
-        <MiniMap pannable zoomable />
+        <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} color="#c9cee0" />
+        <Controls showInteractive={false} />
+        <MiniMap
+          style={{ width: 168, height: 116 }}
+          pannable
+          zoomable
+          nodeColor={miniMapColor}
+          nodeStrokeWidth={2}
+          ariaLabel="Mini map"
+        />
       </ReactFlow>
-      {isEmpty ? (
-        <div className="designer-canvas__empty" role="status">
+      {load.state === 'loading' ? (
+        <div className="designer-canvas__overlay" role="status">
+          Loading the draft…
+        </div>
+      ) : load.state === 'error' ? (
+        <div className="designer-canvas__overlay designer-canvas__overlay--error" role="alert">
+          <strong>The draft could not be loaded.</strong>
+          <span>{load.error}</span>
+        </div>
+      ) : !hasNodes ? (
+        <div className="designer-canvas__empty">
           <strong>This pipeline is empty</strong>
           <span>Drag components from the library onto the canvas</span>
         </div>
@@ -65,5 +164,3 @@ export function DesignerCanvas({ draftName }: DesignerCanvasProps) {
     </div>
   );
 }
-
-export default DesignerCanvas;

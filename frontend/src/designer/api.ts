@@ -1,0 +1,150 @@
+/**
+ * The designer's calls to the Studio REST API: drafts, and the component, data and compute
+ * catalogues it offers in the palette and the properties panel.
+ */
+import { apiFetch } from '../lib/csrf';
+import type { ParameterValue } from '../lib/draft-graph';
+import type { InputPortSpec, OutputPortSpec } from '../lib/parameters';
+
+export interface DraftRecord {
+  id: number;
+  name: string;
+  description: string;
+  revision: number;
+  graph: unknown;
+  last_job_name: string | null;
+}
+
+/** One problem found by the server's validation; `node` and `port` are null when pipeline-wide. */
+export interface ValidationProblem {
+  node: string | null;
+  port: string | null;
+  field: string | null;
+  message: string;
+}
+
+export interface ValidationResult {
+  valid: boolean;
+  problems: ValidationProblem[];
+}
+
+export interface SubmittedJob {
+  id: number | string;
+  status: string;
+  url: string;
+}
+
+export interface ComponentRecord {
+  name: string;
+  version: string;
+  display_name: string;
+  description: string;
+  tags: Record<string, unknown>;
+  spec: { inputs?: Record<string, InputPortSpec>; outputs?: Record<string, OutputPortSpec> };
+  archived: boolean;
+}
+
+export interface DataAssetRecord {
+  name: string;
+  version: string;
+  data_type: string;
+  description: string;
+  archived: boolean;
+}
+
+export interface ComputeRecord {
+  name: string;
+  state: string;
+  kind?: string;
+}
+
+interface Page<T> {
+  results: T[];
+  next: string | null;
+}
+
+/** Every item of a (possibly paginated) list, following `next` links. */
+async function listAll<T>(path: string): Promise<T[]> {
+  const items: T[] = [];
+  let url: string | null = path;
+  while (url) {
+    const page: Page<T> | T[] = await apiFetch<Page<T> | T[]>(url);
+    if (Array.isArray(page)) return [...items, ...page];
+    items.push(...page.results);
+    url = page.next;
+  }
+  return items;
+}
+
+const draftPath = (id: number) => `/api/v1/drafts/${id}/`;
+
+export function loadDraft(id: number): Promise<DraftRecord> {
+  return apiFetch<DraftRecord>(draftPath(id));
+}
+
+/**
+ * Saves the graph (a DraftGraph as JSON text) over `revision`; a 409 ApiError means someone
+ * saved a newer revision.
+ */
+export function saveDraftGraph(
+  id: number,
+  graphJson: string,
+  revision: number,
+): Promise<DraftRecord> {
+  return apiFetch<DraftRecord>(draftPath(id), {
+    method: 'PATCH',
+    body: `{"graph":${graphJson},"revision":${JSON.stringify(revision)}}`,
+  });
+}
+
+export function validateDraft(id: number): Promise<ValidationResult> {
+  return apiFetch<ValidationResult>(`${draftPath(id)}validate/`, { method: 'POST', body: '{}' });
+}
+
+export function submitDraft(
+  id: number,
+  body: { experiment_name: string; parameters: Record<string, ParameterValue> },
+): Promise<SubmittedJob> {
+  return apiFetch<SubmittedJob>(`${draftPath(id)}submit/`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+  });
+}
+
+/** The draft as pipeline YAML. */
+export async function exportDraft(id: number): Promise<string> {
+  const body = await apiFetch<unknown>(`${draftPath(id)}export/`, {
+    headers: { Accept: 'application/yaml, text/yaml, text/plain, */*' },
+  });
+  return typeof body === 'string' ? body : JSON.stringify(body, null, 2);
+}
+
+export function listComponents(): Promise<ComponentRecord[]> {
+  return listAll<ComponentRecord>('/api/v1/components/?page_size=500');
+}
+
+export function listComponentVersions(name: string): Promise<ComponentRecord[]> {
+  return listAll<ComponentRecord>(
+    `/api/v1/components/${encodeURIComponent(name)}/versions/?page_size=500`,
+  );
+}
+
+export function getComponent(name: string, version: string): Promise<ComponentRecord> {
+  return apiFetch<ComponentRecord>(
+    `/api/v1/components/${encodeURIComponent(name)}/${encodeURIComponent(version)}/`,
+  );
+}
+
+export function listDataAssets(): Promise<DataAssetRecord[]> {
+  return listAll<DataAssetRecord>('/api/v1/data/?page_size=500');
+}
+
+export function getDataAsset(name: string, version: string): Promise<DataAssetRecord> {
+  return apiFetch<DataAssetRecord>(
+    `/api/v1/data/${encodeURIComponent(name)}/${encodeURIComponent(version)}/`,
+  );
+}
+
+export function listComputes(): Promise<ComputeRecord[]> {
+  return listAll<ComputeRecord>('/api/v1/computes/?page_size=500');
+}

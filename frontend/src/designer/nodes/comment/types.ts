@@ -1,0 +1,1 @@
+export type { CommentNode, CommentNodeData } from '../../../lib/draft-graph';

@@ -1,0 +1,1 @@
+export type { ComponentNode, ComponentNodeData } from '../../../lib/draft-graph';

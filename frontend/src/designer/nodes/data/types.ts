@@ -1,0 +1,1 @@
+export type { DataNode, DataNodeData } from '../../../lib/draft-graph';

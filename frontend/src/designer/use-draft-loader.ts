@@ -1,0 +1,44 @@
+import { useEffect } from 'react';
+import { graphToFlow } from '../lib/draft-graph';
+import { loadDraft } from './api';
+import { useCatalogStore } from './catalog-store';
+import { useDesignerStore } from './store';
+
+/**
+ * Loads the library and the draft into the stores. Without a draft id the canvas is a scratch
+ * pad that saves nowhere.
+ */
+export function useDraftLoader(draftId: number | undefined, draftName: string | undefined) {
+  useEffect(() => {
+    void useCatalogStore.getState().load();
+    const store = useDesignerStore.getState();
+    if (draftId === undefined || draftId === null) {
+      store.loadDocument(graphToFlow({}), { id: null, name: draftName ?? '' });
+      store.setSaveStatus('local');
+      return;
+    }
+    let cancelled = false;
+    store.setLoadState('loading');
+    const fetchDraft = () =>
+      loadDraft(draftId).then(
+        (record) => {
+          if (cancelled) return;
+          store.loadDocument(graphToFlow(record.graph), {
+            id: record.id,
+            name: record.name || draftName || '',
+            revision: record.revision,
+            lastJobName: record.last_job_name ?? null,
+          });
+          store.setSaveStatus('saved');
+        },
+        (error: unknown) => {
+          if (cancelled) return;
+          store.setLoadState('error', error instanceof Error ? error.message : String(error));
+        },
+      );
+    void fetchDraft();
+    return () => {
+      cancelled = true;
+    };
+  }, [draftId, draftName]);
+}

@@ -1,0 +1,57 @@
+/**
+ * Left-to-right layered layout of the pipeline with dagre. Pure (no React, no DOM).
+ */
+import dagre from '@dagrejs/dagre';
+
+export interface LayoutNode {
+  id: string;
+  width: number;
+  height: number;
+}
+
+export interface LayoutEdge {
+  source: string;
+  target: string;
+}
+
+export interface LayoutOptions {
+  /** Horizontal gap between layers. */
+  rankGap?: number;
+  /** Vertical gap between nodes of one layer. */
+  nodeGap?: number;
+}
+
+/**
+ * Top-left positions placing every node so that edges run left to right, layer by layer.
+ * Edges to nodes not in `nodes` are ignored.
+ */
+export function layoutLeftToRight(
+  nodes: readonly LayoutNode[],
+  edges: readonly LayoutEdge[],
+  { rankGap = 72, nodeGap = 36 }: LayoutOptions = {},
+): Record<string, { x: number; y: number }> {
+  const graph = new dagre.graphlib.Graph();
+  graph.setGraph({ rankdir: 'LR', ranksep: rankGap, nodesep: nodeGap, marginx: 0, marginy: 0 });
+  graph.setDefaultEdgeLabel(() => ({}));
+  const known = new Set<string>();
+  for (const node of nodes) {
+    graph.setNode(node.id, { width: node.width, height: node.height });
+    known.add(node.id);
+  }
+  for (const edge of edges) {
+    if (known.has(edge.source) && known.has(edge.target) && edge.source !== edge.target) {
+      graph.setEdge(edge.source, edge.target);
+    }
+  }
+  dagre.layout(graph);
+  const positions: Record<string, { x: number; y: number }> = {};
+  for (const node of nodes) {
+    const placed = graph.node(node.id);
+    // dagre gives centres; React Flow positions are top-left corners.
+    positions[node.id] = {
+      x: Math.round(placed.x - node.width / 2),
+      y: Math.round(placed.y - node.height / 2),
+    };
+  }
+  return positions;
+}

@@ -1,0 +1,257 @@
+"""A person builds, saves, validates and submits a pipeline on the designer canvas, in Chromium.
+
+Nodes come from the palette by HTML5 drag and drop, wires by dragging from an output handle to an
+input handle, parameters from the properties panel. Screenshots of the canvas land in
+tests/e2e/screenshots/ (git-ignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.browser import CHROMIUM_ARGS
+from tests.requirements import CHROMIUM_PATH
+
+pytestmark = pytest.mark.chromium
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+PALETTE = ["iris", "Import CSV", "Split Data", "Train Model", "Score Model", "Evaluate Model"]
+WIRES = [
+    ("iris", "data", "import_csv", "source_file"),
+    ("import_csv", "dataset", "split_data", "dataset"),
+    ("split_data", "first_dataset", "train_model", "dataset"),
+    ("train_model", "model", "score_model", "model"),
+    ("split_data", "second_dataset", "score_model", "dataset"),
+    ("score_model", "scored_dataset", "evaluate_model", "scored_dataset"),
+]
+
+
+@contextlib.contextmanager
+def chromium_contexts(count: int, *, width: int = 1440, height: int = 900) -> Iterator[list]:
+    """`count` browser contexts of one Chromium: separate cookies, as two people would have."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory():
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM_PATH), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield [browser.new_context(viewport={"width": width, "height": height}) for _ in range(count)]
+        finally:
+            browser.close()
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def sign_in(page, server, next_path: str = "/designer/") -> None:
+    page.goto(f"{server.url}/login/?next={next_path}")
+    page.get_by_label("Username").fill(server.username)
+    page.get_by_label("Password").fill(server.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server.url + next_path)
+
+
+def create_draft(page, server, name: str) -> int:
+    """Creates a draft through the list page's form and returns its id, on its canvas."""
+    page.get_by_role("form", name="New draft").get_by_label("Name").fill(name)
+    page.get_by_role("button", name="New draft").click()
+    page.wait_for_url(re.compile(re.escape(server.url) + r"/designer/(\d+)/$"))
+    wait_for_designer(page)
+    return int(re.search(r"/designer/(\d+)/$", page.url).group(1))
+
+
+def wait_for_designer(page) -> None:
+    page.locator(".react-flow").wait_for(state="visible")
+    page.locator(".palette-item").first.wait_for(state="visible")
+    save_status(page, "Saved")
+
+
+def save_status(page, text: str) -> None:
+    page.locator(".save-status", has_text=re.compile(f"^{re.escape(text)}$")).wait_for(timeout=10_000)
+
+
+def node(page, node_id: str):
+    return page.locator(f'.react-flow__node[data-id="{node_id}"]')
+
+
+def handle(page, node_id: str, port: str, kind: str):
+    return node(page, node_id).locator(f'.react-flow__handle.{kind}[data-handleid="{port}"]')
+
+
+def drop_from_palette(page, label: str, x: int, y: int) -> None:
+    item = page.locator(".palette-item", has_text=label).first
+    item.drag_to(page.locator(".react-flow__pane"), target_position={"x": x, "y": y})
+
+
+def auto_layout(page) -> None:
+    page.get_by_role("button", name="Auto-layout").click()
+    page.wait_for_timeout(500)  # the layout code loads on first use, and the fit is animated
+
+
+def connect(page, source: str, output: str, target: str, input_port: str) -> None:
+    handle(page, source, output, "source").drag_to(handle(page, target, input_port, "target"))
+
+
+def properties(page):
+    return page.get_by_role("complementary", name="Properties")
+
+
+def parameter(page, port: str):
+    return properties(page).get_by_role("textbox", name=re.compile(f"^{port}"))
+
+
+def select_node(page, node_id: str) -> None:
+    node(page, node_id).locator(".studio-node__head").click()
+    properties(page).get_by_text(f"Step · {node_id}").wait_for()
+
+
+def stored_graph(page, server, draft_id: int) -> dict:
+    response = page.request.get(f"{server.url}/api/v1/drafts/{draft_id}/")
+    assert response.ok, response.text()
+    return response.json()["graph"]
+
+
+def edge_keys(graph: dict) -> set[tuple[str, str, str, str]]:
+    return {(e["source"], e["sourceHandle"], e["target"], e["targetHandle"]) for e in graph["edges"]}
+
+
+def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
+    with chromium_contexts(1) as (context,):
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in(page, studio_server)
+        draft_id = create_draft(page, studio_server, "Iris classifier")
+        assert page.get_by_text("Drag components from the library onto the canvas").is_visible()
+
+        # When they drag the data asset and five components onto the canvas
+        for i, label in enumerate(PALETTE):
+            drop_from_palette(page, label, 90 + (i % 3) * 170, 90 + (i // 3) * 260)
+        ids = ["iris", "import_csv", "split_data", "train_model", "score_model", "evaluate_model"]
+        for node_id in ids:
+            node(page, node_id).wait_for()
+        # And arrange and wire them
+        auto_layout(page)
+        for wire in WIRES:
+            connect(page, *wire)
+        assert page.locator(".react-flow__edge").count() == len(WIRES)
+        auto_layout(page)
+        # And set the label column of Train Model
+        select_node(page, "train_model")
+        parameter(page, "label_column").fill("species")
+        save_status(page, "Saved")
+        screenshot(page, "designer-pipeline")
+        # (With both side panels hidden the canvas has the whole width.)
+        page.get_by_role("button", name="Library").click()
+        page.get_by_role("button", name="Properties").click()
+        page.get_by_role("button", name="Zoom to fit").click()
+        page.wait_for_timeout(500)  # the zoom is animated
+        screenshot(page, "designer-canvas")
+        page.get_by_role("button", name="Library").click()
+        page.get_by_role("button", name="Properties").click()
+
+        # Then a reload shows the same nodes, wires and parameter
+        graph = stored_graph(page, studio_server, draft_id)
+        page.reload()
+        wait_for_designer(page)
+        for node_id in ids:
+            node(page, node_id).wait_for()
+        assert page.locator(".react-flow__edge").count() == len(WIRES)
+        assert edge_keys(graph) == set(WIRES)
+        assert stored_graph(page, studio_server, draft_id) == graph
+        train = next(n for n in graph["nodes"] if n["id"] == "train_model")
+        assert train["data"]["inputs"] == {"label_column": "species"}
+        select_node(page, "train_model")
+        assert parameter(page, "label_column").input_value() == "species"
+
+        # When they wire a file into a folder input, the designer refuses and says why
+        page.locator(".react-flow__pane").click(position={"x": 5, "y": 5})
+        connect(page, "iris", "data", "split_data", "dataset")
+        notice = page.get_by_role("status").filter(has_text="Cannot connect")
+        notice.wait_for()
+        assert "uri_file" in notice.inner_text() and "uri_folder" in notice.inner_text()
+        assert page.locator(".react-flow__edge").count() == len(WIRES)
+        screenshot(page, "designer-refused-connection")
+
+        # When they delete a wire, undo brings it back and redo deletes it again
+        last = "score_model.scored_dataset->evaluate_model.scored_dataset"
+        page.locator(f'.react-flow__edge[data-id="{last}"] .react-flow__edge-interaction').click(force=True)
+        page.keyboard.press("Delete")
+        assert page.locator(".react-flow__edge").count() == len(WIRES) - 1
+        page.keyboard.press("Control+z")
+        assert page.locator(".react-flow__edge").count() == len(WIRES)
+        page.get_by_role("button", name="Redo").click()
+        assert page.locator(".react-flow__edge").count() == len(WIRES) - 1
+        page.get_by_role("button", name="Undo").click()
+        assert page.locator(".react-flow__edge").count() == len(WIRES)
+        save_status(page, "Saved")
+        assert edge_keys(stored_graph(page, studio_server, draft_id)) == set(WIRES)
+
+        # When they validate with Evaluate Model's label column missing, that node is marked
+        page.get_by_role("button", name="Validate").click()
+        problems = page.get_by_role("region", name="Validation problems")
+        problems.wait_for()
+        assert "label_column" in problems.inner_text()
+        marked = node(page, "evaluate_model").locator(".studio-node.has-problems")
+        marked.wait_for()
+        assert "label_column" in marked.get_attribute("title")
+        assert node(page, "train_model").locator(".studio-node.has-problems").count() == 0
+        # And the problem leads to the node, whose field shows it
+        problems.get_by_role("button", name="evaluate_model · label_column").click()
+        properties(page).get_by_text("Step · evaluate_model").wait_for()
+        assert properties(page).locator(".pfield.has-error", has_text="label_column").is_visible()
+        page.wait_for_timeout(500)  # the zoom is animated
+        screenshot(page, "designer-validation")
+
+        # When they fill it in and submit, they land on the job's page
+        select_node(page, "evaluate_model")
+        parameter(page, "label_column").fill("species")
+        save_status(page, "Saved")
+        page.get_by_role("button", name="Submit", exact=True).click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_role("textbox", name=re.compile("^Experiment name")).fill("iris-e2e")
+        screenshot(page, "designer-submit")
+        dialog.get_by_role("button", name="Submit job").click()
+        page.wait_for_url(re.compile(re.escape(studio_server.url) + r"/jobs/[\w-]+/$"), timeout=20_000)
+        assert errors == []
+
+
+def test_it_shows_a_conflict_when_a_stale_tab_saves(studio_server):
+    with chromium_contexts(2) as (first_context, second_context):
+        first, second = first_context.new_page(), second_context.new_page()
+        sign_in(first, studio_server)
+        draft_id = create_draft(first, studio_server, "Edited twice")
+        canvas_path = f"/designer/{draft_id}/"
+        sign_in(second, studio_server, canvas_path)
+        wait_for_designer(second)
+
+        # Given the first person saves an edit
+        drop_from_palette(first, "Split Data", 200, 150)
+        node(first, "split_data").wait_for()
+        save_status(first, "Saved")
+
+        # When the second, who loaded the older revision, edits and saves
+        drop_from_palette(second, "Train Model", 200, 150)
+        node(second, "train_model").wait_for()
+
+        # Then the second is told about the conflict and nothing is overwritten
+        save_status(second, "Conflict — reload")
+        assert second.get_by_role("alert").filter(has_text="This draft was changed elsewhere").is_visible()
+        screenshot(second, "designer-conflict")
+        graph = stored_graph(first, studio_server, draft_id)
+        assert [n["id"] for n in graph["nodes"]] == ["split_data"]
+        # And reloading shows the first person's version
+        second.get_by_role("button", name="Reload", exact=True).click()
+        wait_for_designer(second)
+        node(second, "split_data").wait_for()
+        assert node(second, "train_model").count() == 0
