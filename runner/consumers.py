@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -12,11 +13,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from runner import events
 from runner.models import PipelineJob
 
+logger = logging.getLogger(__name__)
+
 # Close codes in the 4000 range are the application's own; 44xx mirror HTTP statuses.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_RESYNC = 4008
+CLOSE_INTERNAL_ERROR = 1011
 
 
 class NotificationsConsumer(AsyncJsonWebsocketConsumer):
@@ -150,8 +154,8 @@ class JobEventsConsumer(AsyncJsonWebsocketConsumer):
         if group:
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs) -> None:
-        """Clients have nothing to say; anything they send is ignored."""
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """Clients have nothing to say; anything they send (JSON or not) is ignored."""
 
     async def job_event(self, message: dict) -> None:
         """A live event from `runner.events`: hold it for the sender, in seq order."""
@@ -171,6 +175,14 @@ class JobEventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def _stream(self) -> None:
         """Send frames in seq order for as long as the socket is open."""
+        try:
+            await self._stream_frames()
+        except Exception:
+            logger.exception("streaming the events of job %s failed", getattr(self, "job_id", None))
+            with contextlib.suppress(Exception):
+                await self.close(code=CLOSE_INTERNAL_ERROR)
+
+    async def _stream_frames(self) -> None:
         while True:
             if self.overflowed:
                 await self._resync()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import threading
 import time
@@ -86,7 +87,7 @@ def _group_send(group: str, message: dict) -> None:
         and home[1] != threading.get_ident()
     ):
         future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), home[0])
-        future.result(timeout=10)
+        future.result(timeout=5)
         return
     async_to_sync(layer.group_send)(group, message)
 
@@ -119,6 +120,10 @@ def job_payload(job: PipelineJob) -> dict:
 def _step_state(step: StepRun) -> dict:
     """A step's fields as they are now, without queries (names are resolved by `_resolve`)."""
     compute = step.compute.name if StepRun.compute.is_cached(step) and step.compute else None
+    reused_from = None
+    original = step.reused_from if StepRun.reused_from.is_cached(step) else None
+    if original is not None and StepRun.job.is_cached(original):
+        reused_from = f"{original.job.name}/{original.name}"
     return {
         "step": step.name,
         "display_name": step.display_name,
@@ -129,6 +134,7 @@ def _step_state(step: StepRun) -> dict:
         "exit_code": step.exit_code,
         "compute": compute,
         "compute_id": step.compute_id,
+        "reused_from": reused_from,
         "reused_from_id": step.reused_from_id,
         "reuse_note": step.reuse_note,
         "outputs": {
@@ -151,8 +157,7 @@ def _resolve(state: dict) -> dict:
     if payload["compute"] is None and compute_id:
         payload["compute"] = Compute.objects.filter(pk=compute_id).values_list("name", flat=True).first()
     reused_from_id = payload.pop("reused_from_id")
-    payload["reused_from"] = None
-    if reused_from_id:
+    if payload["reused_from"] is None and reused_from_id:
         original = StepRun.objects.filter(pk=reused_from_id).values_list("job__name", "name").first()
         payload["reused_from"] = f"{original[0]}/{original[1]}" if original else None
     return payload
@@ -309,37 +314,38 @@ class LogBuffer:
                 lines = self._take((job, step))
             self._store(job, step, lines)
 
-    def flush_all(self) -> None:
-        """Store every buffered line now."""
+    def flush_all(self, *, quiet: bool = False) -> None:
+        """Store every buffered line now (`quiet`: at exit, when the database may be gone)."""
         with self._flushing:
             with self._cond:
                 batches = [(key, self._take(key)) for key in list(self._pending)]
             for (job, step), lines in batches:
-                self._store(job, step, lines)
+                self._store(job, step, lines, quiet=quiet)
 
-    def _store(self, job: str, step: str, lines: list[dict]) -> None:
+    def _store(self, job: str, step: str, lines: list[dict], *, quiet: bool = False) -> None:
         for start in range(0, len(lines), self.max_lines):
             try:
                 self._record(job, step, lines[start : start + self.max_lines])
             except Exception:  # the lines are in the log file; only their live copy is lost
-                logger.warning("could not record log lines of %s/%s", job, step, exc_info=True)
+                level = logging.DEBUG if quiet else logging.WARNING
+                logger.log(level, "could not record log lines of %s/%s", job, step, exc_info=True)
 
     def _run(self) -> None:
-        from django.db import close_old_connections
+        from django.db import connection
 
         while True:
             with self._flushing:
                 with self._cond:
                     due, wait = self._due(time.monotonic())
                     batches = [(key, self._take(key)) for key in due]
+                    idle = not self._pending
                 for (job, step), lines in batches:
                     self._store(job, step, lines)
             if batches:
-                try:
-                    close_old_connections()
-                except Exception:
-                    pass
                 continue
+            if idle:  # nothing to do until a step writes again: give the connection back
+                with contextlib.suppress(Exception):
+                    connection.close()
             with self._cond:
                 due, wait = self._due(time.monotonic())
                 if not due:
@@ -347,7 +353,7 @@ class LogBuffer:
 
 
 log_buffer = LogBuffer()
-atexit.register(log_buffer.flush_all)
+atexit.register(partial(log_buffer.flush_all, quiet=True))
 
 
 def log_line(job: str, step: str, entry: dict) -> None:

@@ -141,7 +141,6 @@ class StepRun(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     outputs = models.JSONField(default=dict, blank=True)
-    log_seq = models.PositiveIntegerField(default=0, help_text="Log lines written so far")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)

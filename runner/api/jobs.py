@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from designer.pipeline_yaml import compile_pipeline
 from runner.actions import request_cancel, rerun, submit_pipeline
 from runner.events import events_after
-from runner.logs import read_log
+from runner.logs import last_seq, log_path, read_log
 from runner.models import PipelineJob, StepRun
 from studio.api.assets import definition_error_response
 from studio.schemas.loading import DefinitionError, LineIndex, load_document
@@ -33,6 +33,7 @@ class StepRunSerializer(serializers.ModelSerializer):
     environment = serializers.StringRelatedField()
     reused_from = serializers.SerializerMethodField()
     component = serializers.SerializerMethodField()
+    log_seq = serializers.SerializerMethodField()
 
     class Meta:
         model = StepRun
@@ -46,6 +47,10 @@ class StepRunSerializer(serializers.ModelSerializer):
 
     def get_reused_from(self, step: StepRun) -> str | None:
         return f"{step.reused_from.job.name}/{step.reused_from.name}" if step.reused_from_id else None
+
+    def get_log_seq(self, step: StepRun) -> int:
+        """How many log lines the step has (the offset to read from for new ones)."""
+        return last_seq(log_path(step.job.name, step.name))
 
     def get_component(self, step: StepRun) -> str:
         pin = step.job.spec["steps"][step.name]["component"]
