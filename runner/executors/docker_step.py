@@ -2,23 +2,35 @@
 
 Every container runs as a non-root user with all capabilities dropped, `no-new-privileges`,
 process and memory limits, the labels `studio.job` / `studio.step` / `studio.attempt`, and
-never a mount of the Docker socket. Host paths are bind-mounted at the same path, so the command
-line means the same inside and out; this only works when the engine runs on this host (remote
-engines need inputs copied in and outputs out, which is the step runner's business).
+never a mount of the Docker socket. Paths are the same inside the container as on the host, so the
+command line means the same inside and out. Two ways to get them there (`transfer`):
+
+- "bind" (the local engine, unix:// or no URL): host paths are bind-mounted at the same path.
+- "copy" (remote engines, tcp:// ssh:// http(s)://): nothing is mounted; the workdir and every input
+  are copied into the container through the Docker API (`put_archive`) before it starts, inputs
+  owned by root and read-only (0555/0444), and the workdir and output folders are copied back
+  (`get_archive`, extracted safely) once it has exited: by `wait()`, `stop()` or `inspect()`,
+  at most once per container per executor. The paths to copy back travel in the container's label
+  `studio.copy_out`, so a worker adopting the container after a crash copies them back too.
 
 Together with `runner.executors.docker`, this is the only module that imports the Docker SDK.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
+import shutil
+import stat
+import tarfile
+import tempfile
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Literal
 
 import docker
 import requests
@@ -36,8 +48,26 @@ _TIMESTAMP = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:
 LABEL_JOB = "studio.job"
 LABEL_STEP = "studio.step"
 LABEL_ATTEMPT = "studio.attempt"
+# Copy mode: JSON list of the container paths (workdir first, then rw mounts) to copy back.
+LABEL_COPY_OUT = "studio.copy_out"
+Transfer = Literal["bind", "copy"]
+# Archives up to this size stay in memory; larger ones spill to a temporary file.
+_SPOOL_BYTES = 64 * 1024**2
+_CHUNK = 1024**2
 
 TimedLogSink = Callable[[float, str], None]
+
+
+def transfer_mode(base_url: str | None) -> Transfer:
+    """How paths reach a container on the engine at `base_url`: bind for local, copy for remote.
+
+    Local: no URL, unix:// (and npipe:// / fd://). Anything else reaches the engine over the
+    network (tcp://, ssh://, http(s)://, or a bare host:port, which the SDK reads as tcp).
+    """
+    url = (base_url or "").strip().lower()
+    if not url or url.startswith(("unix://", "npipe://", "fd://")):
+        return "bind"
+    return "copy"
 
 
 def _is_root(user: str) -> bool:
@@ -127,10 +157,16 @@ class DockerExecutor:
     shared by every thread of a worker.
     """
 
-    def __init__(self, base_url: str | None = None) -> None:
+    def __init__(self, base_url: str | None = None, *, transfer: Transfer | None = None) -> None:
+        if transfer not in (None, "bind", "copy"):
+            raise ValueError(f"transfer must be 'bind', 'copy' or None, not {transfer!r}")
         self.base_url = base_url or None
+        self.transfer: Transfer = transfer or transfer_mode(self.base_url)
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
+        # Copy mode: containers whose paths were copied back, and a lock per container copying.
+        self._copied: set[str] = set()
+        self._copying: dict[str, threading.Lock] = {}
 
     # --- clients ---------------------------------------------------------------------------
 
@@ -184,6 +220,13 @@ class DockerExecutor:
         volumes[str(workdir)] = {"bind": str(workdir), "mode": "rw"}
         assert not any(_exposes_docker_socket(Path(path)) for path in volumes), "docker.sock mounted"
         _prepare_writable(workdir, [Path(m.path) for m in launch.mounts if not m.read_only], launch.user)
+        copy = self.transfer == "copy"
+        labels = {LABEL_JOB: launch.job, LABEL_STEP: launch.step, LABEL_ATTEMPT: str(launch.attempt)}
+        if copy:
+            copy_out = [str(workdir)] + [
+                str(m.path) for m in launch.mounts if not m.read_only and str(m.path) != str(workdir)
+            ]
+            labels[LABEL_COPY_OUT] = json.dumps(copy_out)
 
         options: dict[str, Any] = {
             "command": ["bash", "-c", launch.command],
@@ -192,12 +235,7 @@ class DockerExecutor:
             # tini as PID 1 passes SIGTERM on to the whole process group of the command.
             "environment": {**launch.env, "TINI_KILL_PROCESS_GROUP": "1"},
             "init": True,
-            "labels": {
-                LABEL_JOB: launch.job,
-                LABEL_STEP: launch.step,
-                LABEL_ATTEMPT: str(launch.attempt),
-            },
-            "volumes": volumes,
+            "labels": labels,
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "pids_limit": launch.pids_limit,
@@ -215,12 +253,16 @@ class DockerExecutor:
             ]
         if not launch.network:
             options["network_mode"] = "none"
+        if not copy:
+            options["volumes"] = volumes
 
         client = self._docker()
         container = None
         try:
             # create + start, never run(): run() would pull a missing image from a registry.
             container = client.containers.create(launch.image, **options)
+            if copy:
+                self._copy_in(container.id, launch)
             container.start()
         except ImageNotFound as exc:
             if container is not None:
@@ -228,7 +270,7 @@ class DockerExecutor:
             raise ExecutorError(
                 f"image {launch.image} is not on {self.where}; build the environment first"
             ) from exc
-        except (DockerException, requests.exceptions.RequestException) as exc:
+        except (DockerException, requests.exceptions.RequestException, OSError) as exc:
             if container is not None:
                 self.remove(container.id)
             explanation = getattr(exc, "explanation", None) or str(exc)
@@ -300,6 +342,7 @@ class DockerExecutor:
             raise ExecutorError(f"container {handle[:12]} is gone from {self.where}") from exc
         except (DockerException, requests.exceptions.RequestException) as exc:
             raise self._error("wait for", handle, exc) from exc
+        self._copy_out(handle)
         return int(result.get("StatusCode", -1))
 
     def stop(self, handle: str, *, grace_seconds: float = 10) -> None:
@@ -310,6 +353,8 @@ class DockerExecutor:
             return
         except (DockerException, requests.exceptions.RequestException) as exc:
             raise self._error("stop", handle, exc) from exc
+        if self.transfer == "copy":
+            self.inspect(handle)  # copies the results back once the container has exited
 
     def inspect(self, handle: str) -> Inspection:
         """Running, exited (with its code), or gone (removed, or created but never started)."""
@@ -324,6 +369,7 @@ class DockerExecutor:
         if state.get("Running") or status in ("running", "paused", "restarting"):
             return Inspection("running")
         if status in ("exited", "dead"):
+            self._copy_out(handle, data)
             return Inspection("exited", int(state.get("ExitCode", -1)))
         # "created" never ran a command (the worker died between create and start), "removing"
         # is on its way out: neither has a result to collect.
@@ -331,6 +377,9 @@ class DockerExecutor:
 
     def remove(self, handle: str) -> None:
         """Force-remove the container; idempotent."""
+        with self._lock:
+            self._copied.discard(handle)
+            self._copying.pop(handle, None)
         try:
             self._api().remove_container(handle, force=True)
         except NotFound:
@@ -341,6 +390,79 @@ class DockerExecutor:
             raise self._error("remove", handle, exc) from exc
         except (DockerException, requests.exceptions.RequestException) as exc:
             raise self._error("remove", handle, exc) from exc
+
+    # --- copy mode ---------------------------------------------------------------------------
+
+    def _copy_in(self, handle: str, launch: StepLaunch) -> None:
+        """Put the workdir (owned by the step's user) and the inputs (root, read-only) in place."""
+        api = self._api()
+        uid, gid = _numeric_user(launch.user)
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as buffer:
+            with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+                writer = _ArchiveWriter(archive, lambda path: self._exists(api, handle, path))
+                writer.add(Path(launch.workdir), uid, gid, read_only=False)
+                for mount in launch.mounts:
+                    if not mount.read_only and mount.path != launch.workdir:
+                        writer.add(Path(mount.path), uid, gid, read_only=False)
+                # Inputs last: one nested in a writable folder stays read-only.
+                for mount in launch.mounts:
+                    if mount.read_only:
+                        writer.add(Path(mount.path), 0, 0, read_only=True)
+            buffer.seek(0)
+            if not api.put_archive(handle, "/", buffer):
+                raise ExecutorError(f"cannot copy the step's files into container {handle[:12]}")
+
+    def _exists(self, api: docker.APIClient, handle: str, path: str) -> bool:
+        """Whether `path` exists in the container's filesystem (HEAD of its archive: a stat)."""
+        response = api.head(api._url("/containers/{0}/archive", handle), params={"path": path})
+        if response.status_code == 404:
+            return False
+        api._raise_for_status(response)
+        return True
+
+    def _copy_out(self, handle: str, data: dict | None = None) -> None:
+        """Copy the workdir and output folders of an exited copy-mode container back; once."""
+        if self.transfer != "copy" and data is None:
+            return
+        with self._lock:
+            if handle in self._copied:
+                return
+            lock = self._copying.setdefault(handle, threading.Lock())
+        with lock:
+            with self._lock:
+                if handle in self._copied:
+                    return
+            try:
+                if data is None:
+                    data = self._api().inspect_container(handle)
+                labels = (data.get("Config") or {}).get("Labels") or {}
+                if LABEL_COPY_OUT in labels:
+                    for path in json.loads(labels[LABEL_COPY_OUT]):
+                        self._fetch(handle, Path(path))
+            except NotFound as exc:
+                raise ExecutorError(f"container {handle[:12]} is gone from {self.where}") from exc
+            except (DockerException, requests.exceptions.RequestException, OSError, ValueError) as exc:
+                raise self._error("copy the results out of", handle, exc) from exc
+            with self._lock:
+                self._copied.add(handle)
+
+    def _fetch(self, handle: str, host: Path) -> None:
+        """Replace the contents of the host folder `host` with the container's folder there."""
+        try:
+            stream, _stat = self._api().get_archive(handle, str(host), chunk_size=_CHUNK)
+        except NotFound:
+            return  # the step removed it: nothing to bring back
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as buffer:
+            for chunk in stream:
+                buffer.write(chunk)
+            buffer.seek(0)
+            host.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{host.name}.copy-", dir=host.parent))
+            try:
+                _extract_safely(buffer, staging)
+                _replace_contents(staging, host)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
 
     # --- for the reconciler ------------------------------------------------------------------
 
@@ -375,3 +497,179 @@ def _prepare_writable(workdir: Path, writable: list[Path], user: str) -> None:
                 os.chown(path, uid, gid)
         except OSError:
             pass
+
+
+def _numeric_user(user: str) -> tuple[int | None, int | None]:
+    """(uid, gid) of a numeric `uid[:gid]`; (None, None) for a user name."""
+    uid_text, _, gid_text = user.partition(":")
+    if not uid_text.isdigit() or (gid_text and not gid_text.isdigit()):
+        return None, None
+    return int(uid_text), int(gid_text) if gid_text else int(uid_text)
+
+
+class _ArchiveWriter:
+    """Builds the copy-in archive: absolute host paths as members relative to the container's `/`.
+
+    Missing parent folders get root-owned 0755 entries; existing ones in the container are left
+    out so that their owner and mode (like /tmp's 1777) stay. Hard links are stored as copies,
+    so a read-only input never shares an inode with a writable file.
+    """
+
+    def __init__(self, archive: tarfile.TarFile, exists: Callable[[str], bool]) -> None:
+        self.archive = archive
+        self.exists = exists
+        self.known: set[str] = set()
+
+    def add(self, path: Path, uid: int | None, gid: int | None, *, read_only: bool) -> None:
+        path = Path(os.path.abspath(path))
+        self._parents(path)
+        if not os.path.lexists(path):
+            if not read_only:  # a writable folder the step expects: create it empty
+                self._entry(path, None, uid, gid, read_only=False, kind="dir")
+            return
+        self._tree(path, uid, gid, read_only)
+
+    def _parents(self, path: Path) -> None:
+        missing: list[Path] = []
+        for parent in path.parents:
+            key = str(parent)
+            if key == "/" or key in self.known:
+                break
+            if self.exists(key):
+                self.known.add(key)
+                break
+            missing.append(parent)
+        for parent in reversed(missing):
+            info = tarfile.TarInfo(str(parent).lstrip("/"))
+            info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, 0, 0
+            self.archive.addfile(info)
+            self.known.add(str(parent))
+
+    def _tree(self, path: Path, uid: int | None, gid: int | None, read_only: bool) -> None:
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode):
+            self._entry(path, st, uid, gid, read_only=read_only, kind="dir")
+            self.known.add(str(path))
+            for child in sorted(os.listdir(path)):
+                self._tree(path / child, uid, gid, read_only)
+        elif stat.S_ISLNK(st.st_mode):
+            self._entry(path, st, uid, gid, read_only=read_only, kind="link")
+        elif stat.S_ISREG(st.st_mode):
+            self._entry(path, st, uid, gid, read_only=read_only, kind="file")
+        # sockets, fifos and devices are never copied
+
+    def _entry(self, path, st, uid, gid, *, read_only: bool, kind: str) -> None:
+        info = tarfile.TarInfo(str(path).lstrip("/"))
+        executable = bool(st and st.st_mode & 0o111)
+        if kind == "dir":
+            info.type = tarfile.DIRTYPE
+            if read_only:
+                info.mode = 0o555
+            else:
+                info.mode = (stat.S_IMODE(st.st_mode) if st else 0o755) | 0o700
+        elif kind == "link":
+            info.type = tarfile.SYMTYPE
+            info.linkname = os.readlink(path)
+            info.mode = 0o777
+        else:
+            info.type = tarfile.REGTYPE
+            info.size = st.st_size
+            if read_only:
+                info.mode = 0o555 if executable else 0o444
+            else:
+                info.mode = stat.S_IMODE(st.st_mode) | 0o600
+        if st is not None:
+            info.mtime = int(st.st_mtime)
+        if read_only or uid is None:
+            info.uid = info.gid = 0
+            if not read_only and kind != "link":  # a user name: only the image knows its ids
+                info.mode |= 0o777 if kind == "dir" else 0o666
+        else:
+            info.uid, info.gid = uid, gid if gid is not None else uid
+        info.uname = info.gname = ""
+        if kind == "file":
+            with open(path, "rb") as content:
+                self.archive.addfile(info, content)
+        else:
+            self.archive.addfile(info)
+
+
+def _strip_top(name: str) -> str | None:
+    """A member name without the archive's top folder (the copied folder's own name)."""
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    return "/".join(parts[1:]) if len(parts) > 1 else None
+
+
+def _extract_safely(stream: IO[bytes], root: Path) -> None:
+    """Extract a `get_archive` tar of one folder into the empty folder `root`.
+
+    Refused (ExecutorError): absolute names, `..`, devices and fifos, links pointing outside.
+    Then tarfile's data filter checks each member again and drops owners and special bits.
+    """
+    root_real = os.path.realpath(root)
+    members: list[tarfile.TarInfo] = []
+    with tarfile.open(fileobj=stream, mode="r|") as archive:
+        for member in archive:
+            name = member.name
+            if "\x00" in name or name.startswith("/") or ".." in name.split("/"):
+                raise ExecutorError(f"unsafe member in the step's results: {name!r}")
+            if not (member.isreg() or member.isdir() or member.issym() or member.islnk()):
+                continue  # fifos, sockets, devices: never brought back
+            relative = _strip_top(name)
+            if relative is None:
+                continue  # the folder itself
+            if member.issym():
+                target = member.linkname
+                parent = os.path.dirname(relative)
+                lexical = os.path.normpath(os.path.join(parent, target))
+                if not target or target.startswith("/") or lexical == ".." or lexical.startswith("../"):
+                    raise ExecutorError(f"{relative}: symbolic link to {target!r} points outside")
+            if member.islnk():
+                target = _strip_top(member.linkname)
+                if target is None or member.linkname.startswith("/") or ".." in member.linkname.split("/"):
+                    raise ExecutorError(f"{relative}: hard link to {member.linkname!r} points outside")
+                member.linkname = target
+            member.name = relative
+            try:
+                member = tarfile.data_filter(member, root_real)
+            except tarfile.FilterError as exc:
+                raise ExecutorError(f"{relative}: refused ({type(exc).__name__})") from None
+            if member.isreg() or member.islnk() or member.issym():
+                archive.extract(member, root_real, filter="fully_trusted", set_attrs=True)
+            members.append(member)
+        # Folders last (as extractall does): their modes may forbid writing into them.
+        for member in members:
+            if member.isdir():
+                path = os.path.join(root_real, member.name)
+                os.makedirs(path, exist_ok=True)
+    for member in reversed(members):
+        if member.isdir() and member.mode is not None:
+            os.chmod(os.path.join(root_real, member.name), member.mode | 0o700)
+    for dirpath, dirnames, filenames in os.walk(root_real):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path) and not _within(os.path.realpath(path), root_real):
+                raise ExecutorError(f"{os.path.relpath(path, root_real)}: link resolves outside")
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _replace_contents(staging: Path, host: Path) -> None:
+    """Make `host` hold exactly what `staging` holds, keeping `host`'s own owner and mode."""
+    if host.is_symlink() or (host.exists() and not host.is_dir()):
+        host.unlink()
+    host.mkdir(parents=True, exist_ok=True)
+    owner = os.stat(host)
+    for child in list(host.iterdir()):
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    for child in list(staging.iterdir()):
+        os.replace(child, host / child.name)
+    if os.geteuid() == 0 and (owner.st_uid, owner.st_gid) != (0, 0):
+        for dirpath, dirnames, filenames in os.walk(host):
+            for name in dirnames + filenames:
+                os.lchown(os.path.join(dirpath, name), owner.st_uid, owner.st_gid)

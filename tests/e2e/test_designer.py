@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.browser import CHROMIUM_ARGS
 from tests.requirements import CHROMIUM_PATH
@@ -144,7 +145,7 @@ def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
         auto_layout(page)
         for wire in WIRES:
             connect(page, *wire)
-        assert page.locator(".react-flow__edge").count() == len(WIRES)
+        expect(page.locator(".react-flow__edge")).to_have_count(len(WIRES), timeout=10_000)
         auto_layout(page)
         # And set the label column of Train Model
         select_node(page, "train_model")
@@ -166,7 +167,7 @@ def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
         wait_for_designer(page)
         for node_id in ids:
             node(page, node_id).wait_for()
-        assert page.locator(".react-flow__edge").count() == len(WIRES)
+        expect(page.locator(".react-flow__edge")).to_have_count(len(WIRES), timeout=10_000)
         assert edge_keys(graph) == set(WIRES)
         assert stored_graph(page, studio_server, draft_id) == graph
         train = next(n for n in graph["nodes"] if n["id"] == "train_model")
@@ -180,20 +181,20 @@ def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
         notice = page.get_by_role("status").filter(has_text="Cannot connect")
         notice.wait_for()
         assert "uri_file" in notice.inner_text() and "uri_folder" in notice.inner_text()
-        assert page.locator(".react-flow__edge").count() == len(WIRES)
+        expect(page.locator(".react-flow__edge")).to_have_count(len(WIRES), timeout=10_000)
         screenshot(page, "designer-refused-connection")
 
         # When they delete a wire, undo brings it back and redo deletes it again
         last = "score_model.scored_dataset->evaluate_model.scored_dataset"
         page.locator(f'.react-flow__edge[data-id="{last}"] .react-flow__edge-interaction').click(force=True)
         page.keyboard.press("Delete")
-        assert page.locator(".react-flow__edge").count() == len(WIRES) - 1
+        expect(page.locator(".react-flow__edge")).to_have_count(len(WIRES) - 1, timeout=10_000)
         page.keyboard.press("Control+z")
-        assert page.locator(".react-flow__edge").count() == len(WIRES)
+        expect(page.locator(".react-flow__edge")).to_have_count(len(WIRES), timeout=10_000)
         page.get_by_role("button", name="Redo").click()
-        assert page.locator(".react-flow__edge").count() == len(WIRES) - 1
+        expect(page.locator(".react-flow__edge")).to_have_count(len(WIRES) - 1, timeout=10_000)
         page.get_by_role("button", name="Undo").click()
-        assert page.locator(".react-flow__edge").count() == len(WIRES)
+        expect(page.locator(".react-flow__edge")).to_have_count(len(WIRES), timeout=10_000)
         save_status(page, "Saved")
         assert edge_keys(stored_graph(page, studio_server, draft_id)) == set(WIRES)
 
