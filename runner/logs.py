@@ -38,10 +38,11 @@ class StepLog:
         text = line.rstrip("\n")[:MAX_LINE_CHARS]
         with self._lock:
             self.seq += 1
-            stamp = at if at is not None else time.time()
+            # Microseconds, as stored: a resumed reader compares the engine's times with these.
+            stamp = round(at if at is not None else time.time(), 6)
             if not text.startswith(NOTE_PREFIX):
                 self.last_time = max(self.last_time, stamp)
-            entry = {"seq": self.seq, "t": round(stamp, 6), "line": text}
+            entry = {"seq": self.seq, "t": stamp, "line": text}
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(entry) + "\n")
             from runner import events

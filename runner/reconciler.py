@@ -95,7 +95,11 @@ def _catch_up_logs(executor, handle: str, log: StepLog, since: float) -> None:
     if follow is None:
         return
     try:
-        follow(handle, lambda at, line: log.write(line, at=at) if at > since else None, since=since or None)
+        follow(
+            handle,
+            lambda at, line: log.write(line, at=at) if round(at, 6) > since else None,
+            since=since or None,
+        )
     except ExecutorError as error:
         log.note(f"recovery: could not read the rest of the log: {error}")
 
@@ -109,7 +113,7 @@ def _adopt(step: StepRun, executor, handle: str, log: StepLog, outputs: dict, si
         follow = partial(
             executor.follow_logs_with_time,
             handle,
-            lambda at, line: log.write(line, at=at) if at > since else None,
+            lambda at, line: log.write(line, at=at) if round(at, 6) > since else None,
             since=since or None,
         )
     timeout = step.spec.get("timeout_seconds")

@@ -16,6 +16,7 @@ the step is retried as an infrastructure failure.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -109,6 +110,24 @@ def _signal_group(pgid: int, sig: int) -> None:
         pass
 
 
+def _sleep_until_exit(pid: int, timeout: float) -> None:
+    """Block until the process exits or `timeout` passes, waking at once on exit.
+
+    Popen.wait(timeout) polls with sleeps of up to 50 ms, which every step would pay; a pidfd
+    becomes readable the moment the process ends.
+    """
+    try:
+        descriptor = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return  # no pidfd here (or the process is gone): Popen.wait does the waiting
+    try:
+        poller = select.poll()
+        poller.register(descriptor, select.POLLIN)
+        poller.poll(max(0, int(timeout * 1000)))
+    finally:
+        os.close(descriptor)
+
+
 class LocalExecutor:
     """The Executor protocol with subprocesses; one instance is shared by a worker's threads.
 
@@ -187,6 +206,8 @@ class LocalExecutor:
         process = self._get(handle)
         if process is None:
             return self._wait_foreign(self._pid(handle), timeout)
+        if timeout is not None and process.poll() is None:
+            _sleep_until_exit(process.pid, timeout)
         try:
             return _exit_code(process.wait(timeout=timeout))
         except subprocess.TimeoutExpired:
