@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pydantic import Field
 
@@ -69,7 +68,3 @@ def data_problems(data: DataDocument) -> list[tuple[tuple, str]]:
         )
     return problems
 
-
-def as_dict(document: DataDocument) -> dict[str, Any]:
-    """The document's fields as plain data."""
-    return document.model_dump(by_alias=True, exclude_none=True)

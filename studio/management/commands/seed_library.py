@@ -34,7 +34,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         created_count = 0
-        for kind, path in library_definitions():
+        definitions = library_definitions()
+        for kind, path in definitions:
             try:
                 asset, created = register_file(path, kind=kind)
             except DefinitionError as error:
@@ -43,4 +44,4 @@ class Command(BaseCommand):
             if options["verbosity"] > 1 or (created and options["verbosity"] > 0):
                 self.stdout.write(f"{'registered' if created else 'up to date'}: {kind} {asset}")
         if options["verbosity"] > 0:
-            self.stdout.write(f"Built-in library: {created_count} new, {len(library_definitions())} in all.")
+            self.stdout.write(f"Built-in library: {created_count} new, {len(definitions)} in all.")
