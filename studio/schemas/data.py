@@ -67,4 +67,3 @@ def data_problems(data: DataDocument) -> list[tuple[tuple, str]]:
             )
         )
     return problems
-
