@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from runner.actions import request_cancel, rerun
+from runner.api.jobs import job_summary, search_jobs
 from runner.choices import JobStatus
+from runner.job_graph import job_graph, job_parameters
 from runner.logs import tail
 from runner.models import PipelineJob
 
@@ -17,37 +24,90 @@ LOG_TAIL_LINES = 200
 
 
 def jobs(request):
-    """Pipeline jobs, newest first, filterable by status and experiment."""
+    """Pipeline jobs, newest first, filterable by status, experiment and words; live in the browser.
+
+    The table rendered here is what a browser without JavaScript sees; the `jobs-list` island
+    replaces it and keeps the statuses current (`/api/v1/jobs/summaries/`).
+    """
     status = request.GET.get("status", "")
     experiment = request.GET.get("experiment", "")
-    queryset = PipelineJob.objects.select_related("created_by").prefetch_related("steps")
+    search = request.GET.get("q", "").strip()[:200]
+    queryset = PipelineJob.objects.select_related("created_by").prefetch_related("steps__compute")
     if status in JobStatus.values:
         queryset = queryset.filter(status=status)
     if experiment:
         queryset = queryset.filter(experiment_name=experiment)
+    if search:
+        queryset = search_jobs(queryset, search)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    experiments = PipelineJob.objects.order_by().values_list("experiment_name", flat=True).distinct()
+    experiments = sorted(
+        set(PipelineJob.objects.order_by().values_list("experiment_name", flat=True).distinct())
+    )
+    now = timezone.now()
+    rows = [job_summary(job, now) for job in page.object_list]
+    props = {
+        "filters": {"status": status, "experiment": experiment, "q": search, "page": page.number},
+        "statuses": JobStatus.values,
+        "experiments": experiments,
+        "pageSize": PAGE_SIZE,
+        "initial": {
+            "count": page.paginator.count,
+            "page": page.number,
+            "pages": page.paginator.num_pages,
+            "results": rows,
+            "now": now.isoformat(),
+        },
+    }
     return render(
         request,
         "runner/jobs.html",
         {
             "page": page,
+            "rows": list(zip(page.object_list, rows, strict=True)),
             "status": status,
             "experiment": experiment,
+            "q": search,
+            "query": search,
             "statuses": JobStatus.values,
-            "experiments": sorted(set(experiments)),
+            "experiments": experiments,
+            "props": json.dumps(props),
         },
     )
 
 
 def job_detail(request, name: str):
-    """One job: its steps with status, reuse and outputs, and the end of each step's log."""
+    """One job: the live graph, logs and outputs (the `job-run` island).
+
+    The steps with status, reuse, outputs and the end of each log are also rendered here, for a
+    browser without JavaScript; the island replaces them.
+    """
     job = get_object_or_404(PipelineJob.objects.select_related("created_by"), name=name)
     steps = list(job.steps.select_related("compute", "environment", "reused_from__job"))
     for step in steps:
         step.log_tail = tail(job.name, step.name, LOG_TAIL_LINES)
         step.component_ref = "{name}:{version}".format(**job.spec["steps"][step.name]["component"])
-    return render(request, "runner/job_detail.html", {"job": job, "steps": steps})
+    props = {
+        "job": job.name,
+        "displayName": job.display_name,
+        "experiment": job.experiment_name,
+        "description": job.description,
+        "createdBy": job.created_by.username if job.created_by else None,
+        "source": job.source,
+        "rerunOf": job.rerun_of.name if job.rerun_of_id and job.rerun_of else None,
+        "graph": job_graph(job.spec),
+        "parameters": job_parameters(job.spec),
+        "csrfToken": get_token(request),
+        "urls": {
+            "jobs": reverse("runner:jobs"),
+            "cancel": f"/api/v1/jobs/{job.name}/cancel/",
+            "rerun": reverse("runner:rerun-job", args=[job.name]),
+            "clone": reverse("designer:clone-job", args=[job.name]),
+            "publish": f"/endpoints/publish/?job={job.name}",
+            "socket": f"/ws/jobs/{job.name}/",
+            "api": f"/api/v1/jobs/{job.name}/",
+        },
+    }
+    return render(request, "runner/job_detail.html", {"job": job, "steps": steps, "props": json.dumps(props)})
 
 
 @require_POST

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import re
 from pathlib import Path
 
 import django_filters
-from django.http import FileResponse, Http404
+from django.db.models import Q
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,14 +19,25 @@ from rest_framework.response import Response
 
 from designer.pipeline_yaml import compile_pipeline
 from runner.actions import request_cancel, rerun, submit_pipeline
+from runner.choices import JOB_ACTIVE
 from runner.events import events_after
 from runner.logs import last_seq, log_path, read_log
 from runner.models import PipelineJob, StepRun
+from runner.reuse_explain import explain
 from studio.api.assets import definition_error_response
 from studio.schemas.loading import DefinitionError, LineIndex, load_document
 
 MAX_LOG_LINES = 5000
 MAX_EVENTS = 1000
+# Output previews: how much of a file the job page is sent.
+PREVIEW_TEXT_BYTES = 64 * 1024  # CSV, TSV and text: the head of the file
+PREVIEW_JSON_BYTES = 1024 * 1024  # JSON: whole (to pretty-print it), else its head as text
+PREVIEW_IMAGE_BYTES = 20 * 1024 * 1024  # images: shown from the download URL up to this size
+IMAGE_SIGNATURES = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+}
 
 
 class StepRunSerializer(serializers.ModelSerializer):
@@ -83,10 +97,64 @@ class JobFilter(django_filters.FilterSet):
     status = django_filters.CharFilter(field_name="status")
     experiment_name = django_filters.CharFilter(field_name="experiment_name")
     created_by = django_filters.CharFilter(field_name="created_by__username")
+    search = django_filters.CharFilter(
+        method="filter_search", label="Name, display name, experiment or description contains"
+    )
 
     class Meta:
         model = PipelineJob
-        fields = ["status", "experiment_name", "created_by"]
+        fields = ["status", "experiment_name", "created_by", "search"]
+
+    def filter_search(self, queryset, name, value):
+        return search_jobs(queryset, value)
+
+
+def search_jobs(queryset, text: str):
+    """Jobs whose name, display name, experiment or description contains every word of `text`."""
+    for word in text.split()[:10]:
+        queryset = queryset.filter(
+            Q(name__icontains=word)
+            | Q(display_name__icontains=word)
+            | Q(experiment_name__icontains=word)
+            | Q(description__icontains=word)
+        )
+    return queryset
+
+
+def job_duration(job: PipelineJob, now=None) -> float | None:
+    """Seconds the job ran (so far, while running); None before it started."""
+    if job.started_at is None:
+        return None
+    end = job.finished_at or now or timezone.now()
+    return max(0.0, (end - job.started_at).total_seconds())
+
+
+def job_summary(job: PipelineJob, now=None) -> dict:
+    """One row of the job list: status, who, when, how long, where (steps must be prefetched)."""
+    steps = list(job.steps.all())
+    counts: dict[str, int] = {}
+    for step in steps:
+        counts[step.status] = counts.get(step.status, 0) + 1
+    computes = sorted({step.compute.name for step in steps if step.compute_id and step.compute})
+    if not computes:
+        computes = sorted({s.get("compute", "") for s in job.spec.get("steps", {}).values()} - {""})
+    return {
+        "id": job.name,
+        "name": job.name,
+        "display_name": job.display_name,
+        "experiment_name": job.experiment_name,
+        "status": job.status,
+        "status_reason": job.status_reason[:300],
+        "created_by": job.created_by.username if job.created_by_id and job.created_by else None,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "duration": job_duration(job, now),
+        "computes": computes,
+        "steps": len(steps),
+        "step_statuses": counts,
+        "url": job.get_absolute_url(),
+    }
 
 
 class JobViewSet(viewsets.ReadOnlyModelViewSet):
@@ -199,11 +267,153 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         last_seq = frames[-1]["seq"] if frames else min(after, job.event_seq)
         return Response({"events": frames, "last_seq": last_seq, "more": more})
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str),
+            OpenApiParameter("experiment_name", str),
+            OpenApiParameter("created_by", str),
+            OpenApiParameter(
+                "search", str, description="Words the name, display name, experiment or description contain"
+            ),
+        ]
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def summaries(self, request):
+        """The job list's rows (no spec, no step details), newest first, for pages that poll.
+
+        `?page=` and `?page_size=` (at most 200) page it; `active` counts the jobs of the page
+        that have not ended, so a client knows whether to keep polling quickly.
+        """
+        queryset = self.filter_queryset(
+            PipelineJob.objects.select_related("created_by").prefetch_related("steps__compute")
+        )
+        try:
+            page = max(1, int(request.query_params.get("page", 1)))
+            size = min(max(1, int(request.query_params.get("page_size", 50))), 200)
+        except ValueError:
+            return Response(
+                {"detail": "page and page_size must be whole numbers", "errors": {"page": ["not a number"]}},
+                status=400,
+            )
+        count = queryset.count()
+        now = timezone.now()
+        rows = [job_summary(job, now) for job in queryset[(page - 1) * size : page * size]]
+        return Response(
+            {
+                "count": count,
+                "page": page,
+                "pages": max(1, -(-count // size)),
+                "results": rows,
+                "active": sum(1 for row in rows if row["status"] in JOB_ACTIVE),
+                "now": now.isoformat(),
+            }
+        )
+
     def _step(self, name: str, step: str) -> StepRun:
         found = StepRun.objects.select_related("job").filter(job__name=name, name=step).first()
         if found is None:
             raise Http404(f"job {name} has no step {step!r}")
         return found
+
+    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_]+)/reuse")
+    def reuse(self, request, name=None, step=None):
+        """The step's reuse key and parts, and why it was reused or ran: which part changed since
+        the nearest earlier run of the same component (`runner.reuse_explain`)."""
+        found = self._step(name, step)
+        found = StepRun.objects.select_related("job", "reused_from__job").get(pk=found.pk)
+        return Response({"step": found.name, **explain(found)})
+
+    @extend_schema(responses={(200, "text/plain"): str})
+    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_]+)/logs/download")
+    def download_log(self, request, name=None, step=None):
+        """The step's whole log as a text file (every attempt, Studio's own notes included)."""
+        found = self._step(name, step)
+        path = log_path(found.job.name, found.name)
+
+        def lines():
+            if not path.exists():
+                return
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                for raw in handle:
+                    try:
+                        entry = json.loads(raw)
+                    except ValueError:
+                        continue
+                    yield str(entry.get("line", "")) + "\n"
+
+        response = StreamingHttpResponse(lines(), content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{found.job.name}-{found.name}.log"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def _output_file(self, found: StepRun, output: str, path: str) -> Path:
+        """A file of one output of a step; 404 for anything outside the output's folder."""
+        info = found.outputs.get(output)
+        if not isinstance(info, dict) or not info.get("path"):
+            raise Http404(f"step {found.name} has no output {output!r}")
+        root = Path(info["path"])
+        base = (root if root.is_dir() else root.parent).resolve()
+        target = (base / path).resolve()
+        if base not in target.parents or not target.is_file():
+            raise Http404("no such file in this output")
+        if not root.is_dir() and target != root.resolve():
+            raise Http404("no such file in this output")
+        return target
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("output", str, required=True, description="The output's name"),
+            OpenApiParameter(
+                "path", str, required=True, description="A file of it, as the outputs list names it"
+            ),
+        ]
+    )
+    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_]+)/preview")
+    def preview(self, request, name=None, step=None):
+        """What the job page shows of one output file: `kind` (csv, tsv, json, image, text or
+        binary), and for text kinds the head of the file (`truncated` when there is more)."""
+        found = self._step(name, step)
+        output = request.query_params.get("output", "")
+        relative = request.query_params.get("path", "")
+        if not output or not relative:
+            return Response(
+                {"detail": "say which file: ?output=NAME&path=FILE", "errors": {"path": ["is required"]}},
+                status=400,
+            )
+        target = self._output_file(found, output, relative)
+        size = target.stat().st_size
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        download = f"/api/v1/jobs/{found.job.name}/steps/{found.name}/outputs/{output}/{relative}"
+        body = {
+            "output": output,
+            "path": relative,
+            "name": target.name,
+            "size": size,
+            "content_type": content_type,
+            "download": download,
+            "kind": "binary",
+            "text": None,
+            "truncated": False,
+        }
+        suffix = target.suffix.lower()
+        with target.open("rb") as handle:
+            head = handle.read(PREVIEW_JSON_BYTES if suffix == ".json" else PREVIEW_TEXT_BYTES)
+        for image_type, signatures in IMAGE_SIGNATURES.items():
+            if any(head.startswith(signature) for signature in signatures):
+                if size <= PREVIEW_IMAGE_BYTES:
+                    body.update(kind="image", content_type=image_type)
+                return Response(body)
+        text = _decode_head(head, complete=len(head) >= size)
+        if text is None:
+            return Response(body)
+        truncated = len(head) < size
+        kind = "text"
+        if suffix == ".json" and not truncated:
+            kind = "json"
+        elif suffix in (".csv", ".tsv"):
+            kind = suffix[1:]
+        body.update(kind=kind, text=text, truncated=truncated)
+        return Response(body)
 
     @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_]+)/logs")
     def logs(self, request, name=None, step=None):
@@ -254,18 +464,25 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def download(self, request, name=None, step=None, output=None, path=None):
         """One file of an output; paths cannot leave the output folder."""
-        found = self._step(name, step)
-        info = found.outputs.get(output)
-        if info is None:
-            raise Http404(f"step {step} has no output {output!r}")
-        root = Path(info["path"])
-        base = (root if root.is_dir() else root.parent).resolve()
-        target = (base / path).resolve()
-        if base not in target.parents or not target.is_file():
-            raise Http404("no such file in this output")
+        target = self._output_file(self._step(name, step), output, path)
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         response = FileResponse(
             target.open("rb"), as_attachment=True, filename=target.name, content_type=content_type
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+def _decode_head(head: bytes, *, complete: bool) -> str | None:
+    """The text of a file's first bytes, or None when they are not UTF-8 text (binary data)."""
+    if b"\x00" in head:
+        return None
+    for cut in range(0 if complete else 4):  # a character cut at the end of the head
+        try:
+            return head[: len(head) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None

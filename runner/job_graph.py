@@ -1,0 +1,114 @@
+"""The pipeline graph of a job, from its frozen spec, as the job page draws it.
+
+Nodes are the steps (with their component, compute and ports) and the data that comes from outside
+the job; edges are step outputs wired to step inputs, and data wired to step inputs. Positions are
+left to the browser (auto-layout).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from designer.spec import PipelineSpec
+
+
+def _data_label(binding: dict) -> str:
+    if binding.get("asset"):
+        return binding["asset"]
+    if binding.get("url"):
+        return binding["url"].rstrip("/").rsplit("/", 1)[-1] or binding["url"]
+    return "uploaded data"
+
+
+def _data_key(binding: dict) -> str:
+    return binding.get("asset") or binding.get("snapshot") or binding.get("url") or "data"
+
+
+def job_graph(spec: dict) -> dict:
+    """`{"nodes": [...], "edges": [...]}` of a job's frozen spec (a `PipelineSpec` as a dict)."""
+    steps: dict[str, Any] = spec.get("steps", {})
+    try:
+        order = PipelineSpec.model_validate(spec).order()
+    except Exception:  # an old or odd spec: draw it in stored order
+        order = list(steps)
+    nodes: list[dict] = []
+    edges: list[dict] = []
+    data_nodes: dict[str, str] = {}  # data key -> node id
+    for name in order:
+        step = steps[name]
+        component = step.get("component") or {}
+        ports = component.get("spec") or {}
+        inputs = []
+        for port, port_spec in (ports.get("inputs") or {}).items():
+            binding = (step.get("inputs") or {}).get(port)
+            kind = binding.get("kind") if isinstance(binding, dict) else None
+            inputs.append({"name": port, "type": port_spec.get("type", ""), "bound": kind})
+            if kind == "step_output" and binding["step"] in steps:
+                edges.append(
+                    {
+                        "id": f"{binding['step']}.{binding['output']}->{name}.{port}",
+                        "source": binding["step"],
+                        "sourceHandle": binding["output"],
+                        "target": name,
+                        "targetHandle": port,
+                    }
+                )
+            elif kind == "data":
+                key = _data_key(binding)
+                node_id = data_nodes.get(key)
+                if node_id is None:
+                    node_id = f"data:{len(data_nodes) + 1}"
+                    data_nodes[key] = node_id
+                    nodes.append(
+                        {
+                            "id": node_id,
+                            "kind": "data",
+                            "label": _data_label(binding),
+                            "type": binding.get("type", ""),
+                        }
+                    )
+                edges.append(
+                    {
+                        "id": f"{node_id}->{name}.{port}",
+                        "source": node_id,
+                        "sourceHandle": "data",
+                        "target": name,
+                        "targetHandle": port,
+                    }
+                )
+        outputs = [
+            {"name": port, "type": port_spec.get("type", "")}
+            for port, port_spec in (ports.get("outputs") or {}).items()
+        ]
+        nodes.append(
+            {
+                "id": name,
+                "kind": "step",
+                "label": step.get("display_name") or name,
+                "component": f"{component.get('name', '?')}:{component.get('version', '?')}",
+                "compute": step.get("compute", ""),
+                "inputs": inputs,
+                "outputs": outputs,
+            }
+        )
+    return {"nodes": nodes, "edges": edges}
+
+
+def _display(binding: dict) -> Any:
+    kind = binding.get("kind")
+    if kind == "literal":
+        return binding.get("value")
+    if kind == "data":
+        return binding.get("asset") or binding.get("url") or "uploaded data"
+    if kind == "step_output":
+        return f"{binding.get('step')}.{binding.get('output')}"
+    return None
+
+
+def job_parameters(spec: dict) -> list[dict]:
+    """The pipeline's inputs as `[{"name", "value", "kind"}]` (values ready to show)."""
+    return [
+        {"name": name, "value": _display(binding), "kind": binding.get("kind", "")}
+        for name, binding in (spec.get("inputs") or {}).items()
+        if isinstance(binding, dict)
+    ]
