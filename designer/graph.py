@@ -762,6 +762,7 @@ def spec_to_graph(spec_json: dict | PipelineSpec) -> dict:
     notes: list[dict] = []
     edges: list[dict] = []
     data_ids: dict[str, str] = {}
+    pipeline_inputs: dict[str, dict] = {}
     for step_name, step in spec.steps.items():
         data = _empty_component(f"{step.component.name}:{step.component.version}")
         data.update(
@@ -773,13 +774,24 @@ def spec_to_graph(spec_json: dict | PipelineSpec) -> dict:
             force_rerun=step.force_rerun,
         )
         for port, binding in step.inputs.items():
-            if binding.kind == "literal":
+            promoted = step.input_sources.get(port)
+            if binding.kind == "literal" and promoted in spec.inputs:
+                data["pipeline_inputs"][port] = promoted
+                if promoted not in pipeline_inputs:
+                    declared = spec.input_declarations.get(promoted)
+                    kind = step.component.spec.get("inputs", {}).get(port, {}).get("type")
+                    pipeline_inputs[promoted] = {
+                        "type": (declared and declared.type)
+                        or (kind if kind in PARAMETER_TYPES else _parameter_type(binding.value)),
+                        "value": binding.value,
+                    }
+            elif binding.kind == "literal":
                 data["inputs"][port] = binding.value
             elif binding.kind == "step_output":
                 edges.append(_edge(binding.step, binding.output, step_name, port))
             elif binding.asset:
                 if binding.asset not in data_ids:
-                    data_ids[binding.asset] = _new_id(_sanitise(binding.asset, set()), taken)
+                    data_ids[binding.asset] = _new_id(promoted or _sanitise(binding.asset, set()), taken)
                     data_nodes.append(_node(data_ids[binding.asset], "data", {"asset": binding.asset}))
                 edges.append(_edge(data_ids[binding.asset], DATA_HANDLE, step_name, port))
             else:
@@ -809,7 +821,7 @@ def spec_to_graph(spec_json: dict | PipelineSpec) -> dict:
             "force_rerun": spec.settings.force_rerun,
             "experiment_name": spec.experiment_name or "Default",
         },
-        "inputs": {},
+        "inputs": pipeline_inputs,
         "outputs": {
             name: {"node": output.step, "port": output.output} for name, output in spec.outputs.items()
         },

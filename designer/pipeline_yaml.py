@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
-from designer.spec import PipelineSpec
+from designer.spec import PipelineSpec, literal_problem
 from designer.validation import assemble_spec
 from studio.choices import ComputeState
 from studio.models import Component, Compute, DataAsset
@@ -223,6 +223,33 @@ class Compiler:
         return None
 
 
+PARAMETER_TYPES = ("string", "integer", "number", "boolean")
+
+
+def _declaration(c: Compiler, value: dict, path: tuple, literal: Any) -> dict | None:
+    """The declared type, description and optional flag of a literal pipeline input, checked
+    against its value; None (with problems reported) when they do not fit."""
+    declared = value.get("type")
+    if declared is not None and declared not in PARAMETER_TYPES:
+        hint = " (data inputs need a path)" if declared in DATA_TYPES else ""
+        c.problem((*path, "type"), f"{declared!r} is not one of {', '.join(PARAMETER_TYPES)}{hint}")
+        return None
+    if declared is not None and literal is not None:
+        problem = literal_problem({"type": declared}, literal)
+        if problem:
+            c.problem(path, f"the declared type {declared} does not fit the value: {problem}")
+            return None
+    description = value.get("description", "")
+    if not isinstance(description, str):
+        c.problem((*path, "description"), "must be text")
+        description = ""
+    optional = value.get("optional", False)
+    if not isinstance(optional, bool):
+        c.problem((*path, "optional"), f"expected true or false, got {optional!r}")
+        optional = False
+    return {"type": declared, "description": description, "optional": optional}
+
+
 def _binding_target(text: str) -> tuple[str, ...] | None:
     match = BINDING.match(text.strip()) if isinstance(text, str) else None
     return tuple(match["body"].split(".")) if match else None
@@ -266,6 +293,7 @@ def compile_pipeline(
         default_compute = c.default_compute()
 
     pipeline_inputs: dict[str, dict] = {}
+    declarations: dict[str, dict] = {}
     raw_inputs = document.get("inputs") or {}
     if not isinstance(raw_inputs, dict):
         c.problem(("inputs",), "must be a mapping of input names to values")
@@ -280,6 +308,8 @@ def compile_pipeline(
             continue
         if isinstance(value, dict) and "path" in value:
             binding = c.data(value, path)
+            if binding is not None and isinstance(value.get("description"), str):
+                declarations[name] = {"type": binding["type"], "description": value["description"]}
         elif isinstance(value, dict):
             unknown = set(value) - {"type", "default", "value", "description", "optional"}
             for key in sorted(unknown):
@@ -288,6 +318,10 @@ def compile_pipeline(
             if not isinstance(literal, (str, int, float, bool)) and literal is not None:
                 c.problem(path, f"expected a single value, got {type(literal).__name__}")
                 continue
+            declaration = _declaration(c, value, path, literal)
+            if declaration is None:
+                continue
+            declarations[name] = declaration
             binding = {"kind": "literal", "value": literal}
         elif isinstance(value, (str, int, float, bool)) or value is None:
             binding = {"kind": "literal", "value": value}
@@ -333,6 +367,7 @@ def compile_pipeline(
         if compute is None and "compute" not in step:
             c.problem((*path, "compute"), "no compute: set settings.default_compute or this job's compute")
         inputs: dict[str, Any] = {}
+        input_sources: dict[str, str] = {}
         raw_step_inputs = step.get("inputs") or {}
         if not isinstance(raw_step_inputs, dict):
             c.problem((*path, "inputs"), "must be a mapping")
@@ -349,6 +384,7 @@ def compile_pipeline(
                         )
                     elif target[1] in pipeline_inputs:
                         inputs[port] = dict(pipeline_inputs[target[1]])
+                        input_sources[port] = target[1]
                 elif len(target) == 4 and target[0] == "jobs" and target[2] == "outputs":
                     inputs[port] = {"kind": "step_output", "step": target[1], "output": target[3]}
                 else:
@@ -419,6 +455,7 @@ def compile_pipeline(
             "component": component,
             "compute": compute,
             "inputs": inputs,
+            "input_sources": input_sources,
             "outputs": outputs,
             "max_retries": max_retries,
             "retry_on_failure": retry_on_failure,
@@ -441,6 +478,7 @@ def compile_pipeline(
                 "continue_on_step_failure": bool(settings_doc.get("continue_on_step_failure", False)),
                 "force_rerun": bool(settings_doc.get("force_rerun", False)),
             },
+            "input_declarations": declarations,
         },
         pipeline_inputs=pipeline_inputs,
         pipeline_outputs={name: (value or {}) for name, value in raw_outputs.items()},

@@ -76,6 +76,9 @@ class StepSpec(SpecModel):
     outputs: dict[str, str | None] = Field(
         default_factory=dict, description="output port -> the pipeline output it feeds, or None"
     )
+    input_sources: dict[str, str] = Field(
+        default_factory=dict, description="input port -> the pipeline input its value comes from"
+    )
     max_retries: int = 0
     retry_on_failure: bool = False
     timeout_seconds: int | None = None
@@ -102,6 +105,14 @@ class PipelineOutput(SpecModel):
     output: str
 
 
+class InputDeclaration(SpecModel):
+    """What the pipeline document said about one of its inputs besides the value."""
+
+    type: str | None = None
+    description: str = ""
+    optional: bool = False
+
+
 class PipelineSpec(SpecModel):
     """A whole pipeline, ready to run."""
 
@@ -111,6 +122,9 @@ class PipelineSpec(SpecModel):
     tags: dict[str, str] = Field(default_factory=dict)
     settings: PipelineSettings = Field(default_factory=PipelineSettings)
     inputs: dict[str, Binding] = Field(default_factory=dict)
+    input_declarations: dict[str, InputDeclaration] = Field(
+        default_factory=dict, description="declared type, description and optional flag per pipeline input"
+    )
     outputs: dict[str, PipelineOutput] = Field(default_factory=dict)
     steps: dict[str, StepSpec]
 

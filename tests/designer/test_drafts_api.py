@@ -313,7 +313,12 @@ def test_a_job_clones_into_a_draft_that_compiles_to_the_same_steps(api, library)
     assert clone["name"] == f"Clone of {job_name}"
     assert clone["revision"] == 1
     kinds = {node["id"]: node["type"] for node in clone["graph"]["nodes"]}
-    assert kinds == {"iris_1": "data", "load_1": "component", "split_1": "component", "train_1": "component"}
+    assert kinds == {
+        "iris_data": "data",
+        "load_1": "component",
+        "split_1": "component",
+        "train_1": "component",
+    }
     assert {n["data"]["component"] for n in clone["graph"]["nodes"] if n["type"] == "component"} == {
         "import_csv:1",
         "split_data:1",

@@ -339,6 +339,30 @@ CASES = [
         "inputs.label",
         2,
     ),
+    case(
+        "pipeline-input-declared-integer-given-text",
+        "inputs:\n  trees: {type: integer, default: lots}\n" + LOAD,
+        "inputs.trees",
+        2,
+    ),
+    case(
+        "pipeline-input-declared-boolean-given-number",
+        "inputs:\n  shuffle: {type: boolean, value: 1}\n" + LOAD,
+        "inputs.shuffle",
+        2,
+    ),
+    case(
+        "pipeline-input-unknown-type",
+        "inputs:\n  lr:\n    type: float\n    default: 0.1\n" + LOAD,
+        "inputs.lr.type",
+        3,
+    ),
+    case(
+        "pipeline-input-optional-a-string",
+        "inputs:\n  lr:\n    type: number\n    optional: maybe\n" + LOAD,
+        "inputs.lr.optional",
+        4,
+    ),
     case("pipeline-outputs-a-list", "outputs: [table]\n" + LOAD, "outputs", 1),
     case(
         "step-inputs-a-list",

@@ -248,7 +248,12 @@ def test_a_step_level_data_input_becomes_a_connected_data_node():
         ("load", "component", None),
     ]
     assert graph["edges"][0]["source"] == "load_source_file" and graph["edges"][0]["sourceHandle"] == "data"
-    assert compile_graph(graph).steps == spec.steps
+    again = compile_graph(graph)
+    # Same steps; on the canvas the data node is a pipeline input the step now names as its source.
+    assert {name: step.model_copy(update={"input_sources": {}}) for name, step in again.steps.items()} == (
+        spec.steps
+    )
+    assert again.steps["load"].input_sources == {"source_file": "load_source_file"}
 
 
 @pytest.mark.parametrize(
@@ -296,14 +301,15 @@ def test_a_frozen_spec_becomes_a_graph_that_compiles_to_the_same_steps():
     graph = layout(spec_to_graph(original.model_dump(mode="json")))
 
     data = [node for node in graph["nodes"] if node["type"] == "data"]
-    assert data == [
-        {"id": "iris_1", "type": "data", "position": {"x": 0, "y": 0}, "data": {"asset": "iris:1"}}
-    ]
+    assert data == [{"id": "raw", "type": "data", "position": {"x": 0, "y": 0}, "data": {"asset": "iris:1"}}]
     train = next(node for node in graph["nodes"] if node["id"] == "c")
-    assert train["data"]["inputs"] == {
-        "label_column": "species",
-        "n_estimators": 50,
-        "algorithm": "random_forest",
+    assert train["data"]["inputs"] == {"algorithm": "random_forest"}
+    # Inputs the pipeline bound to its own parameters stay pipeline parameters in the clone.
+    assert train["data"]["pipeline_inputs"] == {"label_column": "label", "n_estimators": "trees"}
+    assert graph["inputs"] == {
+        "label": {"type": "string", "value": "species"},
+        "trees": {"type": "integer", "value": 50},
+        "lr": {"type": "number", "value": 0.8},
     }
     again = compile_graph(graph, name=original.display_name)
     assert again.steps == original.steps
