@@ -15,7 +15,15 @@ and `at` (when the event was recorded):
 - `{"type": "step", "step": name, "display_name", "status", "status_reason", "attempt",
   "max_retries", "exit_code", "compute", "reused_from", "reuse_note", "outputs": {name: {"type",
   "hash", "size"}}, "queued_at", "started_at", "finished_at", "next_attempt_at"}`
-- `{"type": "log", "step": name, "lines": [{"seq": per-step line number, "t": unix time, "line"}]}`
+- `{"type": "log", "step": name, "lines": [{"seq": per-step line number, "t": unix time, "line",
+  "source"?}]}`; `"source": "build"` marks the lines of the environment build a Preparing step is
+  waiting for (`runner.images`), whether this step builds it or another one does
+- `{"type": "metric", "step": name, "points": [{"name", "value", "t", "step"?}]}`: metric points
+  (`runner.metrics`), stored right after the log event whose `##studio[metric …]` lines they come
+  from, and, when a step ends, those of its `metrics.json` files (for a reused step: every point
+  of the step it reused), right before its status event. Points are values at a time, never
+  updates: a client that also loaded `GET /api/v1/jobs/<name>/metrics/` drops the points it has
+  already (same name, time, step and value)
 - on connect, `{"type": "snapshot", "seq": newest event included, "job": {…}, "steps": [{…,
   "log_seq": newest log line published}]}`
 
@@ -39,6 +47,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
+from runner.choices import STEP_TERMINAL
 from runner.models import JobEvent, PipelineJob, StepRun
 
 logger = logging.getLogger(__name__)
@@ -46,6 +55,7 @@ logger = logging.getLogger(__name__)
 LOG_FLUSH_SECONDS = 0.2
 LOG_FLUSH_LINES = 100
 LOG_FLUSH_CHARS = 64_000
+METRIC_POINTS_PER_EVENT = 1000
 GROUP_MESSAGE_TYPE = "job.event"  # handled by JobEventsConsumer.job_event
 
 
@@ -219,17 +229,52 @@ def _record_step_state(job_id: int, state: dict) -> JobEvent | None:
     if job_name is None:
         return None
     log_buffer.flush(job_name, state["step"])
+    if state["status"] in STEP_TERMINAL:
+        _safely(record_metrics, job_id, state["step"], _final_points(job_name, state))
     return _record(job_id, JobEvent.Kind.STEP, state["step"], _resolve(state))
 
 
+def _final_points(job_name: str, state: dict) -> list[dict]:
+    """The points that only exist once a step ended: its metrics files, or what it reused."""
+    from runner import metrics
+
+    if state["reused_from_id"]:
+        steps = StepRun.objects.select_related("job", "reused_from__job")
+        found = steps.filter(pk=state["reused_from_id"]).first()
+        if found is None:
+            return []
+        return metrics.step_points(*metrics.source_of(found), ended=True)
+    return metrics.file_points(job_name, state["step"], state["outputs"])
+
+
 def record_log(job_name: str, step: str, lines: list[dict]) -> JobEvent | None:
-    """Store and send one log event with these lines (`{seq, t, line}`); None if the job is gone."""
+    """Store and send one log event with these lines (`{seq, t, line}`); None if the job is gone.
+
+    The metric points of its `##studio[metric …]` lines follow as a metric event.
+    """
+    from runner import metrics
+
     if not lines:
         return None
     job_id = PipelineJob.objects.filter(name=job_name).values_list("pk", flat=True).first()
     if job_id is None:
         return None
-    return _record(job_id, JobEvent.Kind.LOG, step, {"step": step, "lines": lines})
+    event = _record(job_id, JobEvent.Kind.LOG, step, {"step": step, "lines": lines})
+    if event is not None:
+        record_metrics(job_id, step, metrics.points_from_entries(lines))
+    return event
+
+
+def record_metrics(job_id: int, step: str, points: list[dict]) -> list[JobEvent]:
+    """Store and send metric events with these points (`{name, value, t, step?}`), in chunks."""
+    stored = []
+    for start in range(0, len(points), METRIC_POINTS_PER_EVENT):
+        chunk = points[start : start + METRIC_POINTS_PER_EVENT]
+        event = _record(job_id, JobEvent.Kind.METRIC, step, {"step": step, "points": chunk})
+        if event is None:
+            break
+        stored.append(event)
+    return stored
 
 
 def _safely(function, *args) -> None:

@@ -1,25 +1,46 @@
 """Step logs: one JSON line per output line, numbered, so readers resume exactly where they left off.
 
 The file lives at `artifacts/jobs/<job>/<step>/.log.jsonl`; each line is
-`{"seq": n, "t": unix_time, "line": text}` with `seq` counting from 1 across attempts.
+`{"seq": n, "t": unix_time, "line": text}` with `seq` counting from 1 across attempts. Lines
+written inside `line_source("build")` (the environment image or virtualenv build, see
+`runner.images`) carry `"source": "build"` as well, so a UI can tell them from the step's own.
+
+Lines the step prints as `##studio[metric name=value]` are also kept as metric points in
+`.metrics.jsonl` beside the log (`runner.metrics`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
+from contextvars import ContextVar
 from pathlib import Path
 
+from runner import metrics
 from studio import storage
 
 MAX_LINE_CHARS = 16_000
 NOTE_PREFIX = "[studio] "
 
 
+_source: ContextVar[str | None] = ContextVar("studio_log_line_source", default=None)
+
+
 def log_path(job: str, step: str) -> Path:
     """The log file of a step."""
     return storage.step_dir(job, step) / ".log.jsonl"
+
+
+@contextlib.contextmanager
+def line_source(source: str | None):
+    """Lines written to any StepLog inside this block (in this thread) carry `"source": source`."""
+    token = _source.set(source)
+    try:
+        yield
+    finally:
+        _source.reset(token)
 
 
 class StepLog:
@@ -35,7 +56,10 @@ class StepLog:
 
     def write(self, line: str, *, at: float | None = None) -> int:
         """Append one line and return its sequence number."""
+        from runner import events
+
         text = line.rstrip("\n")[:MAX_LINE_CHARS]
+        source = _source.get()
         with self._lock:
             self.seq += 1
             # Microseconds, as stored: a resumed reader compares the engine's times with these.
@@ -43,10 +67,13 @@ class StepLog:
             if not text.startswith(NOTE_PREFIX):
                 self.last_time = max(self.last_time, stamp)
             entry = {"seq": self.seq, "t": stamp, "line": text}
+            if source:
+                entry["source"] = source
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(entry) + "\n")
-            from runner import events
-
+            if metrics.MARKER in text:
+                points = metrics.points_from_entries([entry])
+                metrics.append_points(self.path.with_name(metrics.SIDECAR), points)
             events.log_line(self.job, self.step, entry)  # live event: batched, sent shortly
             return self.seq
 

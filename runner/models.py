@@ -196,6 +196,7 @@ class JobEvent(models.Model):
         JOB = "job"
         STEP = "step"
         LOG = "log"
+        METRIC = "metric"
 
     job = models.ForeignKey(PipelineJob, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()

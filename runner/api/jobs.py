@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from designer.pipeline_yaml import compile_pipeline
 from runner.actions import request_cancel, rerun, submit_pipeline
+from runner.api.metrics import with_metric_column
 from runner.choices import JOB_ACTIVE
 from runner.events import events_after
 from runner.logs import last_seq, log_path, read_log
@@ -170,6 +171,10 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         return PipelineJob.objects.select_related("created_by").prefetch_related(
             "steps__compute", "steps__environment", "steps__reused_from__job"
         )
+
+    @extend_schema(parameters=[OpenApiParameter("metric", str, description="Add each job's newest value")])
+    def list(self, request, *args, **kwargs):
+        return with_metric_column(request, super().list(request, *args, **kwargs))
 
     @extend_schema(
         description="Submit a pipeline job: JSON (the pipeline document) or multipart `file` (the YAML). "

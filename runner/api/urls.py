@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 
 from runner.api.computes import ComputeViewSet
 from runner.api.jobs import JobViewSet
+from runner.api.metrics import job_metrics
 from runner.api.snapshots import upload_snapshot
 
 router = SimpleRouter(trailing_slash=True)
@@ -15,6 +16,7 @@ router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     path("snapshots/", upload_snapshot, name="snapshot-upload"),
+    path("jobs/<slug:name>/metrics/", job_metrics, name="job-metrics"),
     # A file path, so no trailing slash (the router's routes all have one).
     path(
         "jobs/<slug:name>/steps/<slug:step>/outputs/<slug:output>/<path:path>",
