@@ -280,6 +280,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             OpenApiParameter(
                 "search", str, description="Words the name, display name, experiment or description contain"
             ),
+            OpenApiParameter("metric", str, description="Add each job's newest value of this metric"),
         ]
     )
     @action(detail=False, methods=["get"], pagination_class=None)
@@ -303,7 +304,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         count = queryset.count()
         now = timezone.now()
         rows = [job_summary(job, now) for job in queryset[(page - 1) * size : page * size]]
-        return Response(
+        body = Response(
             {
                 "count": count,
                 "page": page,
@@ -313,6 +314,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
                 "now": now.isoformat(),
             }
         )
+        return with_metric_column(request, body)
 
     def _step(self, name: str, step: str) -> StepRun:
         found = StepRun.objects.select_related("job").filter(job__name=name, name=step).first()

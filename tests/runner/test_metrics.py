@@ -309,3 +309,5 @@ def test_the_job_list_shows_a_chosen_metric(job, admin_client):
     assert by_name == {job.name: {"name": "accuracy", "value": 0.9, "step": "train"}, other.name: None}
     plain = admin_client.get("/api/v1/jobs/").json()["results"]
     assert all("metric" not in row for row in plain)
+    summaries = admin_client.get("/api/v1/jobs/summaries/", {"metric": "accuracy"}).json()["results"]
+    assert {row["name"]: row["metric"] for row in summaries} == by_name
