@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from runner.choices import ImageStatus
 from runner.executors.docker import DockerUnavailable, docker_client, image_exists, run_once
+from runner.logs import line_source
 from runner.models import EnvironmentImage
 from studio.images import map_image
 
@@ -731,6 +732,43 @@ def _run_build(row: EnvironmentImage, log: Callable[[str], None], build: Callabl
     )
 
 
+def new_lines(previous: str, current: str) -> list[str]:
+    """The lines of a build log `current` that were not in `previous`, an earlier copy of it.
+
+    The stored log only grows, except that it loses lines at its start once it is over
+    MAX_STORED_LOG_CHARS and starts empty when the build restarts: `current` is then the end of
+    `previous` plus new lines, or something new altogether (all of it is new).
+    """
+    if current.startswith(previous):
+        return _lines(current[len(previous) :])
+    # The longest start of `current` that `previous` ends with (fewest lines taken for new).
+    anchor = previous[-max(1, min(4096, len(previous) // 2)) :] if previous else ""
+    overlap = 0
+    start = current.find(anchor) if anchor else -1
+    for _ in range(1000):
+        if start < 0:
+            break
+        end = start + len(anchor)
+        if previous.endswith(current[:end]):
+            overlap = end
+        start = current.find(anchor, start + 1)
+    return _lines(current[overlap:])
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of a stored build log (`\n` ends each; a `\r` inside a line stays in it)."""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _pass_on(log: Callable[[str], None], shown: str, current: str) -> str:
+    """Give a waiter's `log` the builder's lines it has not had yet; returns what it has now."""
+    if current != shown:
+        for line in new_lines(shown, current):
+            log(line)
+    return current
+
+
 def build_once(
     environment,
     *,
@@ -744,10 +782,12 @@ def build_once(
     """Make sure (environment, target) is built, building it here only if no one else is.
 
     `present()` says whether the result exists; `build(log)` makes it or raises. Waiters poll the
-    row every POLL_SECONDS and raise ImageBuildError with the builder's error when it fails.
+    row every POLL_SECONDS, pass the builder's new log lines on to their own `log` (after
+    WAITING_LINE), and raise ImageBuildError with the builder's error when it fails.
     """
     deadline = time.monotonic() + wait_timeout
     announced = False
+    shown = ""  # the builder's log as far as this waiter passed it on
     while True:
         state, row = _db(_claim, environment, target, tag)
         if state == "won":
@@ -764,6 +804,7 @@ def build_once(
         if not announced:
             log(WAITING_LINE)
             announced = True
+        shown = _pass_on(log, shown, row.log)
         seen = (row.started_at, len(row.log))
         quiet_since = time.monotonic()
         while True:
@@ -776,6 +817,7 @@ def build_once(
             row = _db(EnvironmentImage.objects.filter(pk=row.pk).first)
             if row is None:
                 break  # the row was deleted: claim again
+            shown = _pass_on(log, shown, row.log)
             if row.status == ImageStatus.READY:
                 if present():
                     return
@@ -793,6 +835,17 @@ def build_once(
                     _run_build(row, log, build)
                     return
                 break
+
+
+def build_lines(log: Callable[[str], None]) -> Callable[[str], None]:
+    """`log`, writing each line as an environment build's: a step log (`runner.logs.StepLog`)
+    marks it `"source": "build"`, so its live `log` event shows the step panel where it came from."""
+
+    def write(line: str) -> None:
+        with line_source("build"):
+            log(line)
+
+    return write
 
 
 def ensure_environment_image(environment, *, base_url: str | None, log: Callable[[str], None]) -> str:
@@ -813,7 +866,7 @@ def ensure_environment_image(environment, *, base_url: str | None, log: Callable
         tag=tag,
         present=present,
         build=lambda build_log: _build_image(environment, tag, base_url=base_url, log=build_log),
-        log=log,
+        log=build_lines(log),
     )
     return tag
 
@@ -934,7 +987,9 @@ def ensure_environment_venv(environment, *, log: Callable[[str], None]) -> Path:
         else:
             _build_venv(environment, path, build_log)
 
-    build_once(environment, target=VENV_TARGET, tag=str(path), present=present, build=build, log=log)
+    build_once(
+        environment, target=VENV_TARGET, tag=str(path), present=present, build=build, log=build_lines(log)
+    )
     return path
 
 

@@ -312,10 +312,11 @@ def test_ten_concurrent_callers_build_once(build_settings, images):
     assert results == [tag] * 10
     row = EnvironmentImage.objects.get(environment=environment)
     assert (row.status, row.builds) == (ImageStatus.READY, 1)
-    builders = [log for log in logs if log and log != [WAITING_LINE]]
+    builders = [log for log in logs if log and log[0] != WAITING_LINE]
     assert len(builders) == 1
-    assert all(log in ([], [WAITING_LINE]) for log in logs if log is not builders[0])
-    assert sum(log == [WAITING_LINE] for log in logs) == 9  # all asked before the build ended
+    waiters = [log for log in logs if log and log[0] == WAITING_LINE]
+    assert len(waiters) == 9  # all asked before the build ended
+    assert all(log[1:] == builders[0] for log in waiters)  # each passed on the build's log once
 
     again: list[str] = []
     assert ensure_environment_image(environment, base_url=ENGINE, log=again.append) == tag
