@@ -58,6 +58,23 @@ def envint(name: str, default: int, *, minimum: int | None = None, maximum: int 
     return value
 
 
+RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def envrate(name: str, default: str) -> tuple[int, int]:
+    """Return a rate such as `60/minute` as (count, seconds); `0` or `off` turns the limit off."""
+    raw = envstr(name, default)
+    if raw.lower() in ("0", "off", "none"):
+        return 0, 1
+    count, sep, unit = raw.partition("/")
+    unit = unit.strip().lower().removesuffix("s")
+    if not sep or not count.strip().isdigit() or unit not in RATE_UNITS or int(count) < 1:
+        raise SettingError(
+            name, f"expected COUNT/second|minute|hour|day such as 60/minute, or off; got {raw!r}"
+        )
+    return int(count), RATE_UNITS[unit]
+
+
 def envlist(name: str, default: str = "") -> list[str]:
     """Return the variable split on commas, without empty items."""
     return [item.strip() for item in envstr(name, default).split(",") if item.strip()]

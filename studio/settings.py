@@ -19,6 +19,7 @@ from studio.env import (
     envlist,
     envmap,
     envpath,
+    envrate,
     envstr,
     persisted_secret,
 )
@@ -130,6 +131,8 @@ STUDIO_LOCAL_PYTHON = envstr("STUDIO_LOCAL_PYTHON")
 # Folders on the server that pipeline YAML may name as data paths (off by default: any user
 # could otherwise read any file the server can).
 STUDIO_DATA_ROOTS = envlist("STUDIO_DATA_ROOTS")
+# Invocations of a pipeline endpoint per key (or user) and window: COUNT/second|minute|hour|day, or off.
+STUDIO_ENDPOINT_RATE_LIMIT = envrate("STUDIO_ENDPOINT_RATE_LIMIT", "60/minute")
 STUDIO_DOCKER_URL = envstr("STUDIO_DOCKER_URL") or envstr("DOCKER_HOST")
 STUDIO_MAX_SNAPSHOT_BYTES = envint("STUDIO_MAX_SNAPSHOT_BYTES", 200 * 1024 * 1024, minimum=1024)
 STUDIO_MAX_SNAPSHOT_FILES = envint("STUDIO_MAX_SNAPSHOT_FILES", 10_000, minimum=1)
@@ -153,6 +156,7 @@ INSTALLED_APPS = [
     "studio",
     "designer",
     "runner",
+    "endpoints",
 ]
 
 MIDDLEWARE = [

@@ -52,6 +52,7 @@ api_v1 = [
     path("", include(("studio.api.urls", "studio-api"))),
     path("", include(("runner.api.urls", "runner-api"))),
     path("", include(("designer.api.urls", "designer-api"))),
+    path("", include(("endpoints.api.urls", "endpoints-api"))),
 ]
 
 urlpatterns = [

@@ -1,0 +1,320 @@
+"""REST views of pipeline endpoints.
+
+Managing endpoints (publish, default version, enable/disable, keys) needs a signed-in user.
+Invoking one, reading or canceling its runs and reading its OpenAPI document also accept a key
+of that endpoint; a key of another endpoint, a revoked or unknown key, or none at all get the same
+401, so nothing tells a caller which endpoints exist.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from designer.api.views import problems_response
+from designer.graph import GraphError
+from endpoints import actions
+from endpoints.api.authentication import UNAUTHORIZED, EndpointKeyAuthentication, KeyOrUser
+from endpoints.api.serializers import (
+    endpoint_data,
+    invocation_data,
+    key_data,
+    run_created,
+    run_status,
+    version_data,
+)
+from endpoints.models import EndpointInvocation, EndpointKey, PipelineEndpoint
+from endpoints.openapi import endpoint_document
+from studio.api.assets import definition_error_response
+from studio.api.authentication import BearerTokenAuthentication
+from studio.schemas.loading import DefinitionError
+
+
+def error_response(message: str, *, status_code: int = 400, field: str = "", headers=None) -> Response:
+    return Response(
+        {"detail": message, "errors": {field: [message]} if field else {}},
+        status=status_code,
+        headers=headers,
+    )
+
+
+def endpoint_error(error: actions.EndpointError) -> Response:
+    return error_response(str(error), status_code=error.status, field=error.field)
+
+
+def _endpoints():
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return PipelineEndpoint.objects.select_related("created_by", "updated_by").annotate(
+        runs_today=Count(
+            "invocations", filter=Q(invocations__job__isnull=False, invocations__created_at__gte=today)
+        )
+    )
+
+
+# --- managing ------------------------------------------------------------------------------------
+
+
+class EndpointListView(APIView):
+    """Endpoints, and publishing a pipeline as a new version of one."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get(self, request):
+        return Response({"results": [endpoint_data(e, request) for e in _endpoints()]})
+
+    @extend_schema(
+        description="Publish a pipeline as the next version of endpoint `name` (created when new). "
+        "Send exactly one of `draft` (a draft id), `job` (a job name), `pipeline` (the pipeline job "
+        "document as JSON) or `yaml` (its text; or the multipart part `file`). `make_default` makes "
+        "the new version the one that runs; the first version always is."
+    )
+    def post(self, request):
+        data = request.data
+        upload = request.FILES.get("file")
+        sources = [key for key in ("draft", "job", "pipeline", "yaml") if data.get(key) not in (None, "")]
+        if upload is not None:
+            sources.append("file")
+        if len(sources) != 1:
+            return error_response(
+                "send exactly one of draft, job, pipeline, yaml or the file part", field="source"
+            )
+        make_default = data.get("make_default") in (True, "true", "1", "on", "yes")
+        description = data.get("description") or ""
+        if not isinstance(description, str):
+            return error_response("description must be text", field="description")
+        options = {
+            "name": data.get("name"),
+            "description": description,
+            "make_default": make_default,
+            "user": request.user,
+        }
+        try:
+            actions.check_name(options["name"])
+            source = sources[0]
+            if source == "draft":
+                from designer.models import PipelineDraft
+
+                wanted = str(data["draft"])
+                draft = PipelineDraft.objects.alive().filter(pk=wanted).first() if wanted.isdigit() else None
+                if draft is None:
+                    return error_response(f"no draft {data['draft']}", status_code=404, field="draft")
+                version = actions.publish_draft(draft, **options)
+            elif source == "job":
+                from runner.models import PipelineJob
+
+                job = PipelineJob.objects.filter(name=str(data["job"])).first()
+                if job is None:
+                    return error_response(f"no job {data['job']}", status_code=404, field="job")
+                version = actions.publish_job(job, **options)
+            elif source == "pipeline":
+                version = actions.publish_document(data["pipeline"], filename="pipeline", **options)
+            elif source == "yaml":
+                version = actions.publish_yaml(str(data["yaml"]), filename="pipeline.yml", **options)
+            else:
+                version = actions.publish_yaml(upload.read(), filename=upload.name, **options)
+        except actions.EndpointError as error:
+            return endpoint_error(error)
+        except DefinitionError as error:
+            return definition_error_response(error)
+        except GraphError as error:
+            return problems_response([p.as_dict() for p in error.problems])
+        endpoint = _endpoints().get(pk=version.endpoint_id)
+        return Response(
+            {**endpoint_data(endpoint, request, detail=True), "published_version": version.number},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class EndpointDetailView(APIView):
+    """One endpoint with its versions and keys; PATCH changes description, status or default version."""
+
+    def get(self, request, name):
+        endpoint = get_object_or_404(_endpoints(), name=name)
+        return Response(endpoint_data(endpoint, request, detail=True))
+
+    @extend_schema(description="Change `description`, `status` (Active/Disabled) or `default_version`.")
+    def patch(self, request, name):
+        endpoint = get_object_or_404(PipelineEndpoint, name=name)
+        data = request.data if isinstance(request.data, dict) else {}
+        unknown = set(data) - {"description", "status", "default_version"}
+        if unknown:
+            field = sorted(unknown)[0]
+            return error_response(f"{field} cannot be changed here", field=field)
+        try:
+            if "default_version" in data:
+                actions.set_default(endpoint, data["default_version"], user=request.user)
+            if "status" in data:
+                actions.set_status(endpoint, data["status"], user=request.user)
+        except actions.EndpointError as error:
+            return endpoint_error(error)
+        if "description" in data:
+            if not isinstance(data["description"], str):
+                return error_response("description must be text", field="description")
+            PipelineEndpoint.objects.filter(pk=endpoint.pk).update(
+                description=data["description"], updated_at=timezone.now(), updated_by=request.user
+            )
+        return Response(endpoint_data(_endpoints().get(pk=endpoint.pk), request, detail=True))
+
+
+class VersionView(APIView):
+    """One version: its frozen spec and parameter schema."""
+
+    def get(self, request, name, number):
+        endpoint = get_object_or_404(PipelineEndpoint, name=name)
+        version = get_object_or_404(endpoint.versions.select_related("created_by"), number=number)
+        return Response(version_data(version, spec=True))
+
+
+class KeyListView(APIView):
+    """An endpoint's keys (never their secrets); POST creates one and shows its secret once."""
+
+    def get(self, request, name):
+        endpoint = get_object_or_404(PipelineEndpoint, name=name)
+        return Response({"results": [key_data(key) for key in endpoint.keys.select_related("created_by")]})
+
+    def post(self, request, name):
+        endpoint = get_object_or_404(PipelineEndpoint, name=name)
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            key, secret = actions.create_key(endpoint, data.get("name"), user=request.user)
+        except actions.EndpointError as error:
+            return endpoint_error(error)
+        return Response({**key_data(key), "key": secret}, status=status.HTTP_201_CREATED)
+
+
+class KeyRevokeView(APIView):
+    @extend_schema(request=None)
+    def post(self, request, name, key_id):
+        key = get_object_or_404(EndpointKey, pk=key_id, endpoint__name=name)
+        key.revoke()
+        return Response(key_data(key))
+
+
+class InvocationListView(APIView):
+    """Every recorded invocation of an endpoint, newest first (who, which key, answer, job)."""
+
+    def get(self, request, name):
+        endpoint = get_object_or_404(PipelineEndpoint, name=name)
+        try:
+            limit = min(max(int(request.query_params.get("limit", 50)), 1), 500)
+        except ValueError:
+            return error_response("limit must be a whole number", field="limit")
+        rows = endpoint.invocations.select_related("job", "key", "user", "version")[:limit]
+        return Response({"results": [invocation_data(row, request) for row in rows]})
+
+
+# --- invoking (key or user) ----------------------------------------------------------------------
+
+
+class EndpointCallerView(APIView):
+    """Base of the views a key of the endpoint may call."""
+
+    authentication_classes = [EndpointKeyAuthentication, BearerTokenAuthentication, SessionAuthentication]
+    permission_classes = [KeyOrUser]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+            return error_response(
+                UNAUTHORIZED, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="studio-endpoint"'}
+            )
+        return super().handle_exception(exc)
+
+    def caller(self, request) -> actions.Caller:
+        if isinstance(request.auth, EndpointKey):
+            return actions.Caller(key=request.auth)
+        return actions.Caller(user=request.user)
+
+    def endpoint(self, request, name: str) -> PipelineEndpoint:
+        if isinstance(request.auth, EndpointKey):
+            if request.auth.endpoint.name != name:
+                raise exceptions.AuthenticationFailed(UNAUTHORIZED)
+            return PipelineEndpoint.objects.get(pk=request.auth.endpoint_id)
+        return get_object_or_404(PipelineEndpoint, name=name)
+
+    def invocation_of(self, endpoint: PipelineEndpoint, run_id: str) -> EndpointInvocation:
+        invocation = (
+            endpoint.invocations.select_related("job", "version")
+            .filter(job__name=run_id, status_code=201)
+            .first()
+        )
+        if invocation is None:
+            raise exceptions.NotFound(f"{endpoint.name} has no run {run_id}")
+        return invocation
+
+
+class RunsView(EndpointCallerView):
+    """POST runs the endpoint; GET lists its recent runs."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("version", int, description="Run this version instead of the default"),
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, description="Repeat-safe key"),
+        ],
+        description="Run the endpoint. Body: ExperimentName, ParameterAssignments, DataPathAssignments, "
+        "Description, Tags (or experiment_name, parameters, inputs, description, tags). The endpoint's "
+        "own OpenAPI document (openapi.json) has the exact parameter types.",
+    )
+    def post(self, request, name):
+        endpoint = self.endpoint(request, name)
+        outcome = actions.invoke(
+            endpoint,
+            request.data,
+            caller=self.caller(request),
+            version=request.query_params.get("version"),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        if isinstance(outcome.error, DefinitionError):
+            return definition_error_response(outcome.error)
+        if outcome.error is not None:
+            headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else None
+            return error_response(
+                str(outcome.error), status_code=outcome.status, field=outcome.error.field, headers=headers
+            )
+        return Response(run_created(outcome.job, endpoint, request), status=outcome.status)
+
+    def get(self, request, name):
+        endpoint = self.endpoint(request, name)
+        rows = endpoint.invocations.select_related("job", "version").filter(job__isnull=False)[:50]
+        return Response({"results": [run_status(row, endpoint, request) for row in rows]})
+
+
+class RunView(EndpointCallerView):
+    """A run of the endpoint: its status and its steps' statuses."""
+
+    def get(self, request, name, run_id):
+        endpoint = self.endpoint(request, name)
+        return Response(run_status(self.invocation_of(endpoint, run_id), endpoint, request))
+
+
+class RunCancelView(EndpointCallerView):
+    @extend_schema(request=None)
+    def post(self, request, name, run_id):
+        from runner.actions import request_cancel
+
+        endpoint = self.endpoint(request, name)
+        invocation = self.invocation_of(endpoint, run_id)
+        if not request_cancel(invocation.job):
+            return error_response(f"run {run_id} already ended ({invocation.job.status})", status_code=409)
+        invocation.job.refresh_from_db()
+        return Response(run_status(invocation, endpoint, request), status=status.HTTP_202_ACCEPTED)
+
+
+class OpenApiView(EndpointCallerView):
+    """The OpenAPI 3 document of invoking this endpoint (`?version=N`; default: the default version)."""
+
+    def get(self, request, name):
+        endpoint = self.endpoint(request, name)
+        raw = request.query_params.get("version")
+        if raw is not None and not raw.isdigit():
+            return error_response("version must be a version number", field="version")
+        version = endpoint.version(int(raw) if raw else None)
+        if version is None:
+            return error_response(f"{endpoint.name} has no version {raw}", status_code=404, field="version")
+        return Response(endpoint_document(version, base_url=request.build_absolute_uri("/").rstrip("/")))

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class EndpointsConfig(AppConfig):
+    """Published pipeline endpoints: versions, keys and invocations."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "endpoints"
+    verbose_name = "Pipeline endpoints"
