@@ -40,8 +40,8 @@ from studio.cli.table import render_table
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path, load_document
 
 POLL_SECONDS = 0.5
-MAX_LOG_LINES = 5000  # what one logs request returns at most (runner/api/jobs.py)
 FINAL_DRAIN_SECONDS = 10.0
+QUIET_POLLS_BEFORE_CHECK = 20  # with no events for this many polls, ask the job itself
 JOB_TERMINAL = ("Completed", "Failed", "Canceled")
 JOB_STATUSES = ("NotStarted", "Queued", "Running", "CancelRequested", "Completed", "Failed", "Canceled")
 STEP_TERMINAL = ("Completed", "Failed", "Canceled", "Skipped")
@@ -599,7 +599,13 @@ def run_list(args) -> int:
 
 
 class Follower:
-    """Prints a job's step status changes and new log lines until the job ends."""
+    """Prints a job's live events (status changes and log lines) until the job ends.
+
+    It reads `GET /api/v1/jobs/<name>/events/?after=<seq>`, the same sequenced events the job's
+    websocket carries, from the first one on: every status change and log line is printed once,
+    in the order it happened, and a server restart or a dropped connection loses nothing (the
+    next request asks for what came after the last event printed).
+    """
 
     def __init__(
         self,
@@ -615,10 +621,11 @@ class Follower:
         self.out = out or sys.stdout
         self.interval = interval
         self.sleep = sleep
+        self.after = 0  # the newest event seq handled
         self.seen: dict[str, tuple[Any, Any]] = {}
         self.offsets: dict[str, int] = {}
-        self.complete: set[str] = set()
         self.job_status: str | None = None
+        self.ended: dict | None = None  # the job event that ended the job
         self.width = 0
 
     def say(self, text: str) -> None:
@@ -643,27 +650,20 @@ class Follower:
             return checked(response).json()
         raise CommandError(f"cannot follow job {self.name}")  # pragma: no cover
 
-    def pull_logs(self, step: str) -> bool:
-        """Print the step's lines after its offset; True when its log is complete."""
+    def fetch(self) -> list[dict]:
+        """The events after the last one handled (every page of them)."""
+        frames: list[dict] = []
         while True:
-            offset = self.offsets.get(step, 0)
-            body = self.get(job_path(self.name, "steps", step, "logs"), {"offset": offset})
-            lines = body.get("lines") or []
-            for entry in lines:
-                seq = int(entry.get("seq", 0))
-                if seq <= self.offsets.get(step, 0):
-                    continue  # never print a line twice
-                self.offsets[step] = seq
-                self.say(f"{step:<{self.width}} | {entry.get('line', '')}")
-            self.offsets[step] = max(self.offsets.get(step, 0), int(body.get("next_offset") or 0))
-            if body.get("complete"):
-                self.complete.add(step)
-                return True
-            if len(lines) < MAX_LOG_LINES:
-                return False
+            body = self.get(job_path(self.name, "events"), {"after": self.after})
+            page = [frame for frame in body.get("events") or [] if int(frame.get("seq", 0)) > self.after]
+            frames += page
+            if page:
+                self.after = max(self.after, *(int(frame["seq"]) for frame in page))
+            if not body.get("more") or not page:
+                return frames
 
     def status_line(self, step: dict) -> str:
-        text = f"[{self.stamp()}] {step['name']}: {step.get('status')}"
+        text = f"[{self.stamp()}] {step.get('step') or step.get('name')}: {step.get('status')}"
         extras = []
         if (step.get("attempt") or 0) > 1:
             extras.append(f"attempt {step['attempt']}")
@@ -677,46 +677,65 @@ class Follower:
             text += f" — {one_line(step['status_reason'])}"
         return text
 
-    def poll(self) -> dict:
-        """One round: the job, its status changes and new log lines; returns the job."""
-        job = self.get(job_path(self.name))
-        steps = job.get("steps") or []
-        self.width = max([self.width, *(len(step["name"]) for step in steps)])
-        if job.get("status") != self.job_status:
-            self.job_status = job.get("status")
-            if self.job_status not in JOB_TERMINAL:
-                self.say(f"[{self.stamp()}] job {self.name}: {self.job_status}")
-        for step in steps:
-            name = step["name"]
-            key = (step.get("status"), step.get("attempt"))
-            changed = self.seen.get(name) != key
-            terminal = step.get("status") in STEP_TERMINAL
-            if changed and not terminal:
-                self.say(self.status_line(step))
-            if name not in self.complete and (step.get("status") != "NotStarted" or name in self.offsets):
-                self.pull_logs(name)
-            if changed and terminal:
-                self.say(self.status_line(step))
+    def show(self, frame: dict) -> None:
+        """Print one event: a job or step status change, or log lines (metric events are the
+        `##studio[metric …]` lines already printed)."""
+        kind = frame.get("type")
+        if kind == "job":
+            status = frame.get("status")
+            if status in JOB_TERMINAL:
+                self.ended = frame
+            elif status != self.job_status:
+                self.say(f"[{self.stamp()}] job {self.name}: {status}")
+            self.job_status = status
+        elif kind == "step":
+            name = str(frame.get("step"))
+            key = (frame.get("status"), frame.get("attempt"))
+            if self.seen.get(name) != key:
+                self.say(self.status_line(frame))
             self.seen[name] = key
-        return job
+        elif kind == "log":
+            step = str(frame.get("step"))
+            self.width = max(self.width, len(step))
+            for entry in frame.get("lines") or []:
+                seq = int(entry.get("seq", 0))
+                if seq <= self.offsets.get(step, 0):
+                    continue  # never print a line twice
+                self.offsets[step] = seq
+                self.say(f"{step:<{self.width}} | {entry.get('line', '')}")
 
     def follow(self) -> dict:
-        """Poll until the job ends, print its last lines and final status; the ended job."""
-        while True:
-            job = self.poll()
-            if job.get("status") in JOB_TERMINAL:
-                break
-            self.sleep(self.interval)
-        waited = 0.0
-        pending = [step["name"] for step in job.get("steps") or [] if step["name"] not in self.complete]
-        while pending and waited < FINAL_DRAIN_SECONDS:
-            pending = [name for name in pending if not self.pull_logs(name)]
-            if pending:
+        """Print events until the job ends, then its last lines and final status; the ended job."""
+        job = self.get(job_path(self.name))
+        self.width = max([self.width, *(len(step["name"]) for step in job.get("steps") or [])])
+        quiet = 0
+        while self.ended is None:
+            frames = self.fetch()
+            for frame in frames:
+                self.show(frame)
+            quiet = 0 if frames else quiet + 1
+            if self.ended is None and quiet and quiet % QUIET_POLLS_BEFORE_CHECK == 0:
+                job = self.get(job_path(self.name))  # an ended job whose events are not kept
+                if job.get("status") in JOB_TERMINAL:
+                    self.ended = job
+            if self.ended is None:
                 self.sleep(self.interval)
-                waited += self.interval
-        line = f"[{self.stamp()}] Job {self.name} {job.get('status')}"
-        if job.get("status_reason"):
-            line += f": {one_line(job['status_reason'])}"
+        # Studio's last notes of a step come just after the job's end: wait until it is quiet.
+        waited = 0.0
+        while waited < FINAL_DRAIN_SECONDS:
+            self.sleep(self.interval)
+            waited += self.interval
+            frames = self.fetch()
+            if not frames:
+                break
+            for frame in frames:
+                self.show(frame)
+        job = self.get(job_path(self.name))
+        status = job.get("status") or self.ended.get("status")
+        line = f"[{self.stamp()}] Job {self.name} {status}"
+        reason = job.get("status_reason") or self.ended.get("status_reason")
+        if reason:
+            line += f": {one_line(reason)}"
         self.say(line)
         return job
 
