@@ -50,7 +50,16 @@ DATA_TYPES = ("uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model
 class Compiler:
     """Collects every problem of one pipeline document instead of stopping at the first."""
 
-    def __init__(self, *, index: LineIndex, filename: str, base_dir: Path | None, user) -> None:
+    def __init__(
+        self,
+        *,
+        index: LineIndex,
+        filename: str,
+        base_dir: Path | None,
+        user,
+        allow_unset_parameters: bool = False,
+    ) -> None:
+        self.allow_unset_parameters = allow_unset_parameters
         self.index = index
         self.filename = filename
         self.base_dir = base_dir
@@ -256,10 +265,25 @@ def _binding_target(text: str) -> tuple[str, ...] | None:
 
 
 def compile_pipeline(
-    document: dict[str, Any], *, index: LineIndex, filename: str, base_dir: Path | None = None, user=None
+    document: dict[str, Any],
+    *,
+    index: LineIndex,
+    filename: str,
+    base_dir: Path | None = None,
+    user=None,
+    allow_unset_parameters: bool = False,
 ) -> PipelineSpec:
-    """Validate a pipeline job document and compile it; DefinitionError lists every problem."""
-    c = Compiler(index=index, filename=filename, base_dir=base_dir, user=user)
+    """Validate a pipeline job document and compile it; DefinitionError lists every problem.
+
+    `allow_unset_parameters` (publishing an endpoint) lets a pipeline input without a value feed a
+    required port: it becomes a required parameter every invocation sets."""
+    c = Compiler(
+        index=index,
+        filename=filename,
+        base_dir=base_dir,
+        user=user,
+        allow_unset_parameters=allow_unset_parameters,
+    )
     if document.get("type", "pipeline") != "pipeline":
         c.problem(
             ("type",), f"Studio runs pipeline jobs; type {document.get('type')!r} is not supported here"

@@ -24,7 +24,7 @@ def _pin(component) -> dict[str, Any]:
     }
 
 
-def _check_inputs(report, name: str, step: dict, steps: dict[str, dict]) -> None:
+def _check_inputs(report, name: str, step: dict, steps: dict[str, dict], *, unset_parameters: bool) -> None:
     component = step["component"]
     ports = component.spec.get("inputs", {})
     where = ("jobs", name, "inputs")
@@ -77,6 +77,8 @@ def _check_inputs(report, name: str, step: dict, steps: dict[str, dict]) -> None
     for port, declared in ports.items():
         bound = step["inputs"].get(port)
         unset = bound is None or (bound["kind"] == "literal" and bound["value"] is None)
+        if unset and unset_parameters and port in step.get("input_sources", {}):
+            continue  # a published pipeline's required parameter: each invocation must set it
         if unset and not declared.get("optional") and declared.get("default") is None:
             report((*where, port), f"required input of {component.name} is not bound")
 
@@ -94,7 +96,9 @@ def assemble_spec(
     for name, step in steps.items():
         if step["component"] is None:
             continue
-        _check_inputs(report, name, step, steps)
+        _check_inputs(
+            report, name, step, steps, unset_parameters=getattr(compiler, "allow_unset_parameters", False)
+        )
         outputs = step["component"].spec.get("outputs", {})
         for port in step["outputs"]:
             if port not in outputs:

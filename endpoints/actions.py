@@ -130,7 +130,13 @@ def publish_document(
 
     if not isinstance(document, dict):
         raise DefinitionError([Problem(filename, "", "a pipeline document is a mapping")])
-    spec = compile_pipeline(document, index=index or LineIndex(), filename=filename, user=options.get("user"))
+    spec = compile_pipeline(
+        document,
+        index=index or LineIndex(),
+        filename=filename,
+        user=options.get("user"),
+        allow_unset_parameters=True,
+    )
     return publish(spec, source="yaml", source_ref=filename, **options)
 
 

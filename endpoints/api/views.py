@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
@@ -45,6 +46,18 @@ def error_response(message: str, *, status_code: int = 400, field: str = "", hea
     )
 
 
+def invocation_problems(error: DefinitionError) -> Response:
+    """A 400 listing every problem of an invocation body by its field."""
+    errors: dict[str, list[str]] = {}
+    for problem in error.problems:
+        errors.setdefault(problem.field or "body", []).append(problem.message)
+    first = error.problems[0]
+    detail = f"{first.field}: {first.message}" if first.field else first.message
+    if len(error.problems) > 1:
+        detail = f"{len(error.problems)} problems; first: {detail}"
+    return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
 def endpoint_error(error: actions.EndpointError) -> Response:
     return error_response(str(error), status_code=error.status, field=error.field)
 
@@ -66,14 +79,18 @@ class EndpointListView(APIView):
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
+    @extend_schema(operation_id="endpoints_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response({"results": [endpoint_data(e, request) for e in _endpoints()]})
 
     @extend_schema(
+        operation_id="endpoints_publish",
+        responses=OpenApiTypes.OBJECT,
+        request=OpenApiTypes.OBJECT,
         description="Publish a pipeline as the next version of endpoint `name` (created when new). "
         "Send exactly one of `draft` (a draft id), `job` (a job name), `pipeline` (the pipeline job "
         "document as JSON) or `yaml` (its text; or the multipart part `file`). `make_default` makes "
-        "the new version the one that runs; the first version always is."
+        "the new version the one that runs; the first version always is.",
     )
     def post(self, request):
         data = request.data
@@ -135,11 +152,17 @@ class EndpointListView(APIView):
 class EndpointDetailView(APIView):
     """One endpoint with its versions and keys; PATCH changes description, status or default version."""
 
+    @extend_schema(operation_id="endpoints_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, name):
         endpoint = get_object_or_404(_endpoints(), name=name)
         return Response(endpoint_data(endpoint, request, detail=True))
 
-    @extend_schema(description="Change `description`, `status` (Active/Disabled) or `default_version`.")
+    @extend_schema(
+        operation_id="endpoints_update",
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+        description="Change `description`, `status` (Active/Disabled) or `default_version`.",
+    )
     def patch(self, request, name):
         endpoint = get_object_or_404(PipelineEndpoint, name=name)
         data = request.data if isinstance(request.data, dict) else {}
@@ -166,6 +189,7 @@ class EndpointDetailView(APIView):
 class VersionView(APIView):
     """One version: its frozen spec and parameter schema."""
 
+    @extend_schema(operation_id="endpoints_version_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, name, number):
         endpoint = get_object_or_404(PipelineEndpoint, name=name)
         version = get_object_or_404(endpoint.versions.select_related("created_by"), number=number)
@@ -175,10 +199,14 @@ class VersionView(APIView):
 class KeyListView(APIView):
     """An endpoint's keys (never their secrets); POST creates one and shows its secret once."""
 
+    @extend_schema(operation_id="endpoints_keys_list", responses=OpenApiTypes.OBJECT)
     def get(self, request, name):
         endpoint = get_object_or_404(PipelineEndpoint, name=name)
         return Response({"results": [key_data(key) for key in endpoint.keys.select_related("created_by")]})
 
+    @extend_schema(
+        operation_id="endpoints_keys_create", responses=OpenApiTypes.OBJECT, request=OpenApiTypes.OBJECT
+    )
     def post(self, request, name):
         endpoint = get_object_or_404(PipelineEndpoint, name=name)
         data = request.data if isinstance(request.data, dict) else {}
@@ -190,7 +218,7 @@ class KeyListView(APIView):
 
 
 class KeyRevokeView(APIView):
-    @extend_schema(request=None)
+    @extend_schema(operation_id="endpoints_keys_revoke", responses=OpenApiTypes.OBJECT, request=None)
     def post(self, request, name, key_id):
         key = get_object_or_404(EndpointKey, pk=key_id, endpoint__name=name)
         key.revoke()
@@ -200,6 +228,7 @@ class KeyRevokeView(APIView):
 class InvocationListView(APIView):
     """Every recorded invocation of an endpoint, newest first (who, which key, answer, job)."""
 
+    @extend_schema(operation_id="endpoints_invocations_list", responses=OpenApiTypes.OBJECT)
     def get(self, request, name):
         endpoint = get_object_or_404(PipelineEndpoint, name=name)
         try:
@@ -253,6 +282,9 @@ class RunsView(EndpointCallerView):
     """POST runs the endpoint; GET lists its recent runs."""
 
     @extend_schema(
+        operation_id="endpoints_invoke",
+        responses=OpenApiTypes.OBJECT,
+        request=OpenApiTypes.OBJECT,
         parameters=[
             OpenApiParameter("version", int, description="Run this version instead of the default"),
             OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, description="Repeat-safe key"),
@@ -271,7 +303,7 @@ class RunsView(EndpointCallerView):
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
         if isinstance(outcome.error, DefinitionError):
-            return definition_error_response(outcome.error)
+            return invocation_problems(outcome.error)
         if outcome.error is not None:
             headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else None
             return error_response(
@@ -279,6 +311,7 @@ class RunsView(EndpointCallerView):
             )
         return Response(run_created(outcome.job, endpoint, request), status=outcome.status)
 
+    @extend_schema(operation_id="endpoints_runs_list", responses=OpenApiTypes.OBJECT)
     def get(self, request, name):
         endpoint = self.endpoint(request, name)
         rows = endpoint.invocations.select_related("job", "version").filter(job__isnull=False)[:50]
@@ -288,13 +321,14 @@ class RunsView(EndpointCallerView):
 class RunView(EndpointCallerView):
     """A run of the endpoint: its status and its steps' statuses."""
 
+    @extend_schema(operation_id="endpoints_run_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, name, run_id):
         endpoint = self.endpoint(request, name)
         return Response(run_status(self.invocation_of(endpoint, run_id), endpoint, request))
 
 
 class RunCancelView(EndpointCallerView):
-    @extend_schema(request=None)
+    @extend_schema(operation_id="endpoints_run_cancel", responses=OpenApiTypes.OBJECT, request=None)
     def post(self, request, name, run_id):
         from runner.actions import request_cancel
 
@@ -309,6 +343,7 @@ class RunCancelView(EndpointCallerView):
 class OpenApiView(EndpointCallerView):
     """The OpenAPI 3 document of invoking this endpoint (`?version=N`; default: the default version)."""
 
+    @extend_schema(operation_id="endpoints_openapi", responses=OpenApiTypes.OBJECT)
     def get(self, request, name):
         endpoint = self.endpoint(request, name)
         raw = request.query_params.get("version")
