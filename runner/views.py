@@ -1,4 +1,4 @@
-"""Pages of the runner: jobs (list and detail) and endpoints."""
+"""Pages of the runner: jobs (list and detail)."""
 
 from __future__ import annotations
 
@@ -26,15 +26,16 @@ LOG_TAIL_LINES = 200
 def jobs(request):
     """Pipeline jobs, newest first, filterable by status, experiment and words; live in the browser.
 
-    The table rendered here is what a browser without JavaScript sees; the `jobs-list` island
-    replaces it and keeps the statuses current (`/api/v1/jobs/summaries/`).
+    The table rendered here is what a browser without JavaScript sees; the `jobs` island
+    (view "list") replaces it and keeps the statuses current (`/api/v1/jobs/summaries/`).
     """
     status = request.GET.get("status", "")
     experiment = request.GET.get("experiment", "")
     search = request.GET.get("q", "").strip()[:200]
     queryset = PipelineJob.objects.select_related("created_by").prefetch_related("steps__compute")
-    if status in JobStatus.values:
-        queryset = queryset.filter(status=status)
+    statuses = [part for part in status.split(",") if part in JobStatus.values]
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
     if experiment:
         queryset = queryset.filter(experiment_name=experiment)
     if search:
@@ -46,6 +47,7 @@ def jobs(request):
     now = timezone.now()
     rows = [job_summary(job, now) for job in page.object_list]
     props = {
+        "view": "list",
         "filters": {"status": status, "experiment": experiment, "q": search, "page": page.number},
         "statuses": JobStatus.values,
         "experiments": experiments,
@@ -76,7 +78,7 @@ def jobs(request):
 
 
 def job_detail(request, name: str):
-    """One job: the live graph, logs and outputs (the `job-run` island).
+    """One job: the live graph, logs and outputs (the `jobs` island, view "run").
 
     The steps with status, reuse, outputs and the end of each log are also rendered here, for a
     browser without JavaScript; the island replaces them.
@@ -87,6 +89,7 @@ def job_detail(request, name: str):
         step.log_tail = tail(job.name, step.name, LOG_TAIL_LINES)
         step.component_ref = "{name}:{version}".format(**job.spec["steps"][step.name]["component"])
     props = {
+        "view": "run",
         "job": job.name,
         "displayName": job.display_name,
         "experiment": job.experiment_name,
@@ -127,8 +130,3 @@ def rerun_job(request, name: str):
     job = rerun(get_object_or_404(PipelineJob, name=name), user=request.user)
     messages.success(request, f"Submitted {job.name}; unchanged steps are reused.")
     return redirect("runner:job", name=job.name)
-
-
-def endpoints(request):
-    """Published pipeline endpoints."""
-    return render(request, "runner/endpoints.html")

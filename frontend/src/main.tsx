@@ -7,6 +7,7 @@ import '@xyflow/react/dist/style.css';
 import { StrictMode, type ComponentType } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { Designer } from './designer/designer';
+import { JobsIsland } from './jobs';
 
 // Props come from untrusted-at-compile-time JSON, so components are typed loosely here.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -14,6 +15,7 @@ type IslandComponent = ComponentType<any>;
 
 export const islands: Record<string, IslandComponent> = {
   'designer-canvas': Designer,
+  jobs: JobsIsland,
 };
 
 const MOUNTED_ATTR = 'data-island-mounted';

@@ -95,7 +95,9 @@ class PipelineJobSerializer(serializers.ModelSerializer):
 class JobFilter(django_filters.FilterSet):
     """Filters of the job list."""
 
-    status = django_filters.CharFilter(field_name="status")
+    status = django_filters.CharFilter(
+        method="filter_status", label="A status, or several separated by commas"
+    )
     experiment_name = django_filters.CharFilter(field_name="experiment_name")
     created_by = django_filters.CharFilter(field_name="created_by__username")
     search = django_filters.CharFilter(
@@ -105,6 +107,9 @@ class JobFilter(django_filters.FilterSet):
     class Meta:
         model = PipelineJob
         fields = ["status", "experiment_name", "created_by", "search"]
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(status__in=[part.strip() for part in value.split(",") if part.strip()])
 
     def filter_search(self, queryset, name, value):
         return search_jobs(queryset, value)

@@ -25,10 +25,13 @@ THREE_STEPS = PIPELINES / "three_steps" / "pipeline.yml"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-def island_props(page: str, island: str) -> dict:
-    found = re.search(rf'data-island="{island}" data-props="([^"]*)"', page)
-    assert found, f"no {island} island on the page"
-    return json.loads(html.unescape(found.group(1)))
+def island_props(page: str, view: str) -> dict:
+    """The props of the page's `jobs` island, which must show `view` ("run" or "list")."""
+    found = re.search(r'data-island="jobs" data-props="([^"]*)"', page)
+    assert found, "no jobs island on the page"
+    props = json.loads(html.unescape(found.group(1)))
+    assert props["view"] == view
+    return props
 
 
 @pytest.fixture
@@ -60,7 +63,7 @@ def outputs(studio_home) -> Path:
 
 def test_the_job_page_mounts_the_live_island_with_the_graph(job, admin_client):
     page = admin_client.get(f"/jobs/{job.name}/").content.decode()
-    props = island_props(page, "job-run")
+    props = island_props(page, "run")
     assert props["job"] == job.name
     assert props["createdBy"] == "admin"
     steps = [n for n in props["graph"]["nodes"] if n["kind"] == "step"]
@@ -99,7 +102,7 @@ jobs:
 """
     )
     job = submit_pipeline(compile_file(pipeline))
-    props = island_props(admin_client.get(f"/jobs/{job.name}/").content.decode(), "job-run")
+    props = island_props(admin_client.get(f"/jobs/{job.name}/").content.decode(), "run")
     data = [n for n in props["graph"]["nodes"] if n["kind"] == "data"]
     assert len(data) == 1 and data[0]["label"].startswith("iris:")
     assert props["graph"]["edges"] == [
@@ -127,7 +130,7 @@ def test_the_jobs_list_filters_searches_and_shows_duration_and_compute(job, admi
         finished_at=now,
     )
     page = admin_client.get("/jobs/").content.decode()
-    props = island_props(page, "jobs-list")
+    props = island_props(page, "list")
     rows = {row["name"]: row for row in props["initial"]["results"]}
     assert set(rows) == {job.name, other.name}
     assert rows[other.name]["duration"] == pytest.approx(90)
@@ -138,12 +141,10 @@ def test_the_jobs_list_filters_searches_and_shows_duration_and_compute(job, admi
     assert "runner-tests" in props["experiments"] and "Running" in props["statuses"]
     assert "90 s" in page  # the no-JavaScript table
 
-    searched = island_props(
-        admin_client.get("/jobs/", {"q": "nightly forecast"}).content.decode(), "jobs-list"
-    )
+    searched = island_props(admin_client.get("/jobs/", {"q": "nightly forecast"}).content.decode(), "list")
     assert [row["name"] for row in searched["initial"]["results"]] == [other.name]
     assert searched["filters"]["q"] == "nightly forecast"
-    filtered = island_props(admin_client.get("/jobs/", {"status": "Completed"}).content.decode(), "jobs-list")
+    filtered = island_props(admin_client.get("/jobs/", {"status": "Completed"}).content.decode(), "list")
     assert [row["name"] for row in filtered["initial"]["results"]] == [other.name]
 
 

@@ -1,0 +1,281 @@
+/**
+ * The jobs list island (`/jobs/`): status and experiment filters, search, and rows that stay
+ * current without a reload — the page polls `/api/v1/jobs/summaries/` (quickly while a job on it
+ * is active, slowly otherwise, not at all while the tab is hidden).
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { fetchSummaries, type JobFilters, type JobSummary, type JobSummaryPage } from './api';
+import { elapsedSeconds, formatDuration, relativeTime, statusClass, statusLabel } from './format';
+import './jobs.css';
+import { useNow } from './run-store';
+
+export const ACTIVE_POLL_MS = 2000;
+export const IDLE_POLL_MS = 10_000;
+const SEARCH_DELAY_MS = 300;
+const ACTIVE_STATUSES = ['NotStarted', 'Queued', 'Running', 'CancelRequested'];
+
+/** The status filter buttons: a label and the statuses it shows ('' for all). */
+export const STATUS_FILTERS: { label: string; value: string }[] = [
+  { label: 'All', value: '' },
+  { label: 'Active', value: ACTIVE_STATUSES.join(',') },
+  { label: 'Completed', value: 'Completed' },
+  { label: 'Failed', value: 'Failed' },
+  { label: 'Canceled', value: 'Canceled' },
+];
+
+export interface JobsListProps {
+  filters?: Partial<JobFilters>;
+  statuses?: string[];
+  experiments?: string[];
+  pageSize?: number;
+  initial?: JobSummaryPage;
+}
+
+function isActive(status: string): boolean {
+  return ACTIVE_STATUSES.includes(status);
+}
+
+/** `2 / 3 done`, `1 failed`… from the count of steps per status. */
+export function stepProgress(job: Pick<JobSummary, 'steps' | 'step_statuses'>): string {
+  const counts = job.step_statuses ?? {};
+  const done = (counts.Completed ?? 0) + (counts.Skipped ?? 0);
+  const parts = [`${done} / ${job.steps} done`];
+  if (counts.Running) parts.push(`${counts.Running} running`);
+  if (counts.Failed) parts.push(`${counts.Failed} failed`);
+  return parts.join(' · ');
+}
+
+function syncUrl(filters: JobFilters) {
+  const params = new URLSearchParams();
+  if (filters.q) params.set('q', filters.q);
+  if (filters.status) params.set('status', filters.status);
+  if (filters.experiment) params.set('experiment', filters.experiment);
+  if (filters.page > 1) params.set('page', String(filters.page));
+  const query = params.toString();
+  const url = `${window.location.pathname}${query ? `?${query}` : ''}`;
+  if (url !== `${window.location.pathname}${window.location.search}`)
+    window.history.replaceState(null, '', url);
+}
+
+export function JobsList({
+  filters: initialFilters = {},
+  experiments = [],
+  pageSize = 50,
+  initial,
+}: JobsListProps) {
+  const [filters, setFilters] = useState<JobFilters>({
+    status: initialFilters.status ?? '',
+    experiment: initialFilters.experiment ?? '',
+    q: initialFilters.q ?? '',
+    page: initialFilters.page ?? 1,
+  });
+  const [search, setSearch] = useState(filters.q);
+  const [data, setData] = useState<JobSummaryPage | null>(initial ?? null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(!initial);
+  const requestId = useRef(0);
+  const active = (data?.results ?? []).some((job) => isActive(job.status));
+  const now = useNow(active);
+
+  const load = useCallback(
+    async (signal?: AbortSignal) => {
+      const id = ++requestId.current;
+      try {
+        const page = await fetchSummaries(filters, pageSize, signal);
+        if (id !== requestId.current) return;
+        setData(page);
+        setError(null);
+      } catch (err) {
+        if (signal?.aborted || id !== requestId.current) return;
+        setError(err instanceof Error ? err.message : String(err));
+      } finally {
+        if (id === requestId.current) setLoading(false);
+      }
+    },
+    [filters, pageSize],
+  );
+
+  // A filter change: read at once, and keep the address bar in step.
+  const first = useRef(true);
+  useEffect(() => {
+    syncUrl(filters);
+    if (first.current && initial) {
+      first.current = false;
+      return;
+    }
+    first.current = false;
+    const controller = new AbortController();
+    void load(controller.signal);
+    return () => controller.abort();
+  }, [filters, initial, load]);
+
+  // Poll: quickly while a job on the page is active, slowly otherwise, never while hidden.
+  useEffect(() => {
+    const delay = active ? ACTIVE_POLL_MS : IDLE_POLL_MS;
+    const timer = setInterval(() => {
+      if (typeof document !== 'undefined' && document.hidden) return;
+      void load();
+    }, delay);
+    const onVisible = () => {
+      if (!document.hidden) void load();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  }, [active, load]);
+
+  // Search as one types, after a pause.
+  useEffect(() => {
+    if (search === filters.q) return;
+    const timer = setTimeout(
+      () => setFilters((f) => ({ ...f, q: search.trim(), page: 1 })),
+      SEARCH_DELAY_MS,
+    );
+    return () => clearTimeout(timer);
+  }, [search, filters.q]);
+
+  const setFilter = (patch: Partial<JobFilters>) => {
+    setLoading(true);
+    setFilters((f) => ({ ...f, page: 1, ...patch }));
+  };
+
+  const rows = data?.results ?? [];
+  const filtered = Boolean(filters.status || filters.experiment || filters.q);
+  return (
+    <div className="jobs-list">
+      <div className="jobs-list__filters" role="search">
+        <input
+          type="search"
+          className="jobs-list__search"
+          placeholder="Search by name, experiment or description"
+          aria-label="Search jobs"
+          value={search}
+          onChange={(event) => setSearch(event.target.value)}
+        />
+        <div className="segmented" role="group" aria-label="Status">
+          {STATUS_FILTERS.map((option) => (
+            <button
+              key={option.label}
+              type="button"
+              className={`segmented__option${filters.status === option.value ? ' is-active' : ''}`}
+              aria-pressed={filters.status === option.value}
+              onClick={() => setFilter({ status: option.value })}
+            >
+              {option.label}
+            </button>
+          ))}
+        </div>
+        <label className="visually-hidden" htmlFor="jobs-experiment">
+          Experiment
+        </label>
+        <select
+          id="jobs-experiment"
+          value={filters.experiment}
+          onChange={(event) => setFilter({ experiment: event.target.value })}
+        >
+          <option value="">Any experiment</option>
+          {experiments.map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+        <span className="jobs-list__state muted small" role="status">
+          {loading ? 'Loading…' : error ? `Not updated: ${error}` : active ? 'Updating live' : ''}
+        </span>
+      </div>
+      {rows.length ? (
+        <div className="panel panel--flush">
+          <table className="table" aria-label="Jobs">
+            <thead>
+              <tr>
+                <th scope="col">Job</th>
+                <th scope="col">Experiment</th>
+                <th scope="col">Status</th>
+                <th scope="col">Steps</th>
+                <th scope="col">Compute</th>
+                <th scope="col">Submitted</th>
+                <th scope="col">Duration</th>
+                <th scope="col">Started by</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((job) => {
+                const running = job.status === 'Running' || job.status === 'CancelRequested';
+                const duration = running ? elapsedSeconds(job.started_at, null, now) : job.duration;
+                return (
+                  <tr key={job.name} data-job={job.name}>
+                    <td>
+                      <a href={job.url}>
+                        <strong>{job.display_name || job.name}</strong>
+                      </a>
+                      <br />
+                      <code className="muted small">{job.name}</code>
+                    </td>
+                    <td>{job.experiment_name}</td>
+                    <td>
+                      <span
+                        className={`badge badge--${statusClass(job.status)}`}
+                        data-testid="job-row-status"
+                        title={job.status_reason || undefined}
+                      >
+                        {statusLabel(job.status)}
+                      </span>
+                    </td>
+                    <td className="small">{stepProgress(job)}</td>
+                    <td>{job.computes.length ? job.computes.join(', ') : '—'}</td>
+                    <td>
+                      <time
+                        dateTime={job.created_at ?? undefined}
+                        title={job.created_at ?? undefined}
+                      >
+                        {relativeTime(job.created_at, now)}
+                      </time>
+                    </td>
+                    <td>{formatDuration(duration)}</td>
+                    <td>{job.created_by ?? '—'}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      ) : !loading ? (
+        <div className="panel empty">
+          <p>
+            <strong>{filtered ? 'No jobs match.' : 'No jobs yet.'}</strong>
+          </p>
+          <p className="muted">
+            Submit a pipeline from the <a href="/designer/">designer</a> or with{' '}
+            <code>studio job create --file pipeline.yml</code>.
+          </p>
+        </div>
+      ) : null}
+      {data && data.pages > 1 ? (
+        <nav className="pagination" aria-label="Pages">
+          <button
+            type="button"
+            className="button button--small"
+            disabled={filters.page <= 1}
+            onClick={() => setFilters((f) => ({ ...f, page: f.page - 1 }))}
+          >
+            Previous
+          </button>
+          <span>
+            Page {data.page} of {data.pages} · {data.count} jobs
+          </span>
+          <button
+            type="button"
+            className="button button--small"
+            disabled={filters.page >= data.pages}
+            onClick={() => setFilters((f) => ({ ...f, page: f.page + 1 }))}
+          >
+            Next
+          </button>
+        </nav>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,149 @@
+/**
+ * What the job page is given by the server (island props) and what the job websocket sends
+ * (`runner/events.py`): a snapshot, then `job`, `step` and `log` events numbered by `seq`.
+ */
+
+export interface JobInfo {
+  job: string;
+  display_name: string;
+  status: string;
+  status_reason: string;
+  created_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface OutputInfo {
+  type?: string | null;
+  hash?: string | null;
+  size?: number | null;
+}
+
+export interface StepInfo {
+  step: string;
+  display_name: string;
+  status: string;
+  status_reason: string;
+  attempt: number;
+  max_retries: number;
+  exit_code: number | null;
+  compute: string | null;
+  reused_from: string | null;
+  reuse_note: string;
+  outputs: Record<string, OutputInfo>;
+  queued_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  next_attempt_at: string | null;
+}
+
+export interface LogLine {
+  /** The step's line number, counting from 1 across attempts. */
+  seq: number;
+  /** Unix time in seconds. */
+  t: number;
+  line: string;
+}
+
+export interface SnapshotFrame {
+  type: 'snapshot';
+  seq: number;
+  job: JobInfo;
+  steps: (StepInfo & { log_seq?: number })[];
+}
+
+export interface JobFrame extends JobInfo {
+  type: 'job';
+  seq: number;
+  at?: string;
+}
+
+export interface StepFrame extends StepInfo {
+  type: 'step';
+  seq: number;
+  at?: string;
+}
+
+export interface LogFrame {
+  type: 'log';
+  seq: number;
+  at?: string;
+  step: string;
+  lines: LogLine[];
+}
+
+/** The server gave up on a slow client: reconnect with `?after=<seq>`. */
+export interface ResyncFrame {
+  type: 'resync';
+  seq: number;
+}
+
+export type Frame = SnapshotFrame | JobFrame | StepFrame | LogFrame | ResyncFrame;
+
+/** A node of the job's pipeline graph, as `runner/job_graph.py` builds it. */
+export interface GraphPort {
+  name: string;
+  type: string;
+  /** How a step input is fed: `literal`, `data`, `step_output`, or null when left out. */
+  bound?: string | null;
+}
+
+export interface StepGraphNode {
+  id: string;
+  kind: 'step';
+  label: string;
+  component: string;
+  compute: string;
+  inputs: GraphPort[];
+  outputs: GraphPort[];
+}
+
+export interface DataGraphNode {
+  id: string;
+  kind: 'data';
+  label: string;
+  type: string;
+}
+
+export type RunGraphNode = StepGraphNode | DataGraphNode;
+
+export interface RunGraphEdge {
+  id: string;
+  source: string;
+  sourceHandle: string;
+  target: string;
+  targetHandle: string;
+}
+
+export interface JobParameter {
+  name: string;
+  value: unknown;
+  kind: string;
+}
+
+/** Props of the `job-run` island (`runner.views.job_detail`). */
+export interface JobRunProps {
+  job: string;
+  displayName?: string;
+  experiment?: string;
+  description?: string;
+  createdBy?: string | null;
+  source?: string;
+  rerunOf?: string | null;
+  graph?: { nodes: RunGraphNode[]; edges: RunGraphEdge[] };
+  parameters?: JobParameter[];
+  csrfToken?: string;
+  urls?: {
+    jobs?: string;
+    cancel?: string;
+    rerun?: string;
+    clone?: string;
+    publish?: string;
+    socket?: string;
+    api?: string;
+  };
+}
+
+export const JOB_TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
+export const STEP_TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'Skipped']);
+export const STEP_ACTIVE = new Set(['Preparing', 'Running']);
