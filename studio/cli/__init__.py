@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from studio.cli import asset_verbs, client_verbs, compute_verbs, job_verbs, server_verbs
+from studio.cli import asset_verbs, client_verbs, compute_verbs, endpoint_verbs, job_verbs, server_verbs
 from studio.cli.output import CommandError, fail
 
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     asset_verbs.register(verbs)
     compute_verbs.register(verbs)
     job_verbs.register(verbs)
+    endpoint_verbs.register(verbs)
     return parser
 
 
