@@ -57,6 +57,8 @@ BAD_VALUES = [
     ("STUDIO_PORT", "70000"),
     ("REDIS_URL", "http://x"),
     ("STUDIO_BUILD_CA_BUNDLE", "/nonexistent/studio-test/ca.pem"),
+    ("STUDIO_ENDPOINT_RATE_LIMIT", "fast"),
+    ("STUDIO_ENDPOINT_RATE_LIMIT", "10/fortnight"),
 ]
 
 
