@@ -1,6 +1,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JobsIsland } from './index';
+import { JobRun } from './job-run';
 import type { JobRunProps, StepInfo } from './types';
 
 class FakeWebSocket {
@@ -126,7 +127,7 @@ describe('the job page island', () => {
   });
 
   it('shows the snapshot, applies events live, and resumes after a dropped socket', async () => {
-    render(<JobsIsland {...props} />);
+    render(<JobRun {...props} />);
     expect(screen.getByRole('link', { name: 'Publish' }).getAttribute('href')).toBe(
       '/endpoints/publish/?job=quiet_falcon_1',
     );
@@ -149,7 +150,9 @@ describe('the job page island', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Open step a' }));
     const panel = await screen.findByRole('complementary', { name: 'Step a' });
     await within(panel).findByText('first line');
-    expect(fetchMock.mock.calls[0]?.[0]).toBe('/api/v1/jobs/quiet_falcon_1/steps/a/logs/?offset=0');
+    expect(fetchMock.mock.calls.map((call) => call[0])).toContain(
+      '/api/v1/jobs/quiet_falcon_1/steps/a/logs/?offset=0',
+    );
     first.send({
       type: 'log',
       seq: 5,
@@ -189,8 +192,14 @@ describe('the job page island', () => {
     expect(window.location.hash).toBe('#step=a');
   });
 
-  it('says so when the socket is refused, and does not retry', async () => {
+  it('loads as the jobs island with view "run"', async () => {
     render(<JobsIsland {...props} />);
+    expect(await screen.findByTestId('job-status')).toBeTruthy();
+    expect(FakeWebSocket.instances).toHaveLength(1);
+  });
+
+  it('says so when the socket is refused, and does not retry', async () => {
+    render(<JobRun {...props} />);
     FakeWebSocket.instances[0]!.drop(4401);
     await waitFor(() =>
       expect(screen.getByTestId('connection').textContent).toMatch(/sign in again/),

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobSummary, JobSummaryPage } from './api';
-import { JobsIsland } from './index';
+import { JobsList } from './jobs-list';
 
 const summary = (name: string, status: string, extra: Partial<JobSummary> = {}): JobSummary => ({
   id: name,
@@ -56,9 +56,7 @@ describe('the jobs list island', () => {
         }),
       ),
     );
-    render(
-      <JobsIsland view="list" experiments={['exp']} initial={page(summary('job_1', 'Running'))} />,
-    );
+    render(<JobsList experiments={['exp']} initial={page(summary('job_1', 'Running'))} />);
     expect(screen.getByTestId('job-row-status').textContent).toBe('Running');
     expect(screen.getByText('0 / 3 done · 1 running')).toBeTruthy();
     await waitFor(
@@ -72,7 +70,7 @@ describe('the jobs list island', () => {
   });
 
   it('filters by status, experiment and search, and keeps them in the address', async () => {
-    render(<JobsIsland view="list" experiments={['exp', 'other']} initial={page()} />);
+    render(<JobsList experiments={['exp', 'other']} initial={page()} />);
     expect(screen.getByText('No jobs yet.')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Failed' }));
     await waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
