@@ -433,3 +433,25 @@ def test_the_openapi_schema_matches_what_invoke_accepts(api, key):
             below = schema["minimum"] - (1 if schema["type"] == "integer" else 0.001)
             outside = invoke(with_key(key), {"ParameterAssignments": {name: below}})
             assert outside.status_code == 400 and f"ParameterAssignments.{name}" in outside.json()["errors"]
+
+
+def test_a_data_input_takes_a_server_path_under_the_data_roots(key, settings, tmp_path):
+    root = tmp_path / "shared"
+    root.mkdir()
+    (root / "small.csv").write_text("a,b\n1,2\n")
+    settings.STUDIO_DATA_ROOTS = [str(root)]
+
+    accepted = invoke(with_key(key), {"DataPathAssignments": {"raw": {"Path": str(root / "small.csv")}}})
+    outside = invoke(with_key(key), {"DataPathAssignments": {"raw": {"Path": str(tmp_path / "x.csv")}}})
+    folder = invoke(with_key(key), {"DataPathAssignments": {"raw": {"Path": str(root)}}})
+
+    assert accepted.status_code == 201, accepted.json()
+    binding = step_value(accepted.json()["Id"], "load", "source_file")
+    assert binding.kind == "data" and binding.snapshot and binding.asset is None
+    assert (
+        outside.status_code == 400
+        and "STUDIO_DATA_ROOTS" in outside.json()["errors"]["DataPathAssignments.raw"][0]
+    )
+    assert (
+        folder.status_code == 400 and "needs a file" in folder.json()["errors"]["DataPathAssignments.raw"][0]
+    )
