@@ -281,6 +281,8 @@ class EndpointCallerView(APIView):
 class RunsView(EndpointCallerView):
     """POST runs the endpoint; GET lists its recent runs."""
 
+    parser_classes = [JSONParser]
+
     @extend_schema(
         operation_id="endpoints_invoke",
         responses=OpenApiTypes.OBJECT,

@@ -455,3 +455,9 @@ def test_a_data_input_takes_a_server_path_under_the_data_roots(key, settings, tm
     assert (
         folder.status_code == 400 and "needs a file" in folder.json()["errors"]["DataPathAssignments.raw"][0]
     )
+
+
+def test_an_invocation_is_json(key):
+    response = with_key(key).post(RUNS, {"ExperimentName": "x"})  # multipart form
+
+    assert response.status_code == 415 and "Unsupported media type" in response.json()["detail"]
