@@ -230,21 +230,21 @@ def _record_step_state(job_id: int, state: dict) -> JobEvent | None:
         return None
     log_buffer.flush(job_name, state["step"])
     if state["status"] in STEP_TERMINAL:
-        _safely(record_metrics, job_id, state["step"], _final_points(job_name, state))
+        _safely(_record_final_metrics, job_id, job_name, state)  # never at the cost of the step event
     return _record(job_id, JobEvent.Kind.STEP, state["step"], _resolve(state))
 
 
-def _final_points(job_name: str, state: dict) -> list[dict]:
+def _record_final_metrics(job_id: int, job_name: str, state: dict) -> None:
     """The points that only exist once a step ended: its metrics files, or what it reused."""
     from runner import metrics
 
     if state["reused_from_id"]:
         steps = StepRun.objects.select_related("job", "reused_from__job")
         found = steps.filter(pk=state["reused_from_id"]).first()
-        if found is None:
-            return []
-        return metrics.step_points(*metrics.source_of(found), ended=True)
-    return metrics.file_points(job_name, state["step"], state["outputs"])
+        points = metrics.step_points(*metrics.source_of(found), ended=True) if found else []
+    else:
+        points = metrics.file_points(job_name, state["step"], state["outputs"])
+    record_metrics(job_id, state["step"], points)
 
 
 def record_log(job_name: str, step: str, lines: list[dict]) -> JobEvent | None:
