@@ -311,3 +311,38 @@ def test_the_job_list_shows_a_chosen_metric(job, admin_client):
     assert all("metric" not in row for row in plain)
     summaries = admin_client.get("/api/v1/jobs/summaries/", {"metric": "accuracy"}).json()["results"]
     assert {row["name"]: row["metric"] for row in summaries} == by_name
+
+
+# --- A real job on the local compute --------------------------------------------------------------
+
+
+@pytestmark_db
+def test_a_real_step_reports_metrics_both_ways_and_a_reused_step_keeps_them(
+    computes, library, worker, admin_client
+):
+    from tests.runner.conftest import PIPELINES, submit_file, wait_for
+
+    pipeline = PIPELINES / "metrics" / "pipeline.yml"
+    job = wait_for(submit_file(pipeline, default_compute="azureml:local"))
+    assert job.status == JobStatus.COMPLETED, job.steps.get().status_reason
+
+    body = admin_client.get(f"/api/v1/jobs/{job.name}/metrics/").json()
+    train = body["steps"]["train"]
+    assert [(p["value"], p["step"]) for p in train["metrics"]["loss"]] == [(1.0, 1), (0.5, 2), (0.3333, 3)]
+    assert train["last"] == {"accuracy": 0.97, "auc": 0.9, "loss": 0.3333}
+
+    frames = events.events_after(job.pk, 0)
+    points = [p for f in frames if f["type"] == "metric" for p in f["points"]]
+    assert sorted({p["name"] for p in points}) == ["accuracy", "auc", "loss"]
+    completed = next(f["seq"] for f in frames if f["type"] == "step" and f["status"] == "Completed")
+    file_event = next(f for f in frames if f["type"] == "metric" and f["points"][0]["name"] != "loss")
+    assert file_event["seq"] == completed - 1  # the files' points come right before the step ends
+
+    again = wait_for(submit_file(pipeline, default_compute="azureml:local"))
+    reused = again.steps.get()
+    assert reused.reused_from_id is not None
+    assert admin_client.get(f"/api/v1/jobs/{again.name}/metrics/").json()["steps"] == body["steps"]
+    assert any(f["type"] == "metric" for f in events.events_after(again.pk, 0))
+
+    html = admin_client.get("/jobs/compare/", {"ids": f"{job.name},{again.name}"}).content.decode()
+    assert html.count('<td class="compare-value">0.97</td>') == 2
