@@ -14,5 +14,4 @@ urlpatterns = [
     path("jobs/<slug:name>/", views.job_detail, name="job"),
     path("jobs/<slug:name>/cancel/", views.cancel_job, name="cancel-job"),
     path("jobs/<slug:name>/rerun/", views.rerun_job, name="rerun-job"),
-    path("endpoints/", views.endpoints, name="endpoints"),
 ]

@@ -8,7 +8,7 @@ from django.urls import reverse
 NAVIGATION = [
     ("Designer", "designer:drafts", "designer"),
     ("Jobs", "runner:jobs", "jobs"),
-    ("Endpoints", "runner:endpoints", "endpoints"),
+    ("Endpoints", "endpoints:list", "endpoints"),
     ("Environments", "studio:environments", "environments"),
     ("Components", "studio:components", "components"),
     ("Data", "studio:data", "data"),

@@ -66,6 +66,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("designer/", include("designer.urls")),
+    path("endpoints/", include("endpoints.urls")),
     path("", include("runner.urls")),
     path("", include(studio_pages)),
 ]

@@ -34,7 +34,7 @@ function ConnectionBadge({ connection, synced }: { connection: ConnectionState; 
     text = 'Live';
     kind = 'live';
   } else if (connection.state === 'waiting') {
-    text = `Reconnecting in ${Math.ceil(connection.retryInMs / 1000)} s…`;
+    text = 'Reconnecting…';
     kind = 'waiting';
   } else if (connection.state === 'refused') {
     text =

@@ -13,8 +13,10 @@ import {
   type Node,
   type NodeMouseHandler,
   type NodeProps,
+  useReactFlow,
+  useStore,
 } from '@xyflow/react';
-import { memo, useMemo, type CSSProperties } from 'react';
+import { memo, useEffect, useMemo, type CSSProperties } from 'react';
 import { layoutLeftToRight } from '../lib/auto-layout';
 import { isAssetType, portColor } from '../lib/port-types';
 import { elapsedSeconds, formatDuration, statusClass, statusLabel } from './format';
@@ -147,6 +149,30 @@ function DataNodeCard({ data }: NodeProps<DataFlowNode>) {
 }
 
 const nodeTypes = { step: memo(StepNodeCard), data: memo(DataNodeCard) };
+const FIT_OPTIONS = { maxZoom: 1, padding: 0.15 };
+
+/** Fits the graph again when its box changes size (the step panel opens or closes). */
+function FitOnResize() {
+  const { fitView } = useReactFlow();
+  const domNode = useStore((s) => s.domNode);
+  useEffect(() => {
+    if (!domNode || typeof ResizeObserver === 'undefined') return;
+    let width = domNode.clientWidth;
+    let frame = 0;
+    const observer = new ResizeObserver(() => {
+      if (domNode.clientWidth === width) return;
+      width = domNode.clientWidth;
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => void fitView({ ...FIT_OPTIONS, duration: 150 }));
+    });
+    observer.observe(domNode);
+    return () => {
+      observer.disconnect();
+      cancelAnimationFrame(frame);
+    };
+  }, [domNode, fitView]);
+  return null;
+}
 
 /** Top-left positions of every node, laid out once per graph. */
 export function layoutRunGraph(nodes: readonly RunGraphNode[], edges: readonly RunGraphEdge[]) {
@@ -228,12 +254,13 @@ export function RunGraph({ nodes, edges, steps, selected, onSelect, now }: RunGr
         minZoom={0.2}
         maxZoom={1.5}
         fitView
-        fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
+        fitViewOptions={FIT_OPTIONS}
         proOptions={{ hideAttribution: false }}
         aria-label="Pipeline graph"
       >
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} color="#c9cee0" />
         <Controls showInteractive={false} />
+        <FitOnResize />
       </ReactFlow>
     </div>
   );

@@ -79,7 +79,8 @@ describe('formatMetric', () => {
 
 describe('chartGeometry', () => {
   it('puts time on x and value on y, higher values higher up', () => {
-    const geometry = chartGeometry(SERIES.loss!, 100, 50);
+    const timed = SERIES.loss!.map(({ value, t }) => ({ value, t }));
+    const geometry = chartGeometry(timed, 100, 50);
     expect(geometry.axis).toBe('time');
     expect(geometry.dots.map((d) => d.x)).toEqual([6, 35.3, 94]); // t = 100, 110, 130
     const [first, , last] = geometry.dots;
@@ -89,7 +90,18 @@ describe('chartGeometry', () => {
     expect([geometry.minY, geometry.maxY]).toEqual([0.25, 0.9]);
   });
 
-  it('uses the step as x when every point has the same time (a metrics.json list)', () => {
+  it('keeps time on x when steps repeat or some points have none', () => {
+    expect(chartGeometry(SERIES.loss!.map((p) => ({ ...p, step: 1 }))).axis).toBe('time');
+    expect(
+      chartGeometry([
+        { value: 1, t: 1, step: 1 },
+        { value: 2, t: 2 },
+      ]).axis,
+    ).toBe('time');
+    expect(chartGeometry(SERIES.loss!).axis).toBe('step');
+  });
+
+  it('uses the step as x when every point has its own (a metrics.json list)', () => {
     const points = [
       { value: 3, t: 5, step: 2 },
       { value: 1, t: 5, step: 0 },

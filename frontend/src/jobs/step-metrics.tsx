@@ -9,8 +9,8 @@
  * A parent that follows the job's websocket can pass `metrics` instead, merging `metric` events
  * with `mergePoints`. Nothing is rendered while the step has no metrics.
  *
- * Each metric gets a small SVG line chart: x is the time of each point (or its `step` when all
- * points share one time, as a `metrics.json` list does), y its value.
+ * Each metric gets a small SVG line chart of its values: x is the points' `step` when every point
+ * has a different one (a training loop's iterations, a `metrics.json` list), else their time.
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import { apiFetch } from '../lib/csrf';
@@ -128,9 +128,11 @@ export function chartGeometry(
   width = CHART_WIDTH,
   height = CHART_HEIGHT,
 ): ChartGeometry {
-  const distinctTimes = new Set(points.map((p) => p.t)).size;
+  const steps = points.map((p) => p.step);
   const axis: 'time' | 'step' =
-    distinctTimes < 2 && points.length > 1 && points.every((p) => p.step !== undefined)
+    points.length > 1 &&
+    steps.every((step) => step !== undefined) &&
+    new Set(steps).size === points.length
       ? 'step'
       : 'time';
   const ordered =

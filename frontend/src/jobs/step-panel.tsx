@@ -44,7 +44,10 @@ export function StepPanel({ job, node, step, log, dispatch, now, onClose }: Step
   const outputsVersion = `${step.status}:${Object.values(step.outputs)
     .map((o) => o.hash ?? '')
     .join(',')}`;
-  const title = step.display_name || node?.label || step.step;
+  const title = node?.label || step.step;
+  const subtitle = [step.display_name !== title ? step.display_name : '', node?.component ?? '']
+    .filter(Boolean)
+    .join(' · ');
   return (
     <aside className="step-panel" aria-label={`Step ${step.step}`} data-testid="step-panel">
       <header className="step-panel__head">
@@ -56,7 +59,7 @@ export function StepPanel({ job, node, step, log, dispatch, now, onClose }: Step
             </span>
             {step.reused_from ? <span className="badge badge--reused">reused</span> : null}
           </h2>
-          {node ? <code className="muted small">{node.component}</code> : null}
+          {subtitle ? <p className="muted small step-panel__subtitle">{subtitle}</p> : null}
         </div>
         <button
           type="button"
