@@ -292,6 +292,19 @@ def test_it_shows_a_job_running_live_with_logs_and_a_csv_preview(studio_server, 
         expect(row.get_by_test_id("job-row-status")).to_have_text("Completed", timeout=30_000)
         assert_not_reloaded(listing)
         screenshot(listing, "jobs-list-live")
+
+        # When they resubmit it, the new job's page opens; they cancel that job from its page
+        page.get_by_role("button", name="Resubmit").click()
+        page.wait_for_url(
+            re.compile(re.escape(studio_server.url) + rf"/jobs/(?!{name}/)[\w-]+/$"), timeout=30_000
+        )
+        expect(page.get_by_test_id("connection")).to_have_text("Live", timeout=30_000)
+        expect(page.get_by_text(f"resubmitted from {name}")).to_be_visible()
+        page.get_by_role("button", name="Cancel", exact=True).click()
+        expect(page.get_by_test_id("job-status")).to_have_text("Canceled", timeout=120_000)
+        # And clone it into a draft, whose canvas opens
+        page.get_by_role("button", name="Clone to draft").click()
+        page.wait_for_url(re.compile(re.escape(studio_server.url) + r"/designer/\d+/$"), timeout=30_000)
         assert errors == []
 
 

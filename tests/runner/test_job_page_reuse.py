@@ -99,6 +99,7 @@ def test_it_compares_parts_key_by_key():
 def test_it_names_the_parameter_that_changed_since_the_nearest_earlier_run():
     run(key_parts=parts(parameters={"greeting": "hi", "rounds": 3}))  # older still
     previous = run()
+    run(status=StepStatus.CANCELED, key_parts={}, note="")  # never got a key: not compared with
     step = run(key_parts=parts(parameters={"greeting": "bonjour", "rounds": 3}))
     explained = explain(step)
     assert explained["reused"] is False
