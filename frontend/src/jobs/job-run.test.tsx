@@ -66,16 +66,26 @@ const props: JobRunProps & { view: 'run' } = {
   csrfToken: 'token',
   parameters: [{ name: 'greeting', value: 'bonjour', kind: 'literal' }],
   graph: {
-    nodes: ['a', 'b'].map((id) => ({
-      id,
-      kind: 'step' as const,
-      label: id,
-      component: 'trail_step:1',
-      compute: 'docker',
-      inputs: [port('source')],
-      outputs: [port('out')],
-    })),
+    nodes: [
+      { id: 'data:1', kind: 'data' as const, label: 'iris:1', type: 'uri_folder' },
+      ...['a', 'b'].map((id) => ({
+        id,
+        kind: 'step' as const,
+        label: id,
+        component: 'trail_step:1',
+        compute: 'docker',
+        inputs: [port('source')],
+        outputs: [port('out')],
+      })),
+    ],
     edges: [
+      {
+        id: 'data:1->a.source',
+        source: 'data:1',
+        sourceHandle: 'data',
+        target: 'a',
+        targetHandle: 'source',
+      },
       {
         id: 'a.out->b.source',
         source: 'a',
@@ -132,6 +142,7 @@ describe('the job page island', () => {
       '/endpoints/publish/?job=quiet_falcon_1',
     );
     expect(screen.getByText('bonjour')).toBeTruthy();
+    expect(screen.getByText('iris:1')).toBeTruthy();
     const first = FakeWebSocket.instances[0]!;
     expect(first.url).toBe(`ws://${window.location.host}/ws/jobs/quiet_falcon_1/`);
     first.open();
