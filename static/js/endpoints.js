@@ -312,13 +312,13 @@
             var run = answer.body;
             result.appendChild(document.createTextNode('Run '));
             result.appendChild(el('a', { href: run.Url, 'data-run-link': run.Id }, [run.Id]));
-            result.appendChild(document.createTextNode(' is ' + String(run.Status).toLowerCase() + '.'));
+            result.appendChild(document.createTextNode(' started (' + run.Status + '); follow it in the recent runs.'));
             onRun(run.Id);
             return;
           }
           var detail = answer.body.detail || ('The endpoint answered ' + answer.status + '.');
           showErrors(form, detail, answer.status === 400 ? answer.body.errors : null);
-          result.textContent = answer.status === 400 ? 'Fix the fields marked below.' : '';
+          result.textContent = answer.status === 400 ? 'Nothing ran: fix the marked fields.' : '';
         })
         .catch(function (error) {
           result.textContent = 'The request failed: ' + error.message;

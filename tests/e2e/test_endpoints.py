@@ -1,0 +1,190 @@
+"""A person publishes a pipeline from the designer, creates a key and runs the endpoint with "Try it",
+in Chromium against a real `studio up`; the run appears in the recent runs and its status changes
+live while its steps run in Docker. Screenshots land in tests/e2e/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.e2e.browser import CHROMIUM_ARGS
+from tests.e2e.test_designer import screenshot, sign_in, wait_for_designer
+from tests.endpoints.conftest import SPLIT_PIPELINE
+from tests.requirements import CHROMIUM_PATH
+
+pytestmark = [pytest.mark.chromium, pytest.mark.docker]
+
+STEP_TIMEOUT_S = 240  # a container start on a busy two-core machine can be slow
+ENDPOINT = "iris-e2e"
+
+
+@pytest.fixture(scope="module")
+def token(studio_server) -> str:
+    response = requests.post(
+        f"{studio_server.url}/api/v1/tokens/",
+        json={"name": "endpoint browser tests"},
+        auth=(studio_server.username, studio_server.password),
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["token"]
+
+
+@contextlib.contextmanager
+def browser_context(origin: str, *, width: int = 1440, height: int = 1000) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM_PATH), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = browser.new_context(viewport={"width": width, "height": height})
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+            yield context
+        finally:
+            browser.close()
+
+
+def mark_page(page) -> None:
+    """A marker that a navigation or reload would lose."""
+    page.evaluate("window.__stillTheSamePage = true")
+
+
+def assert_same_page(page) -> None:
+    assert page.evaluate("window.__stillTheSamePage === true"), "the page was reloaded"
+
+
+def test_publish_from_the_designer_create_a_key_and_try_it_live(studio_server, token):
+    url = studio_server.url
+    draft = requests.post(
+        f"{url}/api/v1/drafts/import/",
+        json={"yaml": SPLIT_PIPELINE, "name": "Split iris for partners"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert draft.status_code == 201, draft.text
+    draft_id = draft.json()["id"]
+
+    with browser_context(url) as context:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+
+        # Given the draft is open in the designer
+        sign_in(page, studio_server, f"/designer/{draft_id}/")
+        wait_for_designer(page)
+
+        # When they press Publish and fill the dialog
+        page.get_by_role("button", name="Publish", exact=True).click()
+        dialog = page.get_by_role("dialog", name="Publish as an endpoint")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_contain_text("saved")
+        name = dialog.get_by_label("Endpoint name")
+        expect(name).to_have_value("split-iris-for-partners")
+        expect(name).to_be_focused()
+        name.fill(ENDPOINT)
+        dialog.get_by_label("Description").fill("Splits iris for our partners")
+        dialog.get_by_label("Make this version the default").check()
+        screenshot(page, "endpoints-publish-dialog")
+        dialog.get_by_role("button", name="Publish", exact=True).click()
+
+        # Then they land on the endpoint's page, version 1 the default
+        page.wait_for_url(f"{url}/endpoints/{ENDPOINT}/")
+        expect(page.locator(".message--success")).to_contain_text(f"Published {ENDPOINT} version 1")
+        expect(page.get_by_test_id("endpoint-status")).to_have_text("Active")
+        expect(page.locator('tr[data-version="1"]')).to_contain_text("default")
+        expect(page.locator('tr[data-version="1"]')).to_contain_text(f"draft #{draft_id}")
+
+        # When they create a key, its secret is shown once and copies to the clipboard
+        page.get_by_label("Key name").fill("partner-a")
+        page.get_by_role("button", name="Create key").click()
+        secret_box = page.get_by_test_id("new-key")
+        expect(secret_box).to_have_value(re.compile(r"^sep_[\w-]{20,}$"))
+        secret = secret_box.input_value()
+        copy = page.locator('[data-copy="#new-key"]')
+        copy.click()
+        expect(copy).to_have_text("Copied")
+        assert page.evaluate("navigator.clipboard.readText()") == secret
+        screenshot(page, "endpoints-new-key")
+        runs_with_key = requests.get(
+            f"{url}/api/v1/endpoints/{ENDPOINT}/runs",
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=30,
+        )
+        assert runs_with_key.status_code == 200, runs_with_key.text
+        # And never again
+        page.goto(f"{url}/endpoints/{ENDPOINT}/")
+        expect(page.get_by_test_id("new-key")).to_have_count(0)
+        assert secret not in page.content()
+        expect(page.locator(f'[data-key="{secret[:12]}"]')).to_contain_text("partner-a")
+
+        # When they try a value out of range, the endpoint's answer is shown at the field
+        mark_page(page)
+        fraction = page.get_by_label("fraction", exact=True)
+        expect(fraction).to_have_value("0.7")
+        fraction.fill("5")
+        expect(page.locator('[data-snippet="curl"]')).to_contain_text('"fraction": 5')
+        expect(page.locator('[data-snippet="python"]')).to_contain_text('"fraction": 5,')
+        page.get_by_role("button", name="Run", exact=True).click()
+        problem = page.locator('[data-error-for="ParameterAssignments.fraction"]')
+        expect(problem).to_be_visible()
+        expect(problem).to_contain_text("0.99")
+        expect(fraction).to_have_attribute("aria-invalid", "true")
+        screenshot(page, "endpoints-try-it-error")
+
+        # And with a good value the run starts and appears in the recent runs without a reload
+        fraction.fill("0.6")
+        page.get_by_role("button", name="Run", exact=True).click()
+        expect(problem).to_be_hidden()
+        link = page.locator("[data-run-link]")
+        expect(link).to_be_visible()
+        run_id = link.get_attribute("data-run-link")
+        row = page.locator(f'tbody[data-runs] tr[data-run="{run_id}"]')
+        expect(row).to_be_visible(timeout=10_000)
+        expect(row).to_contain_text("fraction")
+        expect(row).to_contain_text("0.6")
+        expect(row).to_contain_text("admin")
+        status = row.locator("[data-run-status]")
+        seen = [status.inner_text()]
+        assert seen[0] in ("Queued", "Running"), seen  # listed before it ended
+        screenshot(page, "endpoints-run-started")
+
+        # Then its status changes live as the steps run in Docker
+        deadline = time.monotonic() + STEP_TIMEOUT_S
+        while seen[-1] not in ("Completed", "Failed", "Canceled") and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+            now = status.inner_text()
+            if now != seen[-1]:
+                seen.append(now)
+                if now == "Running":
+                    screenshot(page, "endpoints-run-running")
+        assert seen[-1] == "Completed" and len(seen) >= 2, seen
+        assert_same_page(page)
+        screenshot(page, "endpoints-run-completed")
+
+        # And the list of endpoints shows its last run and today's count
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Endpoints").click()
+        page.wait_for_url(f"{url}/endpoints/")
+        listed = page.locator("tr", has=page.get_by_role("link", name=ENDPOINT, exact=True))
+        expect(listed).to_contain_text("Completed")
+        expect(listed).to_contain_text(run_id)
+        expect(listed.locator("td.num").last).to_have_text("1")
+        screenshot(page, "endpoints-list")
+        assert errors == []
+
+    # And the run used the value, as a caller with the key sees
+    run = requests.get(
+        f"{url}/api/v1/endpoints/{ENDPOINT}/runs/{run_id}",
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=30,
+    ).json()
+    assert run["Status"] == "Completed" and run["Parameters"]["fraction"] == 0.6
+    assert [step["Status"] for step in run["Steps"]] == ["Completed", "Completed"]
