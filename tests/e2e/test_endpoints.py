@@ -6,6 +6,7 @@ live while its steps run in Docker. Screenshots land in tests/e2e/screenshots/ (
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -17,9 +18,10 @@ from playwright.sync_api import expect
 from tests.e2e.browser import CHROMIUM_ARGS
 from tests.e2e.test_designer import screenshot, sign_in, wait_for_designer
 from tests.endpoints.conftest import SPLIT_PIPELINE
+from tests.endpoints.test_pages import EVERY_KIND
 from tests.requirements import CHROMIUM_PATH
 
-pytestmark = [pytest.mark.chromium, pytest.mark.docker]
+pytestmark = pytest.mark.chromium
 
 STEP_TIMEOUT_S = 240  # a container start on a busy two-core machine can be slow
 ENDPOINT = "iris-e2e"
@@ -62,6 +64,7 @@ def assert_same_page(page) -> None:
     assert page.evaluate("window.__stillTheSamePage === true"), "the page was reloaded"
 
 
+@pytest.mark.docker
 def test_publish_from_the_designer_create_a_key_and_try_it_live(studio_server, token):
     url = studio_server.url
     draft = requests.post(
@@ -188,3 +191,58 @@ def test_publish_from_the_designer_create_a_key_and_try_it_live(studio_server, t
     ).json()
     assert run["Status"] == "Completed" and run["Parameters"]["fraction"] == 0.6
     assert [step["Status"] for step in run["Steps"]] == ["Completed", "Completed"]
+
+
+def test_try_it_sends_what_each_kind_of_input_says(studio_server, token):
+    """Booleans, choices, cleared optional values and data assets reach the body; a missing required
+    value is refused at its field and nothing runs."""
+    url = studio_server.url
+    published = requests.post(
+        f"{url}/api/v1/endpoints/",
+        json={"name": "every-kind", "yaml": EVERY_KIND},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert published.status_code == 201, published.text
+
+    with browser_context(url) as context:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in(page, studio_server, "/endpoints/every-kind/")
+
+        # When they run it without the required value, it is asked for at its field
+        page.get_by_role("button", name="Run", exact=True).click()
+        trees = page.locator('[data-error-for="ParameterAssignments.trees"]')
+        expect(trees).to_contain_text("required")
+        expect(page.locator("[data-run-link]")).to_have_count(0)
+
+        # When they set each kind of input, the snippets show the body that will be sent
+        page.get_by_label("trees", exact=True).fill("20")
+        page.get_by_role("checkbox", name="header").uncheck()
+        page.get_by_label("algorithm", exact=True).select_option(label="logistic_regression")
+        iterations = page.get_by_label("iterations", exact=True)
+        iterations.fill("50")
+        page.locator('[data-field="iterations"]').get_by_label("send no value").check()
+        expect(iterations).to_be_disabled()
+        page.get_by_label("raw: data asset").select_option("iris")
+        page.get_by_label("raw: version").select_option("1")
+        page.get_by_label("Experiment").fill("partner-checks")
+        screenshot(page, "endpoints-try-it-every-kind")
+
+        curl = page.locator('[data-snippet="curl"]').inner_text()
+        body = json.loads(curl.split(" -d '", 1)[1].rstrip("'"))
+        assert body == {
+            "ExperimentName": "partner-checks",
+            "ParameterAssignments": {
+                "header": False,
+                "algorithm": "logistic_regression",
+                "iterations": None,
+                "trees": 20,
+                "label": "species",
+            },
+            "DataPathAssignments": {"raw": {"DataAssetName": "iris", "Version": "1"}},
+        }
+        python = page.locator('[data-snippet="python"]').inner_text()
+        assert '"header": False,' in python and '"iterations": None,' in python
+        assert errors == []

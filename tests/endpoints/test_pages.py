@@ -488,3 +488,73 @@ def test_the_snippets_are_runnable_curl_and_python():
 )
 def test_a_name_is_suggested_from_the_draft_or_job(source, name):
     assert suggested_name(source) == name
+
+
+# A parameter of every kind: data, boolean, enum, optional without a default, required.
+EVERY_KIND = """\
+type: pipeline
+display_name: Every kind
+settings:
+  default_compute: azureml:docker
+inputs:
+  raw:
+    type: uri_file
+    path: azureml:iris:1
+  header: true
+  algorithm: random_forest
+  iterations:
+    type: integer
+    optional: true
+  trees:
+    type: integer
+    description: How many trees
+  label: species
+jobs:
+  load:
+    component: azureml:import_csv:1
+    inputs:
+      source_file: ${{parent.inputs.raw}}
+      has_header: ${{parent.inputs.header}}
+  split:
+    component: azureml:split_data:1
+    inputs:
+      dataset: ${{parent.jobs.load.outputs.dataset}}
+  train:
+    component: azureml:train_model:1
+    inputs:
+      dataset: ${{parent.jobs.split.outputs.first_dataset}}
+      label_column: ${{parent.inputs.label}}
+      algorithm: ${{parent.inputs.algorithm}}
+      max_iterations: ${{parent.inputs.iterations}}
+      n_estimators: ${{parent.inputs.trees}}
+"""
+
+
+def test_the_try_it_form_has_a_widget_for_each_kind_of_parameter(page, api, seeded):
+    publish(api, name="every-kind", yaml=EVERY_KIND)
+
+    html = text(page.get("/endpoints/every-kind/"))
+
+    assert re.search(
+        r'<input type="checkbox" id="try-header" data-param="header" data-type="boolean" '
+        r'aria-labelledby="try-header-label" checked>',
+        html,
+    )
+    algorithm = re.search(r'<select id="try-algorithm".*?</select>', html, re.S).group(0)
+    assert 'data-json' in algorithm
+    assert re.findall(r'<option value="([^"]*)"', algorithm) == [
+        "",
+        "&quot;logistic_regression&quot;",
+        "&quot;random_forest&quot;",
+        "&quot;linear_regression&quot;",
+    ]
+    assert '<option value="&quot;random_forest&quot;" selected>random_forest</option>' in algorithm
+    trees = re.search(r'data-field="trees".*?</div>\s*</div>', html, re.S).group(0)
+    assert 'badge--required">required' in trees and 'step="1" min="1" max="5000" required' in trees
+    assert 'value=""' in trees and "data-clear" not in trees
+    iterations = re.search(r'data-field="iterations".*?data-error-for', html, re.S).group(0)
+    assert 'data-clear="iterations"' in iterations and 'min="1" max="100000"' in iterations
+    # the snippet's body gives the required parameter a sample value
+    python = re.search(r'data-snippet="python">(.*?)</code>', html, re.S).group(1)
+    assert "&quot;trees&quot;: 1," in python and "&quot;header&quot;: True," in python
+    assert "iterations" not in python
