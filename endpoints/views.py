@@ -250,9 +250,10 @@ def _detail(request, endpoint: PipelineEndpoint, *, status: int = 200, **extra):
     body = example_body(chosen.parameters) if chosen else {}
     invocations = list(endpoint.invocations.select_related("job", "key", "user", "version")[:RECENT_RUNS])
     for row in invocations:  # as static/js/endpoints.js shows them: text as is, the rest as JSON
+        # A refused call records what it was sent, which need not be an object.
+        sent = row.parameters if isinstance(row.parameters, dict) else {}
         row.shown_parameters = [
-            (name, value if isinstance(value, str) else json.dumps(value))
-            for name, value in (row.parameters or {}).items()
+            (name, value if isinstance(value, str) else json.dumps(value)) for name, value in sent.items()
         ]
     older, newer = (versions[1], versions[0]) if len(versions) > 1 else (chosen, chosen)
     context = {

@@ -340,10 +340,11 @@
     var by = row.key
       ? el('span', {}, ['key ' + row.key.name + ' ', el('code', { class: 'small' }, [row.key.prefix + '…'])])
       : document.createTextNode(row.user || '—');
-    var names = Object.keys(row.parameters || {});
+    var sent = row.parameters && typeof row.parameters === 'object' && !Array.isArray(row.parameters) ? row.parameters : {};
+    var names = Object.keys(sent);
     var parameters = names.length
       ? el('ul', { class: 'chips' }, names.map(function (name) {
-        return el('li', { class: 'chip chip--mono' }, [el('span', { class: 'chip-key' }, [name]), shown(row.parameters[name])]);
+        return el('li', { class: 'chip chip--mono' }, [el('span', { class: 'chip-key' }, [name]), shown(sent[name])]);
       }))
       : el('span', { class: 'muted' }, ['defaults']);
     return el('tr', { 'data-run': job ? job.id : '', class: isNew ? 'is-new' : null }, [

@@ -173,6 +173,16 @@ def test_recent_runs_show_each_invocation_with_its_job_parameters_and_caller(pag
     assert "No runs yet" not in html
 
 
+def test_a_refused_call_whose_parameters_are_not_an_object_still_lists(page, api, endpoint):
+    for sent in ([1, 2], "fraction=0.5", 3):
+        assert invoke(api, {"ParameterAssignments": sent})["errors"]
+
+    response = page.get(PAGE)
+
+    assert response.status_code == 200
+    assert text(response).count("Refused 400") == 3
+
+
 def test_a_key_is_created_on_the_page_and_its_secret_is_shown_once(page, endpoint):
     response = page.post(PAGE + "keys/", {"name": "nightly scheduler"})
 
@@ -541,7 +551,7 @@ def test_the_try_it_form_has_a_widget_for_each_kind_of_parameter(page, api, seed
         html,
     )
     algorithm = re.search(r'<select id="try-algorithm".*?</select>', html, re.S).group(0)
-    assert 'data-json' in algorithm
+    assert "data-json" in algorithm
     assert re.findall(r'<option value="([^"]*)"', algorithm) == [
         "",
         "&quot;logistic_regression&quot;",
