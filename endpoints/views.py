@@ -176,9 +176,9 @@ def _data_choices(parameters: list[dict[str, Any]]) -> dict[str, dict[str, list[
     return by_type
 
 
-def _form_fields(parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The "Try it" inputs for a version's parameters, typed for the template."""
-    choices = _data_choices(parameters)
+def _form_fields(parameters: list[dict[str, Any]], choices: dict[str, dict[str, list[str]]]) -> list[dict]:
+    """The "Try it" inputs for a version's parameters, typed for the template (`choices`: the data
+    assets a data parameter may take, from _data_choices)."""
     fields = []
     for parameter in parameters:
         name = parameter["name"]
@@ -248,6 +248,7 @@ def _detail(request, endpoint: PipelineEndpoint, *, status: int = 200, **extra):
     if chosen is not None and chosen.number != endpoint.default_version:
         invoke_url += f"?version={chosen.number}"
     body = example_body(chosen.parameters) if chosen else {}
+    choices = _data_choices(chosen.parameters) if chosen else {}
     invocations = list(endpoint.invocations.select_related("job", "key", "user", "version")[:RECENT_RUNS])
     for row in invocations:  # as static/js/endpoints.js shows them: text as is, the rest as JSON
         # A refused call records what it was sent, which need not be an object.
@@ -260,8 +261,8 @@ def _detail(request, endpoint: PipelineEndpoint, *, status: int = 200, **extra):
         "endpoint": endpoint,
         "versions": versions,
         "chosen": chosen,
-        "fields": _form_fields(chosen.parameters) if chosen else [],
-        "data_choices": _data_choices(chosen.parameters) if chosen else {},
+        "fields": _form_fields(chosen.parameters, choices) if chosen else [],
+        "data_choices": choices,
         "invoke_url": invoke_url,
         "openapi_url": request.build_absolute_uri(f"/api/v1/endpoints/{endpoint.name}/openapi.json")
         + (f"?version={chosen.number}" if chosen and chosen.number != endpoint.default_version else ""),
