@@ -47,7 +47,12 @@ def _user(user):
     return user if getattr(user, "is_authenticated", False) else None
 
 
+RESERVED_NAMES = {"publish"}  # page routes under /endpoints/
+
+
 def check_name(name: Any) -> str:
+    if name in RESERVED_NAMES:
+        raise EndpointError(f"{name!r} is reserved; choose another name", field="name")
     if not isinstance(name, str) or not ENDPOINT_NAME.match(name):
         raise EndpointError(
             "an endpoint name is 1-100 lowercase letters, digits and '-', starting and ending with a "
@@ -247,6 +252,14 @@ def _replay(endpoint, caller: Caller, idempotency_key: str, request_hash: str) -
     return Outcome(200, job=earlier.job, invocation=earlier)
 
 
+def _assignments(body: Any) -> dict:
+    """The parameter values a refused body tried to set, when they are an object (for the record)."""
+    if not isinstance(body, dict):
+        return {}
+    values = body.get("ParameterAssignments", body.get("parameters"))
+    return values if isinstance(values, dict) else {}
+
+
 def invoke(
     endpoint: PipelineEndpoint,
     body: Any,
@@ -305,9 +318,7 @@ def invoke(
             400,
             version=chosen,
             problems=[problem.as_dict() for problem in error.problems],
-            parameters=body.get("ParameterAssignments", body.get("parameters", {}))
-            if isinstance(body, dict)
-            else {},
+            parameters=_assignments(body),
         )
         return Outcome(400, error=error)
     spec = run_spec(chosen.spec, invocation)

@@ -63,7 +63,7 @@ def endpoint_error(error: actions.EndpointError) -> Response:
 
 
 def _endpoints():
-    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)  # midnight in TIME_ZONE
     return PipelineEndpoint.objects.select_related("created_by", "updated_by").annotate(
         runs_today=Count(
             "invocations", filter=Q(invocations__job__isnull=False, invocations__created_at__gte=today)

@@ -461,3 +461,16 @@ def test_an_invocation_is_json(key):
     response = with_key(key).post(RUNS, {"ExperimentName": "x"})  # multipart form
 
     assert response.status_code == 415 and "Unsupported media type" in response.json()["detail"]
+
+
+def test_a_refused_body_is_recorded_with_its_parameters_only_when_they_are_an_object(key):
+    invoke(with_key(key), {"ParameterAssignments": ["seed", 1]})
+    invoke(with_key(key), {"parameters": {"seed": "x"}})
+
+    assert [row.parameters for row in EndpointInvocation.objects.order_by("pk")] == [{}, {"seed": "x"}]
+
+
+def test_publish_is_a_reserved_endpoint_name(api, seeded):
+    response = api.post("/api/v1/endpoints/", {"name": "publish", "yaml": SPLIT_PIPELINE}, format="json")
+
+    assert response.status_code == 400 and "reserved" in response.json()["errors"]["name"][0]
