@@ -131,7 +131,7 @@ class EndpointListView(APIView):
                     return error_response(f"no job {data['job']}", status_code=404, field="job")
                 version = actions.publish_job(job, **options)
             elif source == "pipeline":
-                version = actions.publish_document(data["pipeline"], filename="pipeline", **options)
+                version = actions.publish_document(data["pipeline"], filename="request body", **options)
             elif source == "yaml":
                 version = actions.publish_yaml(str(data["yaml"]), filename="pipeline.yml", **options)
             else:

@@ -10,25 +10,13 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from studio.cli.asset_verbs import INVALID, api_call, checked, format_time
 from studio.cli.client import StudioClient
-from studio.cli.job_verbs import (
-    ProblemsFound,
-    Uploader,
-    apply_overrides,
-    discover,
-    parse_assignment,
-    report_problems,
-    rewrite,
-    stream,
-    submit_problems,
-)
+from studio.cli.job_verbs import parse_assignment, send_pipeline, stream
 from studio.cli.output import CommandError, add_output_option, emit
 from studio.cli.table import render_table
-from studio.schemas.loading import DefinitionError, load_document
 
 
 def endpoint_path(name: str, *rest: str) -> str:
@@ -105,39 +93,25 @@ def describe_endpoint(endpoint: dict) -> str:
 
 
 def run_publish(args) -> int:
-    pipeline = Path(args.file)
-    if not pipeline.is_file():
-        raise CommandError(f"{args.file}: no such file", exit_code=INVALID)
-    try:
-        document, index = load_document(pipeline.read_bytes(), filename=str(pipeline))
-    except DefinitionError as error:
-        return report_problems(error.problems, output=args.output)
-    document = apply_overrides(document, args.set or [])
-    plan = discover(document, base=pipeline.parent, index=index, filename=str(pipeline))
-    if plan.problems:
-        return report_problems(plan.problems, output=args.output)
-    client = StudioClient.from_saved_login()
-    uploader = Uploader(client, pipeline=pipeline, index=index)
-    try:
-        prepared = rewrite(document, plan, register=uploader.register, upload=uploader.upload)
+    def publish(client: StudioClient, document: dict):
         body = {
             "name": args.name,
             "description": args.description or "",
             "make_default": args.default,
-            "pipeline": prepared,
+            "pipeline": document,
         }
-        response = api_call(
+        return api_call(
             client,
             "POST",
             "endpoints/",
             data=json.dumps(body, default=str).encode(),
             headers={"Content-Type": "application/json"},
         )
-        if response.status_code == 400 and "problems" in response.json():
-            raise submit_problems(response, pipeline=pipeline, index=index)
-    except ProblemsFound as found:
-        return report_problems(found.problems, output=args.output, detail=found.detail)
-    endpoint = checked(response).json()
+
+    sent = send_pipeline(args.file, args.set or [], output=args.output, send=publish)
+    if isinstance(sent, int):
+        return sent
+    endpoint = checked(sent[1]).json()
     number = endpoint["published_version"]
     default = " (the default)" if endpoint["default_version"] == number else ""
     emit(

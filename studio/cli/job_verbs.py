@@ -787,36 +787,57 @@ def submit_problems(response: requests.Response, *, pipeline: Path, index: LineI
     return ProblemsFound(problems)  # the server's `detail` names "request body", not the file
 
 
-def run_create(args) -> int:
-    pipeline = Path(args.file)
+def send_pipeline(
+    path_text: str,
+    assignments: list[str],
+    *,
+    output: str,
+    send: Callable[[StudioClient, dict], requests.Response],
+) -> tuple[StudioClient, requests.Response] | int:
+    """Read a pipeline file, apply `--set`, register its local components, upload its local data and
+    `send` the rewritten document; (client, response), or the exit code once problems are reported
+    (each with its file and line, a server's 400 included)."""
+    pipeline = Path(path_text)
     if not pipeline.is_file():
-        raise CommandError(f"{args.file}: no such file", exit_code=INVALID)
-    if args.name and not JOB_NAME.match(args.name):
-        raise CommandError(f"--name {args.name!r}: up to 100 letters, digits, '-' and '_'", exit_code=INVALID)
+        raise CommandError(f"{path_text}: no such file", exit_code=INVALID)
     try:
         document, index = load_document(pipeline.read_bytes(), filename=str(pipeline))
     except DefinitionError as error:
-        return report_problems(error.problems, output=args.output)
-    document = apply_overrides(document, args.set or [])
+        return report_problems(error.problems, output=output)
+    document = apply_overrides(document, assignments)
     plan = discover(document, base=pipeline.parent, index=index, filename=str(pipeline))
     if plan.problems:
-        return report_problems(plan.problems, output=args.output)
+        return report_problems(plan.problems, output=output)
     client = StudioClient.from_saved_login()
     uploader = Uploader(client, pipeline=pipeline, index=index)
     try:
-        submitted = rewrite(document, plan, register=uploader.register, upload=uploader.upload)
-        response = api_call(
+        prepared = rewrite(document, plan, register=uploader.register, upload=uploader.upload)
+        response = send(client, prepared)
+        if response.status_code == 400:
+            raise submit_problems(response, pipeline=pipeline, index=index)
+    except ProblemsFound as found:
+        return report_problems(found.problems, output=output, detail=found.detail)
+    return client, response
+
+
+def run_create(args) -> int:
+    if args.name and not JOB_NAME.match(args.name):
+        raise CommandError(f"--name {args.name!r}: up to 100 letters, digits, '-' and '_'", exit_code=INVALID)
+
+    def submit(client: StudioClient, document: dict) -> requests.Response:
+        return api_call(
             client,
             "POST",
             "jobs/",
             params={"name": args.name} if args.name else None,
-            data=json.dumps(submitted, default=str).encode(),
+            data=json.dumps(document, default=str).encode(),
             headers={"Content-Type": "application/json"},
         )
-        if response.status_code == 400:
-            raise submit_problems(response, pipeline=pipeline, index=index)
-    except ProblemsFound as found:
-        return report_problems(found.problems, output=args.output, detail=found.detail)
+
+    sent = send_pipeline(args.file, args.set or [], output=args.output, send=submit)
+    if isinstance(sent, int):
+        return sent
+    client, response = sent
     job = checked(response).json()
     if not args.stream:
         emit(job, output=args.output, text=submitted_text(client, job))

@@ -81,6 +81,14 @@ def test_publish_key_invoke_and_manage_from_the_cli(server, tmp_path):
     again = cli("endpoint", "publish", "-f", str(pipeline), "--name", name, "--set", "inputs.fraction=0.4")
     assert "version 2" in again.stdout and "(the default)" not in again.stdout
 
+    broken = write(tmp_path / "broken.yml", PIPELINE.replace("split_data@latest", "split_data:9"))
+    refused_publish = cli("endpoint", "publish", "-f", str(broken), "--name", name)
+    assert refused_publish.returncode == 2, refused_publish.stdout + refused_publish.stderr
+    assert re.search(
+        rf"{re.escape(str(broken))}:\d+: jobs\.split\.component: component split_data:9 is not",
+        refused_publish.stderr,
+    )
+
     created = cli("endpoint", "key", "create", name, "--key-name", "ci", "-o", "json")
     assert created.returncode == 0, created.stderr
     key = json.loads(created.stdout)
