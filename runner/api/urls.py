@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 
 from runner.api.computes import ComputeViewSet
 from runner.api.jobs import JobViewSet
+from runner.api.metric_names import metric_names
 from runner.api.metrics import job_metrics
 from runner.api.snapshots import upload_snapshot
 
@@ -16,6 +17,7 @@ router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     path("snapshots/", upload_snapshot, name="snapshot-upload"),
+    path("jobs/metric-names/", metric_names, name="job-metric-names"),  # before the router's jobs/<name>/
     path("jobs/<slug:name>/metrics/", job_metrics, name="job-metrics"),
     # A file path, so no trailing slash (the router's routes all have one).
     path(
