@@ -220,6 +220,8 @@ export function JobRun(props: JobRunProps) {
             node={selectedNode}
             step={selectedStep}
             log={run.logs[selectedStep.step]}
+            metrics={run.metrics[selectedStep.step]}
+            live={connection.state === 'live' && run.synced}
             dispatch={store.dispatch}
             now={now}
             onClose={() => select(null)}

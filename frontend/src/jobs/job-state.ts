@@ -8,7 +8,11 @@
  * - Log lines are kept per step, ordered by their own line number, without duplicates; the REST
  *   log endpoint fills in what the socket never carried (lines from before the page opened, or
  *   lost when a reconnect had to fall back to a snapshot).
+ * - Metric points (`metric` events) are kept per step with `mergePoints`: in time order, without
+ *   duplicates. They survive a fresh snapshot (which carries none); the step panel merges them with
+ *   what `GET /api/v1/jobs/<job>/metrics/` answered, which also fills in what the socket missed.
  */
+import { MAX_LIVE_POINTS, mergePoints, type MetricSeries } from './metric-series';
 import type { Frame, JobInfo, LogLine, StepInfo } from './types';
 
 /** Lines kept in memory per step; older ones are dropped (the download has them all). */
@@ -33,6 +37,8 @@ export interface RunState {
   /** Step names in the order the snapshot listed them. */
   order: string[];
   logs: Record<string, StepLog>;
+  /** Metric points from `metric` events, by step. */
+  metrics: Record<string, MetricSeries>;
   /** A gap in seq was seen (or the server asked): reconnect with `?after=seq`. */
   resync: boolean;
 }
@@ -44,6 +50,7 @@ export const initialRunState: RunState = {
   steps: {},
   order: [],
   logs: {},
+  metrics: {},
   resync: false,
 };
 
@@ -170,6 +177,7 @@ export function applyFrame(state: RunState, frame: Frame): RunState {
       steps,
       order: frame.steps.map((s) => s.step),
       logs,
+      metrics: state.metrics,
       resync: false,
     };
   }
@@ -194,6 +202,12 @@ export function applyFrame(state: RunState, frame: Frame): RunState {
     case 'log': {
       const log = state.logs[frame.step] ?? EMPTY_LOG;
       next.logs = { ...state.logs, [frame.step]: mergeLines(log, frame.lines) };
+      break;
+    }
+    case 'metric': {
+      const series = state.metrics[frame.step] ?? {};
+      const merged = mergePoints(series, frame.points ?? [], MAX_LIVE_POINTS);
+      next.metrics = { ...state.metrics, [frame.step]: merged };
       break;
     }
   }

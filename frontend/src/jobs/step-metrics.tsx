@@ -6,39 +6,23 @@
  * `<StepMetrics job step info />`: without a `metrics` prop the component reads
  * `GET /api/v1/jobs/<job>/metrics/?step=<step>`, again every few seconds while the step is active
  * and once more when its status changes (a finished step's `metrics.json` counts from then on).
- * A parent that follows the job's websocket can pass `metrics` instead, merging `metric` events
- * with `mergePoints`. Nothing is rendered while the step has no metrics.
+ * A parent that follows the job's websocket passes `live`: the points of the `metric` events it
+ * merged with `mergePoints` (`job-state.ts`). The REST answer is then the initial load (and once
+ * more when the status changes), shown merged with the live points, and it is read again every few
+ * seconds only while `polling` (the socket is down: the fallback). A parent that keeps the whole
+ * series can pass `metrics` instead; nothing is fetched then. Nothing is rendered while the step
+ * has no metrics.
  *
  * Each metric gets a small SVG line chart of its values: x is the points' `step` when every point
  * has a different one (a training loop's iterations, a `metrics.json` list), else their time.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { apiFetch } from '../lib/csrf';
+import { mergeSeries, type MetricPoint, type MetricSeries } from './metric-series';
 import { STEP_TERMINAL, type StepInfo } from './types';
 
-/** One value of a metric: unix time `t` in seconds, and the optional iteration `step`. */
-export interface MetricPoint {
-  value: number;
-  t: number;
-  step?: number;
-}
-
-/** A step's metrics by name, each series in time order. */
-export type MetricSeries = Record<string, MetricPoint[]>;
-
-/** A point as a `metric` websocket event carries it. */
-export interface NamedMetricPoint extends MetricPoint {
-  name: string;
-}
-
-/** The `metric` frame of the job websocket (`runner/events.py`). */
-export interface MetricFrame {
-  type: 'metric';
-  seq: number;
-  at?: string;
-  step: string;
-  points: NamedMetricPoint[];
-}
+export { mergePoints, mergeSeries } from './metric-series';
+export type { MetricFrame, MetricPoint, MetricSeries, NamedMetricPoint } from './metric-series';
 
 /** `GET /api/v1/jobs/<job>/metrics/`. */
 export interface JobMetricsResponse {
@@ -56,6 +40,10 @@ export interface StepMetricsProps {
   info?: StepInfo;
   /** The step's series, when the parent keeps them; the component then fetches nothing. */
   metrics?: MetricSeries;
+  /** Points from the job's websocket, merged with what REST gave. */
+  live?: MetricSeries;
+  /** Read REST again every `refreshMs` while the step is active (default: unless `live` is given). */
+  polling?: boolean;
   /** How often to read the metrics again while the step is active (ms). */
   refreshMs?: number;
 }
@@ -66,30 +54,6 @@ export const CHART_HEIGHT = 90;
 const PAD = { left: 6, right: 6, top: 8, bottom: 8 };
 const MAX_DRAWN_POINTS = 500;
 const MAX_DOTS = 60;
-
-function samePoint(a: MetricPoint, b: MetricPoint): boolean {
-  return a.t === b.t && a.value === b.value && (a.step ?? null) === (b.step ?? null);
-}
-
-/**
- * Add points (from a `metric` event) to a step's series: new names get a series, points already
- * there (same time, step and value, e.g. in both the REST answer and an event) are dropped, and
- * each series stays in time order. Returns a new object; the input is not changed.
- */
-export function mergePoints(series: MetricSeries, points: NamedMetricPoint[]): MetricSeries {
-  const next: MetricSeries = { ...series };
-  for (const { name, ...point } of points) {
-    if (!Number.isFinite(point.value) || !Number.isFinite(point.t)) continue;
-    const current = next[name] ?? [];
-    if (current.some((existing) => samePoint(existing, point))) continue;
-    const copy = current === series[name] ? [...current] : current;
-    let index = copy.length;
-    while (index > 0 && copy[index - 1]!.t > point.t) index -= 1;
-    copy.splice(index, 0, point);
-    next[name] = copy;
-  }
-  return next;
-}
 
 /** A number as the charts label it: up to 4 significant digits, exponent form when tiny or huge. */
 export function formatMetric(value: number): string {
@@ -261,10 +225,11 @@ function useStepMetrics(
   status: string | undefined,
   enabled: boolean,
   refreshMs: number,
+  polling: boolean,
 ) {
   const [series, setSeries] = useState<MetricSeries>({});
   const [error, setError] = useState<string | null>(null);
-  const active = status === undefined || !STEP_TERMINAL.has(status);
+  const active = polling && (status === undefined || !STEP_TERMINAL.has(status));
   useEffect(() => {
     if (!enabled) return undefined;
     const controller = new AbortController();
@@ -298,10 +263,20 @@ export function StepMetrics({
   step,
   info,
   metrics,
+  live,
+  polling = live === undefined,
   refreshMs = REFRESH_MS,
 }: StepMetricsProps): ReactNode {
-  const fetched = useStepMetrics(job, step, info?.status, metrics === undefined, refreshMs);
-  const series = metrics ?? fetched.series;
+  const fetched = useStepMetrics(
+    job,
+    step,
+    info?.status,
+    metrics === undefined,
+    refreshMs,
+    polling,
+  );
+  const merged = useMemo(() => mergeSeries(fetched.series, live), [fetched.series, live]);
+  const series = metrics ?? merged;
   const names = Object.keys(series).filter((name) => (series[name]?.length ?? 0) > 0);
   if (names.length === 0) {
     return fetched.error && metrics === undefined ? (

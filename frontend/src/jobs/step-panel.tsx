@@ -6,10 +6,13 @@ import { useState } from 'react';
 import { elapsedSeconds, formatDuration, statusClass, statusLabel } from './format';
 import { EMPTY_LOG, type RunAction, type StepLog } from './job-state';
 import { LogView } from './log-view';
+import type { MetricSeries } from './metric-series';
 import { OutputsView } from './outputs-view';
 import { Fact, ReuseView } from './reuse-view';
 import { StepMetrics } from './step-metrics';
 import { STEP_ACTIVE, STEP_TERMINAL, type StepGraphNode, type StepInfo } from './types';
+
+const NO_METRICS: MetricSeries = {};
 
 type Tab = 'log' | 'outputs' | 'reuse';
 const TABS: { id: Tab; label: string }[] = [
@@ -23,6 +26,10 @@ interface StepPanelProps {
   node: StepGraphNode | undefined;
   step: StepInfo;
   log: StepLog | undefined;
+  /** The step's metric points from the websocket's `metric` events. */
+  metrics?: MetricSeries;
+  /** Whether the websocket is live: the metrics are then read from REST only when needed. */
+  live?: boolean;
   dispatch: (action: RunAction) => void;
   now: number;
   onClose: () => void;
@@ -37,7 +44,17 @@ function reusedLink(reusedFrom: string) {
   );
 }
 
-export function StepPanel({ job, node, step, log, dispatch, now, onClose }: StepPanelProps) {
+export function StepPanel({
+  job,
+  node,
+  step,
+  log,
+  metrics,
+  live = false,
+  dispatch,
+  now,
+  onClose,
+}: StepPanelProps) {
   const [tab, setTab] = useState<Tab>('log');
   const duration = elapsedSeconds(step.started_at, step.finished_at, now);
   const running = STEP_ACTIVE.has(step.status) || !STEP_TERMINAL.has(step.status);
@@ -88,9 +105,16 @@ export function StepPanel({ job, node, step, log, dispatch, now, onClose }: Step
           {step.status_reason}
         </pre>
       ) : null}
-      {/* Metrics slot: <StepMetrics> (step-metrics.tsx, the metrics work) charts this step's metrics. */}
+      {/* REST is the initial load; `metric` events keep the charts current; REST polls only while
+          the socket is down. */}
       <section className="step-panel__metrics" aria-label="Metrics">
-        <StepMetrics job={job} step={step.step} info={step} />
+        <StepMetrics
+          job={job}
+          step={step.step}
+          info={step}
+          live={metrics ?? NO_METRICS}
+          polling={!live}
+        />
       </section>
       <div className="step-panel__tabs" role="tablist" aria-label="Step details">
         {TABS.map((t) => (

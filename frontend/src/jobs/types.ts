@@ -1,7 +1,10 @@
 /**
  * What the job page is given by the server (island props) and what the job websocket sends
- * (`runner/events.py`): a snapshot, then `job`, `step` and `log` events numbered by `seq`.
+ * (`runner/events.py`): a snapshot, then `job`, `step`, `log` and `metric` events numbered by `seq`.
  */
+import type { MetricFrame } from './metric-series';
+
+export type { MetricFrame } from './metric-series';
 
 export interface JobInfo {
   job: string;
@@ -78,7 +81,7 @@ export interface ResyncFrame {
   seq: number;
 }
 
-export type Frame = SnapshotFrame | JobFrame | StepFrame | LogFrame | ResyncFrame;
+export type Frame = SnapshotFrame | JobFrame | StepFrame | LogFrame | MetricFrame | ResyncFrame;
 
 /** A node of the job's pipeline graph, as `runner/job_graph.py` builds it. */
 export interface GraphPort {
