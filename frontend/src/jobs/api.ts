@@ -128,6 +128,8 @@ export interface JobSummary {
   steps: number;
   step_statuses: Record<string, number>;
   url: string;
+  /** With `?metric=NAME`: the job's newest value of it (and the step that reported it), or null. */
+  metric?: { name: string; value: number; step: string } | null;
 }
 
 export interface JobSummaryPage {
@@ -144,6 +146,8 @@ export interface JobFilters {
   experiment: string;
   q: string;
   page: number;
+  /** The metric shown as a column ('' for none). */
+  metric?: string;
 }
 
 export function summariesQuery(filters: JobFilters, pageSize: number): string {
@@ -153,6 +157,7 @@ export function summariesQuery(filters: JobFilters, pageSize: number): string {
   if (filters.q) params.set('search', filters.q);
   if (filters.page > 1) params.set('page', String(filters.page));
   params.set('page_size', String(pageSize));
+  if (filters.metric) params.set('metric', filters.metric);
   return params.toString();
 }
 
@@ -160,4 +165,15 @@ export function fetchSummaries(filters: JobFilters, pageSize: number, signal?: A
   return apiFetch<JobSummaryPage>(`/api/v1/jobs/summaries/?${summariesQuery(filters, pageSize)}`, {
     signal,
   });
+}
+
+/** `GET /api/v1/jobs/metric-names/`: the metric names recent jobs reported. */
+export interface MetricNames {
+  names: string[];
+  counts: Record<string, number>;
+  jobs: number;
+}
+
+export function fetchMetricNames(signal?: AbortSignal) {
+  return apiFetch<MetricNames>('/api/v1/jobs/metric-names/', { signal });
 }

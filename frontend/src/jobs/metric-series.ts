@@ -108,3 +108,13 @@ function mergeSorted(a: MetricPoint[], b: MetricPoint[]): MetricPoint[] {
   }
   return addedFromB || out.length !== a.length ? out : a;
 }
+
+/** A number as the charts and the jobs list show it: up to 4 significant digits, exponent form
+ * when tiny or huge. */
+export function formatMetric(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value === 0) return '0';
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e6 || magnitude < 1e-3) return value.toExponential(2);
+  return String(Number(value.toPrecision(4)));
+}

@@ -18,10 +18,10 @@
  */
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { apiFetch } from '../lib/csrf';
-import { mergeSeries, type MetricPoint, type MetricSeries } from './metric-series';
+import { formatMetric, mergeSeries, type MetricPoint, type MetricSeries } from './metric-series';
 import { STEP_TERMINAL, type StepInfo } from './types';
 
-export { mergePoints, mergeSeries } from './metric-series';
+export { formatMetric, mergePoints, mergeSeries } from './metric-series';
 export type { MetricFrame, MetricPoint, MetricSeries, NamedMetricPoint } from './metric-series';
 
 /** `GET /api/v1/jobs/<job>/metrics/`. */
@@ -54,15 +54,6 @@ export const CHART_HEIGHT = 90;
 const PAD = { left: 6, right: 6, top: 8, bottom: 8 };
 const MAX_DRAWN_POINTS = 500;
 const MAX_DOTS = 60;
-
-/** A number as the charts label it: up to 4 significant digits, exponent form when tiny or huge. */
-export function formatMetric(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  if (value === 0) return '0';
-  const magnitude = Math.abs(value);
-  if (magnitude >= 1e6 || magnitude < 1e-3) return value.toExponential(2);
-  return String(Number(value.toPrecision(4)));
-}
 
 export interface ChartGeometry {
   /** The SVG path (`M x y L x y …`), empty for fewer than two points. */
