@@ -401,7 +401,7 @@ export function JobsList({
                     <td className="jobs-list__pick">
                       <input
                         type="checkbox"
-                        aria-label={`Select ${job.display_name || job.name} to compare`}
+                        aria-label={`Select ${job.name} to compare`}
                         checked={selected.includes(job.name)}
                         onChange={(event) => toggle(job.name, event.target.checked)}
                       />
