@@ -125,7 +125,10 @@ export function DesignerCanvas() {
         defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
         snapToGrid
         snapGrid={SNAP_GRID}
-        onlyRenderVisibleElements
+        // Every node stays mounted: on a 500-node draft, mounting and measuring the nodes that
+        // scroll into view stalled pans and zooms far more than drawing them all (see
+        // bench/designer_scale.py).
+        onlyRenderVisibleElements={false}
         deleteKeyCode={null}
         multiSelectionKeyCode={MULTI_SELECT_KEYS}
         connectionRadius={28}

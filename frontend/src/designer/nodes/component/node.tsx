@@ -3,6 +3,13 @@ import { memo, useEffect, type CSSProperties } from 'react';
 import { splitReference } from '../../../lib/draft-graph';
 import { hasDefault } from '../../../lib/parameters';
 import { isAssetType } from '../../../lib/port-types';
+import {
+  REFERENCE_CHARS,
+  TITLE_CHARS,
+  clipped,
+  mayOverflow,
+  portNamesMayOverflow,
+} from '../../../lib/text-fit';
 import { useCatalogStore, useComponentDefinition, useIsMissing } from '../../catalog-store';
 import { useNodeProblems } from '../../use-designer';
 import { NodeProblems, problemTitle } from '../node-problems';
@@ -38,6 +45,12 @@ function ComponentNodeCard({ id, data, selected }: NodeProps<ComponentNode>) {
   const parameterCount = definition
     ? Object.values(definition.inputs).filter((spec) => !isAssetType(spec.type)).length
     : 0;
+  const title = data.display_name || name;
+  const reference = `${name}@${version}`;
+  const clipPorts = portNamesMayOverflow(
+    inputs.map(([port, spec]) => ({ name: port, required: !spec.optional && !hasDefault(spec) })),
+    outputs.map(([port]) => port),
+  );
   const classes = ['studio-node', 'studio-node--component'];
   if (selected) classes.push('is-selected');
   if (problems) classes.push('has-problems');
@@ -66,14 +79,16 @@ function ComponentNodeCard({ id, data, selected }: NodeProps<ComponentNode>) {
           </svg>
         </span>
         <div className="studio-node__titles">
-          <strong className="studio-node__title">{data.display_name || name}</strong>
-          <code className="studio-node__ref">
-            {name}@{version}
+          <strong className={clipped('studio-node__title', mayOverflow(title, TITLE_CHARS))}>
+            {title}
+          </strong>
+          <code className={clipped('studio-node__ref', mayOverflow(reference, REFERENCE_CHARS))}>
+            {reference}
           </code>
         </div>
       </div>
       {definition ? (
-        <div className="studio-node__ports">
+        <div className={clipped('studio-node__ports', clipPorts)}>
           <ul className="node-ports node-ports--in" aria-label="Inputs">
             {inputs.map(([port, spec]) => (
               <PortRow

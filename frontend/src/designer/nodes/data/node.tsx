@@ -1,6 +1,7 @@
 import type { NodeProps } from '@xyflow/react';
 import { memo, useEffect } from 'react';
 import { DATA_OUTPUT, splitReference } from '../../../lib/draft-graph';
+import { REFERENCE_CHARS, TITLE_CHARS, clipped, mayOverflow } from '../../../lib/text-fit';
 import { useCatalogStore, useDataAssetDefinition, useIsMissing } from '../../catalog-store';
 import { useNodeProblems } from '../../use-designer';
 import { NodeProblems, problemTitle } from '../node-problems';
@@ -39,8 +40,15 @@ function DataNodeCard({ id, data, selected }: NodeProps<DataNode>) {
           </svg>
         </span>
         <div className="studio-node__titles">
-          <strong className="studio-node__title">{name}</strong>
-          <code className="studio-node__ref">
+          <strong className={clipped('studio-node__title', mayOverflow(name, TITLE_CHARS))}>
+            {name}
+          </strong>
+          <code
+            className={clipped(
+              'studio-node__ref',
+              mayOverflow(`${name}@${version}`, REFERENCE_CHARS),
+            )}
+          >
             {name}@{version}
           </code>
         </div>
