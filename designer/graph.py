@@ -27,6 +27,7 @@ COLUMN_WIDTH = 320
 ROW_HEIGHT = 160
 MAX_NODES = 1000
 MAX_EDGES = 5000
+MAX_ZOOM = 10
 
 # --- shape ---------------------------------------------------------------------------------------
 
@@ -123,13 +124,22 @@ class GraphOutput(_Strict):
     port: str
 
 
+class GraphViewport(_Strict):
+    """Where the canvas was looking: its pan (x, y in screen pixels) and zoom. Not part of the
+    pipeline; saved so that a draft opens where it was left."""
+
+    x: Number
+    y: Number
+    zoom: Annotated[Number, Field(gt=0, le=MAX_ZOOM)]
+
+
 class GraphShape(_Strict):
     nodes: list[NodeShape] = Field(default_factory=list, max_length=MAX_NODES)
     edges: list[EdgeShape] = Field(default_factory=list, max_length=MAX_EDGES)
     settings: GraphSettings = Field(default_factory=GraphSettings)
     inputs: dict[str, GraphInput] = Field(default_factory=dict)
     outputs: dict[str, GraphOutput] = Field(default_factory=dict)
-    viewport: dict[str, Any] | None = Field(default=None, description="The canvas's pan and zoom, kept as is")
+    viewport: GraphViewport | None = Field(default=None, description="The canvas's pan and zoom")
 
 
 class GraphShapeError(ValueError):
@@ -179,7 +189,7 @@ def validate_graph(raw: Any) -> dict:
     graph["nodes"] = nodes
     graph = {key: graph[key] for key in ("nodes", "edges", "settings", "inputs", "outputs")}
     if shape.viewport is not None:
-        graph["viewport"] = shape.viewport
+        graph["viewport"] = shape.viewport.model_dump()
     return graph
 
 

@@ -98,6 +98,22 @@ def test_drafts_are_created_listed_read_changed_and_deleted(api, user):
     assert api.delete(f"/api/v1/drafts/{empty['id']}/").status_code == 204
 
 
+def test_the_canvas_viewport_is_saved_with_the_graph_and_left_out_of_the_yaml(api):
+    draft = create(api, graph=iris_graph())
+    graph = {**draft["graph"], "viewport": {"x": -120.5, "y": 48, "zoom": 0.75}}
+
+    saved = api.patch(f"/api/v1/drafts/{draft['id']}/", {"graph": graph, "revision": 1}, format="json")
+
+    assert saved.status_code == 200, saved.json()
+    assert api.get(f"/api/v1/drafts/{draft['id']}/").json()["graph"]["viewport"] == {
+        "x": -120.5,
+        "y": 48,
+        "zoom": 0.75,
+    }
+    exported = api.get(f"/api/v1/drafts/{draft['id']}/export/", HTTP_ACCEPT="application/yaml")
+    assert exported.status_code == 200 and "viewport" not in exported.content.decode()
+
+
 def test_a_graph_change_needs_the_revision_it_was_made_from(api):
     draft = create(api)
     response = api.patch(f"/api/v1/drafts/{draft['id']}/", {"graph": draft["graph"]}, format="json")
@@ -195,6 +211,7 @@ def test_a_duplicate_is_a_new_draft_at_revision_1(api):
         ({"edges": [{"id": "e", "source": "a"}]}, "graph.edges[0].target"),
         ({"nodes": "all of them"}, "graph.nodes"),
         ({"settings": {"colour": "red"}}, "graph.settings.colour"),
+        ({"viewport": {"x": 0, "y": 0, "zoom": -1}}, "graph.viewport.zoom"),
         ("not a graph", "graph"),
     ],
 )

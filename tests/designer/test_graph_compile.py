@@ -149,6 +149,10 @@ def test_the_shape_is_normalised_with_defaults_and_react_flow_extras_dropped():
         (lambda g: g["inputs"]["label"].update(type="text"), "inputs.label.type"),
         (lambda g: g["nodes"][2].update(id="load-1"), "nodes[2].id"),
         (lambda g: g["nodes"][1]["position"].update(x="left"), "nodes[1].position.x"),
+        (lambda g: g.update(viewport={"x": 0, "y": 0}), "viewport.zoom"),
+        (lambda g: g.update(viewport={"x": "left", "y": 0, "zoom": 1}), "viewport.x"),
+        (lambda g: g.update(viewport={"x": 0, "y": 0, "zoom": 0}), "viewport.zoom"),
+        (lambda g: g.update(viewport={"x": 0, "y": 0, "zoom": 1, "width": 800}), "viewport.width"),
     ],
 )
 def test_a_badly_shaped_graph_names_the_path(change, path):
@@ -159,6 +163,11 @@ def test_a_badly_shaped_graph_names_the_path(change, path):
         validate_graph(graph)
 
     assert path in caught.value.errors, caught.value.errors
+
+
+def test_a_graph_without_a_viewport_has_none():
+    assert "viewport" not in validate_graph({})
+    assert "viewport" not in validate_graph({"viewport": None})
 
 
 def test_an_unknown_component_is_not_a_shape_error():

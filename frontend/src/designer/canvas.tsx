@@ -16,6 +16,7 @@ import { checkWire } from './connections';
 import { nodeTypes } from './nodes';
 import { hasPaletteItem, placePaletteItem, readPaletteItem } from './palette-item';
 import { useDesignerStore } from './store';
+import { useCanvasViewport } from './use-canvas-viewport';
 import { useEdges, useHasNodes, useLoadState, useNodes } from './use-designer';
 
 const SNAP_GRID: [number, number] = [16, 16];
@@ -42,6 +43,7 @@ export function DesignerCanvas() {
   const addEdge = useDesignerStore((s) => s.addEdge);
   const notify = useDesignerStore((s) => s.notify);
   const { screenToFlowPosition } = useReactFlow();
+  const onMoveEnd = useCanvasViewport();
 
   const isValidConnection = useCallback<IsValidConnection<DesignerEdge>>(
     (connection) => checkWire(connection).ok,
@@ -134,8 +136,7 @@ export function DesignerCanvas() {
         connectionRadius={28}
         minZoom={0.1}
         maxZoom={2}
-        fitView
-        fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
+        onMoveEnd={onMoveEnd}
         aria-label="Pipeline canvas"
       >
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} color="#c9cee0" />

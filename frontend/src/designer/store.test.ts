@@ -180,6 +180,20 @@ describe('designer store', () => {
     expect(after.type === 'component' && after.data.pipeline_inputs).toEqual({});
   });
 
+  it('keeps the viewport out of the history: undo does not move the canvas', () => {
+    store().loadDocument(graphToFlow({}), { id: 1, name: 'Test' }, { x: 10, y: 20, zoom: 0.5 });
+    expect(store().viewport).toEqual({ x: 10, y: 20, zoom: 0.5 });
+    place('split_data:1');
+    const history = store().history;
+    store().setViewport({ x: -40, y: 0, zoom: 1.5 });
+    expect(store().history).toBe(history);
+    store().undo();
+    expect(store().viewport).toEqual({ x: -40, y: 0, zoom: 1.5 });
+    expect(flowToGraph(store(), store().viewport).viewport).toEqual({ x: -40, y: 0, zoom: 1.5 });
+    store().loadDocument(graphToFlow({}), { id: 2, name: 'Other' });
+    expect(store().viewport).toBeNull();
+  });
+
   it('drops values and wires of ports that a new version lacks', () => {
     place('import_csv:1');
     place('train_model:1', 300);

@@ -14,6 +14,7 @@ import { copySelection, duplicate, type Clipboard } from '../lib/clipboard';
 import {
   DEFAULT_SETTINGS,
   edgeId,
+  type CanvasViewport,
   type DesignerEdge,
   type DesignerNode,
   type FlowDocument,
@@ -57,6 +58,8 @@ const HISTORY_LIMIT = 200;
 
 export interface DesignerState extends FlowDocument {
   history: UndoStack<FlowDocument>;
+  /** Where the canvas looks, saved with the draft but not an edit: undo leaves it alone. */
+  viewport: CanvasViewport | null;
   draft: DraftMeta;
   loadState: 'idle' | 'loading' | 'ready' | 'error';
   loadError: string | null;
@@ -97,7 +100,12 @@ export interface DesignerState extends FlowDocument {
   paste: () => number;
   undo: () => void;
   redo: () => void;
-  loadDocument: (doc: FlowDocument, draft: Partial<DraftMeta>) => void;
+  loadDocument: (
+    doc: FlowDocument,
+    draft: Partial<DraftMeta>,
+    viewport?: CanvasViewport | null,
+  ) => void;
+  setViewport: (viewport: CanvasViewport) => void;
   setDraft: (patch: Partial<DraftMeta>) => void;
   setLoadState: (state: DesignerState['loadState'], error?: string | null) => void;
   setSaveStatus: (status: SaveStatus, error?: string | null) => void;
@@ -148,6 +156,7 @@ const initialState = () => {
   return {
     ...doc,
     history: createUndoStack(doc, HISTORY_LIMIT),
+    viewport: null as CanvasViewport | null,
     draft: { id: null, name: '', revision: 0, lastJobName: null },
     loadState: 'idle' as const,
     loadError: null,
@@ -368,16 +377,19 @@ export const useDesignerStore = create<DesignerState>()((set, get) => ({
       return history === s.history ? {} : { ...keepViewState(s, history.present), history };
     }),
 
-  loadDocument: (doc, draft) =>
+  loadDocument: (doc, draft, viewport = null) =>
     set((s) => ({
       ...doc,
       history: createUndoStack(doc, HISTORY_LIMIT),
+      viewport,
       draft: { ...s.draft, ...draft },
       problems: [],
       problemsByNode: {},
       loadState: 'ready',
       loadError: null,
     })),
+
+  setViewport: (viewport) => set({ viewport }),
 
   setDraft: (patch) => set((s) => ({ draft: { ...s.draft, ...patch } })),
 

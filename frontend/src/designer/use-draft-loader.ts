@@ -1,16 +1,17 @@
 import { useEffect } from 'react';
-import { graphToFlow } from '../lib/draft-graph';
+import { graphToFlow, viewportOf } from '../lib/draft-graph';
 import { loadDraft } from './api';
 import { useCatalogStore } from './catalog-store';
 import { useDesignerStore } from './store';
 
 /**
- * Loads the library and the draft into the stores. Without a draft id the canvas is a scratch
- * pad that saves nowhere.
+ * Loads the library and the draft into the stores. The draft's nodes are placed once the library
+ * is in too, whichever answers first, so that each card is drawn and measured once, with its
+ * ports. Without a draft id the canvas is a scratch pad that saves nowhere.
  */
 export function useDraftLoader(draftId: number | undefined, draftName: string | undefined) {
   useEffect(() => {
-    void useCatalogStore.getState().load();
+    const library = useCatalogStore.getState().load();
     const store = useDesignerStore.getState();
     if (draftId === undefined || draftId === null) {
       store.loadDocument(graphToFlow({}), { id: null, name: draftName ?? '' });
@@ -20,15 +21,19 @@ export function useDraftLoader(draftId: number | undefined, draftName: string | 
     let cancelled = false;
     store.setLoadState('loading');
     const fetchDraft = () =>
-      loadDraft(draftId).then(
-        (record) => {
+      Promise.all([loadDraft(draftId), library]).then(
+        ([record]) => {
           if (cancelled) return;
-          store.loadDocument(graphToFlow(record.graph), {
-            id: record.id,
-            name: record.name || draftName || '',
-            revision: record.revision,
-            lastJobName: record.last_job_name ?? null,
-          });
+          store.loadDocument(
+            graphToFlow(record.graph),
+            {
+              id: record.id,
+              name: record.name || draftName || '',
+              revision: record.revision,
+              lastJobName: record.last_job_name ?? null,
+            },
+            viewportOf(record.graph),
+          );
           store.setSaveStatus('saved');
         },
         (error: unknown) => {

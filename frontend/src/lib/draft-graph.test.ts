@@ -4,7 +4,11 @@ import {
   flowToGraph,
   graphToFlow,
   normalizeGraph,
+  normalizeViewport,
+  roundViewport,
+  sameViewport,
   splitReference,
+  viewportOf,
   type DraftGraph,
 } from './draft-graph';
 
@@ -189,6 +193,49 @@ describe('normalizeGraph', () => {
       b: false,
       z: null,
     });
+  });
+});
+
+describe('viewport', () => {
+  it('round-trips with the graph, rounded, and is left out when there is none', () => {
+    const withView = { ...graph, viewport: { x: -120.5, y: 48, zoom: 0.75 } };
+    expect(flowToGraph(graphToFlow(withView), viewportOf(withView))).toEqual(withView);
+    expect(viewportOf(graph)).toBeNull();
+    expect('viewport' in flowToGraph(graphToFlow(graph))).toBe(false);
+    const saved = flowToGraph(graphToFlow(graph), { x: 10.04, y: -3.333, zoom: 0.123456 });
+    expect(saved.viewport).toEqual({ x: 10, y: -3.3, zoom: 0.1235 });
+  });
+
+  it('ignores a viewport the server would refuse, so that the canvas fits its nodes instead', () => {
+    for (const raw of [
+      null,
+      'left',
+      { x: 0, y: 0 },
+      { x: '1', y: 0, zoom: 1 },
+      { x: 0, y: 0, zoom: 0 },
+      { x: 0, y: 0, zoom: -1 },
+      { x: 0, y: 0, zoom: 11 },
+      { x: Number.NaN, y: 0, zoom: 1 },
+      { x: 0, y: Number.POSITIVE_INFINITY, zoom: 1 },
+    ]) {
+      expect(normalizeViewport(raw)).toBeNull();
+    }
+    expect(normalizeGraph({ viewport: { x: 0, y: 0, zoom: 0 } })).not.toHaveProperty('viewport');
+    expect(normalizeViewport({ x: 1, y: 2, zoom: 10, extra: true })).toEqual({
+      x: 1,
+      y: 2,
+      zoom: 10,
+    });
+  });
+
+  it('compares viewports to within their rounding', () => {
+    const view = { x: 1.01, y: 2, zoom: 0.5 };
+    expect(sameViewport(view, { x: 1.04, y: 2, zoom: 0.50001 })).toBe(true);
+    expect(sameViewport(view, { x: 1.2, y: 2, zoom: 0.5 })).toBe(false);
+    expect(sameViewport(view, { x: 1.01, y: 2, zoom: 0.6 })).toBe(false);
+    expect(sameViewport(null, null)).toBe(true);
+    expect(sameViewport(view, null)).toBe(false);
+    expect(roundViewport(view)).toEqual({ x: 1, y: 2, zoom: 0.5 });
   });
 });
 

@@ -77,6 +77,16 @@ export interface GraphEdgeJson {
   targetHandle: string;
 }
 
+/** Where the canvas looks: its pan in screen pixels and its zoom, as React Flow has them. */
+export interface CanvasViewport {
+  x: number;
+  y: number;
+  zoom: number;
+}
+
+/** The largest zoom a saved viewport may have (the server refuses larger ones, and 0 or less). */
+export const MAX_VIEWPORT_ZOOM = 10;
+
 /** The JSON document saved with PATCH /api/v1/drafts/<id>/. */
 export interface DraftGraph {
   nodes: GraphNode[];
@@ -84,6 +94,8 @@ export interface DraftGraph {
   settings: PipelineSettings;
   inputs: Record<string, PipelineInput>;
   outputs: Record<string, PipelineOutput>;
+  /** Where the canvas was left; without it the draft opens with every node in view. */
+  viewport?: CanvasViewport;
 }
 
 /** Everything the canvas edits: the React Flow elements plus the pipeline-wide parts. */
@@ -173,6 +185,30 @@ function normalizeNode(raw: unknown): GraphNode | null {
   }
 }
 
+/** A viewport with finite numbers and a zoom the server accepts, or null. */
+export function normalizeViewport(raw: unknown): CanvasViewport | null {
+  if (!isObject(raw)) return null;
+  const { x, y, zoom } = raw;
+  const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  if (!finite(x) || !finite(y) || !finite(zoom)) return null;
+  if (zoom <= 0 || zoom > MAX_VIEWPORT_ZOOM) return null;
+  return { x, y, zoom };
+}
+
+/** The viewport to save: pans to a tenth of a pixel, zooms to four decimals. */
+export function roundViewport(viewport: CanvasViewport): CanvasViewport {
+  const round = (v: number, places: number) => Math.round(v * 10 ** places) / 10 ** places;
+  return { x: round(viewport.x, 1), y: round(viewport.y, 1), zoom: round(viewport.zoom, 4) };
+}
+
+/** Whether two viewports show the same thing, to within rounding. */
+export function sameViewport(a: CanvasViewport | null, b: CanvasViewport | null): boolean {
+  if (a === null || b === null) return a === b;
+  const ra = roundViewport(a);
+  const rb = roundViewport(b);
+  return ra.x === rb.x && ra.y === rb.y && ra.zoom === rb.zoom;
+}
+
 /**
  * A complete DraftGraph from any JSON value: missing parts get defaults, unknown node kinds and
  * edges whose ends are missing are dropped. A new draft's graph may be `{}`.
@@ -216,6 +252,7 @@ export function normalizeGraph(raw: unknown): DraftGraph {
       }
     }
   }
+  const viewport = normalizeViewport(g.viewport);
   return {
     nodes,
     edges,
@@ -228,6 +265,7 @@ export function normalizeGraph(raw: unknown): DraftGraph {
     },
     inputs,
     outputs,
+    ...(viewport ? { viewport } : {}),
   };
 }
 
@@ -270,12 +308,17 @@ function nodeToGraph(node: DesignerNode): GraphNode {
   }
 }
 
+/** The saved viewport of a graph, or null to fit the nodes in view. */
+export function viewportOf(raw: unknown): CanvasViewport | null {
+  return isObject(raw) ? normalizeViewport(raw.viewport) : null;
+}
+
 /**
  * The graph to save: only the contract's fields (no selection, sizes or drag state), positions
- * rounded to whole pixels.
+ * rounded to whole pixels, and the canvas's viewport when there is one.
  */
-export function flowToGraph(doc: FlowDocument): DraftGraph {
-  return {
+export function flowToGraph(doc: FlowDocument, viewport: CanvasViewport | null = null): DraftGraph {
+  const graph: DraftGraph = {
     nodes: doc.nodes.map(nodeToGraph),
     edges: doc.edges.map((e) => ({
       id: e.id,
@@ -292,6 +335,8 @@ export function flowToGraph(doc: FlowDocument): DraftGraph {
       Object.entries(doc.outputs).map(([k, v]) => [k, { node: v.node, port: v.port }]),
     ),
   };
+  if (viewport) graph.viewport = roundViewport(viewport);
+  return graph;
 }
 
 /** Splits "NAME:VERSION" (the version may itself hold no colon). */
