@@ -147,6 +147,46 @@ describe('Designer without a mouse', () => {
   });
 });
 
+describe('Pipeline settings', () => {
+  it('renames a parameter, refusing bad and taken names at the field', async () => {
+    mockApi();
+    render(<Designer />);
+    const library = screen.getByRole('complementary', { name: 'Library' });
+    fireEvent.click(await within(library).findByText('Split Data'));
+    const store = useDesignerStore.getState();
+    act(() => {
+      store.promoteToPipelineInput('split_data', 'seed', { type: 'integer', value: 7 });
+      store.promoteToPipelineInput('split_data', 'fraction', { type: 'number', value: 0.5 });
+      store.selectNodes([]);
+    });
+    const panel = screen.getByRole('complementary', { name: 'Properties' });
+    fireEvent.click(within(panel).getByRole('button', { name: 'Rename pipeline parameter seed' }));
+    const field = within(panel).getByLabelText(/New name for/);
+
+    fireEvent.change(field, { target: { value: '7th' } });
+    expect(within(panel).getByText(/letters, digits and _ only/)).toBeTruthy();
+    expect(field.getAttribute('aria-invalid')).toBe('true');
+    fireEvent.change(field, { target: { value: 'fraction' } });
+    fireEvent.click(within(panel).getByRole('button', { name: 'Rename' }));
+    expect(
+      within(panel).getByText('Another pipeline parameter is already called fraction.'),
+    ).toBeTruthy();
+    expect(Object.keys(useDesignerStore.getState().inputs)).toEqual(['seed', 'fraction']);
+
+    fireEvent.change(field, { target: { value: 'random_seed' } });
+    fireEvent.click(within(panel).getByRole('button', { name: 'Rename' }));
+
+    expect(within(panel).queryByLabelText(/New name for/)).toBeNull();
+    expect(within(panel).getByLabelText('random_seed')).toBeTruthy();
+    expect(Object.keys(useDesignerStore.getState().inputs)).toEqual(['random_seed', 'fraction']);
+    const node = useDesignerStore.getState().nodes[0]!;
+    expect(node.type === 'component' && node.data.pipeline_inputs).toEqual({
+      seed: 'random_seed',
+      fraction: 'fraction',
+    });
+  });
+});
+
 describe('Designer with a draft', () => {
   it('loads the draft, then autosaves an edit with the current revision', async () => {
     const calls = mockApi();

@@ -106,6 +106,30 @@ export function withoutPipelineInput(doc: FlowDocument, name: string): Partial<F
   return { inputs, nodes };
 }
 
+/**
+ * Renames a pipeline input, keeping its place among the others, and every step's reference to it.
+ * The caller checks the new name (see `parameterNameProblem`).
+ */
+export function renamePipelineInput(
+  doc: FlowDocument,
+  from: string,
+  to: string,
+): Partial<FlowDocument> {
+  const inputs = Object.fromEntries(
+    Object.entries(doc.inputs).map(([name, input]) => [name === from ? to : name, input]),
+  );
+  const nodes = doc.nodes.map((n) => {
+    if (n.type !== 'component') return n;
+    const bound = Object.entries(n.data.pipeline_inputs);
+    if (!bound.some(([, name]) => name === from)) return n;
+    const pipeline_inputs = Object.fromEntries(
+      bound.map(([port, name]) => [port, name === from ? to : name]),
+    );
+    return { ...n, data: { ...n.data, pipeline_inputs } };
+  });
+  return { inputs, nodes };
+}
+
 /** Switches a step to another component version, dropping values and wires of ports it lacks. */
 export function withComponentVersion(
   doc: FlowDocument,

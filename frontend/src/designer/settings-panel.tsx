@@ -1,8 +1,9 @@
 import type { InputPortSpec } from '../lib/parameters';
-import { useCatalogStore, useComputes } from './catalog-store';
+import { useComputes } from './catalog-store';
 import { ParameterField } from './fields/parameter-field';
 import { SwitchField } from './fields/switch-field';
 import { PanelSection } from './nodes/panel-section';
+import { PipelineInputRow } from './pipeline-input-row';
 import { useDesignerStore } from './store';
 import {
   useDraft,
@@ -112,67 +113,6 @@ export function SettingsPanel() {
         </dl>
       </PanelSection>
     </div>
-  );
-}
-
-/** The first step port bound to a pipeline input, as "node\0port", or ''. */
-function useFirstBinding(name: string): string {
-  return useDesignerStore((s) => {
-    for (const n of s.nodes) {
-      if (n.type !== 'component') continue;
-      for (const [port, bound] of Object.entries(n.data.pipeline_inputs)) {
-        if (bound === name) return `${n.id}\u0000${port}\u0000${n.data.component}`;
-      }
-    }
-    return '';
-  });
-}
-
-function PipelineInputRow({ name }: { name: string }) {
-  const input = usePipelineInputs()[name];
-  const binding = useFirstBinding(name);
-  const [nodeId, port, component] = binding ? binding.split('\u0000') : [];
-  const declared = useCatalogStore((s) =>
-    component && port ? s.components[component]?.inputs[port] : undefined,
-  );
-  const setValue = useDesignerStore((s) => s.setPipelineInputValue);
-  const remove = useDesignerStore((s) => s.removePipelineInput);
-  if (!input) return null;
-  const spec: InputPortSpec = {
-    ...(declared ?? {}),
-    type: input.type,
-    default: undefined,
-    optional: true,
-  };
-  return (
-    <ParameterField
-      id={`pipeline-input-${name}`}
-      name={name}
-      port={spec}
-      value={input.value ?? undefined}
-      onChange={(value) => setValue(name, value ?? null, `pipeline_input:${name}`)}
-      note={
-        <p className="pfield__bound">
-          {nodeId ? (
-            <>
-              Feeds <code>{nodeId}</code> · <code>{port}</code>
-            </>
-          ) : (
-            'Not used by any step'
-          )}
-        </p>
-      }
-      actions={
-        <button
-          type="button"
-          className="link-button link-button--danger"
-          aria-label={`Remove pipeline parameter ${name}`}
-          onClick={() => remove(name)}
-        >
-          Remove
-        </button>
-      }
-    />
   );
 }
 

@@ -180,6 +180,60 @@ describe('designer store', () => {
     expect(after.type === 'component' && after.data.pipeline_inputs).toEqual({});
   });
 
+  it('renames a pipeline parameter and every step bound to it, as one undoable edit', () => {
+    place('train_model:2');
+    place('split_data:1', 300);
+    place('train_model:2', 600);
+    const input = { type: 'string', value: 'species' };
+    store().promoteToPipelineInput('train_model', 'label_column', input);
+    store().promoteToPipelineInput('split_data', 'seed', { type: 'integer', value: 7 });
+    // A second step bound to the same parameter follows the rename too.
+    store().updateNodeData('train_model_2', { pipeline_inputs: { label_column: 'label_column' } });
+    const bindings = () =>
+      Object.fromEntries(
+        flowToGraph(store()).nodes.map((n) => [
+          n.id,
+          n.type === 'component' ? n.data.pipeline_inputs : {},
+        ]),
+      );
+
+    expect(store().renamePipelineInput('label_column', 'target')).toBeNull();
+
+    expect(Object.keys(store().inputs)).toEqual(['target', 'seed']);
+    expect(store().inputs.target).toEqual(input);
+    expect(bindings()).toEqual({
+      train_model: { label_column: 'target' },
+      split_data: { seed: 'seed' },
+      train_model_2: { label_column: 'target' },
+    });
+    store().undo();
+    expect(Object.keys(store().inputs)).toEqual(['label_column', 'seed']);
+    expect(bindings().train_model).toEqual({ label_column: 'label_column' });
+    expect(bindings().train_model_2).toEqual({ label_column: 'label_column' });
+    store().redo();
+    expect(Object.keys(store().inputs)).toEqual(['target', 'seed']);
+  });
+
+  it('refuses a duplicate or invalid parameter name and changes nothing', () => {
+    place('split_data:1');
+    store().promoteToPipelineInput('split_data', 'seed', { type: 'integer', value: 7 });
+    store().promoteToPipelineInput('split_data', 'fraction', { type: 'number', value: 0.5 });
+    const before = store().history;
+
+    expect(store().renamePipelineInput('seed', 'fraction')).toBe(
+      'Another pipeline parameter is already called fraction.',
+    );
+    expect(store().renamePipelineInput('seed', '2nd')).toMatch(/letters, digits and _/);
+    expect(store().renamePipelineInput('seed', '')).toBe('A pipeline parameter needs a name.');
+    expect(store().renamePipelineInput('missing', 'x')).toBe(
+      'There is no pipeline parameter missing.',
+    );
+    expect(store().renamePipelineInput('seed', 'seed')).toBeNull();
+
+    expect(store().history).toBe(before);
+    expect(Object.keys(store().inputs)).toEqual(['seed', 'fraction']);
+  });
+
   it('keeps the viewport out of the history: undo does not move the canvas', () => {
     store().loadDocument(graphToFlow({}), { id: 1, name: 'Test' }, { x: 10, y: 20, zoom: 0.5 });
     expect(store().viewport).toEqual({ x: 10, y: 20, zoom: 0.5 });

@@ -24,6 +24,7 @@ import {
   type PipelineSettings,
 } from '../lib/draft-graph';
 import { uniqueNodeId } from '../lib/node-ids';
+import { parameterNameProblem } from '../lib/parameter-names';
 import { createUndoStack, pushState, redo, undo, type UndoStack } from '../lib/undo-stack';
 import type { ValidationProblem } from './api';
 import type { ComponentDefinition } from './catalog-store';
@@ -32,6 +33,7 @@ import {
   mapNode,
   promoteInput,
   removeNodes,
+  renamePipelineInput,
   unbindInput,
   withComponentVersion,
   withoutPipelineInput,
@@ -90,6 +92,11 @@ export interface DesignerState extends FlowDocument {
   unbindPipelineInput: (id: string, port: string) => void;
   setPipelineInputValue: (name: string, value: ParameterValue, key?: string) => void;
   removePipelineInput: (name: string) => void;
+  /**
+   * Renames a pipeline input and every step's reference to it, as one edit. Returns why the name
+   * was refused (nothing changes then), or null.
+   */
+  renamePipelineInput: (from: string, to: string) => string | null;
   setPipelineOutput: (name: string, output: PipelineOutput | null) => void;
   /** Switches a step to another version, dropping values and wires of ports it no longer has. */
   changeComponentVersion: (id: string, definition: ComponentDefinition) => void;
@@ -286,6 +293,15 @@ export const useDesignerStore = create<DesignerState>()((set, get) => ({
     }),
 
   removePipelineInput: (name) => set((s) => commit(s, withoutPipelineInput(s, name))),
+
+  renamePipelineInput: (from, to) => {
+    const { inputs } = get();
+    if (!Object.hasOwn(inputs, from)) return `There is no pipeline parameter ${from}.`;
+    const problem = parameterNameProblem(to, from, Object.keys(inputs));
+    if (problem !== null || to === from) return problem;
+    set((s) => commit(s, renamePipelineInput(s, from, to)));
+    return null;
+  },
 
   setPipelineOutput: (name, output) =>
     set((s) => {
