@@ -1,8 +1,9 @@
 """A person builds, saves, validates and submits a pipeline on the designer canvas, in Chromium.
 
 Nodes come from the palette by HTML5 drag and drop, wires by dragging from an output handle to an
-input handle, parameters from the properties panel. Screenshots of the canvas land in
-tests/e2e/screenshots/ (git-ignored) for a human to look at.
+input handle, parameters from the properties panel. With Docker present the submitted job must run
+to Completed. Screenshots of the canvas land in tests/e2e/screenshots/ (git-ignored) for a human to
+look at.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +19,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import CHROMIUM_ARGS
-from tests.requirements import CHROMIUM_PATH
+from tests.requirements import CHROMIUM_PATH, docker_missing
 
 pytestmark = pytest.mark.chromium
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+# The first run builds the steps' environment image; on a busy two-core machine that is slow.
+JOB_TIMEOUT_S = 900
+TERMINAL = ("Completed", "Failed", "Canceled")
+TRANSFORM = re.compile(r"translate\(([-\d.e]+)px, ([-\d.e]+)px\) scale\(([-\d.e]+)\)")
 
 PALETTE = ["iris", "Import CSV", "Split Data", "Train Model", "Score Model", "Evaluate Model"]
 WIRES = [
@@ -122,8 +128,62 @@ def stored_graph(page, server, draft_id: int) -> dict:
     return response.json()["graph"]
 
 
+def stored_draft(page, server, draft_id: int) -> dict:
+    response = page.request.get(f"{server.url}/api/v1/drafts/{draft_id}/")
+    assert response.ok, response.text()
+    return response.json()
+
+
 def edge_keys(graph: dict) -> set[tuple[str, str, str, str]]:
     return {(e["source"], e["sourceHandle"], e["target"], e["targetHandle"]) for e in graph["edges"]}
+
+
+def canvas_viewport(page) -> dict[str, float]:
+    """The pan and zoom React Flow shows, read from the viewport element's transform."""
+    style = page.locator(".react-flow__viewport").get_attribute("style")
+    found = TRANSFORM.search(style or "")
+    assert found, style
+    x, y, zoom = (float(part) for part in found.groups())
+    return {"x": x, "y": y, "zoom": zoom}
+
+
+def assert_same_viewport(shown: dict[str, float], expected: dict[str, float]) -> None:
+    assert abs(shown["x"] - expected["x"]) <= 0.5, (shown, expected)
+    assert abs(shown["y"] - expected["y"]) <= 0.5, (shown, expected)
+    assert abs(shown["zoom"] - expected["zoom"]) <= 1e-3, (shown, expected)
+
+
+def deselect(page) -> None:
+    """Click the empty canvas, so that the properties panel shows the pipeline settings."""
+    page.locator(".react-flow__pane").click(position={"x": 5, "y": 5})
+    properties(page).get_by_role("heading", name="Pipeline settings").wait_for()
+
+
+def wait_for_job(page, server, name: str, timeout: float = JOB_TIMEOUT_S) -> dict:
+    """The job once it ended, polled through the REST API with the page's session."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = page.request.get(f"{server.url}/api/v1/jobs/{name}/")
+        assert response.ok, response.text()
+        job = response.json()
+        if job["status"] in TERMINAL or time.monotonic() > deadline:
+            return job
+        time.sleep(2)
+
+
+def job_report(page, server, job: dict) -> str:
+    """The job's status and reason, and the status, reason and log tail of each unfinished step."""
+    lines = [f"job {job['name']} is {job['status']}: {job['status_reason']}"]
+    for step in job["steps"]:
+        lines.append(f"  {step['name']}: {step['status']} {step['status_reason']}".rstrip())
+        if step["status"] in ("Completed", "NotStarted", "Skipped"):
+            continue
+        offset = max(0, step["log_seq"] - 30)
+        path = f"/api/v1/jobs/{job['name']}/steps/{step['name']}/logs?offset={offset}"
+        logs = page.request.get(server.url + path)
+        if logs.ok:
+            lines += [f"    | {entry['line']}" for entry in logs.json()["lines"]]
+    return "\n".join(lines)
 
 
 def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
@@ -160,6 +220,7 @@ def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
         screenshot(page, "designer-canvas")
         page.get_by_role("button", name="Library").click()
         page.get_by_role("button", name="Properties").click()
+        save_status(page, "Saved")  # the new viewport is saved too
 
         # Then a reload shows the same nodes, wires and parameter
         graph = stored_graph(page, studio_server, draft_id)
@@ -172,6 +233,11 @@ def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
         assert stored_graph(page, studio_server, draft_id) == graph
         train = next(n for n in graph["nodes"] if n["id"] == "train_model")
         assert train["data"]["inputs"] == {"label_column": "species"}
+        assert_same_viewport(canvas_viewport(page), graph["viewport"])
+        # (It was left fitted to the canvas without side panels; fit it to this one.)
+        page.get_by_role("button", name="Zoom to fit").click()
+        page.wait_for_timeout(500)
+        save_status(page, "Saved")
         select_node(page, "train_model")
         assert parameter(page, "label_column").input_value() == "species"
 
@@ -226,6 +292,17 @@ def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
         page.wait_for_url(re.compile(re.escape(studio_server.url) + r"/jobs/[\w-]+/$"), timeout=20_000)
         assert errors == []
 
+        # Then, with Docker present, the job runs to Completed
+        if docker_missing() is None:
+            job_name = re.search(r"/jobs/([\w-]+)/$", page.url).group(1)
+            job = wait_for_job(page, studio_server, job_name)
+            page.reload()
+            expect(page.get_by_text("Completed").first).to_be_visible(timeout=30_000)
+            screenshot(page, "designer-job")
+            statuses = [step["status"] for step in job["steps"]]
+            assert statuses == ["Completed"] * 5, job_report(page, studio_server, job)
+            assert job["status"] == "Completed", job_report(page, studio_server, job)
+
 
 def test_it_shows_a_conflict_when_a_stale_tab_saves(studio_server):
     with chromium_contexts(2) as (first_context, second_context):
@@ -256,3 +333,111 @@ def test_it_shows_a_conflict_when_a_stale_tab_saves(studio_server):
         wait_for_designer(second)
         node(second, "split_data").wait_for()
         assert node(second, "train_model").count() == 0
+
+
+def test_it_reopens_the_canvas_where_it_was_left(studio_server):
+    with chromium_contexts(1) as (context,):
+        page = context.new_page()
+        sign_in(page, studio_server)
+        draft_id = create_draft(page, studio_server, "Where I was")
+        drop_from_palette(page, "Split Data", 150, 150)
+        drop_from_palette(page, "Train Model", 420, 380)
+        node(page, "train_model").wait_for()
+        save_status(page, "Saved")
+        assert "viewport" not in stored_graph(page, studio_server, draft_id)
+
+        # Given a draft saved without a viewport, it opens with every node in view
+        revision = stored_draft(page, studio_server, draft_id)["revision"]
+        page.reload()
+        wait_for_designer(page)
+        pane = page.locator(".react-flow__pane").bounding_box()
+        for node_id in ("split_data", "train_model"):
+            box = node(page, node_id).bounding_box()
+            inside = pane["x"] <= box["x"] and box["x"] + box["width"] <= pane["x"] + pane["width"]
+            inside &= pane["y"] <= box["y"] and box["y"] + box["height"] <= pane["y"] + pane["height"]
+            assert inside, (node_id, box, pane)
+        assert canvas_viewport(page) != {"x": 0, "y": 0, "zoom": 1}
+        # (and opening it saved nothing)
+        page.wait_for_timeout(1500)
+        assert stored_draft(page, studio_server, draft_id)["revision"] == revision
+
+        # When they pan and zoom
+        page.mouse.move(pane["x"] + 20, pane["y"] + 20)
+        page.mouse.down()
+        page.mouse.move(pane["x"] + 140, pane["y"] + 90, steps=8)
+        page.mouse.up()
+        page.mouse.move(pane["x"] + pane["width"] / 2, pane["y"] + pane["height"] / 2)
+        page.mouse.wheel(0, -240)
+        page.wait_for_timeout(300)
+        save_status(page, "Saved")
+        left_at = canvas_viewport(page)
+        saved = stored_graph(page, studio_server, draft_id)["viewport"]
+        assert_same_viewport(saved, left_at)
+        screenshot(page, "designer-viewport-left")
+
+        # Then a reload shows the canvas as they left it
+        page.reload()
+        wait_for_designer(page)
+        node(page, "train_model").wait_for()
+        page.wait_for_timeout(300)
+        assert_same_viewport(canvas_viewport(page), left_at)
+        screenshot(page, "designer-viewport-reopened")
+
+
+def test_it_renames_a_pipeline_parameter_everywhere_and_undoes_it(studio_server):
+    with chromium_contexts(1) as (context,):
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in(page, studio_server)
+        draft_id = create_draft(page, studio_server, "Renamed parameters")
+        drop_from_palette(page, "Split Data", 150, 150)
+        drop_from_palette(page, "Train Model", 420, 380)
+        node(page, "train_model").wait_for()
+
+        # Given two steps' parameters made pipeline parameters
+        select_node(page, "train_model")
+        parameter(page, "label_column").fill("species")
+        properties(page).get_by_role("button", name="Set label_column as pipeline parameter").click()
+        properties(page).get_by_text("Pipeline parameter label_column").wait_for()
+        select_node(page, "split_data")
+        properties(page).get_by_role("button", name="Set seed as pipeline parameter").click()
+        deselect(page)
+        settings = properties(page)
+        settings.get_by_role("button", name="Rename pipeline parameter label_column").click()
+        field = settings.get_by_label(re.compile("^New name for"))
+
+        # When they try a name that is not an identifier, or taken, it is refused at the field
+        field.fill("2 labels")
+        message = settings.locator(".pfield--rename .field-error")
+        expect(message).to_contain_text("letters, digits and _")
+        expect(field).to_have_attribute("aria-invalid", "true")
+        field.fill("seed")
+        settings.get_by_role("button", name="Rename", exact=True).click()
+        expect(message).to_have_text("Another pipeline parameter is already called seed.")
+        screenshot(page, "designer-rename-refused")
+
+        # When they rename it to target
+        field.fill("target")
+        field.press("Enter")
+        expect(settings.get_by_role("textbox", name=re.compile("^target"))).to_have_value("species")
+        save_status(page, "Saved")
+
+        # Then the step that used it follows, in the panel and in the saved draft
+        graph = stored_graph(page, studio_server, draft_id)
+        assert list(graph["inputs"]) == ["target", "seed"]
+        train = next(n for n in graph["nodes"] if n["id"] == "train_model")
+        assert train["data"]["pipeline_inputs"] == {"label_column": "target"}
+        select_node(page, "train_model")
+        properties(page).get_by_text("Pipeline parameter target").wait_for()
+        screenshot(page, "designer-renamed")
+
+        # And undo gives the old name back everywhere
+        page.get_by_role("button", name="Undo").click()
+        properties(page).get_by_text("Pipeline parameter label_column").wait_for()
+        save_status(page, "Saved")
+        graph = stored_graph(page, studio_server, draft_id)
+        assert list(graph["inputs"]) == ["label_column", "seed"]
+        train = next(n for n in graph["nodes"] if n["id"] == "train_model")
+        assert train["data"]["pipeline_inputs"] == {"label_column": "label_column"}
+        assert errors == []
