@@ -64,8 +64,9 @@ format: $(PY_STAMP) $(NPM_STAMP)
 	$(VENV)/bin/ruff format .
 	cd frontend && npm run --silent format
 
-bench: $(PY_STAMP)
+bench: $(PY_STAMP) $(BUNDLE)
 	$(PY) bench/step_overhead.py --steps 40 --repeat 3 $(BENCH_ARGS)
+	$(PY) bench/designer_scale.py $(DESIGNER_BENCH_ARGS)
 
 clean:
 	rm -rf static/dist frontend/node_modules $(VENV) var/test
