@@ -38,13 +38,14 @@ import asyncio
 import atexit
 import contextlib
 import logging
+import os
+import sqlite3
 import threading
 import time
 from functools import partial
 
-from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 
 from runner.choices import STEP_TERMINAL
@@ -85,6 +86,90 @@ def attach_loop() -> None:
     _home = (asyncio.get_running_loop(), threading.get_ident())
 
 
+class _Publisher:
+    """One event loop per process, in a thread of its own, that sends worker threads' messages.
+
+    `async_to_sync` would start a thread and an event loop for every message (milliseconds
+    each, and for Redis a new connection each time); this loop lives as long as the process.
+    Messages wait in one queue and are sent one at a time, in the order they were handed over,
+    so a job's events keep their order; the sender does not wait for the channel layer.
+    """
+
+    MAX_WAITING = 10_000
+    SEND_TIMEOUT = 5
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue | None = None
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._idle = threading.Event()
+        self._idle.set()
+        self._waiting = 0
+
+    def _start(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if (
+                self._loop is None
+                or self._pid != os.getpid()
+                or self._thread is None
+                or not self._thread.is_alive()
+            ):
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def serve() -> None:
+                    asyncio.set_event_loop(loop)
+                    self._queue = asyncio.Queue()
+                    loop.create_task(self._drain())
+                    loop.call_soon(ready.set)
+                    loop.run_forever()
+
+                thread = threading.Thread(target=serve, name="studio-events-publisher", daemon=True)
+                thread.start()
+                ready.wait(timeout=5)
+                self._loop, self._thread, self._pid, self._waiting = loop, thread, os.getpid(), 0
+                self._idle.set()
+            return self._loop
+
+    async def _drain(self) -> None:
+        while True:
+            layer, group, message = await self._queue.get()
+            try:
+                await asyncio.wait_for(layer.group_send(group, message), timeout=self.SEND_TIMEOUT)
+            except Exception:  # the row is stored: sockets catch up from the database
+                logger.warning("could not send a message to %s on the channel layer", group, exc_info=True)
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+                    if self._waiting <= 0:
+                        self._waiting = 0
+                        self._idle.set()
+
+    def send(self, layer, group: str, message: dict) -> None:
+        """Hand a message over; it is sent after every message handed over before it."""
+        loop = self._start()
+        with self._lock:
+            if self._waiting >= self.MAX_WAITING:
+                raise RuntimeError(f"{self._waiting} messages are waiting for the channel layer")
+            self._waiting += 1
+            self._idle.clear()
+        try:
+            loop.call_soon_threadsafe(self._queue.put_nowait, (layer, group, message))
+        except RuntimeError:
+            with self._lock:
+                self._waiting -= 1
+            raise
+
+    def wait(self, timeout: float = 5) -> bool:
+        """Block until every message handed over has been sent (or given up on); True if so."""
+        return self._idle.wait(timeout)
+
+
+_publisher = _Publisher()
+
+
 def _group_send(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -99,7 +184,12 @@ def _group_send(group: str, message: dict) -> None:
         future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), home[0])
         future.result(timeout=5)
         return
-    async_to_sync(layer.group_send)(group, message)
+    _publisher.send(layer, group, message)
+
+
+def wait_for_sends(timeout: float = 5) -> bool:
+    """Block until the messages this process handed to the channel layer are sent (for tests)."""
+    return _publisher.wait(timeout)
 
 
 def notify_user(user_id: int, payload: dict) -> None:
@@ -181,23 +271,65 @@ def step_payload(step: StepRun) -> dict:
 # --- Recording ------------------------------------------------------------------------------------
 
 
-def _store(job_id: int, kind: str, step: str, payload: dict) -> JobEvent | None:
-    """Allocate the job's next seq and store the event, in one transaction; None if the job is gone."""
+def _returning_supported() -> bool:
+    if connection.vendor == "postgresql":
+        return True
+    return connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
+
+
+def _allocate(job_id: int, count: int) -> int | None:
+    """Move the job's event counter on by `count` (in the caller's transaction); the new value."""
+    if _returning_supported():
+        table = connection.ops.quote_name(PipelineJob._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET event_seq = event_seq + %s WHERE id = %s RETURNING event_seq",
+                [count, job_id],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+    if not PipelineJob.objects.filter(pk=job_id).update(event_seq=F("event_seq") + count):
+        return None
+    return PipelineJob.objects.filter(pk=job_id).values_list("event_seq", flat=True).get()
+
+
+def _store_many(job_id: int, items: list[tuple[str, str, dict]]) -> list[JobEvent]:
+    """Allocate consecutive seqs and store these events (kind, step, payload) in one transaction.
+
+    [] if the job is gone.
+    """
+    if not items:
+        return []
     for _ in range(2):
         try:
             with transaction.atomic():
                 # The row lock taken here serializes writers: no two share a seq, and a seq is
                 # only visible once the rows below it are committed.
-                if not PipelineJob.objects.filter(pk=job_id).update(event_seq=F("event_seq") + 1):
-                    return None
-                seq = PipelineJob.objects.filter(pk=job_id).values_list("event_seq", flat=True).get()
-                return JobEvent.objects.create(job_id=job_id, seq=seq, kind=kind, step=step, payload=payload)
+                newest = _allocate(job_id, len(items))
+                if newest is None:
+                    return []
+                first = newest - len(items) + 1
+                rows = [
+                    JobEvent(job_id=job_id, seq=first + index, kind=kind, step=step, payload=payload)
+                    for index, (kind, step, payload) in enumerate(items)
+                ]
+                if len(rows) == 1:
+                    rows[0].save(force_insert=True)
+                else:
+                    JobEvent.objects.bulk_create(rows)
+                return rows
         except IntegrityError:
             # The counter fell behind the rows (a stale full save of the job): repair, try again.
             with transaction.atomic():
                 newest = JobEvent.objects.filter(job_id=job_id).aggregate(n=Max("seq"))["n"] or 0
                 PipelineJob.objects.filter(pk=job_id, event_seq__lt=newest).update(event_seq=newest)
-    return None
+    return []
+
+
+def _store(job_id: int, kind: str, step: str, payload: dict) -> JobEvent | None:
+    """Allocate the job's next seq and store the event, in one transaction; None if the job is gone."""
+    stored = _store_many(job_id, [(kind, step, payload)])
+    return stored[0] if stored else None
 
 
 def _publish(event: JobEvent) -> None:
@@ -207,11 +339,23 @@ def _publish(event: JobEvent) -> None:
         logger.warning("could not send event %s to the channel layer", event, exc_info=True)
 
 
+def _publish_all(stored: list[JobEvent]) -> None:
+    for event in stored:
+        _publish(event)
+
+
 def _record(job_id: int, kind: str, step: str, payload: dict) -> JobEvent | None:
     event = _store(job_id, kind, step, payload)
     if event is not None:
         transaction.on_commit(partial(_publish, event))
     return event
+
+
+def _record_many(job_id: int, items: list[tuple[str, str, dict]]) -> list[JobEvent]:
+    stored = _store_many(job_id, items)
+    if stored:
+        transaction.on_commit(partial(_publish_all, stored))
+    return stored
 
 
 def record_job(job: PipelineJob) -> JobEvent | None:
@@ -221,30 +365,80 @@ def record_job(job: PipelineJob) -> JobEvent | None:
 
 def record_step(step: StepRun) -> JobEvent | None:
     """Store and send a step event (call after commit); the step's buffered log lines go first."""
-    return _record_step_state(step.job_id, _step_state(step))
+    return _record_step_state(step.job_id, _step_state(step), _job_name_of(step))
 
 
-def _record_step_state(job_id: int, state: dict) -> JobEvent | None:
-    job_name = PipelineJob.objects.filter(pk=job_id).values_list("name", flat=True).first()
+def _job_name_of(step: StepRun) -> str | None:
+    """The job's name when the step has its job loaded already (no query), else None."""
+    return step.job.name if StepRun.job.is_cached(step) else None
+
+
+def _log_items(step: str, lines: list[dict], max_lines: int) -> list[tuple[str, str, dict]]:
+    """The log events (and the metric events of their `##studio[metric]` lines) of a batch."""
+    from runner import metrics
+
+    items: list[tuple[str, str, dict]] = []
+    for start in range(0, len(lines), max_lines):
+        chunk = lines[start : start + max_lines]
+        items.append((JobEvent.Kind.LOG, step, {"step": step, "lines": chunk}))
+        items += _metric_items(step, metrics.points_from_entries(chunk))
+    return items
+
+
+def _metric_items(step: str, points: list[dict]) -> list[tuple[str, str, dict]]:
+    size = METRIC_POINTS_PER_EVENT
+    return [
+        (JobEvent.Kind.METRIC, step, {"step": step, "points": points[start : start + size]})
+        for start in range(0, len(points), size)
+    ]
+
+
+def _record_step_state(job_id: int, state: dict, job_name: str | None = None) -> JobEvent | None:
     if job_name is None:
-        return None
-    log_buffer.flush(job_name, state["step"])
-    if state["status"] in STEP_TERMINAL:
-        _safely(_record_final_metrics, job_id, job_name, state)  # never at the cost of the step event
-    return _record(job_id, JobEvent.Kind.STEP, state["step"], _resolve(state))
+        job_name = PipelineJob.objects.filter(pk=job_id).values_list("name", flat=True).first()
+        if job_name is None:
+            return None
+    step = state["step"]
+    payload = _resolve(state)
+    with log_buffer.taking(job_name, step) as lines:
+        # The step's buffered lines, its final metrics and its state: one transaction, in order.
+        if not log_buffer.batches_with_step:
+            log_buffer.store_taken(job_name, step, lines)
+            lines = []
+        try:
+            items = _log_items(step, lines, log_buffer.max_lines)
+            if state["status"] in STEP_TERMINAL:
+                try:  # never at the cost of the step event
+                    items += _metric_items(step, _final_metric_points(job_name, state))
+                except Exception:
+                    logger.exception("recording a live event failed")
+            items.append((JobEvent.Kind.STEP, step, payload))
+            stored = _record_many(job_id, items)
+        except Exception:
+            logger.warning("could not store the events of %s/%s together", job_name, step, exc_info=True)
+            stored = None
+        if stored is None:  # one by one: the step event must not depend on its log lines
+            log_buffer.store_taken(job_name, step, lines)
+            if state["status"] in STEP_TERMINAL:
+                _safely(_record_final_metrics, job_id, job_name, state)
+            return _record(job_id, JobEvent.Kind.STEP, step, payload)
+    return stored[-1] if stored else None
 
 
-def _record_final_metrics(job_id: int, job_name: str, state: dict) -> None:
+def _final_metric_points(job_name: str, state: dict) -> list[dict]:
     """The points that only exist once a step ended: its metrics files, or what it reused."""
     from runner import metrics
 
     if state["reused_from_id"]:
         steps = StepRun.objects.select_related("job", "reused_from__job")
         found = steps.filter(pk=state["reused_from_id"]).first()
-        points = metrics.step_points(*metrics.source_of(found), ended=True) if found else []
-    else:
-        points = metrics.file_points(job_name, state["step"], state["outputs"])
-    record_metrics(job_id, state["step"], points)
+        return metrics.step_points(*metrics.source_of(found), ended=True) if found else []
+    return metrics.file_points(job_name, state["step"], state["outputs"])
+
+
+def _record_final_metrics(job_id: int, job_name: str, state: dict) -> None:
+    """The points that only exist once a step ended: its metrics files, or what it reused."""
+    record_metrics(job_id, state["step"], _final_metric_points(job_name, state))
 
 
 def record_log(job_name: str, step: str, lines: list[dict]) -> JobEvent | None:
@@ -291,7 +485,9 @@ def job_changed(job: PipelineJob) -> None:
 
 def step_changed(step: StepRun) -> None:
     """A step's status changed (`StepRun.transition`): publish its state once that commits."""
-    transaction.on_commit(partial(_safely, _record_step_state, step.job_id, _step_state(step)))
+    transaction.on_commit(
+        partial(_safely, _record_step_state, step.job_id, _step_state(step), _job_name_of(step))
+    )
 
 
 # --- Log batching ---------------------------------------------------------------------------------
@@ -359,6 +555,26 @@ class LogBuffer:
                 lines = self._take((job, step))
             self._store(job, step, lines)
 
+    @property
+    def batches_with_step(self) -> bool:
+        """Whether a step event may store this buffer's lines itself (the default recorder only)."""
+        return self._record is record_log
+
+    @contextlib.contextmanager
+    def taking(self, job: str, step: str):
+        """A step's buffered lines, taken out; no other batch is stored until the block ends.
+
+        The caller stores them (with the event that follows them), or calls `store_taken`.
+        """
+        with self._flushing:
+            with self._cond:
+                lines = self._take((job, step))
+            yield lines
+
+    def store_taken(self, job: str, step: str, lines: list[dict]) -> None:
+        """Store lines taken with `taking` as this buffer's own batches would be."""
+        self._store(job, step, lines)
+
     def flush_all(self, *, quiet: bool = False) -> None:
         """Store every buffered line now (`quiet`: at exit, when the database may be gone)."""
         with self._flushing:
@@ -398,7 +614,13 @@ class LogBuffer:
 
 
 log_buffer = LogBuffer()
-atexit.register(partial(log_buffer.flush_all, quiet=True))
+
+
+@atexit.register
+def _at_exit() -> None:
+    # Daemon threads still run while atexit handlers do: the last lines and messages go out.
+    log_buffer.flush_all(quiet=True)
+    _publisher.wait(timeout=5)
 
 
 def log_line(job: str, step: str, entry: dict) -> None:
