@@ -43,7 +43,7 @@ def run_step(step_id: int) -> None:
     from runner import step_runner
 
     try:
-        step_runner.run(step_id)
+        step_runner.run_and_follow(step_id)
     except step_runner.Later:
         run_step.send_with_options(args=(step_id,), delay=LATER_DELAY_MS)
 

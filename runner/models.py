@@ -89,6 +89,9 @@ class PipelineJob(models.Model):
 
     def pipeline_spec(self) -> PipelineSpec:
         """The frozen spec as a PipelineSpec, validated once per process (it never changes)."""
+        cached = _spec_cache.get(self.pk)
+        if cached is not None:
+            return cached  # without touching self.spec: a job loaded with defer("spec") needs no query
         return _validated_spec(self.pk, self.spec)
 
     def transition(self, expected: tuple[str, ...], new: str, **fields) -> bool:

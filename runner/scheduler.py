@@ -7,6 +7,7 @@ job row locked while it decides, and every change is a conditional transition.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from functools import partial
 
 from django.db import transaction
@@ -17,9 +18,12 @@ from runner.reuse import find_reusable, reuse_key, reuse_parts, why_not_reusable
 
 logger = logging.getLogger(__name__)
 
+# A step the finishing step thread takes itself still gets its message, this much later.
+HANDOFF_FALLBACK_MS = 2000
 
-def input_hashes(spec_step, steps: dict[str, StepRun]) -> dict[str, str]:
-    """The content of each data input, for the reuse key."""
+
+def input_hashes(spec_step, steps) -> dict[str, str]:
+    """The content of each data input, for the reuse key (`steps`: name -> anything with `outputs`)."""
     hashes: dict[str, str] = {}
     for name, binding in spec_step.inputs.items():
         if binding.kind == "data":
@@ -30,7 +34,17 @@ def input_hashes(spec_step, steps: dict[str, StepRun]) -> dict[str, str]:
     return hashes
 
 
-def _finish_job(job: PipelineJob, steps: dict[str, StepRun]) -> None:
+@dataclass
+class _Row:
+    """What a pass needs of every step (the full row is loaded only for a step that changes)."""
+
+    pk: int
+    name: str
+    status: str
+    status_reason: str
+
+
+def _finish_job(job: PipelineJob, steps: dict) -> None:
     if not all(step.status in STEP_TERMINAL for step in steps.values()):
         return
     if job.status == JobStatus.CANCEL_REQUESTED:
@@ -52,24 +66,64 @@ def _finish_job(job: PipelineJob, steps: dict[str, StepRun]) -> None:
         )
 
 
-def advance_job(job_id: int) -> None:
-    """Move a job forward as far as its steps' states allow."""
+class _Pass:
+    """One scheduler pass over a locked job: step states as light rows, full steps on demand."""
+
+    def __init__(self, job: PipelineJob) -> None:
+        self.job = job
+        # Locks every step row of the job (PostgreSQL) for the pass, as a full load would.
+        rows = job.steps.select_for_update().order_by("pk")
+        rows = rows.values_list("pk", "name", "status", "status_reason")
+        self.rows = {name: _Row(pk, name, status, reason) for pk, name, status, reason in rows}
+
+    def full(self, name: str, *, with_rows: set[str] = frozenset()) -> tuple[StepRun, dict[str, StepRun]]:
+        """The step's full row, and those of `with_rows` (one query)."""
+        names = {name, *with_rows}
+        rows = StepRun.objects.select_related("compute").filter(job=self.job, name__in=names)
+        found = {step.name: step for step in rows}
+        for step in found.values():
+            step.job = self.job  # its events name the job without a query
+        return found[name], found
+
+    def transition(
+        self, name: str, expected: tuple[str, ...], new: str, *, step: StepRun | None = None, **fields
+    ) -> StepRun | None:
+        """Transition one step (its full row loaded now unless given); the moved step, or None."""
+        step = step or self.full(name)[0]
+        moved = step.transition(expected, new, **fields)
+        row = self.rows[name]
+        row.status, row.status_reason = step.status, step.status_reason
+        return step if moved else None
+
+
+def advance_job(job_id: int, *, take_one: bool = False) -> list[int]:
+    """Move a job forward as far as its steps' states allow; the ids of the steps it queued.
+
+    `take_one`: the caller (a step thread that just finished a step) claims the first step queued
+    itself, so that step's message is sent delayed, as the fallback if the caller cannot.
+    """
     from runner.actors import run_step
 
+    queued: list[int] = []
     with transaction.atomic():
-        job = PipelineJob.objects.select_for_update().filter(pk=job_id).first()
+        # The spec is validated once per process (PipelineJob.pipeline_spec): no need to load it.
+        job = PipelineJob.objects.select_for_update().defer("spec").filter(pk=job_id).first()
         if job is None or job.is_terminal:
-            return
-        steps = {step.name: step for step in job.steps.select_for_update()}
+            return queued
+        work = _Pass(job)
+        steps = work.rows
         spec = job.pipeline_spec()
 
         if job.status == JobStatus.CANCEL_REQUESTED:
-            for step in steps.values():
-                step.transition(STEP_WAITING, StepStatus.CANCELED, status_reason="the job was canceled")
+            for name, step in steps.items():
+                if step.status in STEP_WAITING:
+                    reason = "the job was canceled"
+                    work.transition(name, STEP_WAITING, StepStatus.CANCELED, status_reason=reason)
             _finish_job(job, steps)
-            return
+            return queued
 
-        job.transition((JobStatus.NOT_STARTED, JobStatus.QUEUED), JobStatus.RUNNING)
+        if job.status in (JobStatus.NOT_STARTED, JobStatus.QUEUED):
+            job.transition((JobStatus.NOT_STARTED, JobStatus.QUEUED), JobStatus.RUNNING)
         any_failed = any(step.status == StepStatus.FAILED for step in steps.values())
         for name in spec.order():
             step, step_spec = steps[name], spec.steps[name]
@@ -82,27 +136,31 @@ def advance_job(job_id: int) -> None:
                 if u.status in (StepStatus.FAILED, StepStatus.CANCELED, StepStatus.SKIPPED)
             ]
             if blocked:
-                step.transition(
+                work.transition(
+                    name,
                     (StepStatus.NOT_STARTED,),
                     StepStatus.SKIPPED if spec.settings.continue_on_step_failure else StepStatus.CANCELED,
                     status_reason=f"upstream step {blocked[0].name} is {blocked[0].status}",
                 )
                 continue
             if any_failed and not spec.settings.continue_on_step_failure:
-                step.transition(
-                    (StepStatus.NOT_STARTED,), StepStatus.CANCELED, status_reason="another step failed"
+                work.transition(
+                    name, (StepStatus.NOT_STARTED,), StepStatus.CANCELED, status_reason="another step failed"
                 )
                 continue
             if not all(u.status == StepStatus.COMPLETED for u in upstream):
                 continue
-            parts = reuse_parts(step_spec, input_hashes(step_spec, steps))
+            full, loaded = work.full(name, with_rows=step_spec.upstream())
+            parts = reuse_parts(step_spec, input_hashes(step_spec, loaded))
             key = reuse_key(parts)
             reason = why_not_reusable(step_spec, job_force_rerun=spec.settings.force_rerun)
             original = None if reason else find_reusable(key, exclude_job_id=job.pk)
             if original is not None:
-                step.transition(
+                work.transition(
+                    name,
                     (StepStatus.NOT_STARTED,),
                     StepStatus.COMPLETED,
+                    step=full,
                     reuse_key=key,
                     reuse_parts=parts,
                     reused_from=original,
@@ -113,14 +171,23 @@ def advance_job(job_id: int) -> None:
                 )
                 continue
             note = reason or "not reused: no earlier completed run with this key"
-            if step.transition(
+            moved = work.transition(
+                name,
                 (StepStatus.NOT_STARTED,),
                 StepStatus.QUEUED,
+                step=full,
                 reuse_key=key,
                 reuse_parts=parts,
                 reuse_note=note,
-            ):
-                transaction.on_commit(partial(run_step.send, step.pk))
+            )
+            if moved is not None:
+                if take_one and not queued:
+                    send = partial(run_step.send_with_options, args=(moved.pk,), delay=HANDOFF_FALLBACK_MS)
+                else:
+                    send = partial(run_step.send, moved.pk)
+                queued.append(moved.pk)
+                transaction.on_commit(send)
         if any(step.status in STEP_ACTIVE or step.status in STEP_WAITING for step in steps.values()):
-            return
+            return queued
         _finish_job(job, steps)
+    return queued

@@ -97,12 +97,19 @@ def memory_bytes(value) -> int | None:
     return int(float(text))
 
 
-def claim(step_id: int) -> StepRun | None:
-    """Take a slot on the step's compute: Queued -> Preparing. None when there is nothing to do."""
+def claim(step_id: int, *, check_first: bool = True) -> StepRun | None:
+    """Take a slot on the step's compute: Queued -> Preparing. None when there is nothing to do.
+
+    `check_first`: look without a lock first (a message that arrives after a step thread took
+    its step, or a duplicate, costs one read, not a write transaction).
+    """
     from runner.actors import advance_job
 
+    if check_first and not StepRun.objects.filter(pk=step_id, status=StepStatus.QUEUED).exists():
+        return None
     with transaction.atomic():
-        step = StepRun.objects.select_for_update().select_related("job").filter(pk=step_id).first()
+        steps = StepRun.objects.select_for_update(of=("self", "job")).select_related("job", "environment")
+        step = steps.filter(pk=step_id).first()
         if step is None or step.status != StepStatus.QUEUED:
             return None
         if step.job.status == JobStatus.CANCEL_REQUESTED:
@@ -112,6 +119,7 @@ def claim(step_id: int) -> StepRun | None:
         if step.next_attempt_at and step.next_attempt_at > timezone.now():
             raise Later("waiting before the next attempt")
         compute = Compute.objects.select_for_update().get(pk=step.compute_id)
+        step.compute = compute  # the step as run() needs it: job, compute and environment loaded
         if compute.state == ComputeState.DRAINING:
             raise Later(f"{compute.name} is draining")
         active = list(
@@ -323,17 +331,59 @@ def collect_outputs(outputs: dict[str, dict]) -> dict[str, dict]:
     return collected
 
 
+_handoff = threading.local()
+
+
 def _advance_now(job_id: int) -> None:
     # Scheduling right here saves a trip through the broker between steps; the message is the
     # fallback, and advance_job is safe to run twice.
     from runner.actors import advance_job
     from runner.scheduler import advance_job as advance
 
+    taking = getattr(_handoff, "steps", None)
     try:
-        advance(job_id)
+        queued = advance(job_id, take_one=taking is not None and not taking)
     except Exception:
         logger.exception("scheduling job %s after a step failed; sending it to the scheduler", job_id)
         advance_job.send(job_id)
+        return
+    if taking is not None and not taking and queued:
+        taking.append(queued[0])
+
+
+def _worker_stopping() -> bool:
+    """Whether the Dramatiq worker thread running this is being stopped."""
+    return not getattr(threading.current_thread(), "running", True)
+
+
+def run_and_follow(step_id: int) -> None:
+    """Run one attempt of a step, then, in this same thread, a step the scheduler queued as it ended.
+
+    The step thread that just finished is free: claiming the next step of the chain here saves
+    the broker's round trip. That step still has its message (sent with a delay,
+    `scheduler.HANDOFF_FALLBACK_MS`): if this thread cannot take it, the message does, and
+    claim() being a conditional transition, only one of them ever runs it.
+    """
+    current: int | None = step_id
+    first = True
+    while current is not None:
+        _handoff.steps = []
+        try:
+            if first:
+                run(current)
+            else:
+                run(current, handed_over=True)
+        except Later:
+            if first:
+                raise
+            # Its compute is full: try again as the Later of a message would.
+            from runner.actors import LATER_DELAY_MS, run_step
+
+            run_step.send_with_options(args=(current,), delay=LATER_DELAY_MS)
+        finally:
+            taken, _handoff.steps = _handoff.steps, None
+        first = False
+        current = taken[0] if taken and not _worker_stopping() else None
 
 
 def finish(step: StepRun, status: str, **fields) -> bool:
@@ -412,14 +462,9 @@ def complete_attempt(
                 finish(step, StepStatus.FAILED, status_reason="lost contact with the step's container")
             return
         if code == 0:
-            finish(
-                step,
-                StepStatus.COMPLETED,
-                exit_code=0,
-                outputs=collect_outputs(prepared_outputs),
-                status_reason="",
-            )
-            log.note("completed")
+            outputs = collect_outputs(prepared_outputs)
+            log.note("completed")  # before the status: the line goes out with the Completed event
+            finish(step, StepStatus.COMPLETED, exit_code=0, outputs=outputs, status_reason="")
             return
         lines = "\n".join(_attempt_tail(step))
         reason = f"exited with code {code}; last lines:\n{lines}"
@@ -434,12 +479,14 @@ def complete_attempt(
             logger.warning("could not remove %s of %s: %s", handle, step, error)
 
 
-def run(step_id: int) -> None:
-    """Run one attempt of a step, from claiming a slot to its outcome."""
-    step = claim(step_id)
+def run(step_id: int, *, handed_over: bool = False) -> None:
+    """Run one attempt of a step, from claiming a slot to its outcome.
+
+    `handed_over`: the scheduler has just queued it for this thread (no need to look first).
+    """
+    step = claim(step_id, check_first=not handed_over)
     if step is None:
         return
-    step = StepRun.objects.select_related("job", "compute", "environment").get(pk=step.pk)
     spec = step.job.pipeline_spec().steps[step.name]
     log = StepLog(step.job.name, step.name)
     log.note(f"attempt {step.attempt} on {step.compute.name} ({WORKER_ID})")
@@ -474,10 +521,12 @@ def run(step_id: int) -> None:
         fields["container_id"] = handle
     else:
         fields["process_id"] = int(handle)
+    # Noted before the step reads Running: the line goes out with the Running event, and a worker
+    # that dies right after the transition has already said what it started.
+    log.note(f"started {'container ' + handle[:12] if prepared.kind == 'docker' else 'process ' + handle}")
     if not step.transition((StepStatus.PREPARING,), StepStatus.RUNNING, **fields):
         prepared.executor.stop(handle, grace_seconds=1)
         prepared.executor.remove(handle)
         return
-    log.note(f"started {'container ' + handle[:12] if prepared.kind == 'docker' else 'process ' + handle}")
     code, outcome = supervise(step, prepared.executor, handle, log, timeout=spec.timeout_seconds)
     complete_attempt(step, prepared.outputs, prepared.executor, handle, code, outcome, log)
