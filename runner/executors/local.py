@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import subprocess
 import threading
@@ -62,6 +63,32 @@ def _credentials(user: str) -> dict:
     if uid == 0:
         raise ExecutorError(f"steps never run as root (user {user!r} refused)")
     return {"user": uid, "group": gid, "extra_groups": []}
+
+
+_setpriv_path: list[str | None] = []
+
+
+def _setpriv() -> str | None:
+    """util-linux `setpriv`, if this host has it (looked up once)."""
+    if not _setpriv_path:
+        _setpriv_path.append(shutil.which("setpriv", path=SYSTEM_PATH))
+    return _setpriv_path[0]
+
+
+def _argv_and_credentials(command: str, user: str) -> tuple[list[str], dict]:
+    """The argv and Popen arguments of a step's `bash -c COMMAND`, as `user` when the worker is root.
+
+    Popen drops privileges itself only by forking the whole worker (user= rules out vfork:
+    several milliseconds for a big process, every step); `setpriv` sets the same ids (real,
+    effective and saved uid and gid, no supplementary groups) after a cheap vfork.
+    """
+    argv = ["bash", "-c", command]
+    credentials = _credentials(user)
+    setpriv = _setpriv() if credentials else None
+    if setpriv:
+        ids = [f"--reuid={credentials['user']}", f"--regid={credentials['group']}", "--clear-groups"]
+        return [setpriv, *ids, "--", *argv], {}
+    return argv, credentials
 
 
 def _exit_code(returncode: int) -> int:
@@ -153,11 +180,11 @@ class LocalExecutor:
     def start(self, launch: StepLaunch) -> str:
         """Start `bash -c COMMAND` in the workdir, in a new session; return its pid."""
         workdir = Path(launch.workdir)
-        credentials = _credentials(launch.user)
+        argv, credentials = _argv_and_credentials(launch.command, launch.user)
         try:
             workdir.mkdir(parents=True, exist_ok=True)
             process = subprocess.Popen(
-                ["bash", "-c", launch.command],
+                argv,
                 cwd=workdir,
                 env=step_environment(launch),
                 stdin=subprocess.DEVNULL,
