@@ -1,7 +1,9 @@
 """Reuse: a Completed step with the same key and outputs still present is not run again.
 
 The key hashes the component spec, its code snapshot, the environment, the parameter values and
-the content of every input, so a change to any of them runs the step.
+the content of every input, so a change to any of them runs the step. A step reading an http(s)
+input always runs: that content is only known once fetched (the steps after it are still reused
+when it produced the same outputs).
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ def why_not_reusable(step: StepSpec, *, job_force_rerun: bool) -> str | None:
         return "not reused: this step asks to force a rerun"
     if not step.component.spec.get("is_deterministic", True):
         return f"not reused: {step.component.name} is not deterministic"
+    for name, binding in sorted(step.inputs.items()):
+        if binding.kind == "data" and binding.url and not binding.snapshot:
+            # Its content is only known once fetched, and a URL's content changes: reusing on the
+            # address alone could hand back results computed from older data.
+            return f"not reused: input {name} is read from {binding.url}, whose content may have changed"
     return None
 
 

@@ -170,9 +170,9 @@ def explain(step: StepRun) -> dict:
         )
         return result
     pin = component_of(step)
-    # A step that asked to run (force rerun, not deterministic) says so before anything else.
+    # A step that had to run (force rerun, not deterministic, a URL input) says so first.
     forced = step.reuse_note if step.reuse_note.startswith("not reused:") else ""
-    forced = forced if "force" in forced or "deterministic" in forced else ""
+    forced = forced if any(word in forced for word in ("force", "deterministic", "is read from")) else ""
     previous = nearest_earlier_run(step)
     if previous is None:
         result["summary"] = (

@@ -53,6 +53,9 @@ def download_once(job: str, url: str, kind: str) -> Path:
                     if size > limit:
                         raise StagingError(f"{url} is larger than STUDIO_MAX_SNAPSHOT_BYTES ({limit} bytes)")
                     handle.write(chunk)
+        # mkdtemp makes the folder 0700: steps run as another user (never root) and must read it.
+        scratch.chmod(0o755)
+        (scratch / name).chmod(0o644)
         try:
             os.rename(scratch, folder)
         except OSError:

@@ -21,6 +21,7 @@ from designer.pipeline_yaml import compile_pipeline
 from runner.actions import rerun, submit_pipeline
 from runner.choices import JobStatus, StepStatus
 from runner.models import PipelineJob, StepRun
+from runner.reuse_explain import explain
 from studio.schemas.loading import load_document
 from tests.runner.conftest import PIPELINES, wait_for
 
@@ -314,3 +315,53 @@ def test_a_step_whose_original_outputs_were_deleted_runs_again(first, container_
 
 def _b_inputs() -> dict:
     return {"source": "${{parent.jobs.a.outputs.out}}", "suffix": "!"}
+
+
+@pytest.fixture
+def fruit_server():
+    """An HTTP server answering /value.txt with whatever `server.fruit` is now."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            body = f"{server.fruit}\n".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.fruit = "apple"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_step_reading_a_url_always_runs_and_its_dependents_follow_the_content(
+    computes, library, worker, container_events, fruit_server
+):
+    url = f"http://127.0.0.1:{fruit_server.server_port}/value.txt"
+    from_url = {"data": {"type": "uri_folder", "path": url}}
+    original = completed(submit(REUSE, inputs=from_url))
+    assert value(original["b"]) == "code-1|hello|apple|plain!"
+
+    # The same address with the same content: the step fetches and runs again (the address alone
+    # says nothing of the content), and b, whose input content is unchanged, is reused.
+    same = completed(submit(REUSE, inputs=from_url))
+    assert_ran(same["a"], original["a"], container_events)
+    why = f"not reused: input data is read from {url}, whose content may have changed"
+    assert same["a"].reuse_note == why
+    assert explain(same["a"])["summary"] == "N" + why[1:] + "."
+    assert_reused(same["b"], original["b"], container_events)
+
+    # The same address with new content: both run, on the new data.
+    fruit_server.fruit = "cherry"
+    changed = completed(submit(REUSE, inputs=from_url))
+    assert_ran(changed["a"], original["a"], container_events)
+    assert_ran(changed["b"], original["b"], container_events)
+    assert value(changed["b"]) == "code-1|hello|cherry|plain!"
