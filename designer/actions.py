@@ -42,12 +42,21 @@ class StaleRevision(Exception):
         super().__init__(f"This draft was changed elsewhere (revision {current}); reload to see it")
 
 
+def _split_viewport(graph: dict) -> tuple[dict, dict | None]:
+    """A validated graph without its viewport, and the viewport (None when it has none)."""
+    graph = dict(graph)
+    return graph, graph.pop("viewport", None)
+
+
 def create_draft(*, name: str, description: str = "", graph: dict | None = None, user=None) -> PipelineDraft:
-    """A new draft at revision 1; `graph` is validated (GraphShapeError) and normalised."""
+    """A new draft at revision 1; `graph` is validated (GraphShapeError) and normalised, and its
+    viewport, when it has one, kept beside it."""
+    graph, viewport = _split_viewport(validate_graph(graph)) if graph is not None else (empty_graph(), None)
     return PipelineDraft.objects.create(
         name=name[:MAX_NAME],
         description=description,
-        graph=validate_graph(graph) if graph is not None else empty_graph(),
+        graph=graph,
+        viewport=viewport,
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
 
@@ -56,10 +65,15 @@ def save_draft(draft_id: int, *, revision: int | None, **changes: Any) -> Pipeli
     """Change name, description and/or graph (already validated) and move to the next revision.
 
     With `revision`, the change applies only if the draft is still at that revision (one UPDATE …
-    WHERE revision = %s, so concurrent saves cannot both win); otherwise StaleRevision. Raises
-    PipelineDraft.DoesNotExist when the draft is gone (or deleted).
+    WHERE revision = %s, so concurrent saves cannot both win); otherwise StaleRevision. A graph
+    with a viewport saves that viewport too; one without leaves the saved viewport as it is.
+    Raises PipelineDraft.DoesNotExist when the draft is gone (or deleted).
     """
     fields = {key: changes[key] for key in ("name", "description", "graph") if key in changes}
+    if "graph" in fields:
+        fields["graph"], viewport = _split_viewport(fields["graph"])
+        if viewport is not None:
+            fields["viewport"] = viewport
     queryset = PipelineDraft.objects.alive().filter(pk=draft_id)
     if revision is not None:
         queryset = queryset.filter(revision=revision)
@@ -76,6 +90,14 @@ def save_draft(draft_id: int, *, revision: int | None, **changes: Any) -> Pipeli
     return PipelineDraft.objects.select_related("created_by").get(pk=draft_id)
 
 
+def save_draft_viewport(draft_id: int, viewport: dict) -> None:
+    """Keep where the draft's canvas looks (already validated). Not an edit: no revision check,
+    no new revision and no new `updated_at`, so panning in one tab never makes another tab's next
+    save conflict. Raises PipelineDraft.DoesNotExist when the draft is gone (or deleted)."""
+    if not PipelineDraft.objects.alive().filter(pk=draft_id).update(viewport=viewport):
+        raise PipelineDraft.DoesNotExist(f"no draft {draft_id}")
+
+
 def delete_draft(draft: PipelineDraft) -> None:
     """Soft delete: the draft disappears from lists and the API; the row stays."""
     now = timezone.now()
@@ -88,7 +110,7 @@ def duplicate_draft(draft: PipelineDraft, *, user=None) -> PipelineDraft:
     return create_draft(
         name=f"Copy of {draft.name}",
         description=draft.description,
-        graph=copy.deepcopy(draft.graph),
+        graph=copy.deepcopy(draft.graph_with_viewport()),
         user=user,
     )
 

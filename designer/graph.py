@@ -193,6 +193,18 @@ def validate_graph(raw: Any) -> dict:
     return graph
 
 
+def validate_viewport(raw: Any) -> dict:
+    """A canvas viewport {x, y, zoom} as it is saved, or GraphShapeError naming each bad field."""
+    if not isinstance(raw, dict):
+        raise GraphShapeError({"": ["must be an object with x, y and zoom"]})
+    try:
+        return GraphViewport.model_validate(raw).model_dump()
+    except ValidationError as error:
+        errors: dict[str, list[str]] = {}
+        _collect(errors, error)
+        raise GraphShapeError(errors) from None
+
+
 # --- problems ------------------------------------------------------------------------------------
 
 

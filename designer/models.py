@@ -43,6 +43,11 @@ class PipelineDraft(models.Model):
     description = models.TextField(blank=True)
     graph = models.JSONField(default=empty_graph, help_text="Nodes, edges, settings, inputs and outputs")
     revision = models.PositiveIntegerField(default=1, help_text="Goes up by one with every saved change")
+    # Kept beside the graph, not in it: panning is not an edit, so saving where the canvas looks
+    # changes no revision and cannot make another tab's next save conflict.
+    viewport = models.JSONField(
+        null=True, blank=True, help_text="Where the canvas looks: {x, y, zoom}; null to fit the nodes"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -63,6 +68,13 @@ class PipelineDraft(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"/designer/{self.pk}/"
+
+    def graph_with_viewport(self) -> dict:
+        """The graph as the API shows it: with the canvas's viewport, when one is saved."""
+        graph = dict(self.graph or {})
+        if self.viewport is not None:
+            graph["viewport"] = self.viewport
+        return graph
 
     @property
     def node_count(self) -> int:

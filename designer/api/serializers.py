@@ -8,13 +8,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from designer.graph import GraphShapeError, validate_graph
+from designer.graph import MAX_ZOOM, GraphShapeError, validate_graph, validate_viewport
 from designer.models import PipelineDraft
 
 GRAPH_HELP = (
     "The canvas: {nodes: [{id, type: component|data|comment, position: {x, y}, data}], edges: [{id, "
     "source, sourceHandle, target, targetHandle}], settings: {default_compute, continue_on_step_failure, "
-    "force_rerun, experiment_name}, inputs: {name: {type, value}}, outputs: {name: {node, port}}}"
+    "force_rerun, experiment_name}, inputs: {name: {type, value}}, outputs: {name: {node, port}}, "
+    "viewport: {x, y, zoom} (optional: where the canvas looks; a graph saved without one keeps the "
+    "saved one)}"
 )
 
 
@@ -56,9 +58,9 @@ class DraftListSerializer(serializers.ModelSerializer):
 
 
 class DraftSerializer(DraftListSerializer):
-    """A draft with its graph."""
+    """A draft with its graph (and, in it, the canvas's viewport when one is saved)."""
 
-    graph = serializers.JSONField(read_only=True, help_text=GRAPH_HELP)
+    graph = serializers.JSONField(source="graph_with_viewport", read_only=True, help_text=GRAPH_HELP)
 
     class Meta(DraftListSerializer.Meta):
         fields = [*DraftListSerializer.Meta.fields, "graph"]
@@ -88,6 +90,20 @@ class DraftUpdateSerializer(serializers.Serializer):
                 {"revision": ["is required with a graph: send the revision the change was made from"]}
             )
         return attrs
+
+
+class DraftViewportSerializer(serializers.Serializer):
+    """Where the canvas looks. Not an edit: saving it needs no revision and moves none."""
+
+    x = serializers.FloatField(help_text="The pan, in screen pixels")
+    y = serializers.FloatField(help_text="The pan, in screen pixels")
+    zoom = serializers.FloatField(help_text=f"The zoom: more than 0, at most {MAX_ZOOM}")
+
+    def to_internal_value(self, data):
+        try:
+            return validate_viewport(data)
+        except GraphShapeError as error:
+            raise serializers.ValidationError(error.errors) from None
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ urlpatterns = [
         name="draft-detail",
     ),
     path("drafts/<int:pk>/duplicate/", DraftViewSet.as_view({"post": "duplicate"}), name="draft-duplicate"),
+    path("drafts/<int:pk>/viewport/", DraftViewSet.as_view({"put": "viewport"}), name="draft-viewport"),
     path("drafts/<int:pk>/validate/", DraftViewSet.as_view({"post": "validate"}), name="draft-validate"),
     path("drafts/<int:pk>/submit/", DraftViewSet.as_view({"post": "submit"}), name="draft-submit"),
     path("drafts/<int:pk>/export/", DraftViewSet.as_view({"get": "export"}), name="draft-export"),

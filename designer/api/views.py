@@ -2,7 +2,8 @@
 import) and cloning a job into a draft.
 
 Routes under /api/v1/: `drafts/`, `drafts/import/`, `drafts/<id>/`, `drafts/<id>/duplicate/`,
-`drafts/<id>/validate/`, `drafts/<id>/submit/`, `drafts/<id>/export/`, `jobs/<name>/clone/`.
+`drafts/<id>/viewport/`, `drafts/<id>/validate/`, `drafts/<id>/submit/`, `drafts/<id>/export/`,
+`jobs/<name>/clone/`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from designer.api.serializers import (
     DraftListSerializer,
     DraftSerializer,
     DraftUpdateSerializer,
+    DraftViewportSerializer,
     ErrorSerializer,
     ImportJsonSerializer,
     ImportUploadSerializer,
@@ -179,6 +181,22 @@ class DraftViewSet(viewsets.GenericViewSet):
         sent it must be the draft's current revision (409 with `current_revision` and nothing
         changed otherwise). Every change moves the draft to the next revision."""
         return self._save(request, partial=True)
+
+    @extend_schema(
+        request=DraftViewportSerializer,
+        responses={200: DraftViewportSerializer, 400: INVALID, 404: NOT_FOUND},
+    )
+    def viewport(self, request, pk=None):
+        """Keep where the canvas looks, for the draft to open there. Not an edit: no `revision` is
+        sent and none is made, so it never conflicts and never makes another tab's save conflict."""
+        draft = self.get_object()
+        serializer = DraftViewportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            actions.save_draft_viewport(draft.pk, serializer.validated_data)
+        except PipelineDraft.DoesNotExist:
+            raise Http404(f"there is no draft {draft.pk}") from None
+        return Response(serializer.validated_data)
 
     @extend_schema(responses={204: None, 404: NOT_FOUND})
     def destroy(self, request, pk=None):

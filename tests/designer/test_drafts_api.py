@@ -114,6 +114,104 @@ def test_the_canvas_viewport_is_saved_with_the_graph_and_left_out_of_the_yaml(ap
     assert exported.status_code == 200 and "viewport" not in exported.content.decode()
 
 
+def test_saving_the_viewport_needs_no_revision_and_moves_none(api):
+    draft = create(api, graph=iris_graph())
+    url = f"/api/v1/drafts/{draft['id']}/"
+    updated_at = PipelineDraft.objects.get(pk=draft["id"]).updated_at
+
+    response = api.put(f"{url}viewport/", {"x": -120.5, "y": 48, "zoom": 0.75}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"x": -120.5, "y": 48, "zoom": 0.75}
+    stored = api.get(url).json()
+    assert stored["revision"] == 1
+    assert stored["graph"]["viewport"] == {"x": -120.5, "y": 48, "zoom": 0.75}
+    assert PipelineDraft.objects.get(pk=draft["id"]).updated_at == updated_at
+
+
+def test_a_tab_that_only_panned_does_not_make_another_tabs_edit_conflict(api):
+    # Given two tabs opened at revision 1; the second pans, then the first saves an edit
+    draft = create(api, graph=iris_graph())
+    url = f"/api/v1/drafts/{draft['id']}/"
+    assert api.put(f"{url}viewport/", {"x": 10, "y": 20, "zoom": 0.5}, format="json").status_code == 200
+    graph = copy.deepcopy(draft["graph"])
+    graph["nodes"][2]["data"]["inputs"]["seed"] = 11
+
+    saved = api.patch(url, {"graph": graph, "revision": 1}, format="json")
+
+    # Then the edit saves, and a graph without a viewport keeps the one saved
+    assert saved.status_code == 200, saved.json()
+    assert saved.json()["revision"] == 2
+    assert saved.json()["graph"]["viewport"] == {"x": 10, "y": 20, "zoom": 0.5}
+    # And the second tab's next edit, still from revision 1, is a conflict as before
+    stale = api.patch(url, {"graph": draft["graph"], "revision": 1}, format="json")
+    assert stale.status_code == 409
+
+
+def test_the_viewport_is_kept_beside_the_graph_and_copied_with_it(api):
+    draft = create(api, graph={**iris_graph(), "viewport": {"x": 1, "y": 2, "zoom": 3}})
+
+    stored = PipelineDraft.objects.get(pk=draft["id"])
+    assert "viewport" not in stored.graph and stored.viewport == {"x": 1, "y": 2, "zoom": 3}
+    copied = api.post(f"/api/v1/drafts/{draft['id']}/duplicate/").json()
+    assert copied["graph"]["viewport"] == {"x": 1, "y": 2, "zoom": 3}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"x": 0, "y": 0, "zoom": -1}, "zoom"),
+        ({"x": 0, "y": 0, "zoom": 11}, "zoom"),
+        ({"x": "left", "y": 0, "zoom": 1}, "x"),
+        ({"x": 0, "zoom": 1}, "y"),
+        ({"x": 0, "y": 0, "zoom": 1, "width": 800}, "width"),
+    ],
+)
+def test_a_bad_viewport_is_a_400_naming_the_field(api, body, field):
+    draft = create(api)
+
+    response = api.put(f"/api/v1/drafts/{draft['id']}/viewport/", body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"], response.json()
+    assert PipelineDraft.objects.get(pk=draft["id"]).viewport is None
+
+
+def test_any_signed_in_user_may_save_the_viewport_of_a_draft_they_may_edit(api, db):
+    # Drafts are shared: whoever may save a draft's graph may save where its canvas looks
+    draft = create(api)
+    other = APIClient()
+    other.force_authenticate(get_user_model().objects.create_user("grace", password="pw-for-tests-2"))
+    url = f"/api/v1/drafts/{draft['id']}/"
+
+    assert other.patch(url, {"name": "Renamed by grace"}, format="json").status_code == 200
+    assert other.put(f"{url}viewport/", {"x": 0, "y": 0, "zoom": 1}, format="json").status_code == 200
+    assert APIClient().put(f"{url}viewport/", {"x": 0, "y": 0, "zoom": 1}, format="json").status_code in (
+        401,
+        403,
+    )
+
+
+def test_the_viewport_of_a_missing_or_deleted_draft_is_a_404(api):
+    draft = create(api)
+    api.delete(f"/api/v1/drafts/{draft['id']}/")
+
+    for draft_id in (draft["id"], 999):
+        response = api.put(f"/api/v1/drafts/{draft_id}/viewport/", {"x": 0, "y": 0, "zoom": 1}, format="json")
+        assert response.status_code == 404
+
+
+def test_the_viewport_route_is_in_the_openapi_document(client, user):
+    client.force_login(user)
+
+    document = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    operation = document["paths"]["/api/v1/drafts/{id}/viewport/"]["put"]
+    assert set(operation["responses"]) >= {"200", "400", "404"}
+    body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(document["components"]["schemas"][body]["properties"]) == {"x", "y", "zoom"}
+
+
 def test_a_graph_change_needs_the_revision_it_was_made_from(api):
     draft = create(api)
     response = api.patch(f"/api/v1/drafts/{draft['id']}/", {"graph": draft["graph"]}, format="json")
@@ -410,6 +508,7 @@ def test_the_job_page_button_clones_into_a_draft_and_opens_it(client, user, api,
         ("get", "/api/v1/drafts/1/"),
         ("patch", "/api/v1/drafts/1/"),
         ("delete", "/api/v1/drafts/1/"),
+        ("put", "/api/v1/drafts/1/viewport/"),
         ("post", "/api/v1/drafts/1/duplicate/"),
         ("post", "/api/v1/drafts/1/validate/"),
         ("post", "/api/v1/drafts/1/submit/"),
