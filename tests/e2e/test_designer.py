@@ -153,6 +153,35 @@ def assert_same_viewport(shown: dict[str, float], expected: dict[str, float]) ->
     assert abs(shown["zoom"] - expected["zoom"]) <= 1e-3, (shown, expected)
 
 
+def pan_and_zoom(page) -> dict[str, float]:
+    """Drags the empty canvas, then zooms in one wheel notch; returns where the canvas then looks."""
+    pane = page.locator(".react-flow__pane").bounding_box()
+    page.mouse.move(pane["x"] + 20, pane["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(pane["x"] + 140, pane["y"] + 90, steps=8)
+    page.mouse.up()
+    page.mouse.move(pane["x"] + pane["width"] / 2, pane["y"] + pane["height"] / 2)
+    page.mouse.wheel(0, -240)
+    page.wait_for_timeout(300)  # the wheel zoom is animated
+    return canvas_viewport(page)
+
+
+def wait_for_stored_viewport(page, server, draft_id: int, expected: dict[str, float]) -> dict:
+    """Waits for the viewport saves (quiet and debounced) to store `expected`; returns the draft."""
+    deadline = time.monotonic() + 10
+    while True:
+        draft = stored_draft(page, server, draft_id)
+        stored = draft["graph"].get("viewport")
+        try:
+            assert stored is not None, draft["graph"]
+            assert_same_viewport(stored, expected)
+            return draft
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.wait_for_timeout(200)
+
+
 def deselect(page) -> None:
     """Click the empty canvas, so that the properties panel shows the pipeline settings."""
     page.locator(".react-flow__pane").click(position={"x": 5, "y": 5})
@@ -312,11 +341,30 @@ def test_it_shows_a_conflict_when_a_stale_tab_saves(studio_server):
         canvas_path = f"/designer/{draft_id}/"
         sign_in(second, studio_server, canvas_path)
         wait_for_designer(second)
+        drop_from_palette(first, "Score Model", 500, 400)
+        node(first, "score_model").wait_for()
+        save_status(first, "Saved")
+        revision = stored_draft(first, studio_server, draft_id)["revision"]
+        second.reload()
+        wait_for_designer(second)
+        node(second, "score_model").wait_for()
 
-        # Given the first person saves an edit
+        # Given the second person only pans and zooms, and the first pans too: both are saved,
+        # and neither is an edit
+        panned = pan_and_zoom(second)
+        assert wait_for_stored_viewport(second, studio_server, draft_id, panned)["revision"] == revision
+        panned = pan_and_zoom(first)
+        assert wait_for_stored_viewport(first, studio_server, draft_id, panned)["revision"] == revision
+
+        # When the first person then edits, the edit saves without a conflict
         drop_from_palette(first, "Split Data", 200, 150)
         node(first, "split_data").wait_for()
         save_status(first, "Saved")
+        assert first.get_by_role("alert").filter(has_text="changed elsewhere").count() == 0
+        stored = stored_draft(first, studio_server, draft_id)
+        assert stored["revision"] == revision + 1
+        assert sorted(n["id"] for n in stored["graph"]["nodes"]) == ["score_model", "split_data"]
+        assert_same_viewport(stored["graph"]["viewport"], panned)
 
         # When the second, who loaded the older revision, edits and saves
         drop_from_palette(second, "Train Model", 200, 150)
@@ -327,7 +375,7 @@ def test_it_shows_a_conflict_when_a_stale_tab_saves(studio_server):
         assert second.get_by_role("alert").filter(has_text="This draft was changed elsewhere").is_visible()
         screenshot(second, "designer-conflict")
         graph = stored_graph(first, studio_server, draft_id)
-        assert [n["id"] for n in graph["nodes"]] == ["split_data"]
+        assert sorted(n["id"] for n in graph["nodes"]) == ["score_model", "split_data"]
         # And reloading shows the first person's version
         second.get_by_role("button", name="Reload", exact=True).click()
         wait_for_designer(second)
@@ -361,18 +409,9 @@ def test_it_reopens_the_canvas_where_it_was_left(studio_server):
         page.wait_for_timeout(1500)
         assert stored_draft(page, studio_server, draft_id)["revision"] == revision
 
-        # When they pan and zoom
-        page.mouse.move(pane["x"] + 20, pane["y"] + 20)
-        page.mouse.down()
-        page.mouse.move(pane["x"] + 140, pane["y"] + 90, steps=8)
-        page.mouse.up()
-        page.mouse.move(pane["x"] + pane["width"] / 2, pane["y"] + pane["height"] / 2)
-        page.mouse.wheel(0, -240)
-        page.wait_for_timeout(300)
-        save_status(page, "Saved")
-        left_at = canvas_viewport(page)
-        saved = stored_graph(page, studio_server, draft_id)["viewport"]
-        assert_same_viewport(saved, left_at)
+        # When they pan and zoom, where they left the canvas is saved, as no new revision
+        left_at = pan_and_zoom(page)
+        assert wait_for_stored_viewport(page, studio_server, draft_id, left_at)["revision"] == revision
         screenshot(page, "designer-viewport-left")
 
         # Then a reload shows the canvas as they left it

@@ -3,7 +3,7 @@
  * catalogues it offers in the palette and the properties panel.
  */
 import { apiFetch } from '../lib/csrf';
-import type { ParameterValue } from '../lib/draft-graph';
+import type { CanvasViewport, ParameterValue } from '../lib/draft-graph';
 import type { InputPortSpec, OutputPortSpec } from '../lib/parameters';
 
 export interface DraftRecord {
@@ -94,6 +94,17 @@ export function saveDraftGraph(
   return apiFetch<DraftRecord>(draftPath(id), {
     method: 'PATCH',
     body: `{"graph":${graphJson},"revision":${JSON.stringify(revision)}}`,
+  });
+}
+
+/**
+ * Saves where the canvas looks. Not an edit: it needs no revision and moves none, so it never
+ * conflicts and never makes another tab's save conflict.
+ */
+export function saveDraftViewport(id: number, viewport: CanvasViewport): Promise<CanvasViewport> {
+  return apiFetch<CanvasViewport>(`${draftPath(id)}viewport/`, {
+    method: 'PUT',
+    body: JSON.stringify(viewport),
   });
 }
 

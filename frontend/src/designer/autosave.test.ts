@@ -110,24 +110,4 @@ describe('createAutosave', () => {
     expect(save).toHaveBeenCalledWith('{"v":1}');
     expect(autosave.hasUnsavedChanges()).toBe(false);
   });
-
-  it('saves a change outside the essential part without calling it unsaved work', async () => {
-    let current = '{"v":0,"view":1}';
-    const save = vi.fn(() => Promise.resolve());
-    const autosave = createAutosave(current, {
-      snapshot: () => current,
-      save,
-      onStatus: () => undefined,
-      essential: (json) => JSON.stringify({ ...JSON.parse(json), view: undefined }),
-    });
-    current = '{"v":0,"view":2}';
-    autosave.changed();
-    expect(autosave.hasUnsavedChanges()).toBe(false);
-    current = '{"v":1,"view":2}';
-    autosave.changed();
-    expect(autosave.hasUnsavedChanges()).toBe(true);
-    await vi.advanceTimersByTimeAsync(800);
-    expect(save).toHaveBeenCalledWith('{"v":1,"view":2}');
-    expect(autosave.hasUnsavedChanges()).toBe(false);
-  });
 });

@@ -12,11 +12,6 @@ export interface AutosaveOptions {
   /** Saves that JSON; rejects with ApiError for HTTP errors and TypeError when offline. */
   save: (json: string) => Promise<void>;
   onStatus: (status: SaveStatus, error?: string | null) => void;
-  /**
-   * The part of a snapshot whose loss is worth a warning before leaving the page (default: all
-   * of it). Changes outside it are saved all the same.
-   */
-  essential?: (json: string) => string;
   delayMs?: number;
   /** Wait before the nth retry (1-based) after a network or server error. */
   retryDelayMs?: (attempt: number) => number;
@@ -29,7 +24,7 @@ export interface Autosave {
   flush: () => Promise<boolean>;
   /** Retries at once after a network error (the browser came back online). */
   retryNow: () => void;
-  /** Whether anything edited (anything `essential`) is not yet saved. */
+  /** Whether anything edited is not yet saved. */
   hasUnsavedChanges: () => boolean;
   stop: () => void;
 }
@@ -37,14 +32,7 @@ export interface Autosave {
 const defaultRetryDelay = (attempt: number) => Math.min(30_000, 2_000 * 2 ** (attempt - 1));
 
 export function createAutosave(initialJson: string, options: AutosaveOptions): Autosave {
-  const {
-    snapshot,
-    save,
-    onStatus,
-    essential = (json: string) => json,
-    delayMs = 800,
-    retryDelayMs = defaultRetryDelay,
-  } = options;
+  const { snapshot, save, onStatus, delayMs = 800, retryDelayMs = defaultRetryDelay } = options;
   let lastSaved = initialJson;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let inflight: Promise<void> | null = null;
@@ -131,10 +119,7 @@ export function createAutosave(initialJson: string, options: AutosaveOptions): A
         void run();
       }
     },
-    hasUnsavedChanges: () => {
-      const json = snapshot();
-      return (inflight !== null || json !== lastSaved) && essential(json) !== essential(lastSaved);
-    },
+    hasUnsavedChanges: () => inflight !== null || snapshot() !== lastSaved,
     stop() {
       stopped = true;
       clearTimer();

@@ -49,6 +49,8 @@ function mockApi(overrides: Record<string, Handler> = {}) {
         last_job_name: null,
       });
     }
+    if (key === 'PUT /api/v1/drafts/7/viewport/')
+      return jsonResponse(JSON.parse(String(init.body)));
     if (key === 'PATCH /api/v1/drafts/7/') {
       const body = JSON.parse(String(init.body)) as { revision: number };
       return jsonResponse({ id: 7, revision: body.revision + 1 });
@@ -202,6 +204,33 @@ describe('Designer with a draft', () => {
     expect(patch.body).toMatchObject({ revision: 3, graph: { settings: { force_rerun: true } } });
     await waitFor(() => expect(useDesignerStore.getState().draft.revision).toBe(4));
     expect(screen.getByText('Saved')).toBeTruthy();
+  });
+
+  it('saves a pan apart from the edits, with no revision, and the next edit does not conflict', async () => {
+    const calls = mockApi();
+    render(<Designer draftId={7} />);
+    await screen.findByRole('heading', { name: 'Iris pipeline' });
+    await waitFor(() => expect(useDesignerStore.getState().loadState).toBe('ready'));
+
+    act(() => useDesignerStore.getState().setViewport({ x: -40.04, y: 12, zoom: 0.55555 }));
+    await waitFor(() => expect(calls.some((c) => c.method === 'PUT')).toBe(true), {
+      timeout: 3000,
+    });
+    const put = calls.find((c) => c.method === 'PUT')!;
+    expect(put.url).toBe('/api/v1/drafts/7/viewport/');
+    expect(put.body).toEqual({ x: -40, y: 12, zoom: 0.5556 });
+    expect(calls.some((c) => c.method === 'PATCH')).toBe(false);
+    expect(useDesignerStore.getState().draft.revision).toBe(3);
+    expect(screen.getByText('Saved')).toBeTruthy();
+
+    act(() => useDesignerStore.getState().setSettings({ force_rerun: true }));
+    await waitFor(() => expect(calls.some((c) => c.method === 'PATCH')).toBe(true), {
+      timeout: 3000,
+    });
+    const patch = calls.find((c) => c.method === 'PATCH')!;
+    expect(patch.body).toMatchObject({ revision: 3 });
+    expect(patch.body).not.toHaveProperty('graph.viewport');
+    expect(calls.filter((c) => c.method === 'PUT')).toHaveLength(1);
   });
 
   it('shows the conflict and stops saving when someone else saved first', async () => {

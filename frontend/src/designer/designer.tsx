@@ -16,6 +16,7 @@ import { useDraftActions } from './use-draft-actions';
 import { useDraftLoader } from './use-draft-loader';
 import { useKeyboardShortcuts } from './use-keyboard-shortcuts';
 import { usePanelPreferences } from './use-panel-preferences';
+import { useViewportAutosave } from './use-viewport-autosave';
 
 export interface DesignerProps {
   /** The draft to edit (island props on /designer/<id>/). Without it the canvas saves nowhere. */
@@ -40,6 +41,7 @@ function DesignerApp({ draftId, draftName }: DesignerProps) {
   }, []);
   useDraftLoader(draftId, draftName);
   const autosave = useAutosave();
+  useViewportAutosave();
   const { validate, validating, exportYaml, submit } = useDraftActions(autosave);
   useKeyboardShortcuts();
   const [dialog, setDialog] = useState<'submit' | 'export' | null>(null);

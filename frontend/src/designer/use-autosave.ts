@@ -4,17 +4,11 @@ import { saveDraftGraph } from './api';
 import { createAutosave, type Autosave } from './autosave';
 import { useDesignerStore } from './store';
 
-/** A saved graph's JSON without its viewport. */
-function withoutViewport(json: string): string {
-  const graph = JSON.parse(json) as { viewport?: unknown };
-  delete graph.viewport;
-  return JSON.stringify(graph);
-}
-
 /**
- * Saves every edit of the loaded draft and where its canvas looks (see `createAutosave`), retries when the browser comes
+ * Saves every edit of the loaded draft (see `createAutosave`), retries when the browser comes
  * back online, and warns before leaving with unsaved edits. Returns the saver, for flushing
- * before validate, export and submit.
+ * before validate, export and submit. Where the canvas looks is saved apart from the graph
+ * (`useViewportAutosave`): a graph saved without a viewport keeps the saved one.
  */
 export function useAutosave() {
   const ref = useRef<Autosave | null>(null);
@@ -24,10 +18,7 @@ export function useAutosave() {
   useEffect(() => {
     if (!ready || draftId === null) return;
     const store = useDesignerStore;
-    const snapshot = () => {
-      const state = store.getState();
-      return JSON.stringify(flowToGraph(state, state.viewport));
-    };
+    const snapshot = () => JSON.stringify(flowToGraph(store.getState()));
     const autosave = createAutosave(snapshot(), {
       snapshot,
       save: async (json) => {
@@ -35,16 +26,11 @@ export function useAutosave() {
         store.getState().setDraft({ revision: record.revision });
       },
       onStatus: (status, error) => store.getState().setSaveStatus(status, error ?? null),
-      // Leaving with only a pan or zoom unsaved is not worth a warning.
-      essential: withoutViewport,
     });
     ref.current = autosave;
     // Every edit (and undo or redo) moves the history; selection and drags in progress do not.
-    // A pan or zoom is saved too, so that the draft opens where it was left.
     const unsubscribe = store.subscribe((state, previous) => {
-      if (state.history !== previous.history || state.viewport !== previous.viewport) {
-        autosave.changed();
-      }
+      if (state.history !== previous.history) autosave.changed();
     });
     const onOnline = () => autosave.retryNow();
     const onBeforeUnload = (event: BeforeUnloadEvent) => {
