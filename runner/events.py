@@ -394,34 +394,52 @@ def _metric_items(step: str, points: list[dict]) -> list[tuple[str, str, dict]]:
 
 
 def _record_step_state(job_id: int, state: dict, job_name: str | None = None) -> JobEvent | None:
+    return _record_step_states(job_id, [state], job_name)
+
+
+def _record_step_states(job_id: int, states: list[dict], job_name: str | None = None) -> JobEvent | None:
+    """Store step events of one job in one transaction, in order; the last one stored.
+
+    Each goes after its step's buffered log lines and, when the step ended, its final metrics.
+    """
     if job_name is None:
         job_name = PipelineJob.objects.filter(pk=job_id).values_list("name", flat=True).first()
         if job_name is None:
             return None
-    step = state["step"]
-    payload = _resolve(state)
-    with log_buffer.taking(job_name, step) as lines:
-        # The step's buffered lines, its final metrics and its state: one transaction, in order.
+    with contextlib.ExitStack() as stack:
+        taken: dict[str, list[dict]] = {}
+        for state in states:
+            if state["step"] not in taken:
+                taken[state["step"]] = stack.enter_context(log_buffer.taking(job_name, state["step"]))
         if not log_buffer.batches_with_step:
-            log_buffer.store_taken(job_name, step, lines)
-            lines = []
+            for step, lines in taken.items():
+                log_buffer.store_taken(job_name, step, lines)
+            taken = dict.fromkeys(taken, [])
         try:
-            items = _log_items(step, lines, log_buffer.max_lines)
-            if state["status"] in STEP_TERMINAL:
-                try:  # never at the cost of the step event
-                    items += _metric_items(step, _final_metric_points(job_name, state))
-                except Exception:
-                    logger.exception("recording a live event failed")
-            items.append((JobEvent.Kind.STEP, step, payload))
+            items: list[tuple[str, str, dict]] = []
+            unsent = dict(taken)
+            for state in states:
+                step = state["step"]
+                items += _log_items(step, unsent.pop(step, []), log_buffer.max_lines)
+                if state["status"] in STEP_TERMINAL:
+                    try:  # never at the cost of the step event
+                        items += _metric_items(step, _final_metric_points(job_name, state))
+                    except Exception:
+                        logger.exception("recording a live event failed")
+                items.append((JobEvent.Kind.STEP, step, _resolve(state)))
             stored = _record_many(job_id, items)
         except Exception:
-            logger.warning("could not store the events of %s/%s together", job_name, step, exc_info=True)
+            logger.warning("could not store the events of %s together", job_name, exc_info=True)
             stored = None
-        if stored is None:  # one by one: the step event must not depend on its log lines
-            log_buffer.store_taken(job_name, step, lines)
-            if state["status"] in STEP_TERMINAL:
-                _safely(_record_final_metrics, job_id, job_name, state)
-            return _record(job_id, JobEvent.Kind.STEP, step, payload)
+        if stored is None:  # one by one: a step event must not depend on its log lines
+            event = None
+            for state in states:
+                step = state["step"]
+                log_buffer.store_taken(job_name, step, taken.pop(step, []))
+                if state["status"] in STEP_TERMINAL:
+                    _safely(_record_final_metrics, job_id, job_name, state)
+                event = _record(job_id, JobEvent.Kind.STEP, step, _resolve(state)) or event
+            return event
     return stored[-1] if stored else None
 
 
@@ -485,9 +503,52 @@ def job_changed(job: PipelineJob) -> None:
 
 def step_changed(step: StepRun) -> None:
     """A step's status changed (`StepRun.transition`): publish its state once that commits."""
-    transaction.on_commit(
-        partial(_safely, _record_step_state, step.job_id, _step_state(step), _job_name_of(step))
-    )
+    entry = (step.job_id, _step_state(step), _job_name_of(step))
+    batch = getattr(_batching, "entries", None)
+    if batch is not None:
+        batch.append(entry)
+        return
+    transaction.on_commit(partial(_safely, _record_step_state, *entry))
+
+
+_batching = threading.local()
+
+
+@contextlib.contextmanager
+def batched_step_events():
+    """Inside a transaction: the step changes made in the block are stored as one batch.
+
+    One transaction for their events instead of one each, once the caller's transaction commits.
+    Yields the list of changes; a caller that rolls back a savepoint inside the block removes
+    the changes made since (`del batch[mark:]`).
+    """
+    outer = getattr(_batching, "entries", None)
+    batch: list[tuple[int, dict, str | None]] = []
+    if outer is None:
+        # Registered now, run with what the list holds at commit: the events keep their place
+        # among the other on-commit work of the transaction (a job event after its steps').
+        transaction.on_commit(partial(_record_batch, batch))
+    _batching.entries = batch
+    try:
+        yield batch
+    finally:
+        _batching.entries = outer
+    if outer is not None:
+        outer.extend(batch)
+
+
+def _record_batch(entries: list[tuple[int, dict, str | None]]) -> None:
+    """Store batched step changes: one transaction per run of changes of the same job."""
+    start = 0
+    while start < len(entries):
+        job_id, _, job_name = entries[start]
+        end = start
+        while end < len(entries) and entries[end][0] == job_id:
+            end += 1
+        states = [state for _, state, _ in entries[start:end]]
+        names = [name for _, _, name in entries[start:end] if name]
+        _safely(_record_step_states, job_id, states, names[0] if names else job_name)
+        start = end
 
 
 # --- Log batching ---------------------------------------------------------------------------------

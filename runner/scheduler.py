@@ -79,7 +79,7 @@ class _Pass:
     def full(self, name: str, *, with_rows: set[str] = frozenset()) -> tuple[StepRun, dict[str, StepRun]]:
         """The step's full row, and those of `with_rows` (one query)."""
         names = {name, *with_rows}
-        rows = StepRun.objects.select_related("compute").filter(job=self.job, name__in=names)
+        rows = StepRun.objects.select_related("compute", "environment").filter(job=self.job, name__in=names)
         found = {step.name: step for step in rows}
         for step in found.values():
             step.job = self.job  # its events name the job without a query
@@ -96,13 +96,15 @@ class _Pass:
         return step if moved else None
 
 
-def advance_job(job_id: int, *, take_one: bool = False) -> list[int]:
+def advance_job(job_id: int, *, take_one: bool = False, taken: list[StepRun] | None = None) -> list[int]:
     """Move a job forward as far as its steps' states allow; the ids of the steps it queued.
 
-    `take_one`: the caller (a step thread that just finished a step) claims the first step queued
-    itself, so that step's message is sent delayed, as the fallback if the caller cannot.
+    `take_one`: the caller (a step thread that just finished a step) runs the first step queued
+    itself: it is claimed (Queued -> Preparing) in this same transaction and appended to `taken`
+    when its compute has a free slot, and its message is sent delayed, as the fallback.
     """
     from runner.actors import run_step
+    from runner.step_runner import Later, take_slot
 
     queued: list[int] = []
     with transaction.atomic():
@@ -181,7 +183,14 @@ def advance_job(job_id: int, *, take_one: bool = False) -> list[int]:
                 reuse_note=note,
             )
             if moved is not None:
-                if take_one and not queued:
+                claimed = None
+                if take_one and not queued and taken is not None:
+                    try:
+                        claimed = take_slot(moved)
+                    except Later:
+                        claimed = None  # its message takes it when a slot frees up
+                if claimed is not None:
+                    taken.append(claimed)
                     send = partial(run_step.send_with_options, args=(moved.pk,), delay=HANDOFF_FALLBACK_MS)
                 else:
                     send = partial(run_step.send, moved.pk)

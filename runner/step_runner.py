@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from designer.spec import StepSpec
@@ -116,46 +116,58 @@ def claim(step_id: int, *, check_first: bool = True) -> StepRun | None:
             step.transition((StepStatus.QUEUED,), StepStatus.CANCELED, status_reason="the job was canceled")
             transaction.on_commit(partial(advance_job.send, step.job_id))
             return None
-        if step.next_attempt_at and step.next_attempt_at > timezone.now():
-            raise Later("waiting before the next attempt")
-        compute = Compute.objects.select_for_update().get(pk=step.compute_id)
-        step.compute = compute  # the step as run() needs it: job, compute and environment loaded
-        if compute.state == ComputeState.DRAINING:
-            raise Later(f"{compute.name} is draining")
-        active = list(
-            StepRun.objects.filter(compute=compute, status__in=STEP_ACTIVE).values_list("gpu_ids", flat=True)
-        )
-        if len(active) >= compute.max_concurrent_steps:
-            raise Later(f"{compute.name} runs {len(active)} steps, its limit")
-        wanted = int((step.spec["component"]["spec"].get("resources") or {}).get("gpus") or 0)
-        gpu_ids: list[str] = []
-        if wanted:
-            busy = {gpu for ids in active for gpu in ids}
-            free = [str(gpu) for gpu in compute.gpu_ids if str(gpu) not in busy]
-            if len(compute.gpu_ids) < wanted:
-                step.transition(
-                    (StepStatus.QUEUED,),
-                    StepStatus.FAILED,
-                    status_reason=f"needs {wanted} GPUs; {compute.name} has {len(compute.gpu_ids)}",
-                )
-                transaction.on_commit(partial(advance_job.send, step.job_id))
-                return None
-            if len(free) < wanted:
-                raise Later(f"waiting for {wanted} free GPUs on {compute.name}")
-            gpu_ids = free[:wanted]
-        moved = step.transition(
-            (StepStatus.QUEUED,),
-            StepStatus.PREPARING,
-            attempt=step.attempt + 1,
-            worker_id=WORKER_ID,
-            heartbeat_at=timezone.now(),
-            gpu_ids=gpu_ids,
-            exit_code=None,
-            container_id="",
-            process_id=None,
-            next_attempt_at=None,
-        )
-        return step if moved else None
+        return take_slot(step)
+
+
+def take_slot(step: StepRun) -> StepRun | None:
+    """Queued -> Preparing on a free slot of the step's compute, in the caller's transaction.
+
+    The step's row is locked by the caller and its job (not cancel-requested) and environment
+    are loaded. Raises Later before writing anything when it must wait; None when it did not move.
+    """
+    from runner.actors import advance_job
+
+    if step.next_attempt_at and step.next_attempt_at > timezone.now():
+        raise Later("waiting before the next attempt")
+    compute = Compute.objects.select_for_update().get(pk=step.compute_id)
+    step.compute = compute  # the step as run() needs it: job, compute and environment loaded
+    if compute.state == ComputeState.DRAINING:
+        raise Later(f"{compute.name} is draining")
+    active = list(
+        StepRun.objects.filter(compute=compute, status__in=STEP_ACTIVE).values_list("gpu_ids", flat=True)
+    )
+    if len(active) >= compute.max_concurrent_steps:
+        raise Later(f"{compute.name} runs {len(active)} steps, its limit")
+    resources = step.job.pipeline_spec().steps[step.name].component.spec.get("resources") or {}
+    wanted = int(resources.get("gpus") or 0)
+    gpu_ids: list[str] = []
+    if wanted:
+        busy = {gpu for ids in active for gpu in ids}
+        free = [str(gpu) for gpu in compute.gpu_ids if str(gpu) not in busy]
+        if len(compute.gpu_ids) < wanted:
+            step.transition(
+                (StepStatus.QUEUED,),
+                StepStatus.FAILED,
+                status_reason=f"needs {wanted} GPUs; {compute.name} has {len(compute.gpu_ids)}",
+            )
+            transaction.on_commit(partial(advance_job.send, step.job_id))
+            return None
+        if len(free) < wanted:
+            raise Later(f"waiting for {wanted} free GPUs on {compute.name}")
+        gpu_ids = free[:wanted]
+    moved = step.transition(
+        (StepStatus.QUEUED,),
+        StepStatus.PREPARING,
+        attempt=step.attempt + 1,
+        worker_id=WORKER_ID,
+        heartbeat_at=timezone.now(),
+        gpu_ids=gpu_ids,
+        exit_code=None,
+        container_id="",
+        process_id=None,
+        next_attempt_at=None,
+    )
+    return step if moved else None
 
 
 @dataclass
@@ -334,21 +346,27 @@ def collect_outputs(outputs: dict[str, dict]) -> dict[str, dict]:
 _handoff = threading.local()
 
 
-def _advance_now(job_id: int) -> None:
-    # Scheduling right here saves a trip through the broker between steps; the message is the
-    # fallback, and advance_job is safe to run twice.
+def _advance_now(job_id: int, batch: list) -> None:
+    # Scheduling right here, in the transaction that ended the step, saves a commit and a trip
+    # through the broker between steps. A step thread takes the first step it queues: that one
+    # is claimed in this transaction too. The savepoint keeps the step's end when a pass fails.
     from runner.actors import advance_job
     from runner.scheduler import advance_job as advance
 
     taking = getattr(_handoff, "steps", None)
+    take_one = taking is not None and not taking and not _worker_stopping()
+    taken: list[StepRun] = []
+    mark = len(batch)
     try:
-        queued = advance(job_id, take_one=taking is not None and not taking)
+        with transaction.atomic():
+            advance(job_id, take_one=take_one, taken=taken)
     except Exception:
+        del batch[mark:]  # the changes the savepoint rolled back are not published
         logger.exception("scheduling job %s after a step failed; sending it to the scheduler", job_id)
-        advance_job.send(job_id)
+        transaction.on_commit(partial(advance_job.send, job_id))
         return
-    if taking is not None and not taking and queued:
-        taking.append(queued[0])
+    if take_one:
+        taking.extend(taken)
 
 
 def _worker_stopping() -> bool:
@@ -357,40 +375,33 @@ def _worker_stopping() -> bool:
 
 
 def run_and_follow(step_id: int) -> None:
-    """Run one attempt of a step, then, in this same thread, a step the scheduler queued as it ended.
+    """Run one attempt of a step, then, in this same thread, the step the scheduler gave it.
 
-    The step thread that just finished is free: claiming the next step of the chain here saves
-    the broker's round trip. That step still has its message (sent with a delay,
-    `scheduler.HANDOFF_FALLBACK_MS`): if this thread cannot take it, the message does, and
-    claim() being a conditional transition, only one of them ever runs it.
+    The step thread that just finished is free: the scheduler pass that ends the step claims the
+    next step of the chain for it (`_advance_now`), which saves the broker's round trip. That
+    step still has its message (sent with a delay, `scheduler.HANDOFF_FALLBACK_MS`), which finds
+    it claimed and does nothing: only one of them ever runs it.
     """
-    current: int | None = step_id
-    first = True
+    current: int | StepRun | None = step_id
     while current is not None:
         _handoff.steps = []
         try:
-            if first:
-                run(current)
-            else:
-                run(current, handed_over=True)
-        except Later:
-            if first:
-                raise
-            # Its compute is full: try again as the Later of a message would.
-            from runner.actors import LATER_DELAY_MS, run_step
-
-            run_step.send_with_options(args=(current,), delay=LATER_DELAY_MS)
+            run(current)
         finally:
             taken, _handoff.steps = _handoff.steps, None
-        first = False
-        current = taken[0] if taken and not _worker_stopping() else None
+        current = taken[0] if taken else None
 
 
 def finish(step: StepRun, status: str, **fields) -> bool:
-    """End the attempt (Preparing/Running -> status) and schedule what comes next."""
-    with transaction.atomic():
+    """End the attempt (Preparing/Running -> status) and schedule what comes next, in one transaction."""
+    from runner.events import batched_step_events
+
+    with transaction.atomic(), batched_step_events() as batch:
+        if connection.features.has_select_for_update:
+            # The job's row before the step's, in the order the scheduler pass below takes them.
+            PipelineJob.objects.select_for_update().filter(pk=step.job_id).values_list("pk").first()
         moved = step.transition(STEP_ACTIVE, status, **fields)
-        transaction.on_commit(partial(_advance_now, step.job_id))
+        _advance_now(step.job_id, batch)
     return moved
 
 
@@ -444,7 +455,7 @@ def complete_attempt(
     step: StepRun, prepared_outputs: dict, executor: Executor, handle: str, code, outcome, log
 ):
     """Turn an attempt's end into the step's status; removes the container."""
-    spec = step.spec
+    spec = step.job.pipeline_spec().steps[step.name]  # validated once per process, no query
     try:
         if outcome == "canceled":
             finish(step, StepStatus.CANCELED, exit_code=code, status_reason="canceled while running")
@@ -454,7 +465,7 @@ def complete_attempt(
                 step,
                 StepStatus.FAILED,
                 exit_code=code,
-                status_reason=f"timed out after {spec['timeout_seconds']} s",
+                status_reason=f"timed out after {spec.timeout_seconds} s",
             )
             return
         if outcome == "lost":
@@ -469,7 +480,7 @@ def complete_attempt(
         lines = "\n".join(_attempt_tail(step))
         reason = f"exited with code {code}; last lines:\n{lines}"
         log.note(f"exited with code {code}")
-        if spec.get("retry_on_failure") and retry_later(step, f"exit code {code}", log):
+        if spec.retry_on_failure and retry_later(step, f"exit code {code}", log):
             return
         finish(step, StepStatus.FAILED, exit_code=code, status_reason=reason[:4000])
     finally:
@@ -479,14 +490,15 @@ def complete_attempt(
             logger.warning("could not remove %s of %s: %s", handle, step, error)
 
 
-def run(step_id: int, *, handed_over: bool = False) -> None:
+def run(step: int | StepRun) -> None:
     """Run one attempt of a step, from claiming a slot to its outcome.
 
-    `handed_over`: the scheduler has just queued it for this thread (no need to look first).
+    `step`: its id, or the step already claimed for this thread (Preparing) by the scheduler.
     """
-    step = claim(step_id, check_first=not handed_over)
-    if step is None:
-        return
+    if not isinstance(step, StepRun):
+        step = claim(step)
+        if step is None:
+            return
     spec = step.job.pipeline_spec().steps[step.name]
     log = StepLog(step.job.name, step.name)
     log.note(f"attempt {step.attempt} on {step.compute.name} ({WORKER_ID})")

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from runner import events
 from runner.choices import JobStatus, StepStatus
@@ -136,6 +137,49 @@ def test_a_step_event_comes_after_the_lines_written_before_it(job):
 
     kinds = [(f["type"], f.get("status")) for f in events.events_after(job.pk, 0)]
     assert kinds == [("log", None), ("step", StepStatus.QUEUED)]
+
+
+def test_batched_step_changes_are_stored_together_in_order_after_their_lines(job):
+    first = job.steps.get()
+    second = StepRun.objects.create(job=job, name="b")
+    StepLog(job.name, "a").write("a's last line")
+    with (
+        CaptureQueriesContext(connection) as queries,
+        transaction.atomic(),
+        events.batched_step_events() as batch,
+    ):
+        assert first.transition((StepStatus.NOT_STARTED,), StepStatus.COMPLETED)
+        assert second.transition((StepStatus.NOT_STARTED,), StepStatus.QUEUED)
+        assert not JobEvent.objects.filter(job=job).exists()
+        mark = len(batch)
+        with pytest.raises(RuntimeError), transaction.atomic():  # a savepoint rolled back
+            assert second.transition((StepStatus.QUEUED,), StepStatus.CANCELED)
+            raise RuntimeError
+        del batch[mark:]
+        assert second.transition((StepStatus.QUEUED,), StepStatus.PREPARING)
+        job.transition((JobStatus.QUEUED,), JobStatus.RUNNING)
+
+    frames = events.events_after(job.pk, 0)
+    assert [(f["type"], f.get("step"), f.get("status")) for f in frames] == [
+        ("log", "a", None),
+        ("step", "a", StepStatus.COMPLETED),
+        ("step", "b", StepStatus.QUEUED),
+        ("step", "b", StepStatus.PREPARING),
+        ("job", None, JobStatus.RUNNING),
+    ]
+    assert [f["seq"] for f in frames] == [1, 2, 3, 4, 5]
+    # The log line and the three step events took one allocation of seqs, the job event another.
+    allocations = [q["sql"] for q in queries.captured_queries if "event_seq" in q["sql"]]
+    assert len(allocations) == 2, allocations
+
+
+def test_a_batch_rolled_back_publishes_nothing(job):
+    step = job.steps.get()
+    with transaction.atomic():
+        with events.batched_step_events():
+            assert step.transition((StepStatus.NOT_STARTED,), StepStatus.QUEUED)
+        transaction.set_rollback(True)
+    assert seqs(job) == []
 
 
 def test_the_log_buffer_flushes_by_count_and_by_time():

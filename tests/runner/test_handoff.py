@@ -1,0 +1,68 @@
+"""The step thread that ends a step takes the next one: ended, scheduled and claimed in one commit."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner import events, step_runner
+from runner.choices import StepStatus
+from runner.models import StepRun
+from runner.scheduler import advance_job
+from tests.runner.conftest import PIPELINES, submit_file
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def running_a(computes, library):
+    """The three-step chain on `local` with its first step claimed (no worker runs anything)."""
+    job = submit_file(PIPELINES / "three_steps" / "pipeline.yml", default_compute="azureml:local")
+    advance_job(job.pk)
+    step = step_runner.claim(job.steps.get(name="a").pk)
+    assert step is not None and step.status == StepStatus.PREPARING
+    return step
+
+
+def finish_in_step_thread(step: StepRun) -> list[StepRun]:
+    step_runner._handoff.steps = []
+    try:
+        step_runner.finish(step, StepStatus.COMPLETED, exit_code=0, outputs={})
+        return step_runner._handoff.steps
+    finally:
+        step_runner._handoff.steps = None
+
+
+def test_ending_a_step_claims_the_next_for_the_same_thread(running_a):
+    taken = finish_in_step_thread(running_a)
+
+    b = StepRun.objects.get(job=running_a.job_id, name="b")
+    assert [step.pk for step in taken] == [b.pk]
+    assert b.status == StepStatus.PREPARING and b.attempt == 1
+    assert b.worker_id == step_runner.WORKER_ID and b.queued_at and b.heartbeat_at
+    assert taken[0].compute.name == "local" and taken[0].environment_id == b.environment_id
+    # Its message, the fallback, finds it claimed and does nothing.
+    assert step_runner.claim(b.pk) is None
+    frames = [(f["type"], f.get("step"), f.get("status")) for f in events.events_after(b.job_id, 0)]
+    assert frames[-3:] == [
+        ("step", "a", StepStatus.COMPLETED),
+        ("step", "b", StepStatus.QUEUED),
+        ("step", "b", StepStatus.PREPARING),
+    ]
+
+
+def test_a_full_compute_leaves_the_next_step_queued_for_its_message(running_a, computes):
+    computes["local"].max_concurrent_steps = 1
+    computes["local"].save()
+    StepRun.objects.filter(job=running_a.job_id, name="c").update(
+        status=StepStatus.RUNNING, compute=computes["local"]
+    )  # another step holds the only slot
+
+    taken = finish_in_step_thread(running_a)
+
+    assert taken == []
+    assert StepRun.objects.get(job=running_a.job_id, name="b").status == StepStatus.QUEUED
+
+
+def test_a_step_ended_outside_a_step_thread_is_only_queued(running_a):
+    step_runner.finish(running_a, StepStatus.COMPLETED, exit_code=0, outputs={})
+    assert StepRun.objects.get(job=running_a.job_id, name="b").status == StepStatus.QUEUED
