@@ -108,7 +108,12 @@ def claim(step_id: int, *, check_first: bool = True) -> StepRun | None:
     if check_first and not StepRun.objects.filter(pk=step_id, status=StepStatus.QUEUED).exists():
         return None
     with transaction.atomic():
-        steps = StepRun.objects.select_for_update(of=("self", "job")).select_related("job", "environment")
+        if connection.features.has_select_for_update:
+            # The job's row before the step's, in the order a scheduler pass takes them: taking
+            # both in one statement could deadlock with a pass holding the job.
+            job_id = StepRun.objects.filter(pk=step_id).values_list("job_id", flat=True).first()
+            PipelineJob.objects.select_for_update().filter(pk=job_id).values_list("pk").first()
+        steps = StepRun.objects.select_for_update(of=("self",)).select_related("job", "environment")
         step = steps.filter(pk=step_id).first()
         if step is None or step.status != StepStatus.QUEUED:
             return None
