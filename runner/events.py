@@ -42,13 +42,16 @@ import os
 import sqlite3
 import threading
 import time
+from datetime import timedelta
 from functools import partial
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
+from django.utils import timezone
 
-from runner.choices import STEP_TERMINAL
+from runner.choices import JOB_TERMINAL, STEP_TERMINAL
+from runner.logs import last_seq, log_path
 from runner.models import JobEvent, PipelineJob, StepRun
 
 logger = logging.getLogger(__name__)
@@ -716,6 +719,20 @@ def replayable(job_id: int, after: int) -> bool:
     return first == after + 1
 
 
+def prune_events(*, days: int) -> int:
+    """Delete the events of jobs that ended more than `days` ago; the number deleted.
+
+    Their logs are in the log files and their states in the job and step rows: a browser opening
+    such a job gets a snapshot. The job's seq counter stays, so a seq is never used twice.
+    """
+    if days <= 0:
+        return 0
+    cutoff = timezone.now() - timedelta(days=days)
+    ended = PipelineJob.objects.filter(status__in=JOB_TERMINAL, finished_at__lt=cutoff)
+    deleted, _ = JobEvent.objects.filter(job__in=ended.values("pk")).delete()
+    return deleted
+
+
 def snapshot(job_id: int) -> dict | None:
     """The job and its steps now, with the seq of the newest event whose effect they include."""
     # The seq first: a change is committed before its event is, so the state read next
@@ -734,5 +751,8 @@ def snapshot(job_id: int) -> dict | None:
             .first()
         )
         payload["log_seq"] = last_log["lines"][-1]["seq"] if last_log and last_log.get("lines") else 0
+        if not last_log and job.is_terminal:
+            # Its events were pruned (or it never printed): every line in its log was published.
+            payload["log_seq"] = last_seq(log_path(job.name, step.name))
         steps.append(payload)
     return {"type": "snapshot", "seq": seq, "job": job_payload(job), "steps": steps}

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -150,9 +152,29 @@ def reconcile() -> dict[str, int]:
     for job_id in PipelineJob.objects.filter(status__in=JOB_ACTIVE).values_list("pk", flat=True):
         transaction.on_commit(lambda job_id=job_id: advance_job.send(job_id))
         counts["advanced"] += 1
+    counts["events_pruned"] = _prune_events_now_and_then()
     if any(counts.values()):
         logger.info("reconciler: %s", counts)
     return counts
+
+
+PRUNE_EVERY_SECONDS = 3600
+_last_prune = 0.0
+
+
+def _prune_events_now_and_then() -> int:
+    """Delete old jobs' live events (STUDIO_EVENT_RETENTION_DAYS), at most once an hour."""
+    global _last_prune
+    from runner.events import prune_events
+
+    if time.monotonic() - _last_prune < PRUNE_EVERY_SECONDS and _last_prune:
+        return 0
+    _last_prune = time.monotonic()
+    try:
+        return prune_events(days=settings.STUDIO_EVENT_RETENTION_DAYS)
+    except Exception:
+        logger.exception("pruning old job events failed")
+        return 0
 
 
 class ReconcilerThread(threading.Thread):

@@ -118,6 +118,9 @@ STUDIO_WORKER_THREADS = envint("STUDIO_WORKER_THREADS", 2, minimum=1, maximum=64
 # Each running step holds one of these threads for as long as it runs.
 STUDIO_STEP_THREADS = envint("STUDIO_STEP_THREADS", 8, minimum=1, maximum=256)
 STUDIO_RECONCILE_SECONDS = envint("STUDIO_RECONCILE_SECONDS", 30, minimum=1)
+# Live events (a copy of status changes and log lines for websockets) of jobs that ended this
+# many days ago are deleted; the logs, outputs and the jobs themselves stay. 0 keeps them all.
+STUDIO_EVENT_RETENTION_DAYS = envint("STUDIO_EVENT_RETENTION_DAYS", 14, minimum=0)
 
 # --- Images and computes ----------------------------------------------------------------------
 STUDIO_BASE_IMAGE = envstr("STUDIO_BASE_IMAGE", "studio/python:3.11-bookworm")

@@ -230,3 +230,42 @@ def test_the_rest_api_replays_events_after_a_seq(job, admin_client):
 
 def test_the_rest_replay_needs_a_signed_in_user(job, client):
     assert client.get(f"/api/v1/jobs/{job.name}/events/").status_code in (401, 403)
+
+
+def test_events_of_jobs_that_ended_long_ago_are_pruned(job, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from runner import reconciler
+
+    step = job.steps.get()
+    StepLog(job.name, "a").write("old line")
+    step.transition((StepStatus.NOT_STARTED,), StepStatus.COMPLETED)
+    job.transition((JobStatus.QUEUED,), JobStatus.COMPLETED)
+    recent = PipelineJob.objects.create(spec={"steps": {}}, status=JobStatus.QUEUED)
+    recent.transition((JobStatus.QUEUED,), JobStatus.COMPLETED)
+    running = PipelineJob.objects.create(spec={"steps": {}}, status=JobStatus.QUEUED)
+    running.transition((JobStatus.QUEUED,), JobStatus.RUNNING)
+    PipelineJob.objects.filter(pk__in=[job.pk, running.pk]).update(
+        finished_at=timezone.now() - timedelta(days=15)
+    )
+    assert seqs(job) == [1, 2, 3]
+
+    settings.STUDIO_EVENT_RETENTION_DAYS = 0
+    assert events.prune_events(days=0) == 0
+    settings.STUDIO_EVENT_RETENTION_DAYS = 14
+    reconciler._last_prune = 0.0
+    assert reconciler.reconcile()["events_pruned"] == 3
+    assert reconciler.reconcile()["events_pruned"] == 0  # not again within the hour
+
+    assert seqs(job) == []
+    assert seqs(recent) == [1] and seqs(running) == [1]
+    # A browser opening the old job gets a snapshot with its whole log published.
+    assert not events.replayable(job.pk, 1)
+    state = events.snapshot(job.pk)
+    assert state["seq"] == 3
+    assert state["steps"][0]["status"] == StepStatus.COMPLETED
+    assert state["steps"][0]["log_seq"] == 1
+    # New events (none expected, but) never reuse a seq.
+    assert events.record_job(job).seq == 4
