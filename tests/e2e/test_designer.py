@@ -480,3 +480,58 @@ def test_it_renames_a_pipeline_parameter_everywhere_and_undoes_it(studio_server)
         train = next(n for n in graph["nodes"] if n["id"] == "train_model")
         assert train["data"]["pipeline_inputs"] == {"label_column": "label_column"}
         assert errors == []
+
+
+def test_a_big_draft_zoomed_out_is_drawn_in_less_detail_and_still_answers(studio_server):
+    # Given a draft of 120 steps in 60 wired pairs, opened fitted (far below zoom 0.45)
+    def step(node_id: str, ref: str, x: int, y: int) -> dict:
+        return {"id": node_id, "type": "component", "position": {"x": x, "y": y}, "data": {"component": ref}}
+
+    nodes, edges = [], []
+    for pair in range(60):
+        x, y = (pair % 10) * 640, (pair // 10) * 240
+        split, train = f"split_{pair}", f"train_{pair}"
+        nodes += [step(split, "split_data:1", x, y), step(train, "train_model:1", x + 320, y)]
+        edges.append({
+            "id": f"{split}-{train}", "source": split, "sourceHandle": "first_dataset",
+            "target": train, "targetHandle": "dataset",
+        })  # fmt: skip
+    with chromium_contexts(1) as (context,):
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in(page, studio_server)
+        response = page.request.post(
+            f"{studio_server.url}/api/v1/drafts/",
+            data={"name": "Big", "graph": {"nodes": nodes, "edges": edges}},
+            headers={"X-CSRFToken": next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")},
+        )
+        assert response.ok, response.text()
+        page.goto(f"{studio_server.url}/designer/{response.json()['id']}/")
+        wait_for_designer(page)
+
+        # Then the cards are blank and the wires are one image under them
+        canvas = page.get_by_test_id("designer-canvas")
+        expect(canvas).to_have_class(re.compile("designer-canvas--zoomed-out"), timeout=10_000)
+        assert canvas_viewport(page)["zoom"] < 0.45
+        expect(page.locator(".wire-overview")).to_have_count(1)
+        expect(node(page, "train_0").locator(".studio-node__head")).to_be_hidden()
+        screenshot(page, "designer-zoomed-out")
+
+        # And a card still selects with a click
+        node(page, "train_0").click()
+        expect(node(page, "train_0").locator(".studio-node")).to_have_class(re.compile("is-selected"))
+        expect(properties(page).get_by_text("train_model@1")).to_be_visible()
+
+        # When they zoom in past 0.45, every detail and React Flow's own edges are back
+        box = node(page, "train_0").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for _ in range(12):
+            page.mouse.wheel(0, -100)
+            page.wait_for_timeout(50)
+        expect(canvas).not_to_have_class(re.compile("designer-canvas--zoomed-out"))
+        assert canvas_viewport(page)["zoom"] >= 0.45
+        expect(page.locator(".wire-overview")).to_have_count(0)
+        expect(node(page, "train_0").locator(".studio-node__head")).to_be_visible()
+        expect(page.locator(".react-flow__edge")).to_have_count(60)
+        assert errors == []

@@ -5,6 +5,7 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  useStore,
   type Connection,
   type FinalConnectionState,
   type IsValidConnection,
@@ -18,6 +19,7 @@ import { hasPaletteItem, placePaletteItem, readPaletteItem } from './palette-ite
 import { useDesignerStore } from './store';
 import { useCanvasViewport } from './use-canvas-viewport';
 import { useEdges, useHasNodes, useLoadState, useNodes } from './use-designer';
+import { WireOverview, isZoomedOut } from './wire-overview';
 
 const SNAP_GRID: [number, number] = [16, 16];
 const DEFAULT_EDGE_OPTIONS = { type: 'smoothstep', interactionWidth: 16 };
@@ -44,6 +46,7 @@ export function DesignerCanvas() {
   const notify = useDesignerStore((s) => s.notify);
   const { screenToFlowPosition } = useReactFlow();
   const onMoveEnd = useCanvasViewport();
+  const zoomedOut = useStore(isZoomedOut);
 
   const isValidConnection = useCallback<IsValidConnection<DesignerEdge>>(
     (connection) => checkWire(connection).ok,
@@ -110,7 +113,7 @@ export function DesignerCanvas() {
 
   return (
     <div
-      className="designer-canvas"
+      className={zoomedOut ? 'designer-canvas designer-canvas--zoomed-out' : 'designer-canvas'}
       data-testid="designer-canvas"
       onDragOver={onDragOver}
       onDrop={onDrop}
@@ -139,6 +142,7 @@ export function DesignerCanvas() {
         onMoveEnd={onMoveEnd}
         aria-label="Pipeline canvas"
       >
+        {zoomedOut ? <WireOverview /> : null}
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} color="#c9cee0" />
         <Controls showInteractive={false} />
         <MiniMap
