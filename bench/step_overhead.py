@@ -316,8 +316,8 @@ def print_breakdown(runs: dict[str, list[JobRun]]) -> None:
         total = statistics.median(run.db_total for run in job_runs)
         print(f"{compute:<10}" + "".join(cells) + f"{total:>16.2f}")
     print(
-        "  schedule: upstream step finished -> this step Queued (its event, the inline advance_job pass)\n"
-        "  dispatch: Queued -> claimed (the Queued event; the finishing step thread claims it)\n"
+        "  schedule: upstream step finished -> this step Queued (the pass in the step end's transaction)\n"
+        "  dispatch: Queued -> claimed (in that same transaction, for the step thread that ended it)\n"
         "  prepare+start: claimed -> Running (environment lookup, folders, inputs, process/container start)\n"
         "  run+collect: Running -> finished (the command, wait polling, log follower, outputs hash)"
     )
