@@ -23,13 +23,24 @@ CLOSE_RESYNC = 4008
 CLOSE_INTERNAL_ERROR = 1011
 
 
+async def refuse(consumer: AsyncJsonWebsocketConsumer, code: int) -> None:
+    """Accept, then close with `code`.
+
+    A socket closed before it is accepted fails its handshake (HTTP 403): the browser only sees
+    close code 1006 and cannot tell "signed out" or "no such job" from a network error, so it
+    would keep reconnecting. (A refused Origin still fails the handshake, by design.)
+    """
+    await consumer.accept()
+    await consumer.close(code=code)
+
+
 class NotificationsConsumer(AsyncJsonWebsocketConsumer):
     """Per-user notifications (job finished, endpoint invoked); signed-in users only."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await refuse(self, CLOSE_UNAUTHENTICATED)
             return
         events.attach_loop()
         self.group = events.user_group(user.pk)
@@ -109,14 +120,14 @@ class JobEventsConsumer(AsyncJsonWebsocketConsumer):
         self.streamer: asyncio.Task | None = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await refuse(self, CLOSE_UNAUTHENTICATED)
             return
         job = await _find_job(self.scope["url_route"]["kwargs"]["name"])
         if job is None:
-            await self.close(code=CLOSE_NOT_FOUND)
+            await refuse(self, CLOSE_NOT_FOUND)
             return
         if not may_watch(user, job):
-            await self.close(code=CLOSE_FORBIDDEN)
+            await refuse(self, CLOSE_FORBIDDEN)
             return
         events.attach_loop()
         self.job_id = job.pk

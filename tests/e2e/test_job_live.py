@@ -357,3 +357,16 @@ def test_a_browser_whose_socket_drops_still_shows_the_final_status(studio_server
             expect(log).to_contain_text(f"c says line {number} of 6")
         assert_not_reloaded(page)
         screenshot(page, "job-live-reconnected")
+
+        # When the user is signed out and the socket drops, the server refuses the new one with
+        # 4401 (after accepting it, so the browser sees the code) and the page says so
+        context.clear_cookies()
+        for ws in relay["open"]:
+            ws.close(code=1012, reason="server restarting")
+        relay["open"].clear()
+        expect(page.get_by_test_id("connection")).to_have_text(
+            "Signed out — sign in again for live updates", timeout=15_000
+        )
+        attempts = len(relay["urls"])
+        page.wait_for_timeout(3_000)
+        assert len(relay["urls"]) == attempts, "it kept reconnecting after being refused"

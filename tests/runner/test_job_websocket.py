@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -181,7 +182,11 @@ def attempt(path: str, *headers) -> tuple[bool, object, list[dict]]:
         received = []
         if connected:
             while not await socket.receive_nothing(timeout=0.3):
-                received.append(await socket.receive_json_from(timeout=5))
+                output = await socket.receive_output(timeout=5)
+                if output["type"] == "websocket.close":
+                    # Refused: accepted and closed at once, so a browser sees the code.
+                    return False, output.get("code"), received
+                received.append(json.loads(output["text"]))
             await socket.disconnect()
         return connected, detail, received
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
@@ -37,7 +39,11 @@ def _connect(*headers: tuple[bytes, bytes]) -> tuple[bool, object, dict | None]:
         connected, detail = await communicator.connect(timeout=5)
         first = None
         if connected:
-            first = await communicator.receive_json_from(timeout=5)
+            output = await communicator.receive_output(timeout=5)
+            if output["type"] == "websocket.close":
+                # Refused: accepted and closed at once, so a browser sees the code.
+                return False, output.get("code"), None
+            first = json.loads(output["text"])
             await communicator.disconnect()
         return connected, detail, first
 
