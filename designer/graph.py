@@ -117,6 +117,7 @@ class GraphSettings(_Strict):
 class GraphInput(_Strict):
     type: Literal["string", "integer", "number", "boolean"]
     value: LiteralValue = None
+    description: str = Field(default="", max_length=2000)
 
 
 class GraphOutput(_Strict):
@@ -188,6 +189,9 @@ def validate_graph(raw: Any) -> dict:
     graph = shape.model_dump(exclude={"nodes", "viewport"})
     graph["nodes"] = nodes
     graph = {key: graph[key] for key in ("nodes", "edges", "settings", "inputs", "outputs")}
+    for declared in graph["inputs"].values():
+        if not declared["description"]:
+            del declared["description"]  # kept only when there is one
     if shape.viewport is not None:
         graph["viewport"] = shape.viewport.model_dump()
     return graph
@@ -344,11 +348,16 @@ class RegistryCatalog:
 
 
 def _pipeline_input(declared: dict) -> Any:
-    """A literal pipeline input: the bare value when its type is obvious from it, else {type, value}."""
+    """A literal pipeline input: the bare value when its type is obvious from it and it has no
+    description, else {type, value, description?}."""
     value = declared.get("value")
-    if value is not None and _parameter_type(value) == declared["type"]:
+    description = declared.get("description") or ""
+    if value is not None and _parameter_type(value) == declared["type"] and not description:
         return value
-    return {"type": declared["type"], "value": value}
+    shaped = {"type": declared["type"], "value": value}
+    if description:
+        shaped["description"] = description
+    return shaped
 
 
 def graph_to_document(
@@ -702,12 +711,16 @@ def document_to_graph(document: dict, *, spec: PipelineSpec | None = None) -> di
                 _node(data_ids[input_name], "data", {"asset": asset or _strip_azureml(str(value["path"]))})
             )
             continue
+        description = ""
         if isinstance(value, dict):
             literal = value.get("value", value.get("default"))
             kind = value.get("type") if value.get("type") in PARAMETER_TYPES else _parameter_type(literal)
+            description = str(value.get("description") or "")
         else:
             literal, kind = value, _parameter_type(value)
         inputs[input_name] = {"type": kind, "value": literal}
+        if description:
+            inputs[input_name]["description"] = description
 
     for job, step in jobs.items():
         node_id = job_ids[job]
@@ -807,6 +820,8 @@ def spec_to_graph(spec_json: dict | PipelineSpec) -> dict:
                         or (kind if kind in PARAMETER_TYPES else _parameter_type(binding.value)),
                         "value": binding.value,
                     }
+                    if declared and declared.description:
+                        pipeline_inputs[promoted]["description"] = declared.description
             elif binding.kind == "literal":
                 data["inputs"][port] = binding.value
             elif binding.kind == "step_output":

@@ -337,3 +337,34 @@ def test_data_without_an_asset_is_explained_by_a_comment(api, tmp_path):
     load = next(node for node in graph["nodes"] if node["id"] == "load")
     assert load["data"]["inputs"] == {} and graph["edges"] == []
     assert DataAsset.objects.filter(snapshot_digest=digest).count() == 0
+
+
+def test_a_pipeline_parameter_keeps_its_description_through_export_import_and_clone(api):
+    graph = iris_graph()
+    graph["nodes"] = [node for node in graph["nodes"] if node["type"] != "comment"]
+    name, declared = next(iter(graph["inputs"].items()))
+    declared["description"] = "Share of rows used for training"
+    draft = create(api, graph)
+    assert draft["graph"]["inputs"][name]["description"] == "Share of rows used for training"
+
+    text = api.get(f"/api/v1/drafts/{draft['id']}/export/").content
+    exported = yaml.safe_load(text)["inputs"][name]
+    assert exported["description"] == "Share of rows used for training"
+    imported = api.post("/api/v1/drafts/import/", {"yaml": text.decode()}, format="json").json()
+    assert imported["graph"]["inputs"][name] == draft["graph"]["inputs"][name]
+
+    document, index = load_document(text, filename="iris.yml")
+    spec = compile_pipeline(document, index=index, filename="iris.yml")
+    assert spec.input_declarations[name].description == "Share of rows used for training"
+    assert spec_to_graph(spec.model_dump(mode="json"))["inputs"][name]["description"] == (
+        "Share of rows used for training"
+    )
+
+
+def test_a_description_too_long_is_refused_at_the_field(api):
+    graph = iris_graph()
+    name = next(iter(graph["inputs"]))
+    graph["inputs"][name]["description"] = "x" * 2001
+    response = api.post("/api/v1/drafts/", {"name": "Long", "graph": graph}, format="json")
+    assert response.status_code == 400
+    assert f"inputs.{name}.description" in json.dumps(response.json())

@@ -479,6 +479,14 @@ def test_it_renames_a_pipeline_parameter_everywhere_and_undoes_it(studio_server)
         assert list(graph["inputs"]) == ["label_column", "seed"]
         train = next(n for n in graph["nodes"] if n["id"] == "train_model")
         assert train["data"]["pipeline_inputs"] == {"label_column": "label_column"}
+
+        # When they describe the parameter, the description is saved with the draft
+        deselect(page)
+        described = properties(page).get_by_label("Description of pipeline parameter label_column")
+        described.fill("The column holding the class")
+        save_status(page, "Saved")
+        graph = stored_graph(page, studio_server, draft_id)
+        assert graph["inputs"]["label_column"]["description"] == "The column holding the class"
         assert errors == []
 
 

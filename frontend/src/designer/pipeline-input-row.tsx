@@ -28,12 +28,14 @@ export function PipelineInputRow({ name }: { name: string }) {
     component && port ? s.components[component]?.inputs[port] : undefined,
   );
   const setValue = useDesignerStore((s) => s.setPipelineInputValue);
+  const setDescription = useDesignerStore((s) => s.setPipelineInputDescription);
   const remove = useDesignerStore((s) => s.removePipelineInput);
   const [renaming, setRenaming] = useState(false);
   if (!input) return null;
   if (renaming) return <RenameForm name={name} onDone={() => setRenaming(false)} />;
   const spec: InputPortSpec = {
     ...(declared ?? {}),
+    description: input.description || declared?.description,
     type: input.type,
     default: undefined,
     optional: true,
@@ -46,15 +48,26 @@ export function PipelineInputRow({ name }: { name: string }) {
       value={input.value ?? undefined}
       onChange={(value) => setValue(name, value ?? null, `pipeline_input:${name}`)}
       note={
-        <p className="pfield__bound">
-          {nodeId ? (
-            <>
-              Feeds <code>{nodeId}</code> · <code>{port}</code>
-            </>
-          ) : (
-            'Not used by any step'
-          )}
-        </p>
+        <>
+          <p className="pfield__bound">
+            {nodeId ? (
+              <>
+                Feeds <code>{nodeId}</code> · <code>{port}</code>
+              </>
+            ) : (
+              'Not used by any step'
+            )}
+          </p>
+          <input
+            type="text"
+            className="pfield__description"
+            aria-label={`Description of pipeline parameter ${name}`}
+            placeholder="Description (shown to whoever runs or invokes it)"
+            maxLength={2000}
+            value={input.description ?? ''}
+            onChange={(event) => setDescription(name, event.target.value)}
+          />
+        </>
       }
       actions={
         <>

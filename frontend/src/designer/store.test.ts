@@ -214,6 +214,28 @@ describe('designer store', () => {
     expect(Object.keys(store().inputs)).toEqual(['target', 'seed']);
   });
 
+  it('describes a pipeline parameter: typing is one undoable edit, saved trimmed, empty dropped', () => {
+    place('split_data:1');
+    store().promoteToPipelineInput('split_data', 'seed', { type: 'integer', value: 7 });
+    for (const text of ['S', 'Se', 'Seed of the split ']) {
+      store().setPipelineInputDescription('seed', text);
+    }
+
+    expect(store().inputs.seed?.description).toBe('Seed of the split ');
+    expect(flowToGraph(store()).inputs.seed).toEqual({
+      type: 'integer',
+      value: 7,
+      description: 'Seed of the split',
+    });
+    // Loaded back, it is the same; a graph without one has none.
+    expect(graphToFlow(flowToGraph(store())).inputs.seed?.description).toBe('Seed of the split');
+    store().undo();
+    expect(store().inputs.seed?.description).toBeUndefined();
+    store().redo();
+    store().setPipelineInputDescription('seed', '');
+    expect(flowToGraph(store()).inputs.seed).toEqual({ type: 'integer', value: 7 });
+  });
+
   it('refuses a duplicate or invalid parameter name and changes nothing', () => {
     place('split_data:1');
     store().promoteToPipelineInput('split_data', 'seed', { type: 'integer', value: 7 });

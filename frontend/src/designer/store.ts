@@ -91,6 +91,8 @@ export interface DesignerState extends FlowDocument {
   promoteToPipelineInput: (id: string, port: string, input: PipelineInput) => string;
   unbindPipelineInput: (id: string, port: string) => void;
   setPipelineInputValue: (name: string, value: ParameterValue, key?: string) => void;
+  /** Sets what a pipeline input means (typing into the field is one undoable edit). */
+  setPipelineInputDescription: (name: string, description: string) => void;
   removePipelineInput: (name: string) => void;
   /**
    * Renames a pipeline input and every step's reference to it, as one edit. Returns why the name
@@ -290,6 +292,19 @@ export const useDesignerStore = create<DesignerState>()((set, get) => ({
       const current = s.inputs[name];
       if (!current) return {};
       return commit(s, { inputs: { ...s.inputs, [name]: { ...current, value } } }, key);
+    }),
+
+  setPipelineInputDescription: (name, description) =>
+    set((s) => {
+      const current = s.inputs[name];
+      if (!current || (current.description ?? '') === description) return {};
+      const next: PipelineInput = { type: current.type, value: current.value };
+      if (description) next.description = description;
+      return commit(
+        s,
+        { inputs: { ...s.inputs, [name]: next } },
+        `pipeline_input_description:${name}`,
+      );
     }),
 
   removePipelineInput: (name) => set((s) => commit(s, withoutPipelineInput(s, name))),

@@ -50,6 +50,8 @@ export interface PipelineSettings {
 export interface PipelineInput {
   type: string;
   value: ParameterValue;
+  /** What it means, for whoever runs or invokes the pipeline; kept only when not empty. */
+  description?: string;
 }
 
 export interface PipelineOutput {
@@ -241,7 +243,9 @@ export function normalizeGraph(raw: unknown): DraftGraph {
     for (const [name, v] of Object.entries(g.inputs)) {
       if (!isObject(v)) continue;
       const value = parameterValues({ value: v.value }).value;
+      const description = str(v.description).trim();
       inputs[name] = { type: str(v.type, 'string'), value: value ?? null };
+      if (description) inputs[name].description = description;
     }
   }
   const outputs: Record<string, PipelineOutput> = {};
@@ -329,7 +333,12 @@ export function flowToGraph(doc: FlowDocument, viewport: CanvasViewport | null =
     })),
     settings: { ...doc.settings },
     inputs: Object.fromEntries(
-      Object.entries(doc.inputs).map(([k, v]) => [k, { type: v.type, value: v.value }]),
+      Object.entries(doc.inputs).map(([k, v]) => [
+        k,
+        v.description?.trim()
+          ? { type: v.type, value: v.value, description: v.description.trim() }
+          : { type: v.type, value: v.value },
+      ]),
     ),
     outputs: Object.fromEntries(
       Object.entries(doc.outputs).map(([k, v]) => [k, { node: v.node, port: v.port }]),
