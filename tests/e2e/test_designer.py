@@ -531,14 +531,15 @@ def test_a_big_draft_zoomed_out_is_drawn_in_less_detail_and_still_answers(studio
         expect(node(page, "train_0").locator(".studio-node")).to_have_class(re.compile("is-selected"))
         expect(properties(page).get_by_text("train_model@1")).to_be_visible()
 
-        # When they zoom in past 0.45, every detail and React Flow's own edges are back
+        # When they zoom in past 0.5 and stop, every detail and React Flow's own edges are back
+        # (a few cards and edges a frame, once the wheel has settled)
         box = node(page, "train_0").bounding_box()
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         for _ in range(12):
             page.mouse.wheel(0, -100)
             page.wait_for_timeout(50)
         expect(canvas).not_to_have_class(re.compile("designer-canvas--zoomed-out"))
-        assert canvas_viewport(page)["zoom"] >= 0.45
+        assert canvas_viewport(page)["zoom"] >= 0.5
         expect(page.locator(".wire-overview")).to_have_count(0)
         expect(node(page, "train_0").locator(".studio-node__head")).to_be_visible()
         expect(page.locator(".react-flow__edge")).to_have_count(60)

@@ -5,7 +5,6 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
-  useStore,
   type Connection,
   type FinalConnectionState,
   type IsValidConnection,
@@ -19,11 +18,17 @@ import { hasPaletteItem, placePaletteItem, readPaletteItem } from './palette-ite
 import { useDesignerStore } from './store';
 import { useCanvasViewport } from './use-canvas-viewport';
 import { useEdges, useHasNodes, useLoadState, useNodes } from './use-designer';
-import { WireOverview, isZoomedOut } from './wire-overview';
+import { useLevelOfDetail, type DetailMode } from './use-level-of-detail';
+import { WireOverview } from './wire-overview';
 
 const SNAP_GRID: [number, number] = [16, 16];
 const DEFAULT_EDGE_OPTIONS = { type: 'smoothstep', interactionWidth: 16 };
 const MULTI_SELECT_KEYS = ['Meta', 'Control'];
+const CANVAS_CLASS: Record<DetailMode, string> = {
+  detail: 'designer-canvas',
+  overview: 'designer-canvas designer-canvas--zoomed-out',
+  restoring: 'designer-canvas designer-canvas--zoomed-out designer-canvas--restoring',
+};
 
 function miniMapColor(node: Node): string {
   if (node.type === 'data') return '#99f6e4';
@@ -46,7 +51,7 @@ export function DesignerCanvas() {
   const notify = useDesignerStore((s) => s.notify);
   const { screenToFlowPosition } = useReactFlow();
   const onMoveEnd = useCanvasViewport();
-  const zoomedOut = useStore(isZoomedOut);
+  const detail = useLevelOfDetail();
 
   const isValidConnection = useCallback<IsValidConnection<DesignerEdge>>(
     (connection) => checkWire(connection).ok,
@@ -113,7 +118,7 @@ export function DesignerCanvas() {
 
   return (
     <div
-      className={zoomedOut ? 'designer-canvas designer-canvas--zoomed-out' : 'designer-canvas'}
+      className={CANVAS_CLASS[detail]}
       data-testid="designer-canvas"
       onDragOver={onDragOver}
       onDrop={onDrop}
@@ -142,7 +147,7 @@ export function DesignerCanvas() {
         onMoveEnd={onMoveEnd}
         aria-label="Pipeline canvas"
       >
-        {zoomedOut ? <WireOverview /> : null}
+        {detail !== 'detail' ? <WireOverview /> : null}
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} color="#c9cee0" />
         <Controls showInteractive={false} />
         <MiniMap

@@ -2,28 +2,15 @@ import { EdgeLabelRenderer, useStore, type ReactFlowState } from '@xyflow/react'
 import { useMemo } from 'react';
 import { wireOverview, wireOverviewImage, type MeasuredNode } from '../lib/wire-overview';
 
-/**
- * Below this zoom a big draft's canvas is drawn in less detail: blank cards, and the wires as one
- * image (`WireOverview`) instead of one React Flow edge `<svg>` each, which made every zoom frame
- * of a 500-node draft several times too slow (bench/designer_scale.py). Cards are hard to read
- * there anyway. A fitted 500-node draft is well below it.
- */
-export const OVERVIEW_ZOOM = 0.45;
-/** Smaller drafts are cheap to draw in full at any zoom, and keep every detail. */
-export const OVERVIEW_MIN_NODES = 100;
-
-/** Whether the canvas is drawn in less detail: changes only when crossing a threshold. */
-export const isZoomedOut = (s: ReactFlowState) =>
-  s.transform[2] < OVERVIEW_ZOOM && s.nodes.length >= OVERVIEW_MIN_NODES;
-
 const selectWires = (s: ReactFlowState) => s.edges;
 const selectNodes = (s: ReactFlowState) => s.nodes;
 const selectLookup = (s: ReactFlowState) => s.nodeLookup;
 
 /**
  * Every wire as a straight line, all in one image under the cards (the selected ones darker),
- * from the handle positions React Flow measured. Shown while zoomed out, where React Flow's own
- * edges are transparent (they still answer the mouse); see designer.css.
+ * from the handle positions React Flow measured. Shown while zoomed out (use-level-of-detail.ts),
+ * where React Flow's own edges are transparent (they still answer the mouse), and until the last
+ * of them is restored; see designer.css.
  */
 export function WireOverview() {
   const wires = useStore(selectWires);
