@@ -980,6 +980,11 @@ def ensure_environment_venv(environment, *, log: Callable[[str], None]) -> Path:
     def present() -> bool:
         return (path / "bin" / "python").exists()
 
+    # Environments are immutable and their virtualenv's path is their content hash: once this
+    # process saw it ready, its presence on disk is all a later step needs to check.
+    if str(path) in _venvs_seen_ready and present():
+        return path
+
     def build(build_log: Callable[[str], None]) -> None:
         if spec.get("user_managed_dependencies"):
             build_log("studio: user_managed_dependencies: true: an empty virtualenv, nothing installed")
@@ -990,7 +995,11 @@ def ensure_environment_venv(environment, *, log: Callable[[str], None]) -> Path:
     build_once(
         environment, target=VENV_TARGET, tag=str(path), present=present, build=build, log=build_lines(log)
     )
+    _venvs_seen_ready.add(str(path))
     return path
+
+
+_venvs_seen_ready: set[str] = set()
 
 
 @dataclass
