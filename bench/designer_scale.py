@@ -120,18 +120,8 @@ def generate_graph(
         return node
 
     def component(node_id: str, name: str) -> dict:
-        data = {
-            "component": f"{name}:{versions[name]}",
-            "display_name": "",
-            "inputs": {},
-            "pipeline_inputs": {},
-            "compute": None,
-            "max_retries": 0,
-            "retry_on_failure": False,
-            "timeout_seconds": None,
-            "force_rerun": False,
-        }
-        return {"id": node_id, "type": "component", "data": data}
+        # The server fills in every other field of a step's data with its default.
+        return {"id": node_id, "type": "component", "data": {"component": f"{name}:{versions[name]}"}}
 
     def wire(source: str, source_port: str, target: str, target_port: str) -> None:
         edges.append({

@@ -96,12 +96,19 @@ class _Pass:
         return step if moved else None
 
 
-def advance_job(job_id: int, *, take_one: bool = False, taken: list[StepRun] | None = None) -> list[int]:
+def advance_job(
+    job_id: int,
+    *,
+    take_one: bool = False,
+    taken: list[StepRun] | None = None,
+    job: PipelineJob | None = None,
+) -> list[int]:
     """Move a job forward as far as its steps' states allow; the ids of the steps it queued.
 
     `take_one`: the caller (a step thread that just finished a step) runs the first step queued
     itself: it is claimed (Queued -> Preparing) in this same transaction and appended to `taken`
     when its compute has a free slot, and its message is sent delayed, as the fallback.
+    `job`: the job's row, already locked by the caller's transaction (loaded without its spec).
     """
     from runner.actors import run_step
     from runner.step_runner import Later, take_slot
@@ -109,7 +116,8 @@ def advance_job(job_id: int, *, take_one: bool = False, taken: list[StepRun] | N
     queued: list[int] = []
     with transaction.atomic():
         # The spec is validated once per process (PipelineJob.pipeline_spec): no need to load it.
-        job = PipelineJob.objects.select_for_update().defer("spec").filter(pk=job_id).first()
+        if job is None:
+            job = PipelineJob.objects.select_for_update().defer("spec").filter(pk=job_id).first()
         if job is None or job.is_terminal:
             return queued
         work = _Pass(job)

@@ -351,7 +351,7 @@ def collect_outputs(outputs: dict[str, dict]) -> dict[str, dict]:
 _handoff = threading.local()
 
 
-def _advance_now(job_id: int, batch: list) -> None:
+def _advance_now(job_id: int, batch: list, *, job: PipelineJob | None = None) -> None:
     # Scheduling right here, in the transaction that ended the step, saves a commit and a trip
     # through the broker between steps. A step thread takes the first step it queues: that one
     # is claimed in this transaction too. The savepoint keeps the step's end when a pass fails.
@@ -364,7 +364,7 @@ def _advance_now(job_id: int, batch: list) -> None:
     mark = len(batch)
     try:
         with transaction.atomic():
-            advance(job_id, take_one=take_one, taken=taken)
+            advance(job_id, take_one=take_one, taken=taken, job=job)
     except Exception:
         del batch[mark:]  # the changes the savepoint rolled back are not published
         logger.exception("scheduling job %s after a step failed; sending it to the scheduler", job_id)
@@ -402,11 +402,13 @@ def finish(step: StepRun, status: str, **fields) -> bool:
     from runner.events import batched_step_events
 
     with transaction.atomic(), batched_step_events() as batch:
+        job = None
         if connection.features.has_select_for_update:
-            # The job's row before the step's, in the order the scheduler pass below takes them.
-            PipelineJob.objects.select_for_update().filter(pk=step.job_id).values_list("pk").first()
+            # The job's row before the step's, in the order the scheduler pass below takes them;
+            # the pass uses the row locked here.
+            job = PipelineJob.objects.select_for_update().defer("spec").filter(pk=step.job_id).first()
         moved = step.transition(STEP_ACTIVE, status, **fields)
-        _advance_now(step.job_id, batch)
+        _advance_now(step.job_id, batch, job=job)
     return moved
 
 

@@ -145,6 +145,14 @@ class StudioServer:
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
 
+    def issue_token(self, name: str) -> str:
+        """A new API token of the admin user, made through the REST API."""
+        response = requests.post(
+            f"{self.url}/api/v1/tokens/", json={"name": name}, auth=(self.username, self.password), timeout=30
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["token"]
+
     def log(self) -> str:
         """What the server printed so far."""
         return self.log_path.read_text(errors="replace")

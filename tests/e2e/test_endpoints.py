@@ -29,14 +29,7 @@ ENDPOINT = "iris-e2e"
 
 @pytest.fixture(scope="module")
 def token(studio_server) -> str:
-    response = requests.post(
-        f"{studio_server.url}/api/v1/tokens/",
-        json={"name": "endpoint browser tests"},
-        auth=(studio_server.username, studio_server.password),
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["token"]
+    return studio_server.issue_token("endpoint browser tests")
 
 
 @contextlib.contextmanager

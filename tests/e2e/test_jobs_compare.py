@@ -16,7 +16,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from tests.e2e.test_job_live import (
@@ -87,14 +86,7 @@ jobs:
 
 @pytest.fixture(scope="module")
 def token(studio_server) -> str:
-    response = requests.post(
-        f"{studio_server.url}/api/v1/tokens/",
-        json={"name": "compare browser tests"},
-        auth=(studio_server.username, studio_server.password),
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["token"]
+    return studio_server.issue_token("compare browser tests")
 
 
 @pytest.fixture(scope="module")

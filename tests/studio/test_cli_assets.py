@@ -18,14 +18,7 @@ from tests.servers import REPO_ROOT, STUDIO_BIN
 
 @pytest.fixture(scope="module")
 def token(studio_server) -> str:
-    response = requests.post(
-        f"{studio_server.url}/api/v1/tokens/",
-        json={"name": "CLI asset tests"},
-        auth=(studio_server.username, studio_server.password),
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["token"]
+    return studio_server.issue_token("CLI asset tests")
 
 
 @pytest.fixture

@@ -40,14 +40,7 @@ def offline(monkeypatch, tmp_path):
 
 
 def new_token(server) -> str:
-    response = requests.post(
-        f"{server.url}/api/v1/tokens/",
-        json={"name": "CLI job tests"},
-        auth=(server.username, server.password),
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["token"]
+    return server.issue_token("CLI job tests")
 
 
 def cli_runner(server, token: str, tmp_path: Path):
