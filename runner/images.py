@@ -3,8 +3,11 @@
 An environment's image is tagged by its content hash and reused by every step of every job. A
 build happens once even when ten steps ask at the same moment: the `EnvironmentImage` row of
 (environment, target) is claimed with a conditional create/update, the winner builds, and the
-others poll the row until it is ready or failed. Images are built with the engine's classic
-builder and never pulled (registries are not reachable): base images must exist locally.
+others poll the row until it is ready or failed. The builder renews its claim on the row every few
+seconds (`runner.heartbeat`); when it stops for STUDIO_HEARTBEAT_TIMEOUT_SECONDS (its worker was
+killed mid-build) a waiter takes the build over, so no step waits on a dead build. Images are
+built with the engine's classic builder and never pulled (registries are not reachable): base
+images must exist locally.
 
 Conda files (PRODUCT.md section 4): the `pip:` list is installed with pip. When the base image has
 conda or micromamba, `python=X` and the other conda packages are installed with it; otherwise the
@@ -29,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,7 @@ from django.utils import timezone
 
 from runner.choices import ImageStatus
 from runner.executors.docker import DockerUnavailable, docker_client, image_exists, run_once
+from runner.heartbeat import WORKER_ID, KeepAlive, heartbeat_timeout
 from runner.logs import line_source
 from runner.models import EnvironmentImage
 from studio.images import map_image
@@ -54,9 +58,6 @@ VENV_TARGET = "venv"
 
 POLL_SECONDS = 0.5
 WAIT_TIMEOUT_SECONDS = 3 * 3600
-# A `building` row this old whose log has not moved for STALE_QUIET_SECONDS lost its builder.
-STALE_AFTER = timedelta(hours=1)
-STALE_QUIET_SECONDS = 180.0
 # The builder writes a "still building" line after this much silence, so progress is visible.
 HEARTBEAT_SECONDS = 60.0
 LOG_FLUSH_SECONDS = 1.0
@@ -674,12 +675,15 @@ def _claim(environment, target: str, tag: str) -> tuple[str, EnvironmentImage]:
     if row is None:
         try:
             with transaction.atomic():
+                now = timezone.now()
                 row = EnvironmentImage.objects.create(
                     environment=environment,
                     target=target,
                     tag=tag,
                     status=ImageStatus.BUILDING,
-                    started_at=timezone.now(),
+                    started_at=now,
+                    builder=WORKER_ID,
+                    heartbeat_at=now,
                 )
             return "won", row
         except IntegrityError:
@@ -690,10 +694,15 @@ def _claim(environment, target: str, tag: str) -> tuple[str, EnvironmentImage]:
 
 
 def _take_over(row: EnvironmentImage, tag: str) -> bool:
-    """Conditionally restart the row's build (ready-but-vanished, failed or stale); True if won."""
-    moved = EnvironmentImage.objects.filter(pk=row.pk, status=row.status, started_at=row.started_at).update(
+    """Conditionally restart the row's build (ready-but-vanished, failed or lost); True if won."""
+    now = timezone.now()
+    moved = EnvironmentImage.objects.filter(
+        pk=row.pk, status=row.status, started_at=row.started_at, heartbeat_at=row.heartbeat_at
+    ).update(
         status=ImageStatus.BUILDING,
-        started_at=timezone.now(),
+        started_at=now,
+        builder=WORKER_ID,
+        heartbeat_at=now,
         finished_at=None,
         error="",
         log="",
@@ -704,11 +713,24 @@ def _take_over(row: EnvironmentImage, tag: str) -> bool:
     return bool(moved)
 
 
+def _build_lost(row: EnvironmentImage) -> bool:
+    """Whether a `building` row's builder has stopped renewing its claim (its worker died)."""
+    last_sign = row.heartbeat_at or row.started_at
+    return timezone.now() - last_sign > heartbeat_timeout()
+
+
+def _renew(row: EnvironmentImage) -> None:
+    EnvironmentImage.objects.filter(
+        pk=row.pk, status=ImageStatus.BUILDING, started_at=row.started_at, builder=WORKER_ID
+    ).update(heartbeat_at=timezone.now())
+
+
 def _run_build(row: EnvironmentImage, log: Callable[[str], None], build: Callable[[Callable], None]) -> None:
     _db(EnvironmentImage.objects.filter(pk=row.pk).update, builds=F("builds") + 1)
     build_log = _BuildLog(row.pk, log)
     try:
-        build(build_log)
+        with KeepAlive(partial(_renew, row), name=f"build-heartbeat-{row.pk}"):
+            build(build_log)
     except BaseException as exc:
         build_log.close()
         error = str(exc) if isinstance(exc, ImageBuildError) else f"{type(exc).__name__}: {exc}"
@@ -805,8 +827,6 @@ def build_once(
             log(WAITING_LINE)
             announced = True
         shown = _pass_on(log, shown, row.log)
-        seen = (row.started_at, len(row.log))
-        quiet_since = time.monotonic()
         while True:
             if time.monotonic() > deadline:
                 raise ImageBuildError(
@@ -824,13 +844,12 @@ def build_once(
                 break  # ready, but vanished since: claim again (and rebuild)
             if row.status == ImageStatus.FAILED:
                 raise ImageBuildError(row.error or f"the build of {tag} failed")
-            now_seen = (row.started_at, len(row.log))
-            if now_seen != seen:
-                seen, quiet_since = now_seen, time.monotonic()
-                continue
-            stale = timezone.now() - row.started_at > STALE_AFTER
-            if stale and time.monotonic() - quiet_since > STALE_QUIET_SECONDS:
-                log(f"the build of {tag} started at {row.started_at:%Y-%m-%d %H:%M:%S} is stale; rebuilding")
+            if _build_lost(row):
+                log(
+                    f"the build of {tag} by {row.builder or 'another worker'} stopped "
+                    f"(no heartbeat since {(row.heartbeat_at or row.started_at):%Y-%m-%d %H:%M:%S}); "
+                    "building it here"
+                )
                 if _db(_take_over, row, tag):
                     _run_build(row, log, build)
                     return

@@ -231,6 +231,13 @@ class EnvironmentImage(models.Model):
     log = models.TextField(blank=True)
     error = models.TextField(blank=True)
     builds = models.PositiveIntegerField(default=0, help_text="How many times it was actually built")
+    builder = models.CharField(max_length=100, blank=True, help_text="The worker building it (host:pid)")
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The builder's last sign of life: a build silent for STUDIO_HEARTBEAT_TIMEOUT_SECONDS "
+        "lost its worker and is taken over",
+    )
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

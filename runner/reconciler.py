@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from runner.choices import JOB_ACTIVE, STEP_ACTIVE, StepStatus
 from runner.executors.base import ExecutorError
+from runner.heartbeat import heartbeat_timeout
 from runner.logs import StepLog
 from runner.models import PipelineJob, StepRun
 
 logger = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(seconds=30)
 QUEUED_STALE_AFTER = timedelta(seconds=60)
 
 
@@ -42,9 +42,11 @@ def recover_step(step: StepRun) -> str:
     """Adopt, collect or retry a step whose worker died; returns what was done."""
     from runner import step_runner
 
+    lost_worker = step.worker_id
     if not _take_over(step):
         return "taken by another worker"
     step.refresh_from_db()
+    step.worker_id = lost_worker  # for the reason; the row already names this worker
     log = StepLog(step.job.name, step.name)
     # Read before any recovery note is written: the note's own time would hide the lines the
     # step printed while no worker watched.
@@ -77,13 +79,33 @@ def recover_step(step: StepRun) -> str:
         _catch_up_logs(executor, handle, log, since)
         step_runner.complete_attempt(step, outputs, executor, handle, state.exit_code, "exited", log)
         return "collected"
-    log.note("recovery: the step's container or process is gone; retrying")
-    step.max_retries = max(step.max_retries, step.attempt)
-    if not step_runner.retry_later(step, "the step's container vanished", log):
+    reason = _loss_reason(step, handle)
+    limit = step.max_retries + settings.STUDIO_WORKER_LOSS_RETRIES
+    if step.attempt > limit:
+        log.note(f"recovery: {reason}; no attempts left ({step.attempt} made)")
+        allowed = f"max_retries {step.max_retries} + STUDIO_WORKER_LOSS_RETRIES {limit - step.max_retries}"
         step_runner.finish(
-            step, StepStatus.FAILED, status_reason="the step's container vanished and cannot be retried"
+            step, StepStatus.FAILED, status_reason=f"{reason}, {step.attempt} times; giving up ({allowed})"
         )
+        return "failed"
+    log.note(f"recovery: {reason}; retrying")
+    step.max_retries = limit
+    if not step_runner.retry_later(step, reason, log):
+        step_runner.finish(step, StepStatus.FAILED, status_reason=f"{reason} and cannot be retried")
     return "retried"
+
+
+def _loss_reason(step: StepRun, handle: str) -> str:
+    """What was lost, in the words of the phase the step was in when its worker stopped."""
+    worker = step.worker_id or "a worker"
+    if step.status == StepStatus.PREPARING:
+        return (
+            f"the worker preparing this step ({worker}) stopped while building its environment "
+            "or staging its data"
+        )
+    if handle:
+        return f"the worker running this step ({worker}) stopped and the step's container or process is gone"
+    return f"the worker running this step ({worker}) stopped before it started the step"
 
 
 def _output_path(step: StepRun, name: str, kind: str):
@@ -122,8 +144,9 @@ def _adopt(step: StepRun, executor, handle: str, log: StepLog, outputs: dict, si
     if timeout and step.started_at:
         timeout = max(1.0, timeout - (timezone.now() - step.started_at).total_seconds())
     try:
-        code, outcome = step_runner.supervise(step, executor, handle, log, timeout=timeout, follow=follow)
-        step_runner.complete_attempt(step, outputs, executor, handle, code, outcome, log)
+        with step_runner.keep_alive(step):
+            code, outcome = step_runner.supervise(step, executor, handle, log, timeout=timeout, follow=follow)
+            step_runner.complete_attempt(step, outputs, executor, handle, code, outcome, log)
     except Exception:
         logger.exception("adopting %s failed", step)
 
@@ -132,9 +155,10 @@ def reconcile() -> dict[str, int]:
     """One pass over everything that might be stuck; returns counts for logs and tests."""
     from runner.actors import advance_job, run_step
 
-    counts = {"adopted": 0, "collected": 0, "retried": 0, "requeued": 0, "advanced": 0}
+    counts = {"adopted": 0, "collected": 0, "retried": 0, "failed": 0, "requeued": 0, "advanced": 0}
     now = timezone.now()
-    stale = StepRun.objects.filter(status__in=STEP_ACTIVE, heartbeat_at__lt=now - STALE_AFTER).select_related(
+    stale_before = now - heartbeat_timeout()
+    stale = StepRun.objects.filter(status__in=STEP_ACTIVE, heartbeat_at__lt=stale_before).select_related(
         "job", "compute", "environment"
     )
     for step in stale:

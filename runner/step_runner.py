@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from django.utils import timezone
 from designer.spec import StepSpec
 from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
 from runner.executors.base import Executor, ExecutorError, Mount, StepLaunch
+from runner.heartbeat import WORKER_ID, KeepAlive
 from runner.images import EngineUnreachable
 from runner.logs import NOTE_PREFIX, StepLog, tail
 from runner.models import PipelineJob, StepRun
@@ -36,7 +36,6 @@ from studio.schemas.command import render_command
 
 logger = logging.getLogger(__name__)
 
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 HEARTBEAT_SECONDS = 5
 CANCEL_GRACE_SECONDS = 10
 TIMEOUT_GRACE_SECONDS = 3
@@ -282,7 +281,14 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
 
 
 def _heartbeat(step: StepRun) -> None:
-    StepRun.objects.filter(pk=step.pk, worker_id=WORKER_ID).update(heartbeat_at=timezone.now())
+    StepRun.objects.filter(pk=step.pk, worker_id=WORKER_ID, status__in=STEP_ACTIVE).update(
+        heartbeat_at=timezone.now()
+    )
+
+
+def keep_alive(step: StepRun) -> KeepAlive:
+    """The step's heartbeat for as long as this worker holds it, whatever it is doing."""
+    return KeepAlive(partial(_heartbeat, step), name=f"heartbeat-{step.pk}")
 
 
 def _job_cancel_requested(step: StepRun) -> bool:
@@ -339,11 +345,30 @@ def _follow(follow, log: StepLog) -> None:
         log.note(f"log stream ended early: {error}")
 
 
+class OutputError(Exception):
+    """A step's output cannot be collected (a link, unreadable): the step fails with this reason."""
+
+
 def collect_outputs(outputs: dict[str, dict]) -> dict[str, dict]:
-    """Record the content hash and size of every output."""
+    """Record the content hash and size of every output; OutputError when one cannot be read.
+
+    Nothing is followed out of an output: a `uri_file` output (or an output folder) that is a
+    symbolic link is refused, and links inside a folder are left out of its hash.
+    """
     collected = {}
     for name, output in outputs.items():
-        digest, size = storage.tree_digest(Path(output["path"]))
+        path = Path(output["path"])
+        for candidate in (path, path.parent) if output.get("type") == "uri_file" else (path,):
+            if candidate.is_symlink():
+                raise OutputError(
+                    f"the output {name!r} is a symbolic link (to {os.readlink(candidate)}); "
+                    f"a {output.get('type', 'uri_folder')} output must be a real "
+                    f"{'file' if output.get('type') == 'uri_file' else 'folder'}"
+                )
+        try:
+            digest, size = storage.tree_digest(path)
+        except (OSError, storage.StorageError) as error:
+            raise OutputError(f"the output {name!r} cannot be read: {error}") from error
         collected[name] = {**output, "hash": digest, "size": size}
     return collected
 
@@ -480,7 +505,12 @@ def complete_attempt(
                 finish(step, StepStatus.FAILED, status_reason="lost contact with the step's container")
             return
         if code == 0:
-            outputs = collect_outputs(prepared_outputs)
+            try:
+                outputs = collect_outputs(prepared_outputs)
+            except OutputError as error:
+                log.note(f"collecting outputs failed: {error}")
+                finish(step, StepStatus.FAILED, exit_code=0, status_reason=f"exited with code 0, but {error}")
+                return
             log.note("completed")  # before the status: the line goes out with the Completed event
             finish(step, StepStatus.COMPLETED, exit_code=0, outputs=outputs, status_reason="")
             return
@@ -506,8 +536,21 @@ def run(step: int | StepRun) -> None:
         step = claim(step)
         if step is None:
             return
-    spec = step.job.pipeline_spec().steps[step.name]
     log = StepLog(step.job.name, step.name)
+    with keep_alive(step):
+        try:
+            _attempt(step, log)
+        except Exception as error:
+            # A bug after the claim ends the attempt once, with its reason; left alone, the step
+            # would look to the reconciler like a dead worker's and be retried without end.
+            logger.exception("running %s failed", step)
+            reason = f"internal error: {type(error).__name__}: {error}"
+            log.note(reason)
+            finish(step, StepStatus.FAILED, status_reason=reason[:4000])
+
+
+def _attempt(step: StepRun, log: StepLog) -> None:
+    spec = step.job.pipeline_spec().steps[step.name]
     log.note(f"attempt {step.attempt} on {step.compute.name} ({WORKER_ID})")
     try:
         prepared = prepare(step, spec, log)

@@ -118,6 +118,11 @@ STUDIO_WORKER_THREADS = envint("STUDIO_WORKER_THREADS", 2, minimum=1, maximum=64
 # Each running step holds one of these threads for as long as it runs.
 STUDIO_STEP_THREADS = envint("STUDIO_STEP_THREADS", 8, minimum=1, maximum=256)
 STUDIO_RECONCILE_SECONDS = envint("STUDIO_RECONCILE_SECONDS", 30, minimum=1)
+# A step (in any phase: building, staging, running, collecting) or an environment build whose
+# worker has not said it is alive for this long is taken over: its worker is presumed dead.
+STUDIO_HEARTBEAT_TIMEOUT_SECONDS = envint("STUDIO_HEARTBEAT_TIMEOUT_SECONDS", 30, minimum=3)
+# Attempts a step gets back when its worker dies under it, on top of its own max_retries.
+STUDIO_WORKER_LOSS_RETRIES = envint("STUDIO_WORKER_LOSS_RETRIES", 2, minimum=0, maximum=20)
 # Live events (a copy of status changes and log lines for websockets) of jobs that ended this
 # many days ago are deleted; the logs, outputs and the jobs themselves stay. 0 keeps them all.
 STUDIO_EVENT_RETENTION_DAYS = envint("STUDIO_EVENT_RETENTION_DAYS", 14, minimum=0)
