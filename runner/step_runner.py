@@ -23,7 +23,16 @@ from django.utils import timezone
 
 from designer.spec import StepSpec
 from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
-from runner.executors.base import Executor, ExecutorError, Mount, StepLaunch
+from runner.executors.base import (
+    CONTAINER_WORKDIR,
+    Executor,
+    ExecutorError,
+    Mount,
+    StepLaunch,
+    exit_description,
+    input_target,
+    output_target,
+)
 from runner.heartbeat import WORKER_ID, KeepAlive
 from runner.images import EngineUnreachable
 from runner.logs import NOTE_PREFIX, StepLog, tail
@@ -184,7 +193,14 @@ class Prepared:
     outputs: dict[str, dict]
 
 
-def _input_values(step: StepRun, spec: StepSpec, mounts: list[Mount]) -> dict[str, object | None]:
+def _input_values(
+    step: StepRun, spec: StepSpec, mounts: list[Mount], *, in_container: bool = False
+) -> dict[str, object | None]:
+    """The value of each input for the command; data inputs are added to `mounts` (read-only).
+
+    `in_container`: data inputs are given at their fixed container paths (`/studio/inputs/<name>`,
+    a uri_file's file inside it) rather than their host paths.
+    """
     values: dict[str, object | None] = {}
     ports = spec.component.spec.get("inputs", {})
     wanted = {b.step for b in spec.inputs.values() if b.kind == "step_output"}
@@ -211,8 +227,9 @@ def _input_values(step: StepRun, spec: StepSpec, mounts: list[Mount]) -> dict[st
             path = Path(output["path"])
             if not path.exists():
                 raise StagingError(f"the output {binding.step}.{binding.output} is gone from {path}")
-        mounts.append(Mount(path, read_only=True))
-        values[name] = str(path)
+        mount = Mount(path, read_only=True, target=input_target(name, path) if in_container else None)
+        mounts.append(mount)
+        values[name] = mount.destination
     return values
 
 
@@ -247,16 +264,20 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
     if owner:
         chown_tree(workdir, owner)
 
+    # A container sees its files at fixed paths (the host's may lie where its user cannot go);
+    # a local process at their host paths.
+    in_container = kind == "docker"
     mounts: list[Mount] = []
-    inputs = _input_values(step, spec, mounts)
+    inputs = _input_values(step, spec, mounts, in_container=in_container)
     outputs: dict[str, dict] = {}
     output_paths: dict[str, str] = {}
     for name, port in spec.component.spec.get("outputs", {}).items():
         fresh_folder(folder / name, owner=owner)
         path = storage.step_output_path(step.job.name, step.name, name, kind=port["type"])
-        outputs[name] = {"path": str(path), "type": port["type"]}
-        output_paths[name] = str(path)
-        mounts.append(Mount(folder / name, read_only=False))
+        outputs[name] = {"path": str(path), "type": port["type"]}  # where the host collects it
+        mount = Mount(folder / name, read_only=False, target=output_target(name) if in_container else None)
+        output_paths[name] = mount.inside(path)
+        mounts.append(mount)
     command = render_command(spec.component.spec["command"], inputs=inputs, outputs=output_paths)
     resources = spec.component.spec.get("resources") or {}
     variables = environment_variables(environment)
@@ -266,6 +287,7 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
         attempt=step.attempt,
         command=command,
         workdir=workdir,
+        container_workdir=CONTAINER_WORKDIR if in_container else None,
         mounts=tuple(mounts),
         env={**variables, "STUDIO_JOB": step.job.name, "STUDIO_STEP": step.name, "PYTHONUNBUFFERED": "1"},
         image=image,
@@ -515,9 +537,10 @@ def complete_attempt(
             finish(step, StepStatus.COMPLETED, exit_code=0, outputs=outputs, status_reason="")
             return
         lines = "\n".join(_attempt_tail(step))
-        reason = f"exited with code {code}; last lines:\n{lines}"
-        log.note(f"exited with code {code}")
-        if spec.retry_on_failure and retry_later(step, f"exit code {code}", log):
+        ended = exit_description(executor, handle, code)  # an OOM kill or a signal says so
+        reason = f"{ended}; last lines:\n{lines}"
+        log.note(ended)
+        if spec.retry_on_failure and retry_later(step, ended, log):
             return
         finish(step, StepStatus.FAILED, exit_code=code, status_reason=reason[:4000])
     finally:

@@ -2,16 +2,22 @@
 
 Every container runs as a non-root user with all capabilities dropped, `no-new-privileges`,
 process and memory limits, the labels `studio.job` / `studio.step` / `studio.attempt`, and
-never a mount of the Docker socket. Paths are the same inside the container as on the host, so the
-command line means the same inside and out. Two ways to get them there (`transfer`):
+never a mount of the Docker socket. Each host path appears in the container at its own container
+path (`Mount.target`, `StepLaunch.container_workdir`; the step runner uses fixed paths under
+/studio), so a step never needs to cross the host folders above STUDIO_HOME. Two ways to get them
+there (`transfer`):
 
-- "bind" (the local engine, unix:// or no URL): host paths are bind-mounted at the same path.
+- "bind" (the local engine, unix:// or no URL): host paths are bind-mounted at their container paths.
 - "copy" (remote engines, tcp:// ssh:// http(s)://): nothing is mounted; the workdir and every input
   are copied into the container through the Docker API (`put_archive`) before it starts, inputs
   owned by root and read-only (0555/0444), and the workdir and output folders are copied back
   (`get_archive`, extracted safely) once it has exited: by `wait()`, `stop()` or `inspect()`,
-  at most once per container per executor. The paths to copy back travel in the container's label
-  `studio.copy_out`, so a worker adopting the container after a crash copies them back too.
+  at most once per container per executor. The (container path, host path) pairs to copy back
+  travel in the container's label `studio.copy_out`, so a worker adopting the container after a
+  crash copies them back too.
+
+`inspect()` also says whether the kernel's OOM killer ended the step (`State.OOMKilled`) and the
+container's memory limit, for a failure reason that names them.
 
 Together with `runner.executors.docker`, this is the only module that imports the Docker SDK.
 """
@@ -29,7 +35,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 
 import docker
@@ -48,7 +54,8 @@ _TIMESTAMP = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:
 LABEL_JOB = "studio.job"
 LABEL_STEP = "studio.step"
 LABEL_ATTEMPT = "studio.attempt"
-# Copy mode: JSON list of the container paths (workdir first, then rw mounts) to copy back.
+# Copy mode: JSON list of [container path, host path] (workdir first, then rw mounts) to copy back;
+# labels written before container paths were fixed hold plain paths (the same on both sides).
 LABEL_COPY_OUT = "studio.copy_out"
 Transfer = Literal["bind", "copy"]
 # Archives up to this size stay in memory; larger ones spill to a temporary file.
@@ -210,28 +217,32 @@ class DockerExecutor:
         if not launch.image:
             raise ExecutorError("no image to run the step in")
         workdir = Path(launch.workdir)
-        volumes: dict[str, dict[str, str]] = {}
+        workdir_target = _container_path(launch.container_workdir or str(workdir))
+        mounts: list[docker.types.Mount] = []
         for mount in launch.mounts:
             if _exposes_docker_socket(mount.path):
                 raise ExecutorError(f"refusing to mount {mount.path}: it exposes the Docker socket")
-            volumes[str(mount.path)] = {"bind": str(mount.path), "mode": "ro" if mount.read_only else "rw"}
+            target = _container_path(mount.destination)
+            mounts.append(docker.types.Mount(target, str(mount.path), type="bind", read_only=mount.read_only))
         if _exposes_docker_socket(workdir):
             raise ExecutorError(f"refusing to mount {workdir}: it exposes the Docker socket")
-        volumes[str(workdir)] = {"bind": str(workdir), "mode": "rw"}
-        assert not any(_exposes_docker_socket(Path(path)) for path in volumes), "docker.sock mounted"
+        mounts.append(docker.types.Mount(workdir_target, str(workdir), type="bind", read_only=False))
+        assert not any(_exposes_docker_socket(Path(m["Source"])) for m in mounts), "docker.sock mounted"
         _prepare_writable(workdir, [Path(m.path) for m in launch.mounts if not m.read_only], launch.user)
         copy = self.transfer == "copy"
         labels = {LABEL_JOB: launch.job, LABEL_STEP: launch.step, LABEL_ATTEMPT: str(launch.attempt)}
         if copy:
-            copy_out = [str(workdir)] + [
-                str(m.path) for m in launch.mounts if not m.read_only and str(m.path) != str(workdir)
+            copy_out = [[workdir_target, str(workdir)]] + [
+                [m.destination, str(m.path)]
+                for m in launch.mounts
+                if not m.read_only and _container_path(m.destination) != workdir_target
             ]
             labels[LABEL_COPY_OUT] = json.dumps(copy_out)
 
         options: dict[str, Any] = {
             "command": ["bash", "-c", launch.command],
             "user": launch.user,
-            "working_dir": str(workdir),
+            "working_dir": workdir_target,
             # tini as PID 1 passes SIGTERM on to the whole process group of the command.
             "environment": {**launch.env, "TINI_KILL_PROCESS_GROUP": "1"},
             "init": True,
@@ -254,7 +265,7 @@ class DockerExecutor:
         if not launch.network:
             options["network_mode"] = "none"
         if not copy:
-            options["volumes"] = volumes
+            options["mounts"] = mounts
 
         client = self._docker()
         container = None
@@ -370,7 +381,13 @@ class DockerExecutor:
             return Inspection("running")
         if status in ("exited", "dead"):
             self._copy_out(handle, data)
-            return Inspection("exited", int(state.get("ExitCode", -1)))
+            limit = (data.get("HostConfig") or {}).get("Memory") or None
+            return Inspection(
+                "exited",
+                int(state.get("ExitCode", -1)),
+                oom_killed=bool(state.get("OOMKilled")),
+                memory_limit=limit,
+            )
         # "created" never ran a command (the worker died between create and start), "removing"
         # is on its way out: neither has a result to collect.
         return Inspection("gone")
@@ -400,14 +417,16 @@ class DockerExecutor:
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as buffer:
             with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
                 writer = _ArchiveWriter(archive, lambda path: self._exists(api, handle, path))
-                writer.add(Path(launch.workdir), uid, gid, read_only=False)
+                workdir_target = _container_path(launch.container_workdir or str(launch.workdir))
+                writer.add(Path(launch.workdir), workdir_target, uid, gid, read_only=False)
                 for mount in launch.mounts:
-                    if not mount.read_only and mount.path != launch.workdir:
-                        writer.add(Path(mount.path), uid, gid, read_only=False)
+                    target = _container_path(mount.destination)
+                    if not mount.read_only and target != workdir_target:
+                        writer.add(Path(mount.path), target, uid, gid, read_only=False)
                 # Inputs last: one nested in a writable folder stays read-only.
                 for mount in launch.mounts:
                     if mount.read_only:
-                        writer.add(Path(mount.path), 0, 0, read_only=True)
+                        writer.add(Path(mount.path), _container_path(mount.destination), 0, 0, read_only=True)
             buffer.seek(0)
             if not api.put_archive(handle, "/", buffer):
                 raise ExecutorError(f"cannot copy the step's files into container {handle[:12]}")
@@ -437,8 +456,8 @@ class DockerExecutor:
                     data = self._api().inspect_container(handle)
                 labels = (data.get("Config") or {}).get("Labels") or {}
                 if LABEL_COPY_OUT in labels:
-                    for path in json.loads(labels[LABEL_COPY_OUT]):
-                        self._fetch(handle, Path(path))
+                    for inside, host in _copy_out_pairs(labels[LABEL_COPY_OUT]):
+                        self._fetch(handle, inside, host)
             except NotFound as exc:
                 raise ExecutorError(f"container {handle[:12]} is gone from {self.where}") from exc
             except (DockerException, requests.exceptions.RequestException, OSError, ValueError) as exc:
@@ -446,10 +465,10 @@ class DockerExecutor:
             with self._lock:
                 self._copied.add(handle)
 
-    def _fetch(self, handle: str, host: Path) -> None:
-        """Replace the contents of the host folder `host` with the container's folder there."""
+    def _fetch(self, handle: str, inside: str, host: Path) -> None:
+        """Replace the contents of the host folder `host` with the container's folder `inside`."""
         try:
-            stream, _stat = self._api().get_archive(handle, str(host), chunk_size=_CHUNK)
+            stream, _stat = self._api().get_archive(handle, inside, chunk_size=_CHUNK)
         except NotFound:
             return  # the step removed it: nothing to bring back
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as buffer:
@@ -476,14 +495,36 @@ class DockerExecutor:
         return [(item["Id"], dict(item.get("Labels") or {}), item.get("State", "")) for item in found]
 
 
+def _container_path(path: str) -> str:
+    """`path` as an absolute, normalised container path; ExecutorError for anything else."""
+    posix = PurePosixPath(path)
+    if not posix.is_absolute() or ".." in posix.parts:
+        raise ExecutorError(f"{path!r} is not an absolute container path")
+    return str(posix)
+
+
+def _copy_out_pairs(label: str) -> list[tuple[str, Path]]:
+    """(container path, host path) of each folder to copy back, from the `studio.copy_out` label."""
+    pairs = []
+    for entry in json.loads(label):
+        if isinstance(entry, str):
+            entry = [entry, entry]
+        if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(p, str) for p in entry)):
+            raise ValueError(f"unexpected entry in the {LABEL_COPY_OUT} label: {entry!r}")
+        pairs.append((_container_path(entry[0]), Path(entry[1])))
+    return pairs
+
+
 def _prepare_writable(workdir: Path, writable: list[Path], user: str) -> None:
-    """Create the workdir; when this worker is root, hand it and the rw mounts to the step's user.
+    """Create the workdir and missing rw mounts; when this worker is root, hand them to the step's user.
 
     Without this a root-run worker's folders (mode 755, owned by root) are read-only for uid 1000,
-    and a missing bind-mount source would be created by the engine as root. Only the folders
-    themselves change owner, not what is in them.
+    and a bind mount needs its source to exist. Only the folders themselves change owner, not what
+    is in them.
     """
-    workdir.mkdir(parents=True, exist_ok=True)
+    for path in [workdir, *writable]:
+        if not os.path.lexists(path):
+            path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
         return
     uid_text, _, gid_text = user.partition(":")
@@ -508,7 +549,7 @@ def _numeric_user(user: str) -> tuple[int | None, int | None]:
 
 
 class _ArchiveWriter:
-    """Builds the copy-in archive: absolute host paths as members relative to the container's `/`.
+    """Builds the copy-in archive: host files as members named by their container paths (from `/`).
 
     Missing parent folders get root-owned 0755 entries; existing ones in the container are left
     out so that their owner and mode (like /tmp's 1777) stay. Hard links are stored as copies,
@@ -520,18 +561,20 @@ class _ArchiveWriter:
         self.exists = exists
         self.known: set[str] = set()
 
-    def add(self, path: Path, uid: int | None, gid: int | None, *, read_only: bool) -> None:
+    def add(self, path: Path, target: str, uid: int | None, gid: int | None, *, read_only: bool) -> None:
+        """Put the host file or folder `path` at the container path `target`."""
         path = Path(os.path.abspath(path))
-        self._parents(path)
+        inside = PurePosixPath(target)
+        self._parents(inside)
         if not os.path.lexists(path):
             if not read_only:  # a writable folder the step expects: create it empty
-                self._entry(path, None, uid, gid, read_only=False, kind="dir")
+                self._entry(path, inside, None, uid, gid, read_only=False, kind="dir")
             return
-        self._tree(path, uid, gid, read_only)
+        self._tree(path, inside, uid, gid, read_only)
 
-    def _parents(self, path: Path) -> None:
-        missing: list[Path] = []
-        for parent in path.parents:
+    def _parents(self, inside: PurePosixPath) -> None:
+        missing: list[PurePosixPath] = []
+        for parent in inside.parents:
             key = str(parent)
             if key == "/" or key in self.known:
                 break
@@ -545,21 +588,23 @@ class _ArchiveWriter:
             self.archive.addfile(info)
             self.known.add(str(parent))
 
-    def _tree(self, path: Path, uid: int | None, gid: int | None, read_only: bool) -> None:
+    def _tree(
+        self, path: Path, inside: PurePosixPath, uid: int | None, gid: int | None, read_only: bool
+    ) -> None:
         st = os.lstat(path)
         if stat.S_ISDIR(st.st_mode):
-            self._entry(path, st, uid, gid, read_only=read_only, kind="dir")
-            self.known.add(str(path))
+            self._entry(path, inside, st, uid, gid, read_only=read_only, kind="dir")
+            self.known.add(str(inside))
             for child in sorted(os.listdir(path)):
-                self._tree(path / child, uid, gid, read_only)
+                self._tree(path / child, inside / child, uid, gid, read_only)
         elif stat.S_ISLNK(st.st_mode):
-            self._entry(path, st, uid, gid, read_only=read_only, kind="link")
+            self._entry(path, inside, st, uid, gid, read_only=read_only, kind="link")
         elif stat.S_ISREG(st.st_mode):
-            self._entry(path, st, uid, gid, read_only=read_only, kind="file")
+            self._entry(path, inside, st, uid, gid, read_only=read_only, kind="file")
         # sockets, fifos and devices are never copied
 
-    def _entry(self, path, st, uid, gid, *, read_only: bool, kind: str) -> None:
-        info = tarfile.TarInfo(str(path).lstrip("/"))
+    def _entry(self, path, inside, st, uid, gid, *, read_only: bool, kind: str) -> None:
+        info = tarfile.TarInfo(str(inside).lstrip("/"))
         executable = bool(st and st.st_mode & 0o111)
         if kind == "dir":
             info.type = tarfile.DIRTYPE

@@ -4,7 +4,8 @@ Each step is `bash -c COMMAND` in its own session (so its own process group), wi
 environment: the worker's secrets (SECRET_KEY, DATABASE_URL, ...) are never passed on. A worker
 running as root starts the step as `StepLaunch.user` (numeric, never root), so the workdir, the
 virtualenv and every parent folder must be searchable by that user; any other worker runs steps as
-itself. Handles are process ids as text.
+itself. Handles are process ids as text. Paths are host paths (`Mount.target` and
+`StepLaunch.container_workdir` are for containers); resource limits (cpus, memory) are not applied.
 
 Adoption after a crash: a step's output pipe belongs to the worker that started it, and the exit
 status of a process can only be read by its parent. A dead worker's steps therefore either died
@@ -285,7 +286,9 @@ class LocalExecutor:
         code = process.poll()
         if code is None:
             return Inspection("running")
-        return Inspection("exited", _exit_code(code))
+        # A negative return code is the signal that ended it. No memory limit is applied to local
+        # steps, so a SIGKILL is only named, never taken for an out-of-memory kill.
+        return Inspection("exited", _exit_code(code), signal=-code if code < 0 else None)
 
     def remove(self, handle: str) -> None:
         """Kill what is left of the step's process group, reap it and forget it; idempotent."""

@@ -7,15 +7,17 @@ remote engine over tcp:// or ssh:// receives.
 from __future__ import annotations
 
 import io
+import json
 import os
 import tarfile
 import uuid
+from pathlib import Path
 
 import pytest
 
 from runner.executors.base import ExecutorError, Mount, StepLaunch
 from runner.executors.docker import docker_client
-from runner.executors.docker_step import DockerExecutor, _extract_safely, transfer_mode
+from runner.executors.docker_step import DockerExecutor, _copy_out_pairs, _extract_safely, transfer_mode
 
 BASE_IMAGE = os.environ.get("STUDIO_BASE_IMAGE", "studio/python:3.11-bookworm")
 ENGINE = os.environ.get("STUDIO_DOCKER_URL") or None
@@ -223,3 +225,78 @@ def test_another_executor_adopting_the_container_copies_its_results_out(job, tmp
         adopter.remove(handle)
     finally:
         adopter.close()
+
+
+@pytest.mark.docker
+def test_copy_mode_puts_files_at_their_container_paths_and_brings_them_back(job, tmp_path):
+    """Fixed container paths: inputs and outputs under /studio, copied back to their host folders
+    by a worker that adopts the container (the label pairs each container path with its host's)."""
+    inputs = tmp_path / "data" / "input"
+    inputs.mkdir(parents=True)
+    (inputs / "numbers.txt").write_text("1\n2\n")
+    single = tmp_path / "data" / "single.csv"
+    single.write_text("a,b\n")
+    workdir = tmp_path / "job" / "train" / ".work"
+    workdir.mkdir(parents=True)
+    (workdir / "train.py").write_text("print('code')\n")
+    model = tmp_path / "job" / "train" / "model"
+    model.mkdir()
+    command = (
+        "set -eu; cat /studio/inputs/input/numbers.txt /studio/inputs/single/single.csv "
+        "> /studio/outputs/model/model; python train.py > ran.txt; pwd; "
+        "(echo x > /studio/inputs/single/single.csv) 2>/dev/null && echo MODIFIED || echo refused"
+    )
+    launch = StepLaunch(
+        job=job,
+        step="train",
+        attempt=1,
+        command=command,
+        workdir=workdir,
+        container_workdir="/studio/work",
+        mounts=(
+            Mount(inputs, target="/studio/inputs/input"),
+            Mount(single, target="/studio/inputs/single/single.csv"),
+            Mount(model, read_only=False, target="/studio/outputs/model"),
+        ),
+        image=BASE_IMAGE,
+    )
+    starter = DockerExecutor(ENGINE, transfer="copy")
+    handle = starter.start(launch)
+    lines: list[str] = []
+    starter.follow_logs(handle, lines.append)
+    starter.close()  # the worker that started it is gone
+    adopter = DockerExecutor(ENGINE)
+    try:
+        client = docker_client(ENGINE)
+        try:
+            client.api.wait(handle, timeout=60)
+            data = client.api.inspect_container(handle)
+        finally:
+            client.close()
+        assert data["Config"]["WorkingDir"] == "/studio/work"
+        assert json.loads(data["Config"]["Labels"]["studio.copy_out"]) == [
+            ["/studio/work", str(workdir)],
+            ["/studio/outputs/model", str(model)],
+        ]
+        assert lines == ["/studio/work", "refused"], lines
+        assert not (model / "model").exists()
+
+        inspection = adopter.inspect(handle)
+        assert inspection.state == "exited" and inspection.exit_code == 0
+        assert (model / "model").read_text() == "1\n2\na,b\n"
+        assert (workdir / "ran.txt").read_text() == "code\n"
+        assert single.read_text() == "a,b\n"
+        adopter.remove(handle)
+    finally:
+        adopter.close()
+
+
+def test_copy_out_labels_pair_container_and_host_paths_and_old_ones_still_read():
+    label = json.dumps([["/studio/work", "/srv/home/jobs/j/s/.work"], "/srv/home/jobs/j/s/out"])
+    assert _copy_out_pairs(label) == [
+        ("/studio/work", Path("/srv/home/jobs/j/s/.work")),
+        ("/srv/home/jobs/j/s/out", Path("/srv/home/jobs/j/s/out")),
+    ]
+    for bad in ([["relative", "/x"]], [["/studio/../etc", "/x"]], [["/a", "/b", "/c"]], [3]):
+        with pytest.raises((ValueError, ExecutorError)):
+            _copy_out_pairs(json.dumps(bad))

@@ -47,16 +47,22 @@ def test_a_step_container_is_locked_down(computes, library, worker):
         mounts = info["Mounts"]
         assert not any("docker.sock" in (m.get("Source", "") + m.get("Destination", "")) for m in mounts)
         assert not any("docker.sock" in bind for bind in host.get("Binds") or [])
+        # The step's folders are at fixed container paths, whatever the host's paths are.
         by_destination = {m["Destination"]: m for m in mounts}
-        output = str(storage.step_dir(job.name, "probe") / "out")
+        output = by_destination["/studio/outputs/out"]
         data = job.spec["steps"]["probe"]["inputs"]["data"]["snapshot"]
-        data_path = str(storage.snapshot_path(data))
-        assert by_destination[output]["RW"] is True
-        assert by_destination[data_path]["RW"] is False
-        assert by_destination[data_path]["Mode"] == "ro"
+        data_mount = by_destination["/studio/inputs/data"]
+        assert output["Source"] == str(storage.step_dir(job.name, "probe") / "out")
+        assert output["RW"] is True
+        assert data_mount["Source"] == str(storage.snapshot_path(data))
+        assert data_mount["RW"] is False
+        requested = {m["Target"]: m for m in host["Mounts"]}
+        assert requested["/studio/inputs/data"]["ReadOnly"] is True
+        assert config["WorkingDir"] == "/studio/work"
         # Nothing but the step's own folders is writable.
         writable = sorted(m["Destination"] for m in mounts if m["RW"])
-        assert writable == sorted([output, str(storage.step_dir(job.name, "probe") / ".work")])
+        assert writable == ["/studio/outputs/out", "/studio/work"]
+        assert by_destination["/studio/work"]["Source"] == str(storage.step_dir(job.name, "probe") / ".work")
 
         output_of_id = client.containers.get(step.container_id).exec_run("id -u").output.decode().strip()
         assert output_of_id not in ("", "0"), output_of_id
