@@ -27,9 +27,19 @@ and `at` (when the event was recorded):
 - on connect, `{"type": "snapshot", "seq": newest event included, "job": {…}, "steps": [{…,
   "log_seq": newest log line published}]}`
 
-Log lines are batched: a step's lines are buffered and stored as one event at most every
-`LOG_FLUSH_SECONDS` or `LOG_FLUSH_LINES` lines (a background flusher thread), and right before any
-status event of the same step, so a step's lines always come before the event that ends it.
+Log lines are batched (`LogBuffer`, a background flusher thread): a step's lines are buffered and
+stored as one event once the oldest waited `LOG_FLUSH_SECONDS`, or sooner when `LOG_FLUSH_LINES`
+lines or `LOG_FLUSH_CHARS` characters are waiting; never more than one event per
+`LOG_FLUSH_SECONDS` per step, each of at most that many lines and characters. Right before any
+status event of the same step, everything buffered is stored in the status event's own
+transaction, so a step's lines always come before the event that ends it (and `supervise` waits
+for the step's output to be read before the step ends).
+
+A flood (a step printing 50 MB) costs at most about `STUDIO_STEP_LOG_MAX_BYTES` of events:
+`runner.logs.StepLog` hands over the head of a big log as it is written, then a note saying the
+rest is kept as a tail, and the tail's lines once, when the step ends or Studio writes a note;
+lines the cap drops never become events (their `##studio[metric]` points are still stored in
+the metrics file, which `GET /api/v1/jobs/<name>/metrics/` serves).
 """
 
 from __future__ import annotations
@@ -57,7 +67,7 @@ from runner.models import JobEvent, PipelineJob, StepRun
 logger = logging.getLogger(__name__)
 
 LOG_FLUSH_SECONDS = 0.2
-LOG_FLUSH_LINES = 100
+LOG_FLUSH_LINES = 1000
 LOG_FLUSH_CHARS = 64_000
 METRIC_POINTS_PER_EVENT = 1000
 GROUP_MESSAGE_TYPE = "job.event"  # handled by JobEventsConsumer.job_event
@@ -376,13 +386,12 @@ def _job_name_of(step: StepRun) -> str | None:
     return step.job.name if StepRun.job.is_cached(step) else None
 
 
-def _log_items(step: str, lines: list[dict], max_lines: int) -> list[tuple[str, str, dict]]:
+def _log_items(step: str, lines: list[dict], buffer: LogBuffer) -> list[tuple[str, str, dict]]:
     """The log events (and the metric events of their `##studio[metric]` lines) of a batch."""
     from runner import metrics
 
     items: list[tuple[str, str, dict]] = []
-    for start in range(0, len(lines), max_lines):
-        chunk = lines[start : start + max_lines]
+    for chunk in buffer.chunks(lines):
         items.append((JobEvent.Kind.LOG, step, {"step": step, "lines": chunk}))
         items += _metric_items(step, metrics.points_from_entries(chunk))
     return items
@@ -423,7 +432,7 @@ def _record_step_states(job_id: int, states: list[dict], job_name: str | None = 
             unsent = dict(taken)
             for state in states:
                 step = state["step"]
-                items += _log_items(step, unsent.pop(step, []), log_buffer.max_lines)
+                items += _log_items(step, unsent.pop(step, []), log_buffer)
                 if state["status"] in STEP_TERMINAL:
                     try:  # never at the cost of the step event
                         items += _metric_items(step, _final_metric_points(job_name, state))
@@ -558,7 +567,16 @@ def _record_batch(entries: list[tuple[int, dict, str | None]]) -> None:
 
 
 class LogBuffer:
-    """Per-step buffers of log lines, stored as one event per batch by a background thread."""
+    """Per-step buffers of log lines, stored as events of bounded size by a background thread.
+
+    A batch of a step is stored once its oldest line waited `max_delay` seconds, or sooner when
+    it is full (`max_lines` lines or `max_chars` characters of text), but never sooner than
+    `max_delay` after the step's previous batch: a step that floods gets at most 1 / `max_delay`
+    events a second, each of at most `max_lines` lines and about `max_chars` characters (one line
+    longer than that goes alone); what does not fit waits for the next. The buffer stays bounded
+    because `runner.logs.StepLog` only hands over its head (and, once, its tail) of a big log.
+    `flush` and `taking` (a step's status event) take everything, in as many events as needed.
+    """
 
     def __init__(
         self,
@@ -576,6 +594,7 @@ class LogBuffer:
         self._pending: dict[tuple[str, str], list[dict]] = {}
         self._since: dict[tuple[str, str], float] = {}
         self._chars: dict[tuple[str, str], int] = {}
+        self._last: dict[tuple[str, str], float] = {}  # when a step's previous batch was taken
         # Held from taking a batch until it is stored: batches of a step are stored in order.
         self._flushing = threading.RLock()
         self._thread: threading.Thread | None = None
@@ -590,26 +609,54 @@ class LogBuffer:
                 self._since[key] = time.monotonic()
                 self._chars[key] = 0
             lines.append(entry)
-            self._chars[key] += len(entry.get("line", ""))
+            size = len(entry.get("line", ""))
+            self._chars[key] += size
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="studio-log-events", daemon=True)
                 self._thread.start()
-            if first or len(lines) >= self.max_lines or self._chars[key] >= self.max_chars:
-                self._cond.notify()  # a new deadline, or a full batch
+            chars = self._chars[key]
+            filled = len(lines) == self.max_lines or chars - size < self.max_chars <= chars
+            if first or filled:
+                self._cond.notify()  # a new deadline, or a batch that just became full
+
+    def _full(self, key) -> bool:
+        return len(self._pending[key]) >= self.max_lines or self._chars[key] >= self.max_chars
 
     def _take(self, key) -> list[dict]:
+        """Every buffered line of a step."""
         self._since.pop(key, None)
         self._chars.pop(key, None)
+        self._last.pop(key, None)
         return self._pending.pop(key, [])
+
+    def _take_batch(self, key, now: float) -> list[dict]:
+        """The oldest lines of a step that fit in one event; the rest wait for the next."""
+        lines = self._pending[key]
+        count, chars = 0, 0
+        for entry in lines:
+            size = len(entry.get("line", ""))
+            if count and (count >= self.max_lines or chars + size > self.max_chars):
+                break
+            count, chars = count + 1, chars + size
+        self._last[key] = now
+        if count == len(lines):
+            self._since.pop(key, None)
+            self._chars.pop(key, None)
+            return self._pending.pop(key)
+        self._pending[key] = lines[count:]
+        self._chars[key] -= chars
+        return lines[:count]
 
     def _due(self, now: float) -> tuple[list[tuple[str, str]], float | None]:
         due, wait = [], None
-        for key, lines in self._pending.items():
-            left = self._since[key] + self.max_delay - now
-            if left <= 0 or len(lines) >= self.max_lines or self._chars[key] >= self.max_chars:
+        for key in self._pending:
+            ready = self._last.get(key, now - self.max_delay) + self.max_delay
+            if not self._full(key):
+                ready = max(ready, self._since[key] + self.max_delay)
+            if ready <= now:
                 due.append(key)
             else:
-                wait = left if wait is None else min(wait, left)
+                wait = ready - now if wait is None else min(wait, ready - now)
         return due, wait
 
     def flush(self, job: str, step: str) -> None:
@@ -647,10 +694,14 @@ class LogBuffer:
             for (job, step), lines in batches:
                 self._store(job, step, lines, quiet=quiet)
 
+    def chunks(self, lines: list[dict]) -> list[list[dict]]:
+        """`lines` cut into events of at most `max_lines` lines and about `max_chars` characters."""
+        return log_chunks(lines, self.max_lines, self.max_chars)
+
     def _store(self, job: str, step: str, lines: list[dict], *, quiet: bool = False) -> None:
-        for start in range(0, len(lines), self.max_lines):
+        for chunk in self.chunks(lines):
             try:
-                self._record(job, step, lines[start : start + self.max_lines])
+                self._record(job, step, chunk)
             except Exception:  # the lines are in the log file; only their live copy is lost
                 level = logging.DEBUG if quiet else logging.WARNING
                 logger.log(level, "could not record log lines of %s/%s", job, step, exc_info=True)
@@ -661,9 +712,12 @@ class LogBuffer:
         while True:
             with self._flushing:
                 with self._cond:
-                    due, wait = self._due(time.monotonic())
-                    batches = [(key, self._take(key)) for key in due]
+                    now = time.monotonic()
+                    due, wait = self._due(now)
+                    batches = [(key, self._take_batch(key, now)) for key in due]
                     idle = not self._pending
+                    if idle:
+                        self._last.clear()  # nothing flows: no step's next batch needs spacing
                 for (job, step), lines in batches:
                     self._store(job, step, lines)
             if batches:
@@ -675,6 +729,24 @@ class LogBuffer:
                 due, wait = self._due(time.monotonic())
                 if not due:
                     self._cond.wait(timeout=wait)
+
+
+def log_chunks(lines: list[dict], max_lines: int, max_chars: int) -> list[list[dict]]:
+    """`lines` in order, cut into runs of at most `max_lines` lines and `max_chars` characters of
+    text (a longer line goes alone)."""
+    chunks: list[list[dict]] = []
+    current: list[dict] = []
+    chars = 0
+    for entry in lines:
+        size = len(entry.get("line", ""))
+        if current and (len(current) >= max_lines or chars + size > max_chars):
+            chunks.append(current)
+            current, chars = [], 0
+        current.append(entry)
+        chars += size
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 log_buffer = LogBuffer()

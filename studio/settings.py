@@ -126,6 +126,9 @@ STUDIO_WORKER_LOSS_RETRIES = envint("STUDIO_WORKER_LOSS_RETRIES", 2, minimum=0, 
 # Live events (a copy of status changes and log lines for websockets) of jobs that ended this
 # many days ago are deleted; the logs, outputs and the jobs themselves stay. 0 keeps them all.
 STUDIO_EVENT_RETENTION_DAYS = envint("STUDIO_EVENT_RETENTION_DAYS", 14, minimum=0)
+# The most a step's log file keeps (every attempt together): the first half and the last half of
+# what it printed, with a note saying how much of the middle was not kept (`runner.logs`).
+STUDIO_STEP_LOG_MAX_BYTES = envint("STUDIO_STEP_LOG_MAX_BYTES", 10 * 1024 * 1024, minimum=64 * 1024)
 
 # --- Images and computes ----------------------------------------------------------------------
 STUDIO_BASE_IMAGE = envstr("STUDIO_BASE_IMAGE", "studio/python:3.11-bookworm")

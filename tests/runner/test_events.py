@@ -105,7 +105,7 @@ def test_step_payloads_name_the_compute_and_summarize_outputs(job, computes):
 
 def test_log_lines_are_batched(job):
     log = StepLog(job.name, "a")
-    for number in range(250):
+    for number in range(2500):
         log.write(f"line {number}")
     events.log_buffer.flush(job.name, "a")
 
@@ -113,8 +113,8 @@ def test_log_lines_are_batched(job):
     assert 3 <= len(rows) <= 10
     assert all(len(row.payload["lines"]) <= events.LOG_FLUSH_LINES for row in rows)
     lines = [line for row in rows for line in row.payload["lines"]]
-    assert [line["seq"] for line in lines] == list(range(1, 251))
-    assert lines[-1]["line"] == "line 249" and lines[0]["t"] > 0
+    assert [line["seq"] for line in lines] == list(range(1, 2501))
+    assert lines[-1]["line"] == "line 2499" and lines[0]["t"] > 0
     assert all(row.payload["step"] == "a" for row in rows)
 
 
