@@ -35,7 +35,7 @@ from runner.executors.base import (
 )
 from runner.heartbeat import WORKER_ID, KeepAlive
 from runner.images import EngineUnreachable
-from runner.logs import NOTE_PREFIX, StepLog, tail
+from runner.logs import NOTE_PREFIX, LogCut, StepLog, tail
 from runner.models import PipelineJob, StepRun
 from runner.staging import StagingError, chown_tree, download_once, fresh_folder, snapshot_input_path
 from studio import storage
@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5
 CANCEL_GRACE_SECONDS = 10
 TIMEOUT_GRACE_SECONDS = 3
+# How long a step's end waits for its output to be read (a capped flood takes seconds).
+LOG_DRAIN_SECONDS = 60
 CONTAINER_USER = (1000, 1000)
 MEMORY_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
@@ -356,13 +358,33 @@ def supervise(
             code = executor.wait(handle, timeout=TIMEOUT_GRACE_SECONDS + 5)
             outcome = "timeout"
             break
-    follower.join(timeout=5)
+    _drain(follower, log, LOG_DRAIN_SECONDS if outcome != "lost" else 5)
     return code, outcome
+
+
+def _drain(follower: threading.Thread, log: StepLog, seconds: float) -> None:
+    """Wait for the step's output to be read to its end before the step's status changes.
+
+    The engine may still hold output when the step exits (a flood is read well after): lines
+    that came after the status event would reach viewers after Completed. The wait is bounded:
+    after `seconds` the rest of the output is not kept (`StepLog.cut` stops the follower) and a
+    note says so. Then the tail of a capped log goes out live (`StepLog.finish`).
+    """
+    follower.join(timeout=seconds)
+    if follower.is_alive():
+        log.cut()
+        log.note(
+            f"the step's output was still being read {seconds:g} s after it ended; the rest of it is not kept"
+        )
+        follower.join(timeout=5)
+    log.finish()
 
 
 def _follow(follow, log: StepLog) -> None:
     try:
         follow()
+    except LogCut:
+        return  # the step ended long ago: supervise stopped reading (and said so)
     except Exception as error:  # logs are best effort; the exit code decides the outcome
         log.note(f"log stream ended early: {error}")
 
