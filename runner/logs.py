@@ -18,10 +18,10 @@ a head and a tail:
   is kept; the head and that note are never rewritten.
 - the tail: later lines are appended after the head as well, so the file is always whole and in
   `seq` order for any reader (the REST endpoint, the download, a worker that adopts the step).
-  When the lines after the head pass the other half of the cap, the oldest quarter of them is
-  cut: the file is rewritten (head, drop note, the newest lines) to a temporary file that
-  replaces it atomically. Readers holding the old file finish reading it; a crash loses nothing
-  that was written. Between rewrites the file is at most the cap plus one line.
+  When the file passes the cap, the oldest quarter of the tail is cut: the file is rewritten
+  (head, drop note, the newest lines) to a temporary file that replaces it atomically, the head
+  copied by the kernel. Readers holding the old file finish reading it; a crash loses nothing
+  that was written. The file is never more than the cap plus one line.
 - the drop note, right after the head, says how much was cut so far, e.g. `[studio] 412,345
   lines (48.7 MB) not kept: …`, and carries `"dropped": {"from", "lines", "bytes"}`. Dropped
   lines keep their numbers: the note takes the number of the last line it replaces, so the

@@ -150,7 +150,9 @@ def test_only_the_head_goes_out_live_until_the_step_ends_then_the_tail_once(job)
     assert after == [entry for entry in entries], "live viewers get exactly what the file keeps"
     rows = JobEvent.objects.filter(job=job, kind="log")
     assert rows.count() <= 10
-    assert all(sum(len(line["line"]) for line in row.payload["lines"]) <= events.LOG_FLUSH_CHARS for row in rows)
+    assert all(
+        sum(len(line["line"]) for line in row.payload["lines"]) <= events.LOG_FLUSH_CHARS for row in rows
+    )
 
     log.finish()  # nothing new: nothing more
     assert published(job) == after
@@ -219,3 +221,20 @@ def test_log_batches_are_bounded_by_lines_and_by_characters():
         assert len(batch) <= 50
         assert sum(len(line["line"]) for line in batch) <= 1000 or len(batch) == 1
     assert [len(batch) for batch in batches if any(line["seq"] == 150 for line in batch)] == [1]
+
+
+def test_the_newest_seq_is_read_from_the_end_of_the_file_only(job, monkeypatch):
+    """The job list reads every step's newest seq: that must not parse the whole log."""
+    from runner import logs
+
+    path = log_path(job.name, "a")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        for seq in range(1, 20_001):
+            handle.write(json.dumps({"seq": seq, "t": 1.0, "line": TEXT}) + "\n")
+    parsed = []
+    real = logs._parse
+    monkeypatch.setattr(logs, "_parse", lambda raw: parsed.append(raw) or real(raw))
+
+    assert last_seq(path) == 20_000
+    assert len(parsed) == 1

@@ -214,6 +214,20 @@ describe('log lines', () => {
     expect(firstMissingLine(mergeLines(EMPTY_LOG, lines(1, 3)))).toBeNull();
   });
 
+  it('does not count the lines a capped log dropped as missing', () => {
+    const note: LogLine = {
+      seq: 9,
+      t: 1,
+      line: '[studio] 7 lines (600 bytes) not kept',
+      dropped: { from: 3, lines: 7, bytes: 600 },
+    };
+    const log = mergeLines(EMPTY_LOG, [...lines(1, 2), note, ...lines(10, 11)]);
+    expect(firstMissingLine(log)).toBeNull();
+    expect(firstMissingLine({ ...log, published: 13 })).toBe(12);
+    // A hole before what the note covers is still missing.
+    expect(firstMissingLine(mergeLines(EMPTY_LOG, [...lines(1, 1), note]))).toBe(2);
+  });
+
   it('fills what the socket missed from a REST backfill', () => {
     let state = apply(initialRunState, snapshot(1, 3), {
       type: 'log',

@@ -111,13 +111,15 @@ function dedupe(lines: readonly LogLine[]): LogLine[] {
 
 /**
  * The first line number a step's log lacks (a hole, or lines published but not received), or
- * null when the log in memory is whole. Lines dropped for memory do not count as missing.
+ * null when the log in memory is whole. Lines dropped for memory do not count as missing, nor
+ * those the server's cap dropped (the note that says so carries `dropped.from`).
  */
 export function firstMissingLine(log: StepLog): number | null {
   let expected = log.dropped > 0 && log.lines.length ? log.lines[0]!.seq : 1;
   for (const line of log.lines) {
-    if (line.seq !== expected) return expected;
-    expected += 1;
+    const capped = line.dropped !== undefined && line.dropped.from <= expected;
+    if (line.seq !== expected && !capped) return expected;
+    expected = line.seq + 1;
   }
   return expected <= log.published ? expected : null;
 }

@@ -46,6 +46,12 @@ export interface LogLine {
   /** Unix time in seconds. */
   t: number;
   line: string;
+  /**
+   * On the note Studio writes where a capped log (`STUDIO_STEP_LOG_MAX_BYTES`) lost its middle:
+   * the lines `from` to this note's seq - 1 are not stored (nor sent); `lines` and `bytes` count
+   * what was dropped.
+   */
+  dropped?: { from: number; lines: number; bytes: number };
 }
 
 export interface SnapshotFrame {
