@@ -14,25 +14,16 @@ so one broken aspect (say the log) does not hide the others.
 
 from __future__ import annotations
 
-import json
-import os
-import random
-import secrets
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-import psycopg
 import pytest
 
-from tests.servers import REPO_ROOT
+from tests.integration.production import Studio, Worker, docker_client, production_studio
 
 pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.postgres]
 
@@ -47,135 +38,6 @@ COMMAND_TIMEOUT = 180
 FIRST_START_TIMEOUT = 300
 # The recovered job must end within this long after the second worker starts.
 RECOVERY_TIMEOUT = 90
-
-
-def _with_path(url: str, path: str) -> str:
-    return urlunparse(urlparse(url)._replace(path=path))
-
-
-def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False
-    )
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = _run([str(STUDIO_BIN), "manage", *args], env)
-    assert result.returncode == 0, (
-        f"studio manage {' '.join(args)[:80]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-    )
-    return result.stdout
-
-
-def _docker_client():
-    import docker
-
-    url = os.environ.get("STUDIO_DOCKER_URL") or os.environ.get("DOCKER_HOST")
-    return docker.DockerClient(base_url=url) if url else docker.from_env()
-
-
-@dataclass
-class Studio:
-    """One production-mode Studio: its environment, home and database."""
-
-    env: dict[str, str]
-    home: Path
-
-    def db(self) -> psycopg.Connection:
-        return psycopg.connect(self.env["DATABASE_URL"], autocommit=True)
-
-    def submit(self, *, lines: int, pause: float) -> str:
-        """Compile the pipeline with `lines` and `pause` and submit it; returns the job name."""
-        code = (
-            "from pathlib import Path\n"
-            "from designer.pipeline_yaml import compile_pipeline\n"
-            "from runner.actions import submit_pipeline\n"
-            "from studio.schemas.loading import load_document\n"
-            f"path = Path({str(PIPELINE)!r})\n"
-            "document, index = load_document(path.read_bytes(), filename=str(path))\n"
-            f"document['inputs'].update(lines={lines}, pause={pause})\n"
-            "spec = compile_pipeline(document, index=index, filename=str(path), base_dir=path.parent)\n"
-            "print('JOB', submit_pipeline(spec).name)\n"
-        )
-        output = _manage(self.env, "shell", "-c", code)
-        return next(line.split()[1] for line in output.splitlines() if line.startswith("JOB "))
-
-    def job(self, name: str) -> dict:
-        with self.db() as connection, connection.cursor(row_factory=psycopg.rows.dict_row) as cursor:
-            return cursor.execute(
-                "SELECT id, name, status, status_reason FROM runner_pipelinejob WHERE name = %s", (name,)
-            ).fetchone()
-
-    def steps(self, name: str) -> dict[str, dict]:
-        with self.db() as connection, connection.cursor(row_factory=psycopg.rows.dict_row) as cursor:
-            rows = cursor.execute(
-                "SELECT s.name, s.status, s.status_reason, s.attempt, s.exit_code, s.container_id,"
-                " s.worker_id, s.heartbeat_at, s.started_at, s.finished_at"
-                " FROM runner_steprun s JOIN runner_pipelinejob j ON j.id = s.job_id"
-                " WHERE j.name = %s ORDER BY s.id",
-                (name,),
-            ).fetchall()
-        return {row["name"]: row for row in rows}
-
-    def log(self, job: str, step: str) -> list[dict]:
-        """The step's log entries ({seq, t, line}), read from its .log.jsonl."""
-        path = self.home / "artifacts" / "jobs" / job / step / ".log.jsonl"
-        entries = []
-        if path.exists():
-            for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
-                try:
-                    entries.append(json.loads(raw))
-                except ValueError:
-                    continue
-        return entries
-
-    def abandon(self, job: str) -> None:
-        """Cancel whatever of `job` is unfinished, so that a later scenario's worker leaves it be."""
-        with self.db() as connection:
-            connection.execute(
-                "UPDATE runner_steprun SET status = 'Canceled' WHERE status IN"
-                " ('NotStarted', 'Queued', 'Preparing', 'Running')"
-                " AND job_id = (SELECT id FROM runner_pipelinejob WHERE name = %s)",
-                (job,),
-            )
-            connection.execute(
-                "UPDATE runner_pipelinejob SET status = 'Canceled' WHERE name = %s"
-                " AND status NOT IN ('Completed', 'Failed', 'Canceled')",
-                (job,),
-            )
-
-
-@dataclass
-class Worker:
-    """A `studio worker` process in its own process group."""
-
-    process: subprocess.Popen
-    output: Path
-
-    def text(self) -> str:
-        return self.output.read_text(errors="replace") if self.output.exists() else ""
-
-    def signal(self, signum: int) -> None:
-        try:
-            os.killpg(self.process.pid, signum)
-        except ProcessLookupError:
-            pass
-
-    def kill(self) -> None:
-        """SIGKILL the whole group and reap it (works on a stopped process too)."""
-        self.signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        """SIGTERM (the worker's own clean stop), SIGKILL when that takes too long."""
-        if self.process.poll() is not None:
-            return
-        self.signal(signal.SIGCONT)
-        self.signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            self.kill()
 
 
 @dataclass
@@ -197,20 +59,11 @@ class Scenario:
     produce_log: list[dict] = field(default_factory=list)
     consume_log: list[dict] = field(default_factory=list)
 
-    def start_worker(self) -> Worker:
+    def start_worker(self, *, threads: int = 2) -> Worker:
         output = self.studio.home / f"worker-{self.name}-{len(self.workers) + 1}.log"
-        with output.open("wb") as sink:
-            process = subprocess.Popen(
-                [str(STUDIO_BIN), "worker", "--threads", "2"],
-                cwd=REPO_ROOT,
-                env=self.studio.env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, for killpg
-            )
-        worker = Worker(process, output)
+        worker = self.studio.start_worker(output, threads=threads)
         self.workers.append(worker)
-        self.notes.append(f"{time.strftime('%X')} started worker {process.pid}")
+        self.notes.append(f"{time.strftime('%X')} started worker {worker.process.pid} ({threads} threads)")
         return worker
 
     def note(self, text: str) -> None:
@@ -259,7 +112,7 @@ class Scenario:
         import docker.errors
 
         try:
-            container = _docker_client().containers.get(self.container_id)
+            container = docker_client().containers.get(self.container_id)
         except docker.errors.NotFound:
             return "gone"
         return container.status
@@ -292,7 +145,7 @@ class Scenario:
                 worker.kill()
         if self.job:
             try:
-                client = _docker_client()
+                client = docker_client()
                 for container in client.containers.list(
                     all=True, filters={"label": f"studio.job={self.job}"}
                 ):
@@ -307,48 +160,10 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def studio(postgres_url: str, redis_url: str) -> Studio:
+def studio(postgres_url: str, redis_url: str) -> Iterator[Studio]:
     """A migrated, seeded production-mode Studio with a `docker` compute; nothing running yet."""
-    name = f"studio_crash_{secrets.token_hex(6)}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    home = Path(tempfile.mkdtemp(prefix="studio-crash-", dir="/tmp"))
-    home.chmod(0o755)  # steps run as uid 1000 and must reach their folders
-    redis_db = _with_path(redis_url, f"/{random.randint(1, 15)}")
-    import redis
-
-    redis.Redis.from_url(redis_db).flushdb()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_", "REDIS_")) and key != "DJANGO_SETTINGS_MODULE"
-    }
-    env.update(
-        STUDIO_HOME=str(home),
-        DATABASE_URL=_with_path(postgres_url, f"/{name}"),
-        REDIS_URL=redis_db,
-        STUDIO_RECONCILE_SECONDS=str(RECONCILE_SECONDS),
-        STUDIO_LOG_LEVEL="INFO",
-        PYTHONUNBUFFERED="1",
-    )
-    try:
-        _manage(env, "migrate", "--noinput", "-v", "0")
-        _manage(env, "seed_library", "-v", "0")
-        _manage(
-            env,
-            "shell",
-            "-c",
-            "import os\n"
-            "from studio.models import Compute\n"
-            "Compute.objects.update_or_create(name='docker', defaults={'kind': 'docker',"
-            " 'state': 'online', 'max_concurrent_steps': 4,"
-            " 'engine_url': os.environ.get('STUDIO_DOCKER_URL', '')})\n",
-        )
-        yield Studio(env, home)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with production_studio(postgres_url, redis_url, reconcile_seconds=RECONCILE_SECONDS) as made:
+        yield made
 
 
 # --- the three crashes ---------------------------------------------------------------------------
@@ -363,7 +178,7 @@ def adopted(studio: Studio) -> Scenario:
     """
     scenario = Scenario(studio, "adopt")
     try:
-        scenario.job = studio.submit(lines=45, pause=1)
+        scenario.job = studio.submit(PIPELINE, lines=45, pause=1)
         first = scenario.start_worker()
         scenario.wait(
             f"{PRODUCE} Running with a container and 3 lines",
@@ -386,7 +201,7 @@ def retried(studio: Studio) -> Scenario:
     """SIGKILL the worker, then remove the step's container: the step is retried."""
     scenario = Scenario(studio, "retry")
     try:
-        scenario.job = studio.submit(lines=20, pause=0.5)
+        scenario.job = studio.submit(PIPELINE, lines=20, pause=0.5)
         first = scenario.start_worker()
         scenario.wait(
             f"{PRODUCE} Running with a container and 2 lines",
@@ -396,7 +211,7 @@ def retried(studio: Studio) -> Scenario:
         scenario.container_id = scenario.produce()["container_id"]
         first.kill()
         scenario.lines_before_kill = len(scenario.produce_lines())
-        _docker_client().containers.get(scenario.container_id).remove(force=True)
+        docker_client().containers.get(scenario.container_id).remove(force=True)
         scenario.container_state_after_kill = scenario.container_state()
         scenario.note(f"SIGKILLed the first worker and removed {scenario.container_id[:12]}")
         scenario.recover()
@@ -414,7 +229,7 @@ def collected(studio: Studio) -> Scenario:
     """
     scenario = Scenario(studio, "collect")
     try:
-        scenario.job = studio.submit(lines=6, pause=0.5)
+        scenario.job = studio.submit(PIPELINE, lines=6, pause=0.5)
         first = scenario.start_worker()
         scenario.wait(
             f"{PRODUCE} Running with a container",
@@ -500,7 +315,9 @@ def test_vanished_container_is_retried_and_the_job_completes(retried: Scenario):
     assert produce["exit_code"] == 0, retried.diagnostics()
     assert produce["container_id"] != retried.container_id, retried.diagnostics()
     notes = _studio_notes(retried.produce_log)
-    assert any("vanished" in note for note in notes), retried.diagnostics()
+    assert any("stopped and the step's container or process is gone" in note for note in notes), (
+        retried.diagnostics()
+    )
     assert any("recovery:" in note and "retrying" in note for note in notes), retried.diagnostics()
     # The second attempt printed everything, once, after its own start note.
     starts = [

@@ -117,7 +117,8 @@ def test_a_build_longer_than_twice_the_heartbeat_timeout_completes_in_one_attemp
 
 def _environment() -> Environment:
     spec = {"name": "lease-test", "description": uuid.uuid4().hex, "image": BASE_IMAGE}
-    return Environment.objects.create(name="lease-test", version="1", spec=spec, content_hash=uuid.uuid4().hex)
+    digest = uuid.uuid4().hex
+    return Environment.objects.create(name="lease-test", version="1", spec=spec, content_hash=digest)
 
 
 def test_a_build_whose_builder_stopped_heartbeating_is_taken_over(settings):
