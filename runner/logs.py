@@ -406,14 +406,31 @@ def last_time(path: Path) -> float:
     return 0.0
 
 
+def _seq_of(raw: str) -> int | None:
+    """The seq of a stored line without parsing all of it (`StepLog` writes it first), or None."""
+    if raw.startswith('{"seq": '):
+        end = raw.find(",", 8)
+        if end > 8 and raw[8:end].isdigit():
+            return int(raw[8:end])
+    return None
+
+
 def read_log(job: str, step: str, *, after: int = 0, limit: int = 5000) -> list[dict]:
     """Lines with `seq` greater than `after`, oldest first, at most `limit`."""
     lines = []
-    for entry in _entries(log_path(job, step)):
-        if int(entry.get("seq", 0)) > after:
-            lines.append(entry)
-            if len(lines) >= limit:
-                break
+    path = log_path(job, step)
+    if not path.exists():
+        return lines
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for raw in handle:
+            seq = _seq_of(raw)
+            if seq is not None and seq <= after:
+                continue  # skipped without parsing: a reader far into a long log stays fast
+            entry = _parse(raw)
+            if entry is not None and int(entry.get("seq", 0)) > after:
+                lines.append(entry)
+                if len(lines) >= limit:
+                    break
     return lines
 
 
