@@ -18,4 +18,4 @@ class RunnerConfig(AppConfig):
         """The most recent pipeline jobs, for the dashboard (which the studio app renders)."""
         from runner.models import PipelineJob
 
-        return list(PipelineJob.objects.order_by("-created_at")[:limit])
+        return list(PipelineJob.objects.defer("spec").order_by("-created_at")[:limit])  # no megabytes

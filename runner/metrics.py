@@ -276,10 +276,31 @@ def metrics_of(step) -> dict[str, list[dict]]:
     return as_series(step_points(job, name, outputs, ended=ended))
 
 
+# What metrics_of() reads of a step and the step it reused: never a job's spec, which is megabytes
+# for a big job and was once joined onto each of its 10,000 steps by one page load.
+METRIC_STEP_FIELDS = (
+    "name",
+    "status",
+    "outputs",
+    "job_id",
+    "reused_from_id",
+    "job__name",
+    "reused_from__name",
+    "reused_from__outputs",
+    "reused_from__reused_from_id",
+    "reused_from__job__name",
+)
+
+
+def steps_for_metrics(steps):
+    """`steps` (a StepRun queryset) loading what metrics_of() needs and nothing larger."""
+    return steps.select_related("job", "reused_from__job").only(*METRIC_STEP_FIELDS)
+
+
 def job_metrics(job) -> dict[str, dict[str, list[dict]]]:
     """Every step's series of a PipelineJob, by step name (steps without metrics left out)."""
     found = {}
-    for step in job.steps.select_related("job", "reused_from__job").order_by("pk"):
+    for step in steps_for_metrics(job.steps.order_by("pk")):
         series = metrics_of(step)
         if series:
             found[step.name] = series
@@ -291,9 +312,9 @@ def last_metric(jobs, name: str) -> dict[str, dict | None]:
     `{job name: {"value", "t", "step": step name} | None}`."""
     from runner.models import StepRun
 
+    jobs = list(jobs.only("pk", "name")) if hasattr(jobs, "only") else list(jobs)
     found: dict[str, dict | None] = {job.name: None for job in jobs}
-    steps = StepRun.objects.filter(job__in=list(jobs)).select_related("job", "reused_from__job")
-    for step in steps:
+    for step in steps_for_metrics(StepRun.objects.filter(job__in=jobs)):
         values = metrics_of(step).get(name)
         if not values:
             continue

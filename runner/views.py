@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from runner.actions import request_cancel, rerun
-from runner.api.jobs import job_summary, search_jobs
+from runner.api.jobs import search_jobs
 from runner.choices import JobStatus
 from runner.job_graph import job_graph, job_parameters
+from runner.job_rows import job_rows, row_queryset
 from runner.logs import tail
 from runner.models import PipelineJob
 
@@ -32,7 +33,7 @@ def jobs(request):
     status = request.GET.get("status", "")
     experiment = request.GET.get("experiment", "")
     search = request.GET.get("q", "").strip()[:200]
-    queryset = PipelineJob.objects.select_related("created_by").prefetch_related("steps__compute")
+    queryset = row_queryset()
     statuses = [part for part in status.split(",") if part in JobStatus.values]
     if statuses:
         queryset = queryset.filter(status__in=statuses)
@@ -45,7 +46,7 @@ def jobs(request):
         set(PipelineJob.objects.order_by().values_list("experiment_name", flat=True).distinct())
     )
     now = timezone.now()
-    rows = [job_summary(job, now) for job in page.object_list]
+    rows = job_rows(page.object_list, now)
     props = {
         "view": "list",
         "filters": {"status": status, "experiment": experiment, "q": search, "page": page.number},

@@ -11,7 +11,7 @@ import django_filters
 from django.db.models import Q
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -22,6 +22,7 @@ from runner.actions import request_cancel, rerun, submit_pipeline
 from runner.api.metrics import with_metric_column
 from runner.choices import JOB_ACTIVE
 from runner.events import events_after
+from runner.job_rows import job_rows, row_queryset
 from runner.logs import last_seq, log_path, read_log
 from runner.models import PipelineJob, StepRun
 from runner.reuse_explain import explain
@@ -127,42 +128,6 @@ def search_jobs(queryset, text: str):
     return queryset
 
 
-def job_duration(job: PipelineJob, now=None) -> float | None:
-    """Seconds the job ran (so far, while running); None before it started."""
-    if job.started_at is None:
-        return None
-    end = job.finished_at or now or timezone.now()
-    return max(0.0, (end - job.started_at).total_seconds())
-
-
-def job_summary(job: PipelineJob, now=None) -> dict:
-    """One row of the job list: status, who, when, how long, where (steps must be prefetched)."""
-    steps = list(job.steps.all())
-    counts: dict[str, int] = {}
-    for step in steps:
-        counts[step.status] = counts.get(step.status, 0) + 1
-    computes = sorted({step.compute.name for step in steps if step.compute_id and step.compute})
-    if not computes:
-        computes = sorted({s.get("compute", "") for s in job.spec.get("steps", {}).values()} - {""})
-    return {
-        "id": job.name,
-        "name": job.name,
-        "display_name": job.display_name,
-        "experiment_name": job.experiment_name,
-        "status": job.status,
-        "status_reason": job.status_reason[:300],
-        "created_by": job.created_by.username if job.created_by_id and job.created_by else None,
-        "created_at": job.created_at.isoformat() if job.created_at else None,
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        "duration": job_duration(job, now),
-        "computes": computes,
-        "steps": len(steps),
-        "step_statuses": counts,
-        "url": job.get_absolute_url(),
-    }
-
-
 class JobViewSet(viewsets.ReadOnlyModelViewSet):
     """Pipeline jobs, by name."""
 
@@ -177,9 +142,18 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             "steps__compute", "steps__environment", "steps__reused_from__job"
         )
 
-    @extend_schema(parameters=[OpenApiParameter("metric", str, description="Add each job's newest value")])
+    @extend_schema(
+        operation_id="v1_jobs_list",
+        parameters=[OpenApiParameter("metric", str, description="Add each job's newest value")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def list(self, request, *args, **kwargs):
-        return with_metric_column(request, super().list(request, *args, **kwargs))
+        """Jobs, newest first, as rows: no spec and no steps (`steps` counts them, by status in
+        `step_statuses`); `GET /api/v1/jobs/<name>/` has the whole job."""
+        page = self.paginate_queryset(self.filter_queryset(row_queryset()))
+        rows = job_rows(page if page is not None else self.filter_queryset(row_queryset()), detail=True)
+        response = self.get_paginated_response(rows) if page is not None else Response(rows)
+        return with_metric_column(request, response)
 
     @extend_schema(
         description="Submit a pipeline job: JSON (the pipeline document) or multipart `file` (the YAML). "
@@ -295,9 +269,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         `?page=` and `?page_size=` (at most 200) page it; `active` counts the jobs of the page
         that have not ended, so a client knows whether to keep polling quickly.
         """
-        queryset = self.filter_queryset(
-            PipelineJob.objects.select_related("created_by").prefetch_related("steps__compute")
-        )
+        queryset = self.filter_queryset(row_queryset())
         try:
             page = max(1, int(request.query_params.get("page", 1)))
             size = min(max(1, int(request.query_params.get("page_size", 50))), 200)
@@ -308,7 +280,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             )
         count = queryset.count()
         now = timezone.now()
-        rows = [job_summary(job, now) for job in queryset[(page - 1) * size : page * size]]
+        rows = job_rows(queryset[(page - 1) * size : page * size], now)
         body = Response(
             {
                 "count": count,

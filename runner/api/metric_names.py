@@ -33,8 +33,7 @@ def metric_names(request):
         )
     recent = list(PipelineJob.objects.order_by("-created_at", "-pk").values_list("pk", flat=True)[:limit])
     seen: dict[str, set[int]] = {}
-    steps = StepRun.objects.filter(job_id__in=recent).select_related("job", "reused_from__job")
-    for step in steps:
+    for step in metrics.steps_for_metrics(StepRun.objects.filter(job_id__in=recent)):
         for name, values in metrics.metrics_of(step).items():
             if values:
                 seen.setdefault(name, set()).add(step.job_id)

@@ -552,6 +552,11 @@ def job_status(text: str) -> str:
     raise CommandError(f"--status {text!r}: one of {', '.join(JOB_STATUSES)}", exit_code=INVALID)
 
 
+def _step_count(steps) -> int:
+    """A list row's `steps`: a count (rows), or the steps themselves (a whole job)."""
+    return steps if isinstance(steps, int) else len(steps or [])
+
+
 def run_list(args) -> int:
     client = StudioClient.from_saved_login()
     params: dict[str, Any] = {}
@@ -586,7 +591,7 @@ def run_list(args) -> int:
             job.get("status"),
             job.get("experiment_name"),
             job.get("display_name"),
-            len(job.get("steps") or []),
+            _step_count(job.get("steps")),
             format_time(job.get("created_at")),
         ]
         for job in jobs
