@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from designer.spec import PipelineSpec
+from designer.spec import PipelineSpec, rounds
 from studio.schemas.loading import DefinitionError, LineIndex, format_path
 
 PIPELINE_SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json"
@@ -25,8 +25,11 @@ PARAMETER_TYPES = ("string", "integer", "number", "boolean")
 BINDING = re.compile(r"^\$\{\{\s*parent\.(?P<body>[A-Za-z0-9_.]+)\s*\}\}$")
 COLUMN_WIDTH = 320
 ROW_HEIGHT = 160
-MAX_NODES = 1000
-MAX_EDGES = 5000
+# A draft holds at least this many nodes and edges, and always room for a job of the most steps
+# (STUDIO_MAX_STEPS_PER_JOB) cloned into it: a node per step, as many again for its data and
+# comment nodes, and five wires a step (`graph_limits`).
+MIN_NODES = 1000
+MIN_EDGES = 5000
 MAX_ZOOM = 10
 
 # --- shape ---------------------------------------------------------------------------------------
@@ -135,8 +138,8 @@ class GraphViewport(_Strict):
 
 
 class GraphShape(_Strict):
-    nodes: list[NodeShape] = Field(default_factory=list, max_length=MAX_NODES)
-    edges: list[EdgeShape] = Field(default_factory=list, max_length=MAX_EDGES)
+    nodes: list[NodeShape] = Field(default_factory=list, description="at most graph_limits()[0]")
+    edges: list[EdgeShape] = Field(default_factory=list, description="at most graph_limits()[1]")
     settings: GraphSettings = Field(default_factory=GraphSettings)
     inputs: dict[str, GraphInput] = Field(default_factory=dict)
     outputs: dict[str, GraphOutput] = Field(default_factory=dict)
@@ -150,6 +153,14 @@ class GraphShapeError(ValueError):
         self.errors = errors
         first = next(iter(errors.items()))
         super().__init__(f"{first[0] or 'graph'}: {first[1][0]}")
+
+
+def graph_limits() -> tuple[int, int]:
+    """The most nodes and edges a draft may hold (see MIN_NODES)."""
+    from django.conf import settings
+
+    steps = settings.STUDIO_MAX_STEPS_PER_JOB
+    return max(MIN_NODES, 2 * steps), max(MIN_EDGES, 5 * steps)
 
 
 def _collect(errors: dict[str, list[str]], error: ValidationError, prefix: tuple = ()) -> None:
@@ -170,6 +181,12 @@ def validate_graph(raw: Any) -> dict:
     except ValidationError as error:
         _collect(errors, error)
         raise GraphShapeError(errors) from None
+    most_nodes, most_edges = graph_limits()
+    for field, items, most in (("nodes", shape.nodes, most_nodes), ("edges", shape.edges, most_edges)):
+        if len(items) > most:
+            errors[field] = [f"a draft holds at most {most} {field}, this one has {len(items)}"]
+    if errors:
+        raise GraphShapeError(errors)
     nodes = []
     seen: set[str] = set()
     for position, node in enumerate(shape.nodes):
@@ -428,6 +445,14 @@ def graph_to_document(
     if outputs:
         document["outputs"] = outputs
 
+    # By node, in edge and output order: each node reads only its own (linear in the graph's size).
+    incoming_of: dict[str, dict[str, str]] = {}
+    for (target, port), binding in incoming.items():
+        incoming_of.setdefault(target, {})[port] = binding
+    feeds_of: dict[str, dict[str, str]] = {}
+    for (source, port), output_name in feeds.items():
+        feeds_of.setdefault(source, {})[port] = output_name
+
     jobs: dict[str, Any] = {}
     for node_id, job_name in names.jobs.items():
         data = nodes[node_id]["data"]
@@ -442,15 +467,12 @@ def graph_to_document(
                 job_inputs[port] = value
         for port, input_name in (data.get("pipeline_inputs") or {}).items():
             job_inputs[port] = f"${{{{parent.inputs.{input_name}}}}}"
-        for (target, port), binding in incoming.items():
-            if target == node_id:
-                job_inputs[port] = binding
+        job_inputs.update(incoming_of.get(node_id, {}))
         if job_inputs:
             job["inputs"] = job_inputs
         job_outputs = {
             port: f"${{{{parent.outputs.{output_name}}}}}"
-            for (source, port), output_name in feeds.items()
-            if source == node_id
+            for port, output_name in feeds_of.get(node_id, {}).items()
         }
         if job_outputs:
             job["outputs"] = job_outputs
@@ -474,6 +496,7 @@ def graph_problems(graph: dict) -> list[GraphProblem]:
     nodes = {node["id"]: node for node in graph.get("nodes", [])}
     names = names_of(graph)
     declared = graph.get("inputs") or {}
+    data_inputs = set(names.data.values())
     if not names.jobs:
         problems.append(GraphProblem("nodes", "the pipeline has no components yet: drag one onto the canvas"))
     for node in graph.get("nodes", []):
@@ -482,7 +505,7 @@ def graph_problems(graph: dict) -> list[GraphProblem]:
             if not (node["data"].get("component") or "").strip():
                 problems.append(GraphProblem(f"{where}.component", "choose a component", node["id"]))
             for port, input_name in (node["data"].get("pipeline_inputs") or {}).items():
-                if input_name not in declared and input_name in names.data.values():
+                if input_name not in declared and input_name in data_inputs:
                     problems.append(
                         GraphProblem(
                             f"{where}.pipeline_inputs.{port}",
@@ -869,22 +892,15 @@ def spec_to_graph(spec_json: dict | PipelineSpec) -> dict:
 
 
 def layout(graph: dict) -> dict:
-    """The graph with nodes placed left to right: x by topological depth * 320, y by order within
-    the column * 160. Nodes in a cycle are placed anyway."""
+    """The graph with nodes placed left to right: x by topological depth * 320 (the longest path
+    to the node), y by order within the column * 160. Nodes in a cycle are placed anyway.
+    Linear in nodes and edges."""
     nodes = graph.get("nodes", [])
-    ids = [node["id"] for node in nodes]
-    known = set(ids)
-    incoming: dict[str, set[str]] = {node_id: set() for node_id in ids}
+    incoming: dict[str, set[str]] = {node["id"]: set() for node in nodes}
     for edge in graph.get("edges", []):
-        if edge["source"] in known and edge["target"] in known and edge["source"] != edge["target"]:
+        if edge["source"] in incoming and edge["target"] in incoming and edge["source"] != edge["target"]:
             incoming[edge["target"]].add(edge["source"])
-    depth: dict[str, int] = {}
-    remaining = list(ids)
-    while remaining:
-        ready = [node_id for node_id in remaining if not (incoming[node_id] - depth.keys())] or remaining[:1]
-        for node_id in ready:
-            depth[node_id] = max((depth[s] + 1 for s in incoming[node_id] if s in depth), default=0)
-        remaining = [node_id for node_id in remaining if node_id not in depth]
+    depth = rounds(incoming, break_cycles=True)
     rows: dict[int, int] = {}
     placed = []
     for node in nodes:

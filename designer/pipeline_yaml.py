@@ -65,10 +65,20 @@ class Compiler:
         self.base_dir = base_dir
         self.user = user
         self.problems: list[Problem] = []
+        # What a reference resolved to, so that the steps naming one component or compute
+        # (10,000 of them, it may be) cost one query together.
+        self._resolved: dict[tuple[str, str], Any] = {}
 
     def problem(self, path: tuple, message: str) -> None:
         """Record a problem at a field path."""
         self.problems.append(Problem(self.filename, format_path(path), message, self.index.line_of(path)))
+
+    def once(self, kind: str, reference: str, lookup):
+        """`lookup()` the first time this compile meets `reference`, then what it returned."""
+        found = self._resolved.get((kind, reference))
+        if found is None:
+            found = self._resolved[(kind, reference)] = lookup()
+        return found
 
     # --- pieces ------------------------------------------------------------------------------
 
@@ -78,7 +88,7 @@ class Compiler:
             self.problem(path, f"expected a compute name such as azureml:docker, got {value!r}")
             return None
         try:
-            return resolve_compute(value).name
+            return self.once("compute", value, lambda: resolve_compute(value)).name
         except ReferenceError as error:
             self.problem(path, str(error))
             return None
@@ -121,7 +131,9 @@ class Compiler:
             return {"kind": "data", "type": kind, "url": location}
         if location.startswith("azureml:") and not location.startswith("azureml://datastores"):
             try:
-                asset = resolve(DataAsset, parse_reference(location, kind="data"))
+                asset = self.once(
+                    "data", location, lambda: resolve(DataAsset, parse_reference(location, kind="data"))
+                )
             except ReferenceError as error:
                 self.problem(path, str(error))
                 return None
@@ -221,9 +233,12 @@ class Compiler:
                 if not file.is_file():
                     self.problem(path, f"{value!r} does not exist")
                     return None
-                component, _ = register_file(file, kind="component", user=self.user)
-                return component
-            return resolve(Component, parse_reference(value, kind="components"))
+                return self.once(
+                    "file", str(file), lambda: register_file(file, kind="component", user=self.user)[0]
+                )
+            return self.once(
+                "component", value, lambda: resolve(Component, parse_reference(value, kind="components"))
+            )
         except ReferenceError as error:
             self.problem(path, str(error))
         except DefinitionError as error:
@@ -284,6 +299,14 @@ def compile_pipeline(
         user=user,
         allow_unset_parameters=allow_unset_parameters,
     )
+    most = settings.STUDIO_MAX_STEPS_PER_JOB
+    jobs = document.get("jobs")
+    if isinstance(jobs, dict) and len(jobs) > most:  # before anything is looked up: a bounded cost
+        c.problem(
+            ("jobs",),
+            f"a pipeline job has at most {most} steps (STUDIO_MAX_STEPS_PER_JOB); this one has {len(jobs)}",
+        )
+        raise DefinitionError(c.problems)
     if document.get("type", "pipeline") != "pipeline":
         c.problem(
             ("type",), f"Studio runs pipeline jobs; type {document.get('type')!r} is not supported here"

@@ -134,46 +134,74 @@ class PipelineSpec(SpecModel):
 
     @cached_property
     def _order(self) -> tuple[str, ...]:
-        order: list[str] = []
-        done: set[str] = set()
-        pending = dict(self.steps)
-        while pending:
-            ready = sorted(name for name, step in pending.items() if step.upstream() <= done)
-            if not ready:
-                raise ValueError(f"cycle among steps {', '.join(sorted(pending))}")
-            for name in ready:
-                order.append(name)
-                done.add(name)
-                del pending[name]
-        return tuple(order)
+        # Round by round, as if every step that can start started at once; names sorted within
+        # a round.
+        found = rounds({name: step.upstream() for name, step in self.steps.items()})
+        return tuple(sorted(found, key=lambda name: (found[name], name)))
+
+
+def rounds(upstream: dict[str, set[str]], *, break_cycles: bool = False) -> dict[str, int]:
+    """Each name's round: 0 when it depends on nothing, else one more than its latest dependency's
+    (the longest path to it). `upstream`: name -> the names it depends on. Linear: each name and
+    each dependency is looked at once (Kahn's algorithm).
+
+    Names in a cycle, or depending on a name that is not a key, never get a round: ValueError
+    naming them; with `break_cycles`, the first of them (in key order) is given one from the
+    dependencies that have one, and the walk goes on from there.
+    """
+    waiting = {name: len(needs) for name, needs in upstream.items()}
+    dependents: dict[str, list[str]] = {}
+    for name, needs in upstream.items():
+        for need in needs:
+            dependents.setdefault(need, []).append(name)
+    found: dict[str, int] = {}
+    queue = [name for name, count in waiting.items() if count == 0]
+    head = 0
+    names = iter(upstream)  # where to look for the next name to break a cycle at
+    while True:
+        while head < len(queue):
+            name = queue[head]
+            head += 1
+            found[name] = max((found[need] + 1 for need in upstream[name] if need in found), default=0)
+            for dependent in dependents.get(name, ()):
+                waiting[dependent] -= 1
+                if waiting[dependent] == 0:
+                    queue.append(dependent)
+        if len(found) == len(upstream):
+            return found
+        if not break_cycles:
+            raise ValueError(f"cycle among steps {', '.join(sorted(set(upstream) - set(found)))}")
+        forced = next(name for name in names if name not in found)
+        waiting[forced] = 0  # later decrements take it below 0: it is never queued twice
+        queue.append(forced)
 
 
 def find_cycle(steps: dict[str, set[str]]) -> list[str] | None:
-    """One cycle of the step graph (`step -> upstream steps`), in order, or None."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
+    """One cycle of the step graph (`step -> upstream steps`), in order, or None.
 
-    def visit(name: str) -> list[str] | None:
-        state[name] = 1
-        stack.append(name)
-        for upstream in sorted(steps.get(name, ())):
-            if upstream not in steps:
+    A depth-first walk with its own stack (a chain of 10,000 steps is deeper than Python's
+    recursion limit), visiting names and upstream names in sorted order.
+    """
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in sorted(steps):
+        if start in state:
+            continue
+        path = [start]
+        pending = [iter(sorted(steps[start]))]
+        state[start] = 1
+        while pending:
+            upstream = next(pending[-1], None)
+            if upstream is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif upstream not in steps or state.get(upstream) == 2:
                 continue
-            if state.get(upstream) == 1:
-                return [*stack[stack.index(upstream) :], upstream]
-            if state.get(upstream) is None:
-                found = visit(upstream)
-                if found:
-                    return found
-        stack.pop()
-        state[name] = 2
-        return None
-
-    for name in sorted(steps):
-        if state.get(name) is None:
-            found = visit(name)
-            if found:
-                return found
+            elif state.get(upstream) == 1:
+                return [*path[path.index(upstream) :], upstream]
+            else:
+                state[upstream] = 1
+                path.append(upstream)
+                pending.append(iter(sorted(steps[upstream])))
     return None
 
 

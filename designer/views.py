@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from designer import actions
 from designer.models import PipelineDraft
+from designer.queries import drafts_listed
 from studio.schemas.loading import DefinitionError
 from studio.views.assets import not_found
 
@@ -50,7 +51,7 @@ def drafts(request):
         draft = actions.create_draft(name=name, user=request.user)
         return redirect("designer:canvas", draft_id=draft.pk)
     query = request.GET.get("q", "").strip()
-    queryset = PipelineDraft.objects.alive().select_related("created_by")
+    queryset = drafts_listed()
     if query:
         queryset = queryset.filter(name__icontains=query)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, OuterRef, Q, Subquery
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
 from designer.graph import GraphError
 from endpoints import actions
 from endpoints.diff import diff_versions
-from endpoints.models import EndpointInvocation, EndpointStatus, PipelineEndpoint
+from endpoints.models import EndpointStatus, PipelineEndpoint
+from endpoints.queries import endpoints_with_activity, invocations_listed, versions_listed
 from studio.schemas.loading import DefinitionError
 from studio.views.assets import not_found
 
@@ -36,31 +34,8 @@ SAMPLE_VALUES = {"integer": 1, "number": 0.5, "boolean": True, "string": "text"}
 # --- queries -------------------------------------------------------------------------------------
 
 
-def _start_of_today() -> datetime:
-    now = timezone.localtime()
-    return timezone.make_aware(datetime.combine(now.date(), time.min), now.tzinfo)
-
-
-def _endpoints():
-    """Endpoints with their runs today, version count and last run (job, status, when)."""
-    last = EndpointInvocation.objects.filter(endpoint=OuterRef("pk"), job__isnull=False).order_by(
-        "-created_at", "-pk"
-    )
-    return PipelineEndpoint.objects.select_related("created_by", "updated_by").annotate(
-        runs_today=Count(
-            "invocations",
-            filter=Q(invocations__job__isnull=False, invocations__created_at__gte=_start_of_today()),
-            distinct=True,
-        ),
-        version_count=Count("versions", distinct=True),
-        last_job=Subquery(last.values("job__name")[:1]),
-        last_job_status=Subquery(last.values("job__status")[:1]),
-        last_run_at=Subquery(last.values("created_at")[:1]),
-    )
-
-
 def _endpoint(name: str) -> PipelineEndpoint | None:
-    return _endpoints().filter(name=name).first()
+    return endpoints_with_activity().filter(name=name).first()
 
 
 def _missing(request, name: str, what: str = ""):
@@ -233,14 +208,14 @@ def _form_fields(parameters: list[dict[str, Any]], choices: dict[str, dict[str, 
 
 def endpoint_list(request):
     """Published endpoints with status, default version, last run and runs today."""
-    return render(request, "endpoints/list.html", {"endpoints": _endpoints()})
+    return render(request, "endpoints/list.html", {"endpoints": endpoints_with_activity()})
 
 
 # --- detail --------------------------------------------------------------------------------------
 
 
 def _detail(request, endpoint: PipelineEndpoint, *, status: int = 200, **extra):
-    versions = list(endpoint.versions.select_related("created_by"))
+    versions = list(versions_listed(endpoint))
     by_number = {version.number: version for version in versions}
     wanted = _version_number(request.GET.get("version"))
     chosen = by_number.get(wanted) or by_number.get(endpoint.default_version) or next(iter(versions), None)
@@ -249,7 +224,7 @@ def _detail(request, endpoint: PipelineEndpoint, *, status: int = 200, **extra):
         invoke_url += f"?version={chosen.number}"
     body = example_body(chosen.parameters) if chosen else {}
     choices = _data_choices(chosen.parameters) if chosen else {}
-    invocations = list(endpoint.invocations.select_related("job", "key", "user", "version")[:RECENT_RUNS])
+    invocations = list(invocations_listed(endpoint)[:RECENT_RUNS])
     for row in invocations:  # as static/js/endpoints.js shows them: text as is, the rest as JSON
         # A refused call records what it was sent, which need not be an object.
         sent = row.parameters if isinstance(row.parameters, dict) else {}
@@ -294,7 +269,7 @@ def endpoint_diff(request, name: str):
     endpoint = _endpoint(name)
     if endpoint is None:
         return _missing(request, name)
-    versions = list(endpoint.versions.select_related("created_by"))
+    versions = list(versions_listed(endpoint))
     if not versions:
         return _missing(request, name, " version")
     by_number = {version.number: version for version in versions}

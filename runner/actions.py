@@ -55,8 +55,11 @@ def submit_pipeline(
 
 @transaction.atomic
 def request_cancel(job: PipelineJob, *, reason: str = "canceled by request") -> bool:
-    """Ask a job to stop: nothing new starts, running steps are stopped. False when it had ended."""
+    """Ask a job to stop: the steps that have not started are canceled now (a few queries however
+    many there are), running ones are stopped by their step threads, and the scheduler ends the
+    job. False when it had ended."""
     from runner.actors import advance_job
+    from runner.scheduler import cancel_waiting_steps
 
     moved = job.transition(
         tuple(s for s in JOB_ACTIVE if s != JobStatus.CANCEL_REQUESTED),
@@ -64,6 +67,7 @@ def request_cancel(job: PipelineJob, *, reason: str = "canceled by request") -> 
         status_reason=reason,
     )
     if moved:
+        cancel_waiting_steps(job)
         transaction.on_commit(partial(advance_job.send, job.pk))
     return moved or job.status == JobStatus.CANCEL_REQUESTED
 

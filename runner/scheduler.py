@@ -10,8 +10,10 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
+from runner import events
 from runner.choices import STEP_ACTIVE, STEP_TERMINAL, STEP_WAITING, JobStatus, StepStatus
 from runner.models import PipelineJob, StepRun
 from runner.reuse import find_reusable, reuse_key, reuse_parts, why_not_reusable
@@ -20,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 # A step the finishing step thread takes itself still gets its message, this much later.
 HANDOFF_FALLBACK_MS = 2000
+# Names in one `IN (...)` of a query: far below any database's limit on parameters.
+NAMES_PER_QUERY = 500
 
 
 def input_hashes(spec_step, steps) -> dict[str, str]:
@@ -67,7 +71,12 @@ def _finish_job(job: PipelineJob, steps: dict) -> None:
 
 
 class _Pass:
-    """One scheduler pass over a locked job: step states as light rows, full steps on demand."""
+    """One scheduler pass over a locked job: step states as light rows, full steps on demand.
+
+    Its cost follows the steps that change, not the job's size, in a few statements each kind:
+    the full rows of the steps that may start are loaded together, a reuse key is looked up once,
+    and the changes are written together (`change`, then `flush`), however many steps change.
+    """
 
     def __init__(self, job: PipelineJob) -> None:
         self.job = job
@@ -75,25 +84,126 @@ class _Pass:
         rows = job.steps.select_for_update().order_by("pk")
         rows = rows.values_list("pk", "name", "status", "status_reason")
         self.rows = {name: _Row(pk, name, status, reason) for pk, name, status, reason in rows}
+        self._full: dict[str, StepRun] = {}
+        self._reusable: dict[str, StepRun | None] = {}
+        self._pending: dict[str, tuple[str, dict]] = {}  # name -> (new status, fields), unwritten
+
+    def preload(self, names: set[str]) -> None:
+        """Load the full rows of these steps now (a query per few hundred)."""
+        wanted = sorted(name for name in names if name not in self._full)
+        for start in range(0, len(wanted), NAMES_PER_QUERY):
+            rows = StepRun.objects.select_related("compute", "environment").filter(
+                job=self.job, name__in=wanted[start : start + NAMES_PER_QUERY]
+            )
+            for step in rows:
+                step.job = self.job  # its events name the job without a query
+                self._full[step.name] = step
+
+    def startable(self, spec) -> set[str]:
+        """Steps not started whose upstream steps all completed, and those upstream steps."""
+        names: set[str] = set()
+        for name, row in self.rows.items():
+            upstream = spec.steps[name].upstream()
+            if row.status == StepStatus.NOT_STARTED and all(
+                self.rows[u].status == StepStatus.COMPLETED for u in upstream
+            ):
+                names |= {name, *upstream}
+        return names
 
     def full(self, name: str, *, with_rows: set[str] = frozenset()) -> tuple[StepRun, dict[str, StepRun]]:
-        """The step's full row, and those of `with_rows` (one query)."""
+        """The step's full row, and those of `with_rows` (loaded now unless preloaded)."""
         names = {name, *with_rows}
-        rows = StepRun.objects.select_related("compute", "environment").filter(job=self.job, name__in=names)
-        found = {step.name: step for step in rows}
-        for step in found.values():
-            step.job = self.job  # its events name the job without a query
-        return found[name], found
+        self.preload(names)
+        return self._full[name], {found: self._full[found] for found in names}
 
-    def transition(
-        self, name: str, expected: tuple[str, ...], new: str, *, step: StepRun | None = None, **fields
-    ) -> StepRun | None:
-        """Transition one step (its full row loaded now unless given); the moved step, or None."""
-        step = step or self.full(name)[0]
-        moved = step.transition(expected, new, **fields)
+    def reusable(self, key: str) -> StepRun | None:
+        """`find_reusable` once per key and pass: the steps of a fan-out often share one."""
+        if key not in self._reusable:
+            self._reusable[key] = find_reusable(key, exclude_job_id=self.job.pk)
+        return self._reusable[key]
+
+    def change(self, name: str, new: str, **fields) -> None:
+        """Move a step that has not started to `new` for the rest of the pass; it is written, with
+        the other changes, at `flush`. The times are set as `StepRun.transition` sets them."""
+        now = timezone.now()
+        if new in STEP_TERMINAL:
+            fields.setdefault("finished_at", now)
+        if new == StepStatus.QUEUED:
+            fields.setdefault("queued_at", now)
         row = self.rows[name]
-        row.status, row.status_reason = step.status, step.status_reason
-        return step if moved else None
+        row.status, row.status_reason = new, fields.get("status_reason", row.status_reason)
+        self._pending[name] = (new, fields)
+        if name in self._full:  # a step after it in this pass reads its outputs
+            self._apply(self._full[name], new, fields)
+
+    @staticmethod
+    def _apply(step: StepRun, new: str, fields: dict) -> None:
+        step.status = new
+        for field, value in fields.items():
+            setattr(step, field, value)
+
+    def flush(self) -> None:
+        """Write the changes made since the last flush (one statement run per kind of change) and
+        publish them."""
+        if not self._pending:
+            return
+        self.preload(set(self._pending))
+        kinds: dict[tuple[str, ...], list[StepRun]] = {}
+        for name, (new, fields) in self._pending.items():
+            step = self._full[name]
+            self._apply(step, new, fields)
+            kinds.setdefault(("status", *sorted(fields)), []).append(step)
+        for names, changed in kinds.items():
+            _write(changed, names, expected=(StepStatus.NOT_STARTED,))
+        for name in self._pending:
+            events.step_changed(self._full[name])  # batched: stored together on commit
+        self._pending.clear()
+
+
+def _write(steps: list[StepRun], names: tuple[str, ...], *, expected: tuple[str, ...]) -> None:
+    """Write these fields of these steps as they are in memory: one UPDATE run for all of them
+    (the driver's executemany; an ORM update each, or a bulk_update's CASE expressions, cost a
+    millisecond or more a step). The caller's transaction locks their rows, so each is still in
+    one of the `expected` statuses."""
+    if not steps:
+        return
+    quote = connection.ops.quote_name
+    fields = [StepRun._meta.get_field(name) for name in names]
+    status = quote(StepRun._meta.get_field("status").column)
+    statuses = ", ".join(["%s"] * len(expected))
+    sql = (
+        f"UPDATE {quote(StepRun._meta.db_table)} SET "
+        + ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        + f" WHERE {quote(StepRun._meta.pk.column)} = %s AND {status} IN ({statuses})"
+    )
+    rows = [
+        [field.get_db_prep_save(getattr(step, field.attname), connection) for field in fields]
+        + [step.pk, *expected]
+        for step in steps
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def cancel_waiting_steps(job: PipelineJob, *, reason: str = "the job was canceled") -> list[StepRun]:
+    """Cancel every step of the job that has not started (Not started or Queued), a few queries
+    whatever their number; the canceled steps. In the caller's transaction, with the job's row
+    locked; their events are stored together once it commits."""
+    waiting = list(
+        StepRun.objects.select_for_update(of=("self",))
+        .select_related("compute")
+        .filter(job=job, status__in=STEP_WAITING)
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for step in waiting:
+        step.job = job
+        step.status, step.status_reason, step.finished_at = StepStatus.CANCELED, reason, now
+    _write(waiting, ("status", "status_reason", "finished_at"), expected=STEP_WAITING)
+    with events.batched_step_events():
+        for step in waiting:
+            events.step_changed(step)
+    return waiting
 
 
 def advance_job(
@@ -114,7 +224,8 @@ def advance_job(
     from runner.step_runner import Later, take_slot
 
     queued: list[int] = []
-    with transaction.atomic():
+    # One transaction stores the events of every step this pass changes, once it commits.
+    with transaction.atomic(), events.batched_step_events():
         # The spec is validated once per process (PipelineJob.pipeline_spec): no need to load it.
         if job is None:
             job = PipelineJob.objects.select_for_update().defer("spec").filter(pk=job_id).first()
@@ -125,16 +236,15 @@ def advance_job(
         spec = job.pipeline_spec()
 
         if job.status == JobStatus.CANCEL_REQUESTED:
-            for name, step in steps.items():
-                if step.status in STEP_WAITING:
-                    reason = "the job was canceled"
-                    work.transition(name, STEP_WAITING, StepStatus.CANCELED, status_reason=reason)
+            for canceled in cancel_waiting_steps(job):
+                steps[canceled.name].status = canceled.status  # the light rows _finish_job reads
             _finish_job(job, steps)
             return queued
 
         if job.status in (JobStatus.NOT_STARTED, JobStatus.QUEUED):
             job.transition((JobStatus.NOT_STARTED, JobStatus.QUEUED), JobStatus.RUNNING)
         any_failed = any(step.status == StepStatus.FAILED for step in steps.values())
+        work.preload(work.startable(spec))  # a fan-out's 10,000 first steps: a few queries
         for name in spec.order():
             step, step_spec = steps[name], spec.steps[name]
             if step.status != StepStatus.NOT_STARTED:
@@ -146,17 +256,14 @@ def advance_job(
                 if u.status in (StepStatus.FAILED, StepStatus.CANCELED, StepStatus.SKIPPED)
             ]
             if blocked:
-                work.transition(
+                work.change(
                     name,
-                    (StepStatus.NOT_STARTED,),
                     StepStatus.SKIPPED if spec.settings.continue_on_step_failure else StepStatus.CANCELED,
                     status_reason=f"upstream step {blocked[0].name} is {blocked[0].status}",
                 )
                 continue
             if any_failed and not spec.settings.continue_on_step_failure:
-                work.transition(
-                    name, (StepStatus.NOT_STARTED,), StepStatus.CANCELED, status_reason="another step failed"
-                )
+                work.change(name, StepStatus.CANCELED, status_reason="another step failed")
                 continue
             if not all(u.status == StepStatus.COMPLETED for u in upstream):
                 continue
@@ -164,13 +271,11 @@ def advance_job(
             parts = reuse_parts(step_spec, input_hashes(step_spec, loaded))
             key = reuse_key(parts)
             reason = why_not_reusable(step_spec, job_force_rerun=spec.settings.force_rerun)
-            original = None if reason else find_reusable(key, exclude_job_id=job.pk)
+            original = None if reason else work.reusable(key)
             if original is not None:
-                work.transition(
+                work.change(
                     name,
-                    (StepStatus.NOT_STARTED,),
                     StepStatus.COMPLETED,
-                    step=full,
                     reuse_key=key,
                     reuse_parts=parts,
                     reused_from=original,
@@ -181,29 +286,22 @@ def advance_job(
                 )
                 continue
             note = reason or "not reused: no earlier completed run with this key"
-            moved = work.transition(
-                name,
-                (StepStatus.NOT_STARTED,),
-                StepStatus.QUEUED,
-                step=full,
-                reuse_key=key,
-                reuse_parts=parts,
-                reuse_note=note,
-            )
-            if moved is not None:
-                claimed = None
-                if take_one and not queued and taken is not None:
-                    try:
-                        claimed = take_slot(moved)
-                    except Later:
-                        claimed = None  # its message takes it when a slot frees up
-                if claimed is not None:
-                    taken.append(claimed)
-                    send = partial(run_step.send_with_options, args=(moved.pk,), delay=HANDOFF_FALLBACK_MS)
-                else:
-                    send = partial(run_step.send, moved.pk)
-                queued.append(moved.pk)
-                transaction.on_commit(send)
+            work.change(name, StepStatus.QUEUED, reuse_key=key, reuse_parts=parts, reuse_note=note)
+            claimed = None
+            if take_one and not queued and taken is not None:
+                work.flush()  # the step is claimed from Queued, in the database
+                try:
+                    claimed = take_slot(full)
+                except Later:
+                    claimed = None  # its message takes it when a slot frees up
+            if claimed is not None:
+                taken.append(claimed)
+                send = partial(run_step.send_with_options, args=(full.pk,), delay=HANDOFF_FALLBACK_MS)
+            else:
+                send = partial(run_step.send, full.pk)
+            queued.append(full.pk)
+            transaction.on_commit(send)
+        work.flush()
         if any(step.status in STEP_ACTIVE or step.status in STEP_WAITING for step in steps.values()):
             return queued
         _finish_job(job, steps)

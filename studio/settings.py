@@ -67,6 +67,15 @@ SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 
 # --- Database ---------------------------------------------------------------------------------
+_SQLITE_OPTIONS = {
+    # WAL lets the embedded worker threads read while the web requests write.
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    # Seconds a connection waits for another's write to end (SQLite's busy timeout) before
+    # "database is locked"; a request that still gets it answers 503 with Retry-After
+    # (`studio.database_busy`), never 500.
+    "timeout": 20,
+}
 _database_url = envstr("DATABASE_URL")
 if _database_url:
     _scheme = urlparse(_database_url).scheme
@@ -82,16 +91,13 @@ if _database_url:
         raise SettingError("DATABASE_URL", f"cannot be read ({error})") from None
     if not _database.get("ENGINE") or not _database.get("NAME"):
         raise SettingError("DATABASE_URL", "must name a database, e.g. postgres://user:pw@host/db")
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        _database["OPTIONS"] = {**_SQLITE_OPTIONS, **_database.get("OPTIONS", {})}
 else:
     _database = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": STUDIO_HOME / "studio.sqlite3",
-        "OPTIONS": {
-            # WAL lets the embedded worker threads read while the web requests write.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        },
+        "OPTIONS": dict(_SQLITE_OPTIONS),
         # Worker threads handle a message every few milliseconds; reconnecting each time costs more.
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
@@ -129,6 +135,9 @@ STUDIO_EVENT_RETENTION_DAYS = envint("STUDIO_EVENT_RETENTION_DAYS", 14, minimum=
 # The most a step's log file keeps (every attempt together): the first half and the last half of
 # what it printed, with a note saying how much of the middle was not kept (`runner.logs`).
 STUDIO_STEP_LOG_MAX_BYTES = envint("STUDIO_STEP_LOG_MAX_BYTES", 10 * 1024 * 1024, minimum=64 * 1024)
+# The most steps one pipeline job may have: every front door that compiles a pipeline (REST, YAML,
+# the designer, publishing an endpoint) refuses more with a 400 that names both numbers.
+STUDIO_MAX_STEPS_PER_JOB = envint("STUDIO_MAX_STEPS_PER_JOB", 10_000, minimum=1)
 
 # --- Images and computes ----------------------------------------------------------------------
 STUDIO_BASE_IMAGE = envstr("STUDIO_BASE_IMAGE", "studio/python:3.11-bookworm")
@@ -178,6 +187,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "studio.middleware.LoginRequiredMiddleware",
+    "studio.database_busy.DatabaseBusyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

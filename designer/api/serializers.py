@@ -43,10 +43,11 @@ def _check_literal(value):
 
 
 class DraftListSerializer(serializers.ModelSerializer):
-    """A draft in lists: no graph, its node count instead."""
+    """A draft in lists: no graph, its node count instead (counted by the database in lists:
+    `designer.queries.drafts_listed`)."""
 
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    node_count = serializers.IntegerField(read_only=True)
+    node_count = serializers.SerializerMethodField()
 
     class Meta:
         model = PipelineDraft
@@ -55,6 +56,10 @@ class DraftListSerializer(serializers.ModelSerializer):
             "last_job_name", "node_count",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_node_count(self, draft: PipelineDraft) -> int:
+        listed = getattr(draft, "listed_nodes", None)
+        return draft.node_count if listed is None else listed
 
 
 class DraftSerializer(DraftListSerializer):

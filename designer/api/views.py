@@ -38,6 +38,7 @@ from designer.api.serializers import (
 )
 from designer.graph import GraphError, GraphShapeError, graph_to_document, validate_graph
 from designer.models import PipelineDraft
+from designer.queries import drafts_listed
 from studio.schemas.loading import DefinitionError
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such draft (or it was deleted)")
@@ -113,7 +114,7 @@ class DraftViewSet(viewsets.GenericViewSet):
     @extend_schema(responses=DraftListSerializer(many=True))
     def list(self, request):
         """Drafts that are not deleted, most recently changed first; filter with `name__icontains`."""
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.filter_queryset(drafts_listed())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(DraftListSerializer(page, many=True).data)
 

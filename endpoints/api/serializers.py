@@ -63,7 +63,7 @@ def key_data(key: EndpointKey) -> dict[str, Any]:
 
 
 def endpoint_data(endpoint: PipelineEndpoint, request, *, detail: bool = False) -> dict[str, Any]:
-    last = endpoint.invocations.select_related("job").filter(job__isnull=False).first()
+    """An endpoint as the API shows it (from `endpoints.queries.endpoints_with_activity`)."""
     data = {
         "name": endpoint.name,
         "description": endpoint.description,
@@ -77,8 +77,12 @@ def endpoint_data(endpoint: PipelineEndpoint, request, *, detail: bool = False) 
         "invoke_url": request.build_absolute_uri(f"/api/v1/endpoints/{endpoint.name}/runs"),
         "openapi_url": request.build_absolute_uri(f"/api/v1/endpoints/{endpoint.name}/openapi.json"),
         "runs_today": getattr(endpoint, "runs_today", None),
-        "last_run": {"id": last.job.name, "status": last.job.status, "created_at": _when(last.created_at)}
-        if last
+        "last_run": {
+            "id": endpoint.last_job,
+            "status": endpoint.last_job_status,
+            "created_at": _when(endpoint.last_run_at),
+        }
+        if endpoint.last_job
         else None,
     }
     if detail:
@@ -134,6 +138,6 @@ def run_status(invocation: EndpointInvocation, endpoint: PipelineEndpoint, reque
                 "StartedAt": _when(step.started_at),
                 "FinishedAt": _when(step.finished_at),
             }
-            for step in job.steps.order_by("pk")
+            for step in job.steps.all()  # prefetched in order (`endpoints.queries.runs_listed`)
         ],
     }

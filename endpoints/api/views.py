@@ -8,7 +8,6 @@ of that endpoint; a key of another endpoint, a revoked or unknown key, or none a
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -33,6 +32,7 @@ from endpoints.api.serializers import (
 )
 from endpoints.models import EndpointInvocation, EndpointKey, PipelineEndpoint
 from endpoints.openapi import endpoint_document
+from endpoints.queries import endpoints_with_activity, invocations_listed, runs_listed
 from studio.api.assets import definition_error_response
 from studio.api.authentication import BearerTokenAuthentication
 from studio.schemas.loading import DefinitionError
@@ -62,15 +62,6 @@ def endpoint_error(error: actions.EndpointError) -> Response:
     return error_response(str(error), status_code=error.status, field=error.field)
 
 
-def _endpoints():
-    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)  # midnight in TIME_ZONE
-    return PipelineEndpoint.objects.select_related("created_by", "updated_by").annotate(
-        runs_today=Count(
-            "invocations", filter=Q(invocations__job__isnull=False, invocations__created_at__gte=today)
-        )
-    )
-
-
 # --- managing ------------------------------------------------------------------------------------
 
 
@@ -81,7 +72,7 @@ class EndpointListView(APIView):
 
     @extend_schema(operation_id="endpoints_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        return Response({"results": [endpoint_data(e, request) for e in _endpoints()]})
+        return Response({"results": [endpoint_data(e, request) for e in endpoints_with_activity()]})
 
     @extend_schema(
         operation_id="endpoints_publish",
@@ -142,7 +133,7 @@ class EndpointListView(APIView):
             return definition_error_response(error)
         except GraphError as error:
             return problems_response([p.as_dict() for p in error.problems])
-        endpoint = _endpoints().get(pk=version.endpoint_id)
+        endpoint = endpoints_with_activity().get(pk=version.endpoint_id)
         return Response(
             {**endpoint_data(endpoint, request, detail=True), "published_version": version.number},
             status=status.HTTP_201_CREATED,
@@ -154,7 +145,7 @@ class EndpointDetailView(APIView):
 
     @extend_schema(operation_id="endpoints_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, name):
-        endpoint = get_object_or_404(_endpoints(), name=name)
+        endpoint = get_object_or_404(endpoints_with_activity(), name=name)
         return Response(endpoint_data(endpoint, request, detail=True))
 
     @extend_schema(
@@ -183,7 +174,7 @@ class EndpointDetailView(APIView):
             PipelineEndpoint.objects.filter(pk=endpoint.pk).update(
                 description=data["description"], updated_at=timezone.now(), updated_by=request.user
             )
-        return Response(endpoint_data(_endpoints().get(pk=endpoint.pk), request, detail=True))
+        return Response(endpoint_data(endpoints_with_activity().get(pk=endpoint.pk), request, detail=True))
 
 
 class VersionView(APIView):
@@ -235,7 +226,7 @@ class InvocationListView(APIView):
             limit = min(max(int(request.query_params.get("limit", 50)), 1), 500)
         except ValueError:
             return error_response("limit must be a whole number", field="limit")
-        rows = endpoint.invocations.select_related("job", "key", "user", "version")[:limit]
+        rows = invocations_listed(endpoint)[:limit]
         return Response({"results": [invocation_data(row, request) for row in rows]})
 
 
@@ -268,11 +259,7 @@ class EndpointCallerView(APIView):
         return get_object_or_404(PipelineEndpoint, name=name)
 
     def invocation_of(self, endpoint: PipelineEndpoint, run_id: str) -> EndpointInvocation:
-        invocation = (
-            endpoint.invocations.select_related("job", "version")
-            .filter(job__name=run_id, status_code=201)
-            .first()
-        )
+        invocation = runs_listed(endpoint).filter(job__name=run_id, status_code=201).first()
         if invocation is None:
             raise exceptions.NotFound(f"{endpoint.name} has no run {run_id}")
         return invocation
@@ -316,7 +303,7 @@ class RunsView(EndpointCallerView):
     @extend_schema(operation_id="endpoints_runs_list", responses=OpenApiTypes.OBJECT)
     def get(self, request, name):
         endpoint = self.endpoint(request, name)
-        rows = endpoint.invocations.select_related("job", "version").filter(job__isnull=False)[:50]
+        rows = runs_listed(endpoint).filter(job__isnull=False)[:50]
         return Response({"results": [run_status(row, endpoint, request) for row in rows]})
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import django_filters
 from django.db.models import Q
 from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -128,6 +129,17 @@ def search_jobs(queryset, text: str):
     return queryset
 
 
+def job_row(job: PipelineJob) -> dict:
+    """The job as `/api/v1/jobs/` lists it, read again (its steps counted, not loaded)."""
+    return job_rows(row_queryset().filter(pk=job.pk), detail=True)[0]
+
+
+def submitted(job: PipelineJob) -> Response:
+    """201 for a job just submitted: its row and the spec it stored. Not its steps (a job may have
+    10,000; `GET /api/v1/jobs/<name>/` has them), so answering costs the same at any size."""
+    return Response({**job_row(job), "spec": job.spec}, status=status.HTTP_201_CREATED)
+
+
 class JobViewSet(viewsets.ReadOnlyModelViewSet):
     """Pipeline jobs, by name."""
 
@@ -157,7 +169,10 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         description="Submit a pipeline job: JSON (the pipeline document) or multipart `file` (the YAML). "
-        "Local paths must already be uploaded (`studio job create` does this)."
+        "Local paths must already be uploaded (`studio job create` does this). 201 with the job's row "
+        "(as the list shows it) and its `spec`; a pipeline of more than STUDIO_MAX_STEPS_PER_JOB steps "
+        "is refused with 400.",
+        responses={201: OpenApiTypes.OBJECT},
     )
     def create(self, request):
         upload = request.FILES.get("file")
@@ -193,33 +208,26 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
                 {"detail": f"a job named {name!r} exists already", "errors": {"name": ["is taken"]}},
                 status=status.HTTP_409_CONFLICT,
             )
-        job = submit_pipeline(spec, user=request.user, name=name)
-        return Response(
-            self.get_serializer(self.get_queryset().get(pk=job.pk)).data, status=status.HTTP_201_CREATED
-        )
+        return submitted(submit_pipeline(spec, user=request.user, name=name))
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def cancel(self, request, name=None):
-        """Stop the job: running steps get SIGTERM, then SIGKILL; nothing new starts."""
-        job = self.get_object()
+        """Stop the job: steps that have not started are canceled, running ones get SIGTERM, then
+        SIGKILL; nothing new starts. 202 with the job's row (its steps counted by status)."""
+        job = get_object_or_404(row_queryset(), name=name)
         if not request_cancel(job):
             return Response(
                 {"detail": f"{job.name} already ended ({job.status})", "errors": {}},
                 status=status.HTTP_409_CONFLICT,
             )
-        return Response(
-            self.get_serializer(self.get_queryset().get(pk=job.pk)).data, status=status.HTTP_202_ACCEPTED
-        )
+        return Response(job_row(job), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses={201: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def rerun(self, request, name=None):
         """Submit the same frozen spec again; unchanged steps are reused."""
-        job = rerun(self.get_object(), user=request.user)
-        return Response(
-            self.get_serializer(self.get_queryset().get(pk=job.pk)).data, status=status.HTTP_201_CREATED
-        )
+        return submitted(rerun(get_object_or_404(PipelineJob, name=name), user=request.user))
 
     @extend_schema(
         parameters=[

@@ -11,6 +11,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from studio.database_busy import busy_response, is_database_busy
+
 logger = logging.getLogger(__name__)
 
 
@@ -40,6 +42,8 @@ def studio_exception_handler(exc, context):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
+    if is_database_busy(exc):
+        return busy_response(context["request"])
     response = exception_handler(exc, context)
     if response is None:
         if isinstance(exc, (Http404, PermissionDenied)):

@@ -46,7 +46,10 @@ def compute_detail(request, name: str):
             "info": info,
             "runtimes": info.get("runtimes") or [],
             "is_draining": compute.state == ComputeState.DRAINING,
-            "running_steps": compute.steps.filter(status__in=ACTIVE_STEP_STATUSES).select_related("job"),
+            # Not the jobs' specs (megabytes for a big job): the page shows their names.
+            "running_steps": compute.steps.filter(status__in=ACTIVE_STEP_STATUSES)
+            .select_related("job")
+            .defer("job__spec"),
             "checked_just_now": compute.checked_at is not None
             and timezone.now() - compute.checked_at < timedelta(minutes=1),
         },
