@@ -60,7 +60,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from runner.choices import JOB_TERMINAL, STEP_TERMINAL
+from runner.choices import JOB_TERMINAL, STEP_TERMINAL, StepStatus
 from runner.logs import last_seq, log_path
 from runner.models import JobEvent, PipelineJob, StepRun
 
@@ -459,6 +459,8 @@ def _final_metric_points(job_name: str, state: dict) -> list[dict]:
     """The points that only exist once a step ended: its metrics files, or what it reused."""
     from runner import metrics
 
+    if state["status"] in (StepStatus.CANCELED, StepStatus.SKIPPED) and state["started_at"] is None:
+        return []  # it never ran: no files to look for (a canceled job's 10,000 waiting steps)
     if state["reused_from_id"]:
         steps = StepRun.objects.select_related("job", "reused_from__job")
         found = steps.filter(pk=state["reused_from_id"]).first()
