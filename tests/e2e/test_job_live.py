@@ -212,7 +212,9 @@ def test_it_shows_a_job_running_live_with_logs_and_a_csv_preview(studio_server, 
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         sign_in(page, studio_server, "/jobs/")
-        name = submit(studio_server, token, pipeline, tmp_path, "inputs.lines=10", "inputs.delay=0.5")
+        # A line a second: on a loaded 2-core machine the page may take seconds to show a line, and
+        # the step must still be running when it does (half-second lines failed CI under load).
+        name = submit(studio_server, token, pipeline, tmp_path, "inputs.lines=10", "inputs.delay=1")
 
         # The jobs list, open in a second tab, follows the job without a reload.
         listing = context.new_page()
