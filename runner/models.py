@@ -26,17 +26,18 @@ JOB_NAME_NOUNS = (
 )  # fmt: skip
 
 
-_spec_cache: dict[int, PipelineSpec] = {}
+# By (id, name): SQLite hands a deleted job's id to the next job, which must not get its spec.
+_spec_cache: dict[tuple[int, str], PipelineSpec] = {}
 _SPEC_CACHE_SIZE = 256
 
 
-def _validated_spec(job_id: int, spec: dict) -> PipelineSpec:
-    cached = _spec_cache.get(job_id)
+def _validated_spec(key: tuple[int, str], spec: dict) -> PipelineSpec:
+    cached = _spec_cache.get(key)
     if cached is None:
         cached = PipelineSpec.model_validate(spec)
         if len(_spec_cache) >= _SPEC_CACHE_SIZE:
             _spec_cache.pop(next(iter(_spec_cache)))
-        _spec_cache[job_id] = cached
+        _spec_cache[key] = cached
     return cached
 
 
@@ -89,10 +90,10 @@ class PipelineJob(models.Model):
 
     def pipeline_spec(self) -> PipelineSpec:
         """The frozen spec as a PipelineSpec, validated once per process (it never changes)."""
-        cached = _spec_cache.get(self.pk)
+        cached = _spec_cache.get((self.pk, self.name))
         if cached is not None:
             return cached  # without touching self.spec: a job loaded with defer("spec") needs no query
-        return _validated_spec(self.pk, self.spec)
+        return _validated_spec((self.pk, self.name), self.spec)
 
     def transition(self, expected: tuple[str, ...], new: str, **fields) -> bool:
         """Move to `new` only if the status is still one of `expected`; True when it moved."""

@@ -224,8 +224,7 @@ def advance_job(
     from runner.step_runner import Later, take_slot
 
     queued: list[int] = []
-    # One transaction stores the events of every step this pass changes, once it commits.
-    with transaction.atomic(), events.batched_step_events():
+    with transaction.atomic():
         # The spec is validated once per process (PipelineJob.pipeline_spec): no need to load it.
         if job is None:
             job = PipelineJob.objects.select_for_update().defer("spec").filter(pk=job_id).first()
@@ -244,64 +243,67 @@ def advance_job(
         if job.status in (JobStatus.NOT_STARTED, JobStatus.QUEUED):
             job.transition((JobStatus.NOT_STARTED, JobStatus.QUEUED), JobStatus.RUNNING)
         any_failed = any(step.status == StepStatus.FAILED for step in steps.values())
-        work.preload(work.startable(spec))  # a fan-out's 10,000 first steps: a few queries
-        for name in spec.order():
-            step, step_spec = steps[name], spec.steps[name]
-            if step.status != StepStatus.NOT_STARTED:
-                continue
-            upstream = [steps[u] for u in sorted(step_spec.upstream())]
-            blocked = [
-                u
-                for u in upstream
-                if u.status in (StepStatus.FAILED, StepStatus.CANCELED, StepStatus.SKIPPED)
-            ]
-            if blocked:
-                work.change(
-                    name,
-                    StepStatus.SKIPPED if spec.settings.continue_on_step_failure else StepStatus.CANCELED,
-                    status_reason=f"upstream step {blocked[0].name} is {blocked[0].status}",
-                )
-                continue
-            if any_failed and not spec.settings.continue_on_step_failure:
-                work.change(name, StepStatus.CANCELED, status_reason="another step failed")
-                continue
-            if not all(u.status == StepStatus.COMPLETED for u in upstream):
-                continue
-            full, loaded = work.full(name, with_rows=step_spec.upstream())
-            parts = reuse_parts(step_spec, input_hashes(step_spec, loaded))
-            key = reuse_key(parts)
-            reason = why_not_reusable(step_spec, job_force_rerun=spec.settings.force_rerun)
-            original = None if reason else work.reusable(key)
-            if original is not None:
-                work.change(
-                    name,
-                    StepStatus.COMPLETED,
-                    reuse_key=key,
-                    reuse_parts=parts,
-                    reused_from=original,
-                    outputs=original.outputs,
-                    exit_code=original.exit_code,
-                    reuse_note=f"reused from {original.job.name}/{original.name}: same component, code, "
-                    "environment, parameters and inputs",
-                )
-                continue
-            note = reason or "not reused: no earlier completed run with this key"
-            work.change(name, StepStatus.QUEUED, reuse_key=key, reuse_parts=parts, reuse_note=note)
-            claimed = None
-            if take_one and not queued and taken is not None:
-                work.flush()  # the step is claimed from Queued, in the database
-                try:
-                    claimed = take_slot(full)
-                except Later:
-                    claimed = None  # its message takes it when a slot frees up
-            if claimed is not None:
-                taken.append(claimed)
-                send = partial(run_step.send_with_options, args=(full.pk,), delay=HANDOFF_FALLBACK_MS)
-            else:
-                send = partial(run_step.send, full.pk)
-            queued.append(full.pk)
-            transaction.on_commit(send)
-        work.flush()
+        # The events of every step this pass changes: one transaction once this one commits, in
+        # their place among its other work (after the job's Running event, before its end).
+        with events.batched_step_events():
+            work.preload(work.startable(spec))  # a fan-out's 10,000 first steps: a few queries
+            for name in spec.order():
+                step, step_spec = steps[name], spec.steps[name]
+                if step.status != StepStatus.NOT_STARTED:
+                    continue
+                upstream = [steps[u] for u in sorted(step_spec.upstream())]
+                blocked = [
+                    u
+                    for u in upstream
+                    if u.status in (StepStatus.FAILED, StepStatus.CANCELED, StepStatus.SKIPPED)
+                ]
+                if blocked:
+                    work.change(
+                        name,
+                        StepStatus.SKIPPED if spec.settings.continue_on_step_failure else StepStatus.CANCELED,
+                        status_reason=f"upstream step {blocked[0].name} is {blocked[0].status}",
+                    )
+                    continue
+                if any_failed and not spec.settings.continue_on_step_failure:
+                    work.change(name, StepStatus.CANCELED, status_reason="another step failed")
+                    continue
+                if not all(u.status == StepStatus.COMPLETED for u in upstream):
+                    continue
+                full, loaded = work.full(name, with_rows=step_spec.upstream())
+                parts = reuse_parts(step_spec, input_hashes(step_spec, loaded))
+                key = reuse_key(parts)
+                reason = why_not_reusable(step_spec, job_force_rerun=spec.settings.force_rerun)
+                original = None if reason else work.reusable(key)
+                if original is not None:
+                    work.change(
+                        name,
+                        StepStatus.COMPLETED,
+                        reuse_key=key,
+                        reuse_parts=parts,
+                        reused_from=original,
+                        outputs=original.outputs,
+                        exit_code=original.exit_code,
+                        reuse_note=f"reused from {original.job.name}/{original.name}: same component, code, "
+                        "environment, parameters and inputs",
+                    )
+                    continue
+                note = reason or "not reused: no earlier completed run with this key"
+                work.change(name, StepStatus.QUEUED, reuse_key=key, reuse_parts=parts, reuse_note=note)
+                claimed = None
+                if take_one and not queued and taken is not None:
+                    work.flush()  # the step is claimed from Queued, in the database
+                    try:
+                        claimed = take_slot(full)
+                    except Later:
+                        claimed = None  # its message takes it when a slot frees up
+                if claimed is not None:
+                    taken.append(claimed)
+                    send = partial(run_step.send_with_options, args=(full.pk,), delay=HANDOFF_FALLBACK_MS)
+                else:
+                    send = partial(run_step.send, full.pk)
+                queued.append(full.pk)
+                transaction.on_commit(send)
+            work.flush()
         if any(step.status in STEP_ACTIVE or step.status in STEP_WAITING for step in steps.values()):
             return queued
         _finish_job(job, steps)
