@@ -241,7 +241,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
 
         `last_seq` is what to pass as `after` next time; `more` says the limit cut the list.
         """
-        job = self.get_object()
+        job = get_object_or_404(PipelineJob.objects.only("pk", "name", "event_seq"), name=name)  # polled
         numbers = {}
         for field, default in (("after", 0), ("limit", MAX_EVENTS)):
             try:
@@ -302,7 +302,10 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         return with_metric_column(request, body)
 
     def _step(self, name: str, step: str) -> StepRun:
-        found = StepRun.objects.select_related("job").filter(job__name=name, name=step).first()
+        # Not the job's spec: a log or output is polled every few seconds, and a big job's is 10 MB.
+        found = (
+            StepRun.objects.select_related("job").defer("job__spec").filter(job__name=name, name=step).first()
+        )
         if found is None:
             raise Http404(f"job {name} has no step {step!r}")
         return found

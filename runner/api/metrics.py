@@ -26,10 +26,10 @@ def job_metrics(request, name: str):
     `metrics.json` file). `seq` is the job's newest event when this was read: live `metric` events
     after it are new; ones at or before it may repeat points this answer has.
     """
-    job = get_object_or_404(PipelineJob, name=name)
+    job = get_object_or_404(PipelineJob.objects.defer("spec"), name=name)  # polled: never the spec
     seq = current_seq(job.pk)  # first: what is read next includes at least the events up to it
     wanted = request.query_params.get("step")
-    steps = job.steps.select_related("job", "reused_from__job").order_by("pk")
+    steps = metrics.steps_for_metrics(job.steps.order_by("pk"))
     if wanted:
         steps = steps.filter(name=wanted)
         if not steps.exists():

@@ -3,7 +3,7 @@ run by an endpoint whose version holds the same spec, and a draft of 10,000 node
 a bounded number of queries, and none reads a spec or a graph it does not show.
 
 The job lists themselves (`/api/v1/jobs/`, summaries, metric names, /jobs/, the dashboard) are
-pinned by test_metric_queries.py.
+pinned by test_metric_queries.py; here also the routes a job's page and `studio job stream` poll.
 """
 
 from __future__ import annotations
@@ -87,6 +87,12 @@ def big_things(django_db_setup, django_db_blocker):
         "/api/v1/endpoints/big-endpoint/runs/",
         "/computes/big-local/",
         "/jobs/compare/?ids=small_job",
+        # What the job page and `studio job stream` poll every few seconds.
+        "/api/v1/jobs/big_job/metrics/",
+        "/api/v1/jobs/big_job/metrics/?step=s1",
+        "/api/v1/jobs/big_job/events/",
+        "/api/v1/jobs/big_job/steps/s1/logs/",
+        "/api/v1/jobs/big_job/steps/s1/outputs/",
     ],
 )
 def test_lists_read_no_spec_or_graph_and_few_queries(route, big_things, admin_client):
