@@ -13,10 +13,11 @@ from functools import partial
 from django.db import connection, transaction
 from django.utils import timezone
 
-from runner import events
+from runner import events, messages
 from runner.choices import STEP_ACTIVE, STEP_TERMINAL, STEP_WAITING, JobStatus, StepStatus
 from runner.models import PipelineJob, StepRun
 from runner.reuse import find_reusable, reuse_key, reuse_parts, why_not_reusable
+from runner.slots import Later, take_slot
 
 logger = logging.getLogger(__name__)
 
@@ -186,24 +187,22 @@ def _write(steps: list[StepRun], names: tuple[str, ...], *, expected: tuple[str,
 
 
 def cancel_waiting_steps(job: PipelineJob, *, reason: str = "the job was canceled") -> list[StepRun]:
-    """Cancel every step of the job that has not started (Not started or Queued), a few queries
+    """Cancel every step of the job that has not started (Not started or Queued): two statements
     whatever their number; the canceled steps. In the caller's transaction, with the job's row
     locked; their events are stored together once it commits."""
-    waiting = list(
-        StepRun.objects.select_for_update(of=("self",))
-        .select_related("compute")
-        .filter(job=job, status__in=STEP_WAITING)
-        .order_by("pk")
-    )
+    waiting = StepRun.objects.filter(job=job, status__in=STEP_WAITING)
+    # Their rows locked (PostgreSQL; SQLite's writer lock already excludes every other writer),
+    # so the UPDATE below changes exactly these.
+    canceled = list(waiting.select_for_update(of=("self",)).select_related("compute").order_by("pk"))
     now = timezone.now()
-    for step in waiting:
+    waiting.update(status=StepStatus.CANCELED, status_reason=reason, finished_at=now)
+    for step in canceled:
         step.job = job
         step.status, step.status_reason, step.finished_at = StepStatus.CANCELED, reason, now
-    _write(waiting, ("status", "status_reason", "finished_at"), expected=STEP_WAITING)
     with events.batched_step_events():
-        for step in waiting:
+        for step in canceled:
             events.step_changed(step)
-    return waiting
+    return canceled
 
 
 def advance_job(
@@ -220,9 +219,6 @@ def advance_job(
     when its compute has a free slot, and its message is sent delayed, as the fallback.
     `job`: the job's row, already locked by the caller's transaction (loaded without its spec).
     """
-    from runner.actors import run_step
-    from runner.step_runner import Later, take_slot
-
     queued: list[int] = []
     with transaction.atomic():
         # The spec is validated once per process (PipelineJob.pipeline_spec): no need to load it.
@@ -298,9 +294,9 @@ def advance_job(
                         claimed = None  # its message takes it when a slot frees up
                 if claimed is not None:
                     taken.append(claimed)
-                    send = partial(run_step.send_with_options, args=(full.pk,), delay=HANDOFF_FALLBACK_MS)
+                    send = partial(messages.run_step, full.pk, delay_ms=HANDOFF_FALLBACK_MS)
                 else:
-                    send = partial(run_step.send, full.pk)
+                    send = partial(messages.run_step, full.pk)
                 queued.append(full.pk)
                 transaction.on_commit(send)
             work.flush()
