@@ -7,7 +7,7 @@ from functools import partial
 from django.db import transaction
 
 from designer.spec import PipelineSpec
-from runner import events
+from runner import events, messages
 from runner.choices import JOB_ACTIVE, JobStatus
 from runner.models import PipelineJob, StepRun
 from studio.models import Compute, Environment
@@ -18,8 +18,6 @@ def submit_pipeline(
     spec: PipelineSpec, *, user=None, name: str | None = None, source: str = "yaml", rerun_of=None
 ) -> PipelineJob:
     """Store a job with its frozen spec and one StepRun per step, then wake the scheduler."""
-    from runner.actors import advance_job
-
     fields = {
         "display_name": spec.display_name,
         "experiment_name": spec.experiment_name or "Default",
@@ -49,7 +47,7 @@ def submit_pipeline(
         for step_name, step in spec.steps.items()
     )
     events.job_changed(job)  # live event: the job is Queued (steps are in the snapshot)
-    transaction.on_commit(partial(advance_job.send, job.pk))
+    transaction.on_commit(partial(messages.advance_job, job.pk))
     return job
 
 
@@ -58,7 +56,6 @@ def request_cancel(job: PipelineJob, *, reason: str = "canceled by request") -> 
     """Ask a job to stop: the steps that have not started are canceled now (a few queries however
     many there are), running ones are stopped by their step threads, and the scheduler ends the
     job. False when it had ended."""
-    from runner.actors import advance_job
     from runner.scheduler import cancel_waiting_steps
 
     moved = job.transition(
@@ -68,7 +65,7 @@ def request_cancel(job: PipelineJob, *, reason: str = "canceled by request") -> 
     )
     if moved:
         cancel_waiting_steps(job)
-        transaction.on_commit(partial(advance_job.send, job.pk))
+        transaction.on_commit(partial(messages.advance_job, job.pk))
     return moved or job.status == JobStatus.CANCEL_REQUESTED
 
 

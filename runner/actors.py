@@ -41,10 +41,11 @@ def advance_job(job_id: int) -> None:
 def run_step(step_id: int) -> None:
     """Run one attempt of a step; when its compute is full, try again shortly."""
     from runner import step_runner
+    from runner.slots import Later
 
     try:
         step_runner.run_and_follow(step_id)
-    except step_runner.Later:
+    except Later:
         run_step.send_with_options(args=(step_id,), delay=LATER_DELAY_MS)
 
 

@@ -12,7 +12,10 @@ class RunnerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from runner import actors  # noqa: F401  (declaring actors registers their queues)
+        from runner import (
+            actors,  # noqa: F401  (declaring actors registers their queues)
+            events,  # noqa: F401  (it listens to status changes and log lines)
+        )
 
     def recent_jobs(self, *, limit: int = 10) -> list:
         """The most recent pipeline jobs, for the dashboard (which the studio app renders)."""

@@ -58,11 +58,13 @@ from functools import partial
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
+from django.dispatch import receiver
 from django.utils import timezone
 
 from runner.choices import JOB_TERMINAL, STEP_TERMINAL, StepStatus
-from runner.logs import last_seq, log_path
+from runner.logs import last_seq, log_path, publish_lines_to
 from runner.models import JobEvent, PipelineJob, StepRun
+from runner.signals import job_status_changed, step_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -764,6 +766,19 @@ def _at_exit() -> None:
 def log_line(job: str, step: str, entry: dict) -> None:
     """A step wrote a log line (`runner.logs.StepLog`): it goes out with the next batch."""
     log_buffer.add(job, step, entry)
+
+
+publish_lines_to(log_line)
+
+
+@receiver(job_status_changed)
+def _job_status_changed(sender, job: PipelineJob, **kwargs) -> None:
+    job_changed(job)
+
+
+@receiver(step_status_changed)
+def _step_status_changed(sender, step: StepRun, **kwargs) -> None:
+    step_changed(step)
 
 
 # --- Reading --------------------------------------------------------------------------------------

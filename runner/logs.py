@@ -46,16 +46,34 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 
 from django.conf import settings
 
 from runner import metrics
+from runner.notes import NOTE_PREFIX
 from studio import storage
 
 MAX_LINE_CHARS = 16_000
-NOTE_PREFIX = "[studio] "
+
+# Who hears of the lines a step log publishes live (`runner.events` registers itself).
+LineSink = Callable[[str, str, dict], None]
+_sinks: list[LineSink] = []
+
+
+def publish_lines_to(sink: LineSink) -> None:
+    """Have `sink(job, step, entry)` called for each line a StepLog publishes live."""
+    if sink not in _sinks:
+        _sinks.append(sink)
+
+
+def _publish(job: str, step: str, entry: dict) -> None:
+    for sink in _sinks:
+        sink(job, step, entry)
+
+
 CAP_SETTING = "STUDIO_STEP_LOG_MAX_BYTES"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # How much of the tail a cut removes: less means more frequent rewrites of the file.
@@ -172,8 +190,6 @@ class StepLog:
     # --- Writing (the lock held) ------------------------------------------------------------------
 
     def _write(self, line: str, *, at: float | None, note: bool) -> int:
-        from runner import events
-
         text = line.rstrip("\n")[:MAX_LINE_CHARS]
         self.seq += 1
         # Microseconds, as stored: a resumed reader compares the engine's times with these.
@@ -190,7 +206,7 @@ class StepLog:
         seq = self.seq
         self._append(entry)
         if not self.capped or note:
-            events.log_line(self.job, self.step, entry)  # live event: batched, sent shortly
+            _publish(self.job, self.step, entry)  # live event: batched, sent shortly
             self._published = seq
         if not self.capped:
             if self.cap and self._size >= self.head_budget:
@@ -216,8 +232,6 @@ class StepLog:
 
     def _close_head(self) -> None:
         """The head is full: note it (the note ends the head) and keep only a tail from here on."""
-        from runner import events
-
         self.seq += 1
         entry = {
             "seq": self.seq,
@@ -230,7 +244,7 @@ class StepLog:
             "capped": True,
         }
         self._append(entry)
-        events.log_line(self.job, self.step, entry)
+        _publish(self.job, self.step, entry)
         self._published = self.seq
         self._head_end = self._tail_start = self._size
 
@@ -291,8 +305,6 @@ class StepLog:
 
     def _publish_tail(self) -> None:
         """Hand the tail's lines newer than the last published one to live events (lock held)."""
-        from runner import events
-
         if not self.capped or self._published >= self.seq:
             return
         if self._handle is not None:
@@ -302,7 +314,7 @@ class StepLog:
             for raw in handle:
                 entry = _parse(raw)
                 if entry is not None and int(entry.get("seq", 0)) > self._published:
-                    events.log_line(self.job, self.step, entry)
+                    _publish(self.job, self.step, entry)
         self._published = self.seq
 
 

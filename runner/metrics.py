@@ -37,6 +37,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from runner.notes import is_note
+
 MARKER = "##studio["
 METRICS_FILE = "metrics.json"
 SIDECAR = ".metrics.jsonl"
@@ -97,9 +99,7 @@ def parse_line(line: str, *, t: float) -> list[Point]:
 
 def is_metric_source(entry: dict) -> bool:
     """Whether a log entry may carry metrics: not Studio's own note, not an environment build's line."""
-    from runner.logs import NOTE_PREFIX
-
-    return entry.get("source") is None and not str(entry.get("line", "")).startswith(NOTE_PREFIX)
+    return entry.get("source") is None and not is_note(str(entry.get("line", "")))
 
 
 def points_from_entries(entries: Iterable[dict]) -> list[Point]:

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from designer.spec import PipelineSpec
+from runner import signals
 from runner.choices import JOB_TERMINAL, STEP_TERMINAL, ImageStatus, JobStatus, StepStatus
 from studio.models import Compute, Environment
 
@@ -107,9 +108,7 @@ class PipelineJob(models.Model):
             self.status = new
             for key, value in fields.items():
                 setattr(self, key, value)
-            from runner import events
-
-            events.job_changed(self)  # live event, published once this change commits
+            signals.job_status_changed.send(sender=PipelineJob, job=self)  # a live event, on commit
         return bool(moved)
 
 
@@ -182,9 +181,7 @@ class StepRun(models.Model):
             self.status = new
             for key, value in fields.items():
                 setattr(self, key, value)
-            from runner import events
-
-            events.step_changed(self)  # live event, published once this change commits
+            signals.step_status_changed.send(sender=StepRun, step=self)  # a live event, on commit
         return bool(moved)
 
 

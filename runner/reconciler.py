@@ -17,9 +17,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from runner import messages, step_runner
 from runner.choices import JOB_ACTIVE, STEP_ACTIVE, StepStatus
 from runner.executors.base import ExecutorError
-from runner.heartbeat import heartbeat_timeout
+from runner.heartbeat import WORKER_ID, heartbeat_timeout
 from runner.logs import StepLog
 from runner.models import PipelineJob, StepRun
 
@@ -29,8 +30,6 @@ QUEUED_STALE_AFTER = timedelta(seconds=60)
 
 
 def _take_over(step: StepRun) -> bool:
-    from runner.step_runner import WORKER_ID
-
     return bool(
         StepRun.objects.filter(pk=step.pk, status=step.status, heartbeat_at=step.heartbeat_at).update(
             worker_id=WORKER_ID, heartbeat_at=timezone.now()
@@ -40,8 +39,6 @@ def _take_over(step: StepRun) -> bool:
 
 def recover_step(step: StepRun) -> str:
     """Adopt, collect or retry a step whose worker died; returns what was done."""
-    from runner import step_runner
-
     lost_worker = step.worker_id
     if not _take_over(step):
         return "taken by another worker"
@@ -129,8 +126,6 @@ def _catch_up_logs(executor, handle: str, log: StepLog, since: float) -> None:
 
 
 def _adopt(step: StepRun, executor, handle: str, log: StepLog, outputs: dict, since: float) -> None:
-    from runner import step_runner
-
     follow = None
     if hasattr(executor, "follow_logs_with_time"):
         # Resume after the last line recorded: no gap, no line twice.
@@ -153,8 +148,6 @@ def _adopt(step: StepRun, executor, handle: str, log: StepLog, outputs: dict, si
 
 def reconcile() -> dict[str, int]:
     """One pass over everything that might be stuck; returns counts for logs and tests."""
-    from runner.actors import advance_job, run_step
-
     counts = {"adopted": 0, "collected": 0, "retried": 0, "failed": 0, "requeued": 0, "advanced": 0}
     now = timezone.now()
     stale_before = now - heartbeat_timeout()
@@ -171,10 +164,10 @@ def reconcile() -> dict[str, int]:
             counts[outcome] += 1
     queued = StepRun.objects.filter(status=StepStatus.QUEUED, queued_at__lt=now - QUEUED_STALE_AFTER)
     for step in queued:
-        run_step.send(step.pk)
+        messages.run_step(step.pk)
         counts["requeued"] += 1
     for job_id in PipelineJob.objects.filter(status__in=JOB_ACTIVE).values_list("pk", flat=True):
-        transaction.on_commit(lambda job_id=job_id: advance_job.send(job_id))
+        transaction.on_commit(partial(messages.advance_job, job_id))
         counts["advanced"] += 1
     counts["events_pruned"] = _prune_events_now_and_then()
     if any(counts.values()):

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from designer.spec import StepSpec
+from runner import messages
 from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
 from runner.executors.base import (
     CONTAINER_WORKDIR,
@@ -37,9 +38,10 @@ from runner.heartbeat import WORKER_ID, KeepAlive
 from runner.images import EngineUnreachable
 from runner.logs import NOTE_PREFIX, LogCut, StepLog, tail
 from runner.models import PipelineJob, StepRun
+from runner.slots import claim
 from runner.staging import StagingError, chown_tree, download_once, fresh_folder, snapshot_input_path
 from studio import storage
-from studio.choices import ComputeKind, ComputeState
+from studio.choices import ComputeKind
 from studio.models import Compute
 from studio.schemas.command import render_command
 
@@ -55,10 +57,6 @@ MEMORY_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 _local_executor = None
 _local_lock = threading.Lock()
-
-
-class Later(Exception):
-    """Raised when a step cannot take a slot yet (its compute is full, draining, or GPUs are busy)."""
 
 
 def local_executor():
@@ -105,84 +103,6 @@ def memory_bytes(value) -> int | None:
     if text and text[-1] in MEMORY_UNITS:
         return int(float(text[:-1]) * MEMORY_UNITS[text[-1]])
     return int(float(text))
-
-
-def claim(step_id: int, *, check_first: bool = True) -> StepRun | None:
-    """Take a slot on the step's compute: Queued -> Preparing. None when there is nothing to do.
-
-    `check_first`: look without a lock first (a message that arrives after a step thread took
-    its step, or a duplicate, costs one read, not a write transaction).
-    """
-    from runner.actors import advance_job
-
-    if check_first and not StepRun.objects.filter(pk=step_id, status=StepStatus.QUEUED).exists():
-        return None
-    with transaction.atomic():
-        if connection.features.has_select_for_update:
-            # The job's row before the step's, in the order a scheduler pass takes them: taking
-            # both in one statement could deadlock with a pass holding the job.
-            job_id = StepRun.objects.filter(pk=step_id).values_list("job_id", flat=True).first()
-            PipelineJob.objects.select_for_update().filter(pk=job_id).values_list("pk").first()
-        steps = StepRun.objects.select_for_update(of=("self",)).select_related("job", "environment")
-        step = steps.filter(pk=step_id).first()
-        if step is None or step.status != StepStatus.QUEUED:
-            return None
-        if step.job.status == JobStatus.CANCEL_REQUESTED:
-            step.transition((StepStatus.QUEUED,), StepStatus.CANCELED, status_reason="the job was canceled")
-            transaction.on_commit(partial(advance_job.send, step.job_id))
-            return None
-        return take_slot(step)
-
-
-def take_slot(step: StepRun) -> StepRun | None:
-    """Queued -> Preparing on a free slot of the step's compute, in the caller's transaction.
-
-    The step's row is locked by the caller and its job (not cancel-requested) and environment
-    are loaded. Raises Later before writing anything when it must wait; None when it did not move.
-    """
-    from runner.actors import advance_job
-
-    if step.next_attempt_at and step.next_attempt_at > timezone.now():
-        raise Later("waiting before the next attempt")
-    compute = Compute.objects.select_for_update().get(pk=step.compute_id)
-    step.compute = compute  # the step as run() needs it: job, compute and environment loaded
-    if compute.state == ComputeState.DRAINING:
-        raise Later(f"{compute.name} is draining")
-    active = list(
-        StepRun.objects.filter(compute=compute, status__in=STEP_ACTIVE).values_list("gpu_ids", flat=True)
-    )
-    if len(active) >= compute.max_concurrent_steps:
-        raise Later(f"{compute.name} runs {len(active)} steps, its limit")
-    resources = step.job.pipeline_spec().steps[step.name].component.spec.get("resources") or {}
-    wanted = int(resources.get("gpus") or 0)
-    gpu_ids: list[str] = []
-    if wanted:
-        busy = {gpu for ids in active for gpu in ids}
-        free = [str(gpu) for gpu in compute.gpu_ids if str(gpu) not in busy]
-        if len(compute.gpu_ids) < wanted:
-            step.transition(
-                (StepStatus.QUEUED,),
-                StepStatus.FAILED,
-                status_reason=f"needs {wanted} GPUs; {compute.name} has {len(compute.gpu_ids)}",
-            )
-            transaction.on_commit(partial(advance_job.send, step.job_id))
-            return None
-        if len(free) < wanted:
-            raise Later(f"waiting for {wanted} free GPUs on {compute.name}")
-        gpu_ids = free[:wanted]
-    moved = step.transition(
-        (StepStatus.QUEUED,),
-        StepStatus.PREPARING,
-        attempt=step.attempt + 1,
-        worker_id=WORKER_ID,
-        heartbeat_at=timezone.now(),
-        gpu_ids=gpu_ids,
-        exit_code=None,
-        container_id="",
-        process_id=None,
-        next_attempt_at=None,
-    )
-    return step if moved else None
 
 
 @dataclass
@@ -424,7 +344,6 @@ def _advance_now(job_id: int, batch: list, *, job: PipelineJob | None = None) ->
     # Scheduling right here, in the transaction that ended the step, saves a commit and a trip
     # through the broker between steps. A step thread takes the first step it queues: that one
     # is claimed in this transaction too. The savepoint keeps the step's end when a pass fails.
-    from runner.actors import advance_job
     from runner.scheduler import advance_job as advance
 
     taking = getattr(_handoff, "steps", None)
@@ -437,7 +356,7 @@ def _advance_now(job_id: int, batch: list, *, job: PipelineJob | None = None) ->
     except Exception:
         del batch[mark:]  # the changes the savepoint rolled back are not published
         logger.exception("scheduling job %s after a step failed; sending it to the scheduler", job_id)
-        transaction.on_commit(partial(advance_job.send, job_id))
+        transaction.on_commit(partial(messages.advance_job, job_id))
         return
     if take_one:
         taking.extend(taken)
@@ -483,8 +402,6 @@ def finish(step: StepRun, status: str, **fields) -> bool:
 
 def retry_later(step: StepRun, reason: str, log: StepLog) -> bool:
     """Queue another attempt after a backoff, if the step has retries left."""
-    from runner.actors import run_step
-
     if step.attempt > step.max_retries:
         return False
     delay = min(2 ** (step.attempt - 1), 60)
@@ -497,7 +414,7 @@ def retry_later(step: StepRun, reason: str, log: StepLog) -> bool:
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
         )
         if moved:
-            transaction.on_commit(partial(run_step.send_with_options, args=(step.pk,), delay=delay * 1000))
+            transaction.on_commit(partial(messages.run_step, step.pk, delay_ms=delay * 1000))
     return moved
 
 

@@ -76,8 +76,6 @@ def write_pipeline(folder: Path, *, component: str, compute: str) -> Path:
 def test_a_build_longer_than_twice_the_heartbeat_timeout_completes_in_one_attempt(
     settings, computes, library, worker, tmp_path
 ):
-    from runner.executors.docker import docker_client
-
     settings.STUDIO_HEARTBEAT_TIMEOUT_SECONDS = 3  # beats every second; the build takes 9 s
     marker = uuid.uuid4().hex
     (tmp_path / "p" / "env").mkdir(parents=True)
@@ -95,6 +93,7 @@ def test_a_build_longer_than_twice_the_heartbeat_timeout_completes_in_one_attemp
         ),
         compute="docker",
     )
+    job = None
     try:
         with Reconciling() as passes:
             job = wait_for(submit_file(pipeline), timeout=300)
@@ -105,10 +104,23 @@ def test_a_build_longer_than_twice_the_heartbeat_timeout_completes_in_one_attemp
         row = EnvironmentImage.objects.get(environment=step.environment)
         assert (row.status, row.builds, row.builder) == (ImageStatus.READY, 1, WORKER_ID)
     finally:
-        client = docker_client(None)
-        for image in client.images.list(filters={"label": "studio.purpose=environment"}):
-            if any(marker[:12] in tag for tag in image.tags) or marker in str(image.history()):
-                client.images.remove(image.id, force=True)
+        if job is not None:
+            _remove_images(job.steps.get().environment)
+
+
+def _remove_images(environment) -> None:
+    """The environment's image and the stage built from its Dockerfile, off the engine."""
+    from runner.executors.docker import docker_client
+    from runner.images import context_image_tag, environment_image_tag
+
+    client = docker_client(None)
+    try:
+        for tag in (environment_image_tag(environment), context_image_tag(environment)):
+            try:
+                client.images.remove(tag, force=True)
+            except Exception:  # not there: nothing to clean
+                pass
+    finally:
         client.close()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner import events, step_runner
+from runner import events, slots, step_runner
 from runner.choices import StepStatus
 from runner.models import StepRun
 from runner.scheduler import advance_job
@@ -18,7 +18,7 @@ def running_a(computes, library):
     """The three-step chain on `local` with its first step claimed (no worker runs anything)."""
     job = submit_file(PIPELINES / "three_steps" / "pipeline.yml", default_compute="azureml:local")
     advance_job(job.pk)
-    step = step_runner.claim(job.steps.get(name="a").pk)
+    step = slots.claim(job.steps.get(name="a").pk)
     assert step is not None and step.status == StepStatus.PREPARING
     return step
 
@@ -41,7 +41,7 @@ def test_ending_a_step_claims_the_next_for_the_same_thread(running_a):
     assert b.worker_id == step_runner.WORKER_ID and b.queued_at and b.heartbeat_at
     assert taken[0].compute.name == "local" and taken[0].environment_id == b.environment_id
     # Its message, the fallback, finds it claimed and does nothing.
-    assert step_runner.claim(b.pk) is None
+    assert slots.claim(b.pk) is None
     frames = [(f["type"], f.get("step"), f.get("status")) for f in events.events_after(b.job_id, 0)]
     assert frames[-3:] == [
         ("step", "a", StepStatus.COMPLETED),
