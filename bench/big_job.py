@@ -12,7 +12,7 @@ a fan-out (N independent steps), is sent through the REST API the way a client s
 - **cancel**: `POST /api/v1/jobs/<name>/cancel/`, then the scheduler pass that cancels the steps
   still waiting;
 - **clone**: `POST /api/v1/jobs/<name>/clone/` (the job's frozen spec as a laid-out draft);
-- **layout**: `designer.graph.layout` alone, on the clone's graph.
+- **layout**: `pipelines.graph.layout` alone, on the clone's graph.
 
 It runs in a throwaway STUDIO_HOME under /tmp (SQLite, no worker: the scheduler pass is called
 directly and timed alone), and always exits 0.
@@ -93,8 +93,8 @@ def list_pages(client) -> None:
 
 
 def measure(client, steps: int, shape: str, timer: Timer) -> None:
-    from designer.graph import layout
     from designer.models import PipelineDraft
+    from pipelines.graph import layout
     from runner.models import PipelineJob
     from runner.scheduler import advance_job
 

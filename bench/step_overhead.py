@@ -118,7 +118,7 @@ def create_computes(names: list[str]) -> None:
 
 
 def compile_chain(folder: Path, steps: int, compute: str):
-    from designer.pipeline_yaml import compile_pipeline
+    from pipelines.compiler import compile_pipeline
     from studio.schemas.loading import load_document
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,8 @@ from django.db.models import F
 from django.utils import timezone
 from pydantic import ValidationError
 
-from designer.graph import (
+from designer.models import PipelineDraft, empty_graph
+from pipelines.graph import (
     GraphError,
     GraphProblem,
     compile_graph,
@@ -28,7 +29,6 @@ from designer.graph import (
     spec_to_graph,
     validate_graph,
 )
-from designer.models import PipelineDraft, empty_graph
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path, load_document
 
 MAX_NAME = 255
@@ -217,7 +217,7 @@ def _unsupported(document: dict, index: LineIndex, filename: str) -> list[Proble
 def import_pipeline(text: str | bytes, *, filename: str, name: str | None = None, user=None) -> PipelineDraft:
     """A draft from pipeline job YAML, laid out left to right. DefinitionError (with lines) when the
     YAML does not compile or holds what a draft cannot (local components, unregistered data)."""
-    from designer.pipeline_yaml import compile_pipeline
+    from pipelines.compiler import compile_pipeline
 
     document, index = load_document(text, filename=filename)
     problems = _unsupported(document, index, filename)

@@ -16,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from designer.spec import PipelineSpec
 from endpoints.invocation import read_invocation, run_spec
 from endpoints.models import (
     EndpointInvocation,
@@ -26,6 +25,7 @@ from endpoints.models import (
     PipelineEndpoint,
 )
 from endpoints.parameters import build_parameters
+from pipelines.spec import PipelineSpec
 from studio.registry.versions import content_hash
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, load_document
 
@@ -114,7 +114,7 @@ def publish(
 
 def publish_draft(draft, **options) -> EndpointVersion:
     """Publish a designer draft (GraphError when it does not compile)."""
-    from designer.graph import compile_graph
+    from pipelines.graph import compile_graph
 
     spec = compile_graph(
         draft.graph, user=options.get("user"), name=draft.name, description=draft.description
@@ -131,7 +131,7 @@ def publish_document(
     document: Any, *, filename: str, index: LineIndex | None = None, **options
 ) -> EndpointVersion:
     """Publish a pipeline job document (DefinitionError with every problem when it does not compile)."""
-    from designer.pipeline_yaml import compile_pipeline
+    from pipelines.compiler import compile_pipeline
 
     if not isinstance(document, dict):
         raise DefinitionError([Problem(filename, "", "a pipeline document is a mapping")])

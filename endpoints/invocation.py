@@ -12,8 +12,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from designer.spec import PipelineSpec
 from endpoints.parameters import coerce, value_problem
+from pipelines.spec import PipelineSpec
 from studio.schemas.loading import DefinitionError, LineIndex, Problem
 
 FILENAME = "request body"
@@ -110,7 +110,7 @@ def _data_location(assignment: Any, where: str, problems: _Problems) -> str | No
 
 def read_invocation(body: Any, parameters: list[dict[str, Any]], *, user=None) -> Invocation:
     """Check a request body against a version's parameters; DefinitionError lists every problem."""
-    from designer.pipeline_yaml import Compiler
+    from pipelines.compiler import Compiler
 
     problems = _Problems()
     if not isinstance(body, dict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from designer.spec import PipelineSpec, literal_problem
+from pipelines.spec import PipelineSpec, literal_problem
 
 VALUE_TYPES = ("string", "integer", "number", "boolean")
 

@@ -18,11 +18,11 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
-from designer.graph import GraphError
 from endpoints import actions
 from endpoints.diff import diff_versions
 from endpoints.models import EndpointStatus, PipelineEndpoint
 from endpoints.queries import endpoints_with_activity, invocations_listed, versions_listed
+from pipelines.graph import GraphError
 from studio.schemas.loading import DefinitionError
 from studio.views.assets import not_found
 

@@ -6,7 +6,7 @@ from functools import partial
 
 from django.db import transaction
 
-from designer.spec import PipelineSpec
+from pipelines.spec import PipelineSpec
 from runner import events, messages
 from runner.choices import JOB_ACTIVE, JobStatus
 from runner.models import PipelineJob, StepRun

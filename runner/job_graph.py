@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from designer.spec import PipelineSpec
+from pipelines.spec import PipelineSpec
 
 
 def _data_label(binding: dict) -> str:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from designer.spec import PipelineSpec
+from pipelines.spec import PipelineSpec
 from runner import signals
 from runner.choices import JOB_TERMINAL, STEP_TERMINAL, ImageStatus, JobStatus, StepStatus
 from studio.models import Compute, Environment

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from designer.spec import StepSpec
+from pipelines.spec import StepSpec
 from runner.choices import StepStatus
 from runner.models import StepRun
 from studio.registry.versions import content_hash

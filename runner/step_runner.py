@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from designer.spec import StepSpec
+from pipelines.spec import StepSpec
 from runner import messages
 from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
 from runner.executors.base import (

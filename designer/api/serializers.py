@@ -8,8 +8,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from designer.graph import MAX_ZOOM, GraphShapeError, validate_graph, validate_viewport
 from designer.models import PipelineDraft
+from pipelines.graph import MAX_ZOOM, GraphShapeError, validate_graph, validate_viewport
 
 GRAPH_HELP = (
     "The canvas: {nodes: [{id, type: component|data|comment, position: {x, y}, data}], edges: [{id, "

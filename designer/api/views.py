@@ -36,9 +36,9 @@ from designer.api.serializers import (
     ValidateRequestSerializer,
     ValidationResultSerializer,
 )
-from designer.graph import GraphError, GraphShapeError, graph_to_document, validate_graph
 from designer.models import PipelineDraft
 from designer.queries import drafts_listed
+from pipelines.graph import GraphError, GraphShapeError, graph_to_document, validate_graph
 from studio.schemas.loading import DefinitionError
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such draft (or it was deleted)")

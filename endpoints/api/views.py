@@ -19,7 +19,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from designer.api.views import problems_response
-from designer.graph import GraphError
 from endpoints import actions
 from endpoints.api.authentication import UNAUTHORIZED, EndpointKeyAuthentication, KeyOrUser
 from endpoints.api.serializers import (
@@ -33,6 +32,7 @@ from endpoints.api.serializers import (
 from endpoints.models import EndpointInvocation, EndpointKey, PipelineEndpoint
 from endpoints.openapi import endpoint_document
 from endpoints.queries import endpoints_with_activity, invocations_listed, runs_listed
+from pipelines.graph import GraphError
 from studio.api.assets import definition_error_response
 from studio.api.authentication import BearerTokenAuthentication
 from studio.schemas.loading import DefinitionError

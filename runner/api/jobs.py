@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from designer.pipeline_yaml import compile_pipeline
+from pipelines.compiler import compile_pipeline
 from runner.actions import request_cancel, rerun, submit_pipeline
 from runner.api.metrics import with_metric_column
 from runner.choices import JOB_ACTIVE

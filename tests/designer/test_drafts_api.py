@@ -12,7 +12,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from designer.models import PipelineDraft
-from designer.spec import PipelineSpec
+from pipelines.spec import PipelineSpec
 from runner.models import PipelineJob
 from studio.choices import ComputeKind, ComputeState
 from studio.models import Compute

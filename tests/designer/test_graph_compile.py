@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from designer.graph import (
+from pipelines.graph import (
     GraphError,
     GraphShapeError,
     compile_graph,
@@ -13,7 +13,7 @@ from designer.graph import (
     layout,
     validate_graph,
 )
-from designer.spec import DataBinding, LiteralBinding, StepOutputBinding
+from pipelines.spec import DataBinding, LiteralBinding, StepOutputBinding
 from studio.choices import ComputeKind, ComputeState
 from studio.models import Compute, DataAsset
 

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from pydantic import ValidationError
 
-from designer.pipeline_yaml import compile_pipeline
-from designer.spec import DataBinding, LiteralBinding, PipelineOutput, PipelineSpec, StepOutputBinding
+from pipelines.compiler import compile_pipeline
+from pipelines.spec import DataBinding, LiteralBinding, PipelineOutput, PipelineSpec, StepOutputBinding
 from studio import storage
 from studio.choices import ComputeKind, ComputeState
 from studio.models import Component, Compute, DataAsset, Environment

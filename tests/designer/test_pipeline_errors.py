@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from designer.pipeline_yaml import compile_pipeline
+from pipelines.compiler import compile_pipeline
 from runner.models import PipelineJob
 from studio.choices import ComputeKind, ComputeState
 from studio.models import Compute

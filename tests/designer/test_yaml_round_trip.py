@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from designer.graph import compile_graph, document_to_graph, layout, spec_to_graph, validate_graph
 from designer.models import PipelineDraft
-from designer.pipeline_yaml import compile_pipeline
+from pipelines.compiler import compile_pipeline
+from pipelines.graph import compile_graph, document_to_graph, layout, spec_to_graph, validate_graph
 from runner.actions import submit_pipeline
 from studio import storage
 from studio.choices import ComputeKind, ComputeState

@@ -10,8 +10,8 @@ import logging
 import pytest
 from openapi_spec_validator import validate
 
-from designer.spec import PipelineSpec
 from endpoints.models import EndpointInvocation, EndpointKey
+from pipelines.spec import PipelineSpec
 from runner.models import PipelineJob
 from tests.endpoints.conftest import SPLIT_PIPELINE, new_key, publish, with_key
 

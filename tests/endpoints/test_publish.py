@@ -7,9 +7,9 @@ import textwrap
 import pytest
 from django.core.exceptions import ValidationError
 
-from designer.pipeline_yaml import compile_pipeline
 from endpoints.models import EndpointVersion
 from endpoints.parameters import build_parameters
+from pipelines.compiler import compile_pipeline
 from studio.schemas.loading import load_document
 from tests.designer.test_graph_compile import iris_graph
 from tests.endpoints.conftest import SPLIT_PIPELINE, publish

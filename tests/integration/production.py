@@ -102,7 +102,7 @@ class Studio:
         """Compile a pipeline YAML file (with `inputs` set) and submit it; returns the job name."""
         code = (
             "from pathlib import Path\n"
-            "from designer.pipeline_yaml import compile_pipeline\n"
+            "from pipelines.compiler import compile_pipeline\n"
             "from runner.actions import submit_pipeline\n"
             "from studio.schemas.loading import load_document\n"
             f"path = Path({str(pipeline)!r})\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from designer.pipeline_yaml import compile_pipeline
+from pipelines.compiler import compile_pipeline
 from runner.actions import submit_pipeline
 from runner.models import PipelineJob
 from studio.choices import ComputeKind, ComputeState

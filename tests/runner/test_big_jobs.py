@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from designer.graph import COLUMN_WIDTH, layout
-from designer.spec import PipelineSpec, find_cycle
+from pipelines.graph import COLUMN_WIDTH, layout
+from pipelines.spec import PipelineSpec, find_cycle
 from runner.choices import JobStatus, StepStatus
 from runner.models import PipelineJob, StepRun
 from runner.scheduler import advance_job

@@ -10,7 +10,7 @@ import docker
 import pytest
 from django.db import connection
 
-from designer.pipeline_yaml import compile_pipeline
+from pipelines.compiler import compile_pipeline
 from runner.actions import request_cancel, submit_pipeline
 from runner.choices import JOB_TERMINAL, JobStatus, StepStatus
 from runner.logs import read_log

@@ -10,7 +10,7 @@ import docker
 import pytest
 from docker.errors import APIError, ImageNotFound
 
-from designer.pipeline_yaml import compile_pipeline
+from pipelines.compiler import compile_pipeline
 from runner.actions import submit_pipeline
 from runner.choices import ImageStatus, JobStatus, StepStatus
 from runner.images import environment_image_tag

@@ -17,7 +17,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from designer.pipeline_yaml import compile_pipeline
+from pipelines.compiler import compile_pipeline
 from runner.actions import rerun, submit_pipeline
 from runner.choices import JobStatus, StepStatus
 from runner.models import PipelineJob, StepRun

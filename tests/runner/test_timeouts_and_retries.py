@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from designer.pipeline_yaml import compile_pipeline
+from pipelines.compiler import compile_pipeline
 from runner.actions import submit_pipeline
 from runner.actors import run_step
 from runner.choices import JobStatus, StepStatus

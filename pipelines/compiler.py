@@ -15,8 +15,8 @@ from typing import Any
 
 from django.conf import settings
 
-from designer.spec import PipelineSpec, literal_problem
-from designer.validation import assemble_spec
+from pipelines.spec import PipelineSpec, literal_problem
+from pipelines.validation import assemble_spec
 from studio.choices import ComputeState
 from studio.models import Component, Compute, DataAsset
 from studio.references import ReferenceError, parse_reference, resolve, resolve_compute

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from designer.spec import PipelineSpec, rounds
+from pipelines.spec import PipelineSpec, rounds
 from studio.schemas.loading import DefinitionError, LineIndex, format_path
 
 PIPELINE_SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json"
@@ -639,7 +639,7 @@ def compile_graph(
 ) -> PipelineSpec:
     """Compile a graph to a PipelineSpec with `compile_pipeline`; GraphError lists every problem,
     each on its node and port where it has one."""
-    from designer.pipeline_yaml import compile_pipeline
+    from pipelines.compiler import compile_pipeline
 
     try:
         graph = validate_graph(graph)

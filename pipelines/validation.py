@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from designer.spec import PipelineSpec, find_cycle, literal_problem, port_types_compatible
+from pipelines.spec import PipelineSpec, find_cycle, literal_problem, port_types_compatible
 from studio.schemas.component import ASSET_TYPES
 
 
