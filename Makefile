@@ -58,6 +58,7 @@ test-frontend: $(NPM_STAMP)
 
 lint: $(PY_STAMP) $(NPM_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	cd frontend && npm run --silent lint
 
 format: $(PY_STAMP) $(NPM_STAMP)

@@ -79,7 +79,7 @@ def setup_django(home: Path, *, verbose: bool) -> None:
     for variable in ("DATABASE_URL", "REDIS_URL"):
         os.environ.pop(variable, None)
     os.environ["STUDIO_HOME"] = str(home)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ.setdefault("STUDIO_LOG_LEVEL", "INFO" if verbose else "WARNING")
     sys.path.insert(0, str(REPO_ROOT))
     import django

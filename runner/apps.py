@@ -1,4 +1,4 @@
-"""The runner app: pipeline jobs, step runs, endpoints, actors and executors."""
+"""The runner app: pipeline jobs, step runs, actors, executors and live events."""
 
 from __future__ import annotations
 
@@ -6,19 +6,16 @@ from django.apps import AppConfig
 
 
 class RunnerConfig(AppConfig):
-    """Declares the Dramatiq actors once the studio app has configured the broker."""
+    """Configures the Dramatiq broker, then declares the actors and connects the live events."""
 
     name = "runner"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from runner import broker
+
+        broker.configure()  # before any actor is declared: an actor binds to the broker of its day
         from runner import (
             actors,  # noqa: F401  (declaring actors registers their queues)
             events,  # noqa: F401  (it listens to status changes and log lines)
         )
-
-    def recent_jobs(self, *, limit: int = 10) -> list:
-        """The most recent pipeline jobs, for the dashboard (which the studio app renders)."""
-        from runner.models import PipelineJob
-
-        return list(PipelineJob.objects.defer("spec").order_by("-created_at")[:limit])  # no megabytes

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import dramatiq
 from django.conf import settings
 
+from runner import broker
 from runner.actors import CONTROL_QUEUE, STEPS_QUEUE
 from runner.reconciler import ReconcilerThread
-from studio import broker
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The studio app: project wiring plus the asset registry."""
+"""The studio app: the asset registry (the project itself is `config`)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,7 @@ from django.apps import AppConfig
 
 
 class StudioConfig(AppConfig):
-    """Configures the Dramatiq broker before any app declares an actor."""
+    """The asset registry: environments, components, data assets, computes, API tokens."""
 
     name = "studio"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from studio import broker
-
-        broker.configure()

@@ -13,12 +13,12 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 
+from config.asgi import application
 from runner import events, images
 from runner.choices import JobStatus, StepStatus
 from runner.images import WAITING_LINE, build_lines, build_once, new_lines
 from runner.logs import StepLog, read_log
 from runner.models import PipelineJob, StepRun
-from studio.asgi import application
 from studio.models import ApiToken, Environment
 
 # --- What a waiter passes on (pure) ---------------------------------------------------------------

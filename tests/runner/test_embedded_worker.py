@@ -6,8 +6,8 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
+from runner import broker as studio_broker
 from runner.actors import check_compute
-from studio import broker as studio_broker
 from studio.choices import ComputeKind, ComputeState
 from studio.models import Compute
 

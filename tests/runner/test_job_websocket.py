@@ -10,6 +10,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from config.asgi import application
 from runner import events
 from runner.choices import JobStatus, StepStatus
 from runner.consumers import (
@@ -22,7 +23,6 @@ from runner.consumers import (
 )
 from runner.logs import read_log
 from runner.models import JobEvent, PipelineJob
-from studio.asgi import application
 from studio.models import ApiToken
 from tests.runner.conftest import PIPELINES, submit_file, wait_for
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from studio.cli.endpoint_verbs import invocation_body
-from studio.cli.output import CommandError
+from cli.endpoint_verbs import invocation_body
+from cli.output import CommandError
 from tests.servers import start_studio
 from tests.studio.test_cli_jobs import IRIS, cli_runner, new_token, write
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from studio.cli import job_verbs, main
+from cli import job_verbs, main
 
 # --- Against a scripted events API ----------------------------------------------------------------
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from studio.cli import job_verbs, main
-from studio.cli.output import CommandError
+from cli import job_verbs, main
+from cli.output import CommandError
 from studio.schemas.loading import load_document
 from tests.servers import REPO_ROOT, STUDIO_BIN, start_studio
 

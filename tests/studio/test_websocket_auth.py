@@ -9,8 +9,8 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from config.asgi import application
 from runner.consumers import CLOSE_UNAUTHENTICATED
-from studio.asgi import application
 from studio.models import ApiToken
 
 PATH = "/ws/notifications/"

@@ -6,7 +6,7 @@ import { sourcesFor } from '../../connections';
 import { TypePill } from '../../fields/type-pill';
 import { useDesignerStore } from '../../store';
 import { PanelSection } from '../panel-section';
-import type { SectionProps } from './panel';
+import type { SectionProps } from './types';
 
 /** A fingerprint of what can be wired (nodes, their kinds and the wires), stable while dragging. */
 function useWiringKey(): string {

@@ -14,7 +14,7 @@ import { useNode, useNodeProblems, usePipelineInputs } from '../../use-designer'
 import { PanelSection } from '../panel-section';
 import { DataInputs } from './data-inputs';
 import { RunSettings } from './run-settings';
-import type { ComponentNode } from './types';
+import type { ComponentNode, SectionProps } from './types';
 
 const DISPLAY_NAME: InputPortSpec = { type: 'string', optional: true };
 
@@ -128,12 +128,6 @@ function VersionSelect({ node }: { node: ComponentNode }) {
       </select>
     </div>
   );
-}
-
-export interface SectionProps {
-  node: ComponentNode;
-  definition: ComponentDefinition;
-  problemOf: (port: string) => string | undefined;
 }
 
 function Parameters({ node, definition, problemOf }: SectionProps) {

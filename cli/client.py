@@ -6,8 +6,8 @@ from typing import Any
 
 import requests
 
-from studio.cli.config import ClientConfig, load_config
-from studio.cli.output import CommandError
+from cli.config import ClientConfig, load_config
+from cli.output import CommandError
 
 TIMEOUT_SECONDS = 30
 

@@ -18,10 +18,10 @@ from typing import IO, Any
 
 import requests
 
-from studio.cli.client import TIMEOUT_SECONDS, StudioClient, describe_error
-from studio.cli.output import CommandError, add_output_option, emit
-from studio.cli.packing import MultipartBody, PackingError, Part, UploadProgress, pack_folder
-from studio.cli.table import render_table
+from cli.client import TIMEOUT_SECONDS, StudioClient, describe_error
+from cli.output import CommandError, add_output_option, emit
+from cli.packing import MultipartBody, PackingError, Part, UploadProgress, pack_folder
+from cli.table import render_table
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, load_document
 
 UPLOAD_TIMEOUT = (TIMEOUT_SECONDS, 900)

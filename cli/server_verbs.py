@@ -11,9 +11,9 @@ import threading
 
 import uvicorn
 
-from studio.cli.output import CommandError
+from cli.output import CommandError
 
-logger = logging.getLogger("studio.cli")
+logger = logging.getLogger("cli")
 
 
 def setup_django() -> None:
@@ -71,7 +71,7 @@ def serve_http(host: str, port: int) -> None:
     from django.conf import settings
 
     config = uvicorn.Config(
-        "studio.asgi:application",
+        "config.asgi:application",
         host=host,
         port=port,
         lifespan="off",
@@ -132,7 +132,7 @@ def run_serve(args) -> int:
 def run_worker(args) -> int:
     """Worker threads only, consuming the Redis broker until SIGINT or SIGTERM."""
     setup_django()
-    from studio import broker
+    from runner import broker
 
     if broker.is_embedded():
         raise CommandError(

@@ -10,12 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from runner.choices import STEP_ACTIVE
+from runner.computes import check_compute_now
 from studio.choices import ComputeState
 from studio.models import Compute
 from studio.views.assets import not_found
-
-# runner.choices.STEP_ACTIVE; the studio app may not import the runner (dependencies point the other way).
-ACTIVE_STEP_STATUSES = ("Preparing", "Running")
 
 
 def computes(request):
@@ -47,7 +46,7 @@ def compute_detail(request, name: str):
             "runtimes": info.get("runtimes") or [],
             "is_draining": compute.state == ComputeState.DRAINING,
             # Not the jobs' specs (megabytes for a big job): the page shows their names.
-            "running_steps": compute.steps.filter(status__in=ACTIVE_STEP_STATUSES)
+            "running_steps": compute.steps.filter(status__in=STEP_ACTIVE)
             .select_related("job")
             .defer("job__spec"),
             "checked_just_now": compute.checked_at is not None
@@ -59,7 +58,6 @@ def compute_detail(request, name: str):
 @require_POST
 def check_compute(request, name: str):
     """Probe the compute now and go back to its page."""
-    from runner.computes import check_compute_now
 
     compute = Compute.objects.filter(name=name).first()
     if compute is None:
@@ -85,7 +83,6 @@ def drain_compute(request, name: str):
 @require_POST
 def resume_compute(request, name: str):
     """Take new steps again after draining, and check the compute's state."""
-    from runner.computes import check_compute_now
 
     compute = Compute.objects.filter(name=name).first()
     if compute is None:

@@ -11,8 +11,8 @@ import argparse
 import os
 import sys
 
-from studio.cli import asset_verbs, client_verbs, compute_verbs, endpoint_verbs, job_verbs, server_verbs
-from studio.cli.output import CommandError, fail
+from cli import asset_verbs, client_verbs, compute_verbs, endpoint_verbs, job_verbs, server_verbs
+from cli.output import CommandError, fail
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `studio` console script."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

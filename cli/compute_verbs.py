@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from studio.cli.asset_verbs import INVALID, fetch_all, format_time, key_value_lines
-from studio.cli.client import StudioClient
-from studio.cli.output import CommandError, add_output_option, emit
-from studio.cli.table import render_table
+from cli.asset_verbs import INVALID, fetch_all, format_time, key_value_lines
+from cli.client import StudioClient
+from cli.output import CommandError, add_output_option, emit
+from cli.table import render_table
 
 COMPUTE_NAME = re.compile(r"^[-a-zA-Z0-9_]+$")
 

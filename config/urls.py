@@ -8,7 +8,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from studio.views import accounts, assets, computes, health, pages
+from config.views import accounts, health, pages
+from runner import compute_pages as computes
+from studio.views import assets
 
 studio_pages = (
     [
@@ -71,5 +73,5 @@ urlpatterns = [
     path("", include(studio_pages)),
 ]
 
-handler404 = "studio.views.errors.not_found"
-handler500 = "studio.views.errors.server_error"
+handler404 = "config.views.errors.not_found"
+handler500 = "config.views.errors.server_error"

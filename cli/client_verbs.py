@@ -7,9 +7,9 @@ import socket
 
 import requests
 
-from studio.cli.client import TIMEOUT_SECONDS, StudioClient, describe_error
-from studio.cli.config import ClientConfig, config_path, save_config
-from studio.cli.output import CommandError, add_output_option, emit
+from cli.client import TIMEOUT_SECONDS, StudioClient, describe_error
+from cli.config import ClientConfig, config_path, save_config
+from cli.output import CommandError, add_output_option, emit
 
 
 def run_login(args) -> int:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import requests
 import yaml
 
-from studio.cli.asset_verbs import (
+from cli.asset_verbs import (
     INVALID,
     KINDS,
     UPLOAD_TIMEOUT,
@@ -33,10 +33,10 @@ from studio.cli.asset_verbs import (
     format_time,
     key_value_lines,
 )
-from studio.cli.client import StudioClient, describe_error
-from studio.cli.output import CommandError, add_output_option, emit
-from studio.cli.packing import MultipartBody, PackingError, Part, UploadProgress, format_size, pack_folder
-from studio.cli.table import render_table
+from cli.client import StudioClient, describe_error
+from cli.output import CommandError, add_output_option, emit
+from cli.packing import MultipartBody, PackingError, Part, UploadProgress, format_size, pack_folder
+from cli.table import render_table
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path, load_document
 
 POLL_SECONDS = 0.5

@@ -12,11 +12,11 @@ import json
 import sys
 from typing import Any
 
-from studio.cli.asset_verbs import INVALID, api_call, checked, format_time
-from studio.cli.client import StudioClient
-from studio.cli.job_verbs import parse_assignment, send_pipeline, stream
-from studio.cli.output import CommandError, add_output_option, emit
-from studio.cli.table import render_table
+from cli.asset_verbs import INVALID, api_call, checked, format_time
+from cli.client import StudioClient
+from cli.job_verbs import parse_assignment, send_pipeline, stream
+from cli.output import CommandError, add_output_option, emit
+from cli.table import render_table
 
 
 def endpoint_path(name: str, *rest: str) -> str:

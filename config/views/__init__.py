@@ -1,0 +1,1 @@
+"""The site's own pages: the dashboard, the health check, error pages, sign-in and profile."""
