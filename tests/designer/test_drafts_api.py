@@ -16,7 +16,7 @@ from pipelines.spec import PipelineSpec
 from runner.models import PipelineJob
 from studio.choices import ComputeKind, ComputeState
 from studio.models import Compute
-from tests.designer.test_graph_compile import component, edge, iris_graph
+from tests.designer.graphs import component, edge, iris_graph
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from studio import storage
 from studio.choices import ComputeKind, ComputeState
 from studio.models import Compute, DataAsset
 from studio.schemas.loading import load_document
-from tests.designer.test_graph_compile import iris_graph
+from tests.designer.graphs import iris_graph
 
 CHAIN = """\
 $schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from tests.e2e.browser import CHROMIUM_ARGS
 from tests.e2e.test_designer import screenshot, sign_in, wait_for_designer
 from tests.endpoints.conftest import SPLIT_PIPELINE
-from tests.endpoints.test_pages import EVERY_KIND
+from tests.endpoints.pipelines import EVERY_KIND
 from tests.requirements import CHROMIUM_PATH
 
 pytestmark = pytest.mark.chromium

@@ -16,8 +16,9 @@ from django.urls import NoReverseMatch, reverse
 
 from endpoints.models import EndpointKey, EndpointVersion, PipelineEndpoint
 from endpoints.views import example_body, python_literal, snippets, suggested_name
-from tests.designer.test_graph_compile import iris_graph
+from tests.designer.graphs import iris_graph
 from tests.endpoints.conftest import SPLIT_PIPELINE, publish, with_key
+from tests.endpoints.pipelines import EVERY_KIND
 
 pytestmark = pytest.mark.django_db
 
@@ -498,46 +499,6 @@ def test_the_snippets_are_runnable_curl_and_python():
 )
 def test_a_name_is_suggested_from_the_draft_or_job(source, name):
     assert suggested_name(source) == name
-
-
-# A parameter of every kind: data, boolean, enum, optional without a default, required.
-EVERY_KIND = """\
-type: pipeline
-display_name: Every kind
-settings:
-  default_compute: azureml:docker
-inputs:
-  raw:
-    type: uri_file
-    path: azureml:iris:1
-  header: true
-  algorithm: random_forest
-  iterations:
-    type: integer
-    optional: true
-  trees:
-    type: integer
-    description: How many trees
-  label: species
-jobs:
-  load:
-    component: azureml:import_csv:1
-    inputs:
-      source_file: ${{parent.inputs.raw}}
-      has_header: ${{parent.inputs.header}}
-  split:
-    component: azureml:split_data:1
-    inputs:
-      dataset: ${{parent.jobs.load.outputs.dataset}}
-  train:
-    component: azureml:train_model:1
-    inputs:
-      dataset: ${{parent.jobs.split.outputs.first_dataset}}
-      label_column: ${{parent.inputs.label}}
-      algorithm: ${{parent.inputs.algorithm}}
-      max_iterations: ${{parent.inputs.iterations}}
-      n_estimators: ${{parent.inputs.trees}}
-"""
 
 
 def test_the_try_it_form_has_a_widget_for_each_kind_of_parameter(page, api, seeded):

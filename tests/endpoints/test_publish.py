@@ -11,7 +11,7 @@ from endpoints.models import EndpointVersion
 from endpoints.parameters import build_parameters
 from pipelines.compiler import compile_pipeline
 from studio.schemas.loading import load_document
-from tests.designer.test_graph_compile import iris_graph
+from tests.designer.graphs import iris_graph
 from tests.endpoints.conftest import SPLIT_PIPELINE, publish
 
 pytestmark = pytest.mark.django_db

@@ -64,6 +64,16 @@ def worker(studio_home):
     group.stop(timeout=5_000)
 
 
+@pytest.fixture
+def container_events():
+    """The step containers the engine creates while the test runs (`ContainerEvents`)."""
+    from tests.runner.containers import ContainerEvents
+
+    events = ContainerEvents()
+    yield events
+    events.close()
+
+
 def compile_file(path: Path, **settings_overrides):
     """Compile a pipeline YAML file from disk (local components and data relative to it)."""
     document, index = load_document(path.read_bytes(), filename=str(path))

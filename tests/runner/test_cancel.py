@@ -19,7 +19,7 @@ from runner.scheduler import advance_job
 from studio.choices import ComputeState
 from studio.schemas.loading import load_document
 from tests.runner.conftest import PIPELINES, submit_file, wait_for
-from tests.runner.test_reuse import ContainerEvents, containers_gone, containers_of
+from tests.runner.containers import containers_gone, containers_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
 
@@ -27,13 +27,6 @@ CANCEL = PIPELINES / "cancel" / "pipeline.yml"
 SINGLE = PIPELINES / "cancel" / "single.yml"
 SLOW_INPUT = PIPELINES / "cancel" / "slow_input.yml"
 ON_DOCKER = {"default_compute": "azureml:docker"}
-
-
-@pytest.fixture
-def container_events():
-    events = ContainerEvents()
-    yield events
-    events.close()
 
 
 def steps_of(job: PipelineJob) -> dict:

@@ -20,7 +20,7 @@ from studio.choices import ComputeKind, ComputeState
 from studio.models import Compute
 from studio.schemas.loading import load_document
 from tests.runner.conftest import PIPELINES, wait_for
-from tests.runner.test_reuse import containers_gone
+from tests.runner.containers import containers_gone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,7 +15,7 @@ import pytest
 from cli.endpoint_verbs import invocation_body
 from cli.output import CommandError
 from tests.servers import start_studio
-from tests.studio.test_cli_jobs import IRIS, cli_runner, new_token, write
+from tests.studio.cli_helpers import IRIS, cli_runner, new_token, write
 
 PIPELINE = """
 type: pipeline

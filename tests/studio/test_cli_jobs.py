@@ -6,9 +6,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
-import textwrap
 import uuid
 from pathlib import Path
 
@@ -18,13 +16,8 @@ import requests
 from cli import job_verbs, main
 from cli.output import CommandError
 from studio.schemas.loading import load_document
-from tests.servers import REPO_ROOT, STUDIO_BIN, start_studio
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip())
-    return path
+from tests.servers import start_studio
+from tests.studio.cli_helpers import IRIS, cli_runner, new_token, write
 
 
 def unique(prefix: str) -> str:
@@ -37,28 +30,6 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("STUDIO_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("STUDIO_TOKEN", "unused")
-
-
-def new_token(server) -> str:
-    return server.issue_token("CLI job tests")
-
-
-def cli_runner(server, token: str, tmp_path: Path):
-    """Run the `studio` console script against `server`."""
-    env = {key: value for key, value in os.environ.items() if key not in ("STUDIO_URL", "STUDIO_TOKEN")}
-    env.update(XDG_CONFIG_HOME=str(tmp_path / "config"), STUDIO_URL=server.url, STUDIO_TOKEN=token)
-
-    def run(*arguments: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [str(STUDIO_BIN), *arguments],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -475,8 +446,6 @@ def test_it_lists_jobs_with_filters(cli):
 
 
 # --- End to end: a real job on the `local` compute ---------------------------------------------
-
-IRIS = REPO_ROOT / "studio" / "library" / "data" / "iris" / "iris.csv"
 
 
 @pytest.fixture(scope="module")
