@@ -47,7 +47,6 @@ from studio.schemas.command import render_command
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 5
 CANCEL_GRACE_SECONDS = 10
 TIMEOUT_GRACE_SECONDS = 3
 # How long a step's end waits for its output to be read (a capped flood takes seconds).
@@ -242,7 +241,9 @@ def _job_cancel_requested(step: StepRun) -> bool:
 def supervise(
     step: StepRun, executor: Executor, handle: str, log: StepLog, *, timeout: float | None, follow=None
 ):
-    """Follow logs and wait for the end, honouring cancel and timeout; returns (code, why)."""
+    """Follow logs and wait for the end, honouring cancel and timeout; returns (code, why).
+
+    The caller holds the step's heartbeat (`keep_alive`) for as long as this runs."""
     if follow is None and hasattr(executor, "follow_logs_with_time"):
         # The engine's own timestamps: a worker that adopts the step later resumes exactly after them.
         follow = partial(executor.follow_logs_with_time, handle, lambda at, line: log.write(line, at=at))
@@ -250,7 +251,6 @@ def supervise(
     follower = threading.Thread(target=_follow, args=(follow, log), name=f"logs-{step.pk}", daemon=True)
     follower.start()
     started = time.monotonic()
-    last_beat = started
     outcome = "exited"
     code = None
     while True:
@@ -263,9 +263,6 @@ def supervise(
         if code is not None:
             break
         now = time.monotonic()
-        if now - last_beat >= HEARTBEAT_SECONDS:
-            _heartbeat(step)
-            last_beat = now
         if _job_cancel_requested(step):
             log.note("canceling: stopping the step")
             executor.stop(handle, grace_seconds=CANCEL_GRACE_SECONDS)
