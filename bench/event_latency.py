@@ -14,7 +14,7 @@ Figures, over every (subscriber, event) recorded after all sockets were open:
   the channel-layer send) to the moment a subscriber's client loop has the decoded frame: the
   publish path (commit, `group_send`, the layer, the consumer's ordering, the socket);
 - **line → received** (log events): the log line's own time `t` to reception: adds the log
-  batching (`runner.events.LOG_FLUSH_SECONDS`) the publish path starts after.
+  batching (`runner.events.log_batching.LOG_FLUSH_SECONDS`) the publish path starts after.
 
 It also checks that every subscriber got every event once, in order, without gaps. Clocks: server
 and subscribers run on this host, so their times compare directly.

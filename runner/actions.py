@@ -7,8 +7,9 @@ from functools import partial
 from django.db import transaction
 
 from pipelines.spec import PipelineSpec
-from runner import events, messages
+from runner import messages
 from runner.choices import JOB_ACTIVE, JobStatus
+from runner.events import recording
 from runner.models import PipelineJob, StepRun
 from studio.models import Compute, Environment
 
@@ -46,7 +47,7 @@ def submit_pipeline(
         )
         for step_name, step in spec.steps.items()
     )
-    events.job_changed(job)  # live event: the job is Queued (steps are in the snapshot)
+    recording.job_changed(job)  # live event: the job is Queued (steps are in the snapshot)
     transaction.on_commit(partial(messages.advance_job, job.pk))
     return job
 

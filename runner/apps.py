@@ -15,7 +15,5 @@ class RunnerConfig(AppConfig):
         from runner import broker
 
         broker.configure()  # before any actor is declared: an actor binds to the broker of its day
-        from runner import (
-            actors,  # noqa: F401  (declaring actors registers their queues)
-            events,  # noqa: F401  (it listens to status changes and log lines)
-        )
+        from runner import actors  # noqa: F401  (declaring actors registers their queues)
+        from runner.events import recording  # noqa: F401  (it listens to status changes and log lines)

@@ -182,7 +182,7 @@ _last_prune = 0.0
 def _prune_events_now_and_then() -> int:
     """Delete old jobs' live events (STUDIO_EVENT_RETENTION_DAYS), at most once an hour."""
     global _last_prune
-    from runner.events import prune_events
+    from runner.events.reading import prune_events
 
     if time.monotonic() - _last_prune < PRUNE_EVERY_SECONDS and _last_prune:
         return 0

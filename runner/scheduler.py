@@ -13,8 +13,9 @@ from functools import partial
 from django.db import connection, transaction
 from django.utils import timezone
 
-from runner import events, messages
+from runner import messages
 from runner.choices import STEP_ACTIVE, STEP_TERMINAL, STEP_WAITING, JobStatus, StepStatus
+from runner.events import recording
 from runner.models import PipelineJob, StepRun
 from runner.reuse import find_reusable, reuse_key, reuse_parts, why_not_reusable
 from runner.slots import Later, take_slot
@@ -157,7 +158,7 @@ class _Pass:
         for names, changed in kinds.items():
             _write(changed, names, expected=(StepStatus.NOT_STARTED,))
         for name in self._pending:
-            events.step_changed(self._full[name])  # batched: stored together on commit
+            recording.step_changed(self._full[name])  # batched: stored together on commit
         self._pending.clear()
 
 
@@ -199,9 +200,9 @@ def cancel_waiting_steps(job: PipelineJob, *, reason: str = "the job was cancele
     for step in canceled:
         step.job = job
         step.status, step.status_reason, step.finished_at = StepStatus.CANCELED, reason, now
-    with events.batched_step_events():
+    with recording.batched_step_events():
         for step in canceled:
-            events.step_changed(step)
+            recording.step_changed(step)
     return canceled
 
 
@@ -241,7 +242,7 @@ def advance_job(
         any_failed = any(step.status == StepStatus.FAILED for step in steps.values())
         # The events of every step this pass changes: one transaction once this one commits, in
         # their place among its other work (after the job's Running event, before its end).
-        with events.batched_step_events():
+        with recording.batched_step_events():
             work.preload(work.startable(spec))  # a fan-out's 10,000 first steps: a few queries
             for name in spec.order():
                 step, step_spec = steps[name], spec.steps[name]

@@ -384,7 +384,7 @@ def run_and_follow(step_id: int) -> None:
 
 def finish(step: StepRun, status: str, **fields) -> bool:
     """End the attempt (Preparing/Running -> status) and schedule what comes next, in one transaction."""
-    from runner.events import batched_step_events
+    from runner.events.recording import batched_step_events
 
     with transaction.atomic(), batched_step_events() as batch:
         job = None

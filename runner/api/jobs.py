@@ -22,7 +22,7 @@ from pipelines.compiler import compile_pipeline
 from runner.actions import request_cancel, rerun, submit_pipeline
 from runner.api.metrics import with_metric_column
 from runner.choices import JOB_ACTIVE
-from runner.events import events_after
+from runner.events.reading import events_after
 from runner.job_rows import job_rows, row_queryset
 from runner.logs import last_seq, log_path, read_log
 from runner.models import PipelineJob, StepRun

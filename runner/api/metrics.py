@@ -8,7 +8,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from runner import metrics
-from runner.events import current_seq
+from runner.events.reading import current_seq
 from runner.models import PipelineJob
 
 

@@ -14,8 +14,9 @@ from channels.testing import WebsocketCommunicator
 from django.db import connection
 
 from config.asgi import application
-from runner import events, images
+from runner import images
 from runner.choices import JobStatus, StepStatus
+from runner.events import reading, recording
 from runner.images import WAITING_LINE, build_lines, build_once, new_lines
 from runner.logs import StepLog, read_log
 from runner.models import PipelineJob, StepRun
@@ -140,7 +141,7 @@ def test_build_lines_are_marked_in_the_step_log_and_carry_no_metrics(environment
     write("studio: pip install numpy")
     write("##studio[metric loss=1]")
     log.write("##studio[metric loss=0.5]")
-    events.log_buffer.flush(job.name, "train")
+    recording.log_buffer.flush(job.name, "train")
 
     stored = read_log(job.name, "train")
     assert [(entry["line"], entry.get("source")) for entry in stored] == [
@@ -149,7 +150,7 @@ def test_build_lines_are_marked_in_the_step_log_and_carry_no_metrics(environment
         ("##studio[metric loss=1]", "build"),
         ("##studio[metric loss=0.5]", None),
     ]
-    frames = events.events_after(job.pk, 0)
+    frames = reading.events_after(job.pk, 0)
     assert [f["type"] for f in frames] == ["log", "metric"]
     assert [line.get("source") for line in frames[0]["lines"]] == [None, "build", "build", None]
     assert [p["value"] for p in frames[1]["points"]] == [0.5]
@@ -182,7 +183,7 @@ def test_preparing_steps_get_the_build_log_on_the_jobs_socket(environment, quick
                 build=build,
                 log=build_lines(log.write),
             )
-            events.log_buffer.flush(job.name, name)
+            recording.log_buffer.flush(job.name, name)
 
         return run
 

@@ -70,13 +70,13 @@ def make_job(name: str, job_spec: dict, *, minutes: float, metrics: list[str] = 
 
 @pytest.fixture
 def two_jobs(studio_home):
-    from runner import events
+    from runner.events import recording
 
     first = make_job(
         "run_one", spec(0.1), minutes=3, metrics=["##studio[metric acc=0.5]", "##studio[metric acc=0.75]"]
     )
     second = make_job("run_two", spec(0.01), minutes=65, metrics=["##studio[metric acc=0.9 loss=0.25]"])
-    events.log_buffer.flush_all()
+    recording.log_buffer.flush_all()
     return first, second
 
 

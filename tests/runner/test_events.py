@@ -9,8 +9,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from runner import events
 from runner.choices import JobStatus, StepStatus
+from runner.events import log_batching, reading, recording
 from runner.logs import StepLog
 from runner.models import JobEvent, PipelineJob, StepRun
 
@@ -36,7 +36,7 @@ def test_concurrent_writers_get_every_seq_once(job):
         try:
             start.wait()
             for _ in range(5):
-                assert events.record_job(job) is not None
+                assert recording.record_job(job) is not None
         except BaseException as error:  # reported by the test thread
             errors.append(error)
         finally:
@@ -76,7 +76,7 @@ def test_each_transition_keeps_its_own_state_even_in_one_transaction(job):
         job.transition((JobStatus.QUEUED,), JobStatus.RUNNING)
         job.transition((JobStatus.RUNNING,), JobStatus.FAILED, status_reason="step a failed")
 
-    frames = events.events_after(job.pk, 0)
+    frames = reading.events_after(job.pk, 0)
     assert [(f["type"], f["seq"], f["status"]) for f in frames] == [
         ("job", 1, JobStatus.RUNNING),
         ("job", 2, JobStatus.FAILED),
@@ -96,7 +96,7 @@ def test_step_payloads_name_the_compute_and_summarize_outputs(job, computes):
         outputs={"out": {"path": "/x/out", "type": "uri_folder", "hash": "abc", "size": 3}},
     )
 
-    frame = events.events_after(job.pk, 0)[-1]
+    frame = reading.events_after(job.pk, 0)[-1]
     assert frame["compute"] == "local"
     assert frame["exit_code"] == 0
     assert frame["outputs"] == {"out": {"type": "uri_folder", "hash": "abc", "size": 3}}
@@ -107,11 +107,11 @@ def test_log_lines_are_batched(job):
     log = StepLog(job.name, "a")
     for number in range(2500):
         log.write(f"line {number}")
-    events.log_buffer.flush(job.name, "a")
+    recording.log_buffer.flush(job.name, "a")
 
     rows = list(JobEvent.objects.filter(job=job, kind="log").order_by("seq"))
     assert 3 <= len(rows) <= 10
-    assert all(len(row.payload["lines"]) <= events.LOG_FLUSH_LINES for row in rows)
+    assert all(len(row.payload["lines"]) <= log_batching.LOG_FLUSH_LINES for row in rows)
     lines = [line for row in rows for line in row.payload["lines"]]
     assert [line["seq"] for line in lines] == list(range(1, 2501))
     assert lines[-1]["line"] == "line 2499" and lines[0]["t"] > 0
@@ -135,7 +135,7 @@ def test_a_step_event_comes_after_the_lines_written_before_it(job):
     log.write("before")
     step.transition((StepStatus.NOT_STARTED,), StepStatus.QUEUED)
 
-    kinds = [(f["type"], f.get("status")) for f in events.events_after(job.pk, 0)]
+    kinds = [(f["type"], f.get("status")) for f in reading.events_after(job.pk, 0)]
     assert kinds == [("log", None), ("step", StepStatus.QUEUED)]
 
 
@@ -146,7 +146,7 @@ def test_batched_step_changes_are_stored_together_in_order_after_their_lines(job
     with (
         CaptureQueriesContext(connection) as queries,
         transaction.atomic(),
-        events.batched_step_events() as batch,
+        recording.batched_step_events() as batch,
     ):
         assert first.transition((StepStatus.NOT_STARTED,), StepStatus.COMPLETED)
         assert second.transition((StepStatus.NOT_STARTED,), StepStatus.QUEUED)
@@ -159,7 +159,7 @@ def test_batched_step_changes_are_stored_together_in_order_after_their_lines(job
         assert second.transition((StepStatus.QUEUED,), StepStatus.PREPARING)
         job.transition((JobStatus.QUEUED,), JobStatus.RUNNING)
 
-    frames = events.events_after(job.pk, 0)
+    frames = reading.events_after(job.pk, 0)
     assert [(f["type"], f.get("step"), f.get("status")) for f in frames] == [
         ("log", "a", None),
         ("step", "a", StepStatus.COMPLETED),
@@ -176,7 +176,7 @@ def test_batched_step_changes_are_stored_together_in_order_after_their_lines(job
 def test_a_batch_rolled_back_publishes_nothing(job):
     step = job.steps.get()
     with transaction.atomic():
-        with events.batched_step_events():
+        with recording.batched_step_events():
             assert step.transition((StepStatus.NOT_STARTED,), StepStatus.QUEUED)
         transaction.set_rollback(True)
     assert seqs(job) == []
@@ -184,7 +184,7 @@ def test_a_batch_rolled_back_publishes_nothing(job):
 
 def test_the_log_buffer_flushes_by_count_and_by_time():
     batches: list[list[int]] = []
-    buffer = events.LogBuffer(
+    buffer = log_batching.LogBuffer(
         max_delay=0.1,
         max_lines=10,
         record=lambda job, step, lines: batches.append([line["seq"] for line in lines]),
@@ -204,13 +204,13 @@ def test_events_for_a_deleted_job_are_dropped(job):
     name = job.name
     job.delete()
 
-    assert events.record_log(name, "a", [{"seq": 1, "t": 0, "line": "x"}]) is None
+    assert recording.record_log(name, "a", [{"seq": 1, "t": 0, "line": "x"}]) is None
     assert JobEvent.objects.count() == 0
 
 
 def test_the_rest_api_replays_events_after_a_seq(job, admin_client):
     for _ in range(5):
-        events.record_job(job)
+        recording.record_job(job)
 
     body = admin_client.get(f"/api/v1/jobs/{job.name}/events/", {"after": 2}).json()
     assert [e["seq"] for e in body["events"]] == [3, 4, 5]
@@ -253,7 +253,7 @@ def test_events_of_jobs_that_ended_long_ago_are_pruned(job, settings):
     assert seqs(job) == [1, 2, 3]
 
     settings.STUDIO_EVENT_RETENTION_DAYS = 0
-    assert events.prune_events(days=0) == 0
+    assert reading.prune_events(days=0) == 0
     settings.STUDIO_EVENT_RETENTION_DAYS = 14
     reconciler._last_prune = 0.0
     assert reconciler.reconcile()["events_pruned"] == 3
@@ -262,10 +262,10 @@ def test_events_of_jobs_that_ended_long_ago_are_pruned(job, settings):
     assert seqs(job) == []
     assert seqs(recent) == [1] and seqs(running) == [1]
     # A browser opening the old job gets a snapshot with its whole log published.
-    assert not events.replayable(job.pk, 1)
-    state = events.snapshot(job.pk)
+    assert not reading.replayable(job.pk, 1)
+    state = reading.snapshot(job.pk)
     assert state["seq"] == 3
     assert state["steps"][0]["status"] == StepStatus.COMPLETED
     assert state["steps"][0]["log_seq"] == 1
     # New events (none expected, but) never reuse a seq.
-    assert events.record_job(job).seq == 4
+    assert recording.record_job(job).seq == 4

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from runner import events, slots, step_runner
+from runner import slots, step_runner
 from runner.choices import StepStatus
+from runner.events import reading
 from runner.models import StepRun
 from runner.scheduler import advance_job
 from tests.runner.conftest import PIPELINES, submit_file
@@ -42,7 +43,7 @@ def test_ending_a_step_claims_the_next_for_the_same_thread(running_a):
     assert taken[0].compute.name == "local" and taken[0].environment_id == b.environment_id
     # Its message, the fallback, finds it claimed and does nothing.
     assert slots.claim(b.pk) is None
-    frames = [(f["type"], f.get("step"), f.get("status")) for f in events.events_after(b.job_id, 0)]
+    frames = [(f["type"], f.get("step"), f.get("status")) for f in reading.events_after(b.job_id, 0)]
     assert frames[-3:] == [
         ("step", "a", StepStatus.COMPLETED),
         ("step", "b", StepStatus.QUEUED),

@@ -11,7 +11,6 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from config.asgi import application
-from runner import events
 from runner.choices import JobStatus, StepStatus
 from runner.consumers import (
     CLOSE_FORBIDDEN,
@@ -21,6 +20,7 @@ from runner.consumers import (
     JobEventsConsumer,
     may_watch,
 )
+from runner.events import reading, recording
 from runner.logs import read_log
 from runner.models import JobEvent, PipelineJob
 from studio.models import ApiToken
@@ -31,11 +31,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 THREE_STEPS = PIPELINES / "three_steps" / "pipeline.yml"
 STEP_ORDER = [StepStatus.QUEUED, StepStatus.PREPARING, StepStatus.RUNNING, StepStatus.COMPLETED]
 ORIGIN = (b"origin", b"http://localhost")
-
-
-@pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user("erin", password="a-long-test-password-7")
 
 
 @pytest.fixture
@@ -227,8 +222,8 @@ def test_it_says_when_a_job_does_not_exist(session_cookie):
 def test_a_token_sees_the_snapshot_and_a_stale_after_gets_one_too(queued_job, user):
     _, raw = ApiToken.issue(user, "ws")
     token = (b"authorization", f"Bearer {raw}".encode())
-    events.record_job(queued_job)
-    events.record_job(queued_job)
+    recording.record_job(queued_job)
+    recording.record_job(queued_job)
 
     _, _, fresh = attempt(f"/ws/jobs/{queued_job.name}/", token)
     _, _, replayed = attempt(f"/ws/jobs/{queued_job.name}/?after=0", token)
@@ -312,8 +307,8 @@ def test_the_consumer_sends_in_seq_order_once():
 
 def test_the_consumer_fills_a_gap_from_the_database(queued_job):
     for _ in range(4):
-        events.record_job(queued_job)
-    stored = events.events_after(queued_job.pk, 0)
+        recording.record_job(queued_job)
+    stored = reading.events_after(queued_job.pk, 0)
 
     async def run():
         consumer = JobEventsConsumer()
@@ -341,7 +336,7 @@ def test_what_a_client_sends_is_ignored_and_live_events_still_come(queued_job, u
         assert (await socket.connect(timeout=5))[0]
         snapshot = await socket.receive_json_from(timeout=5)
         await socket.send_to(text_data="not json {")
-        await sync_to_async(events.record_job)(queued_job)
+        await sync_to_async(recording.record_job)(queued_job)
         live = await socket.receive_json_from(timeout=5)
         await socket.disconnect()
         return snapshot, live

@@ -10,8 +10,9 @@ import json
 
 import pytest
 
-from runner import events, metrics
+from runner import metrics
 from runner.choices import JobStatus
+from runner.events import log_batching, recording
 from runner.logs import NOTE_PREFIX, LogCut, StepLog, last_seq, last_time, log_path, read_log, tail
 from runner.models import JobEvent, PipelineJob, StepRun
 
@@ -44,7 +45,7 @@ def drop_notes(entries: list[dict]) -> list[dict]:
 
 
 def published(job: PipelineJob) -> list[dict]:
-    events.log_buffer.flush(job.name, "a")
+    recording.log_buffer.flush(job.name, "a")
     rows = JobEvent.objects.filter(job=job, kind="log").order_by("seq")
     return [line for row in rows for line in row.payload["lines"]]
 
@@ -151,7 +152,8 @@ def test_only_the_head_goes_out_live_until_the_step_ends_then_the_tail_once(job)
     rows = JobEvent.objects.filter(job=job, kind="log")
     assert rows.count() <= 10
     assert all(
-        sum(len(line["line"]) for line in row.payload["lines"]) <= events.LOG_FLUSH_CHARS for row in rows
+        sum(len(line["line"]) for line in row.payload["lines"]) <= log_batching.LOG_FLUSH_CHARS
+        for row in rows
     )
 
     log.finish()  # nothing new: nothing more
@@ -207,7 +209,7 @@ def test_the_newest_seq_and_time_are_read_from_the_end_of_a_long_file(job, setti
 
 def test_log_batches_are_bounded_by_lines_and_by_characters():
     batches: list[list[dict]] = []
-    buffer = events.LogBuffer(
+    buffer = log_batching.LogBuffer(
         max_delay=0.01, max_lines=50, max_chars=1000, record=lambda job, step, lines: batches.append(lines)
     )
     for seq in range(1, 301):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner import events
 from runner.choices import JobStatus, StepStatus
+from runner.events import recording
 from runner.logs import StepLog
 from runner.models import PipelineJob, StepRun
 
@@ -18,7 +18,7 @@ def make_job(lines: list[str]) -> PipelineJob:
     log = StepLog(job.name, "train")
     for at, line in enumerate(lines, start=1):
         log.write(line, at=float(at))
-    events.log_buffer.flush(job.name, "train")
+    recording.log_buffer.flush(job.name, "train")
     return job
 
 
@@ -37,4 +37,4 @@ def test_it_lists_the_distinct_names_of_recent_jobs(studio_home, admin_client, c
     assert admin_client.get("/api/v1/jobs/metric-names/", {"jobs": 1}).json()["names"] == []
     assert admin_client.get("/api/v1/jobs/metric-names/", {"jobs": "x"}).status_code == 400
     assert client.get("/api/v1/jobs/metric-names/").status_code in (401, 403)
-    events.log_buffer.flush_all(quiet=True)
+    recording.log_buffer.flush_all(quiet=True)

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from runner import events
 from runner.choices import JobStatus, StepStatus
+from runner.events import recording
 from runner.logs import StepLog
 from runner.models import PipelineJob, StepRun
 
@@ -33,7 +33,7 @@ def big_job(studio_home) -> PipelineJob:
     StepRun.objects.create(job=small, name="train", status=StepStatus.COMPLETED)
     log = StepLog(small.name, "train")
     log.write("##studio[metric accuracy=0.9]", at=1.0)
-    events.log_buffer.flush(small.name, "train")
+    recording.log_buffer.flush(small.name, "train")
     return job
 
 
@@ -56,7 +56,7 @@ def test_list_and_summary_routes_never_read_a_spec(route, big_job, admin_client)
     reading_specs = [q["sql"][:300] for q in captured.captured_queries if SPEC_COLUMN in q["sql"]]
     assert reading_specs == []
     assert len(captured.captured_queries) <= 25, [q["sql"][:200] for q in captured.captured_queries]
-    events.log_buffer.flush_all(quiet=True)
+    recording.log_buffer.flush_all(quiet=True)
 
 
 def test_the_rows_count_the_steps_of_the_big_job(big_job, admin_client):
@@ -71,4 +71,4 @@ def test_the_rows_count_the_steps_of_the_big_job(big_job, admin_client):
         big_job.name: BIG_STEPS,
         **{name: 1 for name in rows if name != big_job.name},
     }
-    events.log_buffer.flush_all(quiet=True)
+    recording.log_buffer.flush_all(quiet=True)

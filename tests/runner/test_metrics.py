@@ -7,8 +7,9 @@ import os
 
 import pytest
 
-from runner import events, metrics
+from runner import metrics
 from runner.choices import JobStatus, StepStatus
+from runner.events import reading, recording
 from runner.logs import StepLog
 from runner.models import JobEvent, PipelineJob, StepRun
 from studio import storage
@@ -141,7 +142,7 @@ def job(db, studio_home):
     job = PipelineJob.objects.create(spec=spec, status=JobStatus.RUNNING)
     StepRun.objects.create(job=job, name="train", status=StepStatus.RUNNING)
     yield job
-    events.log_buffer.flush_all(quiet=True)  # while the database is still there
+    recording.log_buffer.flush_all(quiet=True)  # while the database is still there
 
 
 def write_metrics_file(path, document: dict, mtime: float) -> None:
@@ -223,9 +224,9 @@ def test_metric_lines_become_metric_events_after_their_log_event(job):
     log.write("starting", at=1.0)
     log.write("##studio[metric loss=0.5 step=1]", at=2.0)
     log.write("##studio[metric loss=nan]", at=3.0)
-    events.log_buffer.flush(job.name, "train")
+    recording.log_buffer.flush(job.name, "train")
 
-    frames = events.events_after(job.pk, 0)
+    frames = reading.events_after(job.pk, 0)
     assert [f["type"] for f in frames] == ["log", "metric"]
     assert frames[1]["step"] == "train"
     assert frames[1]["points"] == [{"name": "loss", "value": 0.5, "t": 2.0, "step": 1}]
@@ -239,7 +240,7 @@ def test_a_step_that_ends_publishes_its_file_metrics_before_its_status(job):
     write_metrics_file(folder / ".work" / "outputs" / "metrics.json", {"accuracy": 0.97}, 500.0)
     step.transition((StepStatus.RUNNING,), StepStatus.COMPLETED)
 
-    frames = events.events_after(job.pk, 0)
+    frames = reading.events_after(job.pk, 0)
     assert [(f["type"], f.get("status")) for f in frames] == [("metric", None), ("step", "Completed")]
     assert frames[0]["points"] == [{"name": "accuracy", "value": 0.97, "t": 500.0}]
 
@@ -248,21 +249,21 @@ def test_a_step_that_ends_publishes_its_file_metrics_before_its_status(job):
 def test_a_step_without_metrics_publishes_no_metric_event(job):
     step = job.steps.get()
     step.transition((StepStatus.RUNNING,), StepStatus.FAILED)
-    assert [f["type"] for f in events.events_after(job.pk, 0)] == ["step"]
+    assert [f["type"] for f in reading.events_after(job.pk, 0)] == ["step"]
 
 
 @pytestmark_db
 def test_a_reused_step_publishes_the_metrics_it_reused(job):
     original = job.steps.get()
     StepLog(job.name, "train").write("##studio[metric loss=0.1]", at=10.0)
-    events.log_buffer.flush(job.name, "train")
+    recording.log_buffer.flush(job.name, "train")
     original.status = StepStatus.COMPLETED
     original.save()
     second = PipelineJob.objects.create(spec={"steps": {"train": {}}}, status=JobStatus.RUNNING)
     reused = StepRun.objects.create(job=second, name="train", status=StepStatus.QUEUED)
     reused.transition((StepStatus.QUEUED,), StepStatus.COMPLETED, reused_from=original)
 
-    frames = events.events_after(second.pk, 0)
+    frames = reading.events_after(second.pk, 0)
     assert [f["type"] for f in frames] == ["metric", "step"]
     assert frames[0]["points"] == [{"name": "loss", "value": 0.1, "t": 10.0}]
 
@@ -277,7 +278,7 @@ def test_the_rest_api_serves_every_steps_series(job, admin_client, client):
     job.spec["steps"]["quiet"] = {"component": {"name": "quiet", "version": "1"}}
     job.save()
     StepRun.objects.create(job=job, name="quiet")
-    events.log_buffer.flush(job.name, "train")
+    recording.log_buffer.flush(job.name, "train")
 
     body = admin_client.get(f"/api/v1/jobs/{job.name}/metrics/").json()
     assert body["job"] == job.name
@@ -331,7 +332,7 @@ def test_a_real_step_reports_metrics_both_ways_and_a_reused_step_keeps_them(
     assert [(p["value"], p["step"]) for p in train["metrics"]["loss"]] == [(1.0, 1), (0.5, 2), (0.3333, 3)]
     assert train["last"] == {"accuracy": 0.97, "auc": 0.9, "loss": 0.3333}
 
-    frames = events.events_after(job.pk, 0)
+    frames = reading.events_after(job.pk, 0)
     points = [p for f in frames if f["type"] == "metric" for p in f["points"]]
     assert sorted({p["name"] for p in points}) == ["accuracy", "auc", "loss"]
     completed = next(f["seq"] for f in frames if f["type"] == "step" and f["status"] == "Completed")
@@ -342,7 +343,7 @@ def test_a_real_step_reports_metrics_both_ways_and_a_reused_step_keeps_them(
     reused = again.steps.get()
     assert reused.reused_from_id is not None
     assert admin_client.get(f"/api/v1/jobs/{again.name}/metrics/").json()["steps"] == body["steps"]
-    assert any(f["type"] == "metric" for f in events.events_after(again.pk, 0))
+    assert any(f["type"] == "metric" for f in reading.events_after(again.pk, 0))
 
     html = admin_client.get("/jobs/compare/", {"ids": f"{job.name},{again.name}"}).content.decode()
     assert html.count('<td class="compare-value">0.97</td>') == 2

@@ -210,8 +210,8 @@ def test_it_stops_streaming_on_ctrl_c_without_cancelling(monkeypatch, capsys):
 @pytest.fixture
 def recorded_job(transactional_db, settings, tmp_path):
     """A job whose events are in the database: two steps, log lines, one failure."""
-    from runner import events
     from runner.choices import JobStatus, StepStatus
+    from runner.events import recording
     from runner.logs import StepLog
     from runner.models import PipelineJob, StepRun
 
@@ -229,7 +229,7 @@ def recorded_job(transactional_db, settings, tmp_path):
     StepLog(job.name, "fit").write("boom")
     fit.transition((StepStatus.RUNNING,), StepStatus.FAILED, exit_code=2, status_reason="exited with code 2")
     job.transition((JobStatus.RUNNING,), JobStatus.FAILED, status_reason="step fit failed")
-    events.log_buffer.flush_all()
+    recording.log_buffer.flush_all()
     return job
 
 
