@@ -16,10 +16,10 @@ from designer.models import PipelineDraft
 from pipelines.compiler import compile_pipeline
 from pipelines.graph import compile_graph, document_to_graph, layout, spec_to_graph, validate_graph
 from runner.actions import submit_pipeline
-from studio import storage
 from studio.choices import ComputeKind, ComputeState
 from studio.models import Compute, DataAsset
 from studio.schemas.loading import load_document
+from studio.storage.snapshotting import snapshot_file
 from tests.designer.graphs import iris_graph
 
 CHAIN = """\
@@ -319,7 +319,7 @@ def test_a_frozen_spec_becomes_a_graph_that_compiles_to_the_same_steps():
 def test_data_without_an_asset_is_explained_by_a_comment(api, tmp_path):
     source = tmp_path / "upload.csv"
     source.write_text("a,b\n1,2\n")
-    digest = storage.snapshot_file(source).digest
+    digest = snapshot_file(source).digest
     text = (
         "jobs:\n  load:\n    component: azureml:import_csv:1\n    inputs:\n      source_file:\n"
         f"        type: uri_file\n        path: studio://snapshots/{digest}\n"
