@@ -7,41 +7,21 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from pydantic import ValidationError
 
 from pipelines.compiler import compile_pipeline
 from pipelines.spec import DataBinding, LiteralBinding, PipelineOutput, PipelineSpec, StepOutputBinding
-from studio.choices import ComputeKind, ComputeState
+from studio.choices import ComputeState
 from studio.models import Component, Compute, DataAsset, Environment
 from studio.schemas.loading import DefinitionError, load_document
 from studio.storage.layout import snapshot_exists, snapshot_path
 from studio.storage.reading import snapshot_files
 from studio.storage.snapshotting import snapshot_file, snapshot_folder
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("library")]
 
 FILENAME = "pipeline.yml"
 CSV = "a,b,label\n1,2,x\n3,4,y\n"
-
-
-@pytest.fixture(autouse=True)
-def artifacts_root(settings, tmp_path):
-    settings.ARTIFACTS_ROOT = tmp_path / "artifacts"
-    settings.STUDIO_COMPUTE_ALIASES = {}
-    settings.STUDIO_DATA_ROOTS = []
-
-
-@pytest.fixture(autouse=True)
-def library(artifacts_root):
-    call_command("seed_library", verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def computes(library):
-    local = Compute.objects.create(name="local", kind=ComputeKind.LOCAL, state=ComputeState.ONLINE)
-    docker = Compute.objects.create(name="docker", kind=ComputeKind.DOCKER, state=ComputeState.ONLINE)
-    return {"local": local, "docker": docker}
 
 
 def compile_text(text: str, **options) -> PipelineSpec:
@@ -486,21 +466,17 @@ def test_limits_and_retry_settings_land_in_the_step():
         )
     )
     step = spec.steps["load"]
-    assert step.timeout_seconds == 600
-    assert step.max_retries == 3
-    assert step.retry_on_failure is True
+    assert step.limits.timeout == 600
+    assert step.retry_settings.max_retries == 3
+    assert step.retry_settings.retry_on_failure is True
     assert step.force_rerun is True
     assert step.display_name == "Load iris"
 
 
 def test_steps_default_to_no_timeout_and_no_retries():
     step = compile_text(import_step()).steps["load"]
-    assert (step.timeout_seconds, step.max_retries, step.retry_on_failure, step.force_rerun) == (
-        None,
-        0,
-        False,
-        False,
-    )
+    assert (step.limits.timeout, step.retry_settings.max_retries) == (None, 0)
+    assert (step.retry_settings.retry_on_failure, step.force_rerun) == (False, False)
 
 
 @pytest.mark.parametrize("value", [True, False])
@@ -604,7 +580,7 @@ def test_the_spec_is_json_and_round_trips():
     assert again == spec
     assert again.model_dump(mode="json") == data
     assert again.order() == spec.order()
-    assert again.steps["y_columns"].timeout_seconds == 60
+    assert again.steps["y_columns"].limits.timeout == 60
     assert again.outputs["metrics"] == PipelineOutput(
         type="uri_folder", step="y_columns", output="result_dataset"
     )
