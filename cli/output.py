@@ -6,9 +6,14 @@ import json
 import sys
 from typing import Any
 
+from studio.errors import StudioError
 
-class CommandError(Exception):
-    """Raised by a verb to stop with a message for the user instead of a traceback."""
+
+class CommandError(StudioError):
+    """Raised by a verb to stop with a message for the user instead of a traceback.
+
+    The command's answer is its `exit_code`; the HTTP status of a StudioError means nothing here.
+    """
 
     def __init__(self, message: str, *, exit_code: int = 1) -> None:
         super().__init__(message)

@@ -20,14 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from studio.errors import StudioError
+
 SKIPPED_NAMES = frozenset({".git", "__pycache__"})
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
 PROGRESS_THRESHOLD_BYTES = 4 * 1024 * 1024
 CHUNK_BYTES = 256 * 1024
 
 
-class PackingError(Exception):
-    """A folder that cannot be packed (a link leaving it, an unreadable file)."""
+class PackingError(StudioError):
+    """Raised when a folder cannot be packed (a link leaving it, an unreadable file; 400)."""
 
 
 def _is_within(path: str, root: str) -> bool:

@@ -188,6 +188,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "studio.middleware.LoginRequiredMiddleware",
     "studio.database_busy.DatabaseBusyMiddleware",
+    "config.middleware.StudioErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -29,17 +29,29 @@ from pipelines.graph import (
     spec_to_graph,
     validate_graph,
 )
+from studio.errors import StudioError
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path, load_document
 
 MAX_NAME = 255
 
 
-class StaleRevision(Exception):
-    """The draft was saved elsewhere since the revision the caller had."""
+class StaleRevision(StudioError):
+    """Raised when the draft was saved elsewhere since the revision the caller had (409)."""
 
-    def __init__(self, current: int) -> None:
+    status = 409
+
+    def __init__(self, current: int, *, sent: int | None = None) -> None:
         self.current = current
-        super().__init__(f"This draft was changed elsewhere (revision {current}); reload to see it")
+        self.sent = sent
+        super().__init__(
+            f"This draft was changed elsewhere (revision {current}); reload to see it", field="revision"
+        )
+
+    def errors_by_field(self) -> dict[str, list[str]]:
+        return {"revision": [f"is {self.sent}, but the draft is at revision {self.current} now"]}
+
+    def extra(self) -> dict[str, Any]:
+        return {"current_revision": self.current}
 
 
 def _split_viewport(graph: dict) -> tuple[dict, dict | None]:
@@ -86,7 +98,7 @@ def save_draft(draft_id: int, *, revision: int | None, **changes: Any) -> Pipeli
         current = PipelineDraft.objects.alive().filter(pk=draft_id).values_list("revision", flat=True).first()
         if current is None:
             raise PipelineDraft.DoesNotExist(f"no draft {draft_id}")
-        raise StaleRevision(current)
+        raise StaleRevision(current, sent=revision)
     return PipelineDraft.objects.select_related("created_by").get(pk=draft_id)
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from runner.executors.docker import image_exists, import_rootfs, inspect_image, run_once
+from studio.errors import StudioError
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEBOOTSTRAP_PACKAGES = "python3,python-is-python3,python3-venv,python3-pip,ca-certificates"
@@ -35,8 +36,10 @@ CONTAINER_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 EXTRA_CA_PATH = "usr/local/share/ca-certificates/studio-build-ca.crt"
 
 
-class BaseImageError(Exception):
-    """Raised when the base image cannot be built or does not work."""
+class BaseImageError(StudioError):
+    """Raised when the base image cannot be built or does not work (500: the server's own image)."""
+
+    status = 500
 
 
 def _uris_from_deb822(text: str) -> list[str]:

@@ -12,19 +12,21 @@ from urllib.parse import urlparse
 import requests
 from django.conf import settings
 
-from studio.storage.job_artifacts import job_dir
-from studio.storage.layout import snapshot_exists, snapshot_path
+from studio import storage
+from studio.errors import StudioError
 
 
-class StagingError(Exception):
-    """Raised when an input cannot be made available to a step (a download failed, data is gone)."""
+class StagingError(StudioError):
+    """Raised when an input cannot be made available to a step (a download failed, data is gone; 502)."""
+
+    status = 502
 
 
 def snapshot_input_path(digest: str, kind: str) -> Path:
     """The path a stored snapshot is read from: its folder, or for uri_file its single file."""
-    if not snapshot_exists(digest):
+    if not storage.snapshot_exists(digest):
         raise StagingError(f"stored data {digest[:12]}… is missing from the artifact store")
-    folder = snapshot_path(digest)
+    folder = storage.snapshot_path(digest)
     if kind == "uri_file":
         files = [path for path in folder.rglob("*") if path.is_file()]
         if len(files) != 1:
@@ -36,7 +38,7 @@ def snapshot_input_path(digest: str, kind: str) -> Path:
 def download_once(job: str, url: str, kind: str) -> Path:
     """Fetch an http(s) input into the job's artifact folder, once per job; returns its path."""
     key = hashlib.sha256(url.encode()).hexdigest()[:16]
-    folder = job_dir(job) / ".downloads" / key
+    folder = storage.job_dir(job) / ".downloads" / key
     name = Path(urlparse(url).path).name or "data"
     target = folder / name
     if target.exists():

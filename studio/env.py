@@ -17,7 +17,11 @@ FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
 class SettingError(ImproperlyConfigured):
-    """Raised when an environment variable holds a value Studio cannot use."""
+    """Raised when an environment variable holds a value Studio cannot use.
+
+    Not a StudioError: it stops the server (or the command) at start-up, for the operator to read,
+    and never answers a request; Django's ImproperlyConfigured is what such errors are.
+    """
 
     def __init__(self, name: str, problem: str) -> None:
         self.name = name

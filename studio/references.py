@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from studio.errors import StudioError
 from studio.models import Compute
 
 REGISTRY_FORM = re.compile(
@@ -23,8 +24,8 @@ SHORT_FORM = re.compile(
 )
 
 
-class ReferenceError(ValueError):
-    """Raised when a reference is malformed or names nothing registered."""
+class ReferenceError(StudioError, ValueError):
+    """Raised when a reference is malformed or names nothing registered (400: it is in the request)."""
 
 
 @dataclass(frozen=True)

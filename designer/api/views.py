@@ -8,6 +8,8 @@ Routes under /api/v1/: `drafts/`, `drafts/import/`, `drafts/<id>/`, `drafts/<id>
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import django_filters
 import yaml
 from django.http import Http404, HttpResponse
@@ -39,6 +41,7 @@ from designer.api.serializers import (
 from designer.models import PipelineDraft
 from designer.queries import drafts_listed
 from pipelines.graph import GraphError, GraphShapeError, graph_to_document, validate_graph
+from studio.errors import Problem, ProblemsError
 from studio.schemas.loading import DefinitionError
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such draft (or it was deleted)")
@@ -66,27 +69,18 @@ class DraftFilter(django_filters.FilterSet):
         fields = ["name__icontains"]
 
 
-def problems_response(problems: list[dict]) -> Response:
-    """A 400 in Studio's error shape, plus every problem with its node and port."""
-    first = problems[0]
-    where = f"{first['field']}: " if first["field"] else ""
-    detail = f"{where}{first['message']}"
-    if len(problems) > 1:
-        detail = f"{len(problems)} problems; first: {detail}"
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        errors.setdefault(problem["field"] or "document", []).append(problem["message"])
-    return Response(
-        {"detail": detail, "errors": errors, "problems": problems}, status=status.HTTP_400_BAD_REQUEST
-    )
-
-
-def definition_problems(error: DefinitionError) -> list[dict]:
-    """YAML problems in the designer's problem shape (no node: the draft does not exist yet)."""
-    return [
-        {"node": None, "port": None, "field": p.field, "line": p.line, "message": p.message}
+def graph_problems_error(error: GraphError) -> ProblemsError:
+    """A GraphError as the API's problems error: every problem on its node and port."""
+    problems = [
+        Problem(field=p.field, message=p.message, line=p.line, node=p.node, port=p.port)
         for p in error.problems
     ]
+    return ProblemsError(problems)
+
+
+def on_canvas(error: DefinitionError) -> ProblemsError:
+    """YAML problems as problems of a graph (no node: the draft does not exist yet)."""
+    return ProblemsError([replace(problem, file=None) for problem in error.problems])
 
 
 class DraftViewSet(viewsets.GenericViewSet):
@@ -141,17 +135,6 @@ class DraftViewSet(viewsets.GenericViewSet):
             draft = actions.save_draft(draft.pk, revision=revision, **changes)
         except PipelineDraft.DoesNotExist:
             raise Http404(f"there is no draft {draft.pk}") from None
-        except actions.StaleRevision as stale:
-            return Response(
-                {
-                    "detail": str(stale),
-                    "errors": {
-                        "revision": [f"is {revision}, but the draft is at revision {stale.current} now"]
-                    },
-                    "current_revision": stale.current,
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
         return Response(DraftSerializer(draft).data)
 
     @extend_schema(
@@ -245,7 +228,7 @@ class DraftViewSet(viewsets.GenericViewSet):
                 parameters=serializer.validated_data.get("parameters"),
             )
         except GraphError as error:
-            return problems_response([p.as_dict() for p in error.problems])
+            raise graph_problems_error(error) from None
         return Response(
             {"id": job.name, "status": job.status, "url": job.get_absolute_url()},
             status=status.HTTP_201_CREATED,
@@ -304,7 +287,7 @@ class DraftViewSet(viewsets.GenericViewSet):
                 text, filename=filename, name=str(name)[:255] if name else None, user=request.user
             )
         except DefinitionError as error:
-            return problems_response(definition_problems(error))
+            raise on_canvas(error) from None
         return Response(DraftSerializer(draft).data, status=status.HTTP_201_CREATED)
 
 

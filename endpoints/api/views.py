@@ -8,6 +8,8 @@ of that endpoint; a key of another endpoint, a revoked or unknown key, or none a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +20,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from designer.api.views import problems_response
+from designer.api.views import graph_problems_error
 from endpoints import actions
 from endpoints.api.authentication import UNAUTHORIZED, EndpointKeyAuthentication, KeyOrUser
 from endpoints.api.serializers import (
@@ -33,29 +35,29 @@ from endpoints.models import EndpointInvocation, EndpointKey, PipelineEndpoint
 from endpoints.openapi import endpoint_document
 from endpoints.queries import endpoints_with_activity, invocations_listed, runs_listed
 from pipelines.graph import GraphError
-from studio.api.assets import definition_error_response
 from studio.api.authentication import BearerTokenAuthentication
+from studio.api.errors import studio_error_response
+from studio.errors import ProblemsError, StudioError
 from studio.schemas.loading import DefinitionError
 
 
 def error_response(message: str, *, status_code: int = 400, field: str = "", headers=None) -> Response:
-    return Response(
-        {"detail": message, "errors": {field: [message]} if field else {}},
-        status=status_code,
-        headers=headers,
-    )
+    """A refusal found in the view, rendered as any StudioError is."""
+    return studio_error_response(StudioError(message, status=status_code, field=field), headers=headers)
+
+
+class InvocationProblems(ProblemsError):
+    """Problems of an invocation body, by field: the body is no file, so no `problems` list."""
+
+    whole_field = "body"
+
+    def extra(self) -> dict:
+        return {}
 
 
 def invocation_problems(error: DefinitionError) -> Response:
     """A 400 listing every problem of an invocation body by its field."""
-    errors: dict[str, list[str]] = {}
-    for problem in error.problems:
-        errors.setdefault(problem.field or "body", []).append(problem.message)
-    first = error.problems[0]
-    detail = f"{first.field}: {first.message}" if first.field else first.message
-    if len(error.problems) > 1:
-        detail = f"{len(error.problems)} problems; first: {detail}"
-    return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    return studio_error_response(InvocationProblems([replace(p, file=None) for p in error.problems]))
 
 
 def endpoint_error(error: actions.EndpointError) -> Response:
@@ -129,10 +131,8 @@ class EndpointListView(APIView):
                 version = actions.publish_yaml(upload.read(), filename=upload.name, **options)
         except actions.EndpointError as error:
             return endpoint_error(error)
-        except DefinitionError as error:
-            return definition_error_response(error)
         except GraphError as error:
-            return problems_response([p.as_dict() for p in error.problems])
+            raise graph_problems_error(error) from None
         endpoint = endpoints_with_activity().get(pk=version.endpoint_id)
         return Response(
             {**endpoint_data(endpoint, request, detail=True), "published_version": version.number},

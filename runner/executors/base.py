@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol
 
+from studio.errors import StudioError
+
 # The fixed places of a step's files inside its container.
 CONTAINER_WORKDIR = "/studio/work"
 CONTAINER_INPUTS = "/studio/inputs"
@@ -41,8 +43,10 @@ def output_target(name: str) -> str:
     return str(PurePosixPath(CONTAINER_OUTPUTS) / name)
 
 
-class ExecutorError(Exception):
-    """Raised when an executor cannot start or reach a step's process or container (infrastructure)."""
+class ExecutorError(StudioError):
+    """Raised when an executor cannot start or reach a step's process or container (infrastructure; 503)."""
+
+    status = 503
 
 
 @dataclass(frozen=True)

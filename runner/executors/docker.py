@@ -9,6 +9,8 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.utils import parse_repository_tag
 
+from studio.errors import StudioError
+
 # Every throwaway container gets these; callers cannot loosen them.
 PROBE_SECURITY: dict[str, Any] = {
     "cap_drop": ["ALL"],
@@ -22,8 +24,10 @@ PROBE_LABELS: dict[str, str] = {"studio.purpose": "probe"}
 TIMEOUT_EXIT_CODE = 124
 
 
-class DockerUnavailable(Exception):
-    """Raised when no Docker engine answers at the given URL."""
+class DockerUnavailable(StudioError):
+    """Raised when no Docker engine answers at the given URL (503)."""
+
+    status = 503
 
 
 def docker_client(

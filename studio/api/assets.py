@@ -15,6 +15,7 @@ from rest_framework import status, viewsets
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from studio.api.errors import studio_error_response
 from studio.api.serializers import ComponentSerializer, DataAssetSerializer, EnvironmentSerializer
 from studio.models import Component, DataAsset, Environment
 from studio.registry import REGISTER, UploadedAttachments, export_asset, register_text
@@ -64,17 +65,11 @@ class AssetFilter(django_filters.FilterSet):
 
 
 def definition_error_response(error: DefinitionError) -> Response:
-    """A 400 in Studio's error shape, plus every problem with its file and line."""
-    return Response(
-        {
-            "detail": str(error.problems[0])
-            if len(error.problems) == 1
-            else f"{len(error.problems)} problems; first: {error.problems[0]}",
-            "errors": error.errors_by_field(),
-            "problems": [problem.as_dict() for problem in error.problems],
-        },
-        status=status.HTTP_400_BAD_REQUEST,
-    )
+    """The handler's answer to a DefinitionError, for views that still catch it (runner/api/jobs.py).
+
+    A view should let the error rise instead: `studio.api.errors` renders every StudioError.
+    """
+    return studio_error_response(error)
 
 
 class AssetViewSet(viewsets.GenericViewSet):
@@ -132,18 +127,15 @@ class AssetViewSet(viewsets.GenericViewSet):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         attachments = UploadedAttachments(parts, filename=filename)
-        try:
-            if text is None:
-                document = dict(request.data)
-                asset, created = REGISTER[self.kind](
-                    document, index=LineIndex(), filename=filename, attachments=attachments, user=request.user
-                )
-            else:
-                asset, created = register_text(
-                    text, kind=self.kind, filename=filename, attachments=attachments, user=request.user
-                )
-        except DefinitionError as error:
-            return definition_error_response(error)
+        if text is None:
+            document = dict(request.data)
+            asset, created = REGISTER[self.kind](
+                document, index=LineIndex(), filename=filename, attachments=attachments, user=request.user
+            )
+        else:
+            asset, created = register_text(
+                text, kind=self.kind, filename=filename, attachments=attachments, user=request.user
+            )
         return Response(
             self.get_serializer(asset).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -1,4 +1,8 @@
-"""One error shape for every API failure: `{"detail": "...", "errors": {"field": ["..."]}}`."""
+"""One error shape for every API failure: `{"detail": "...", "errors": {"field": ["..."]}}`.
+
+A `StudioError` raised by a view (or by anything it calls) is rendered here, with its status; a
+`ProblemsError` adds `"problems": [...]`. Views never build that body themselves.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 from studio.database_busy import busy_response, is_database_busy
+from studio.errors import StudioError
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +41,23 @@ def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+def studio_error_body(error: StudioError) -> dict:
+    """`{"detail", "errors"}` of a StudioError, plus its `problems` and other keys when it has them."""
+    return {"detail": error.detail, "errors": error.errors_by_field(), **error.extra()}
+
+
+def studio_error_response(error: StudioError, *, headers=None) -> Response:
+    """A StudioError as an API response with its status."""
+    return Response(studio_error_body(error), status=error.status, headers=headers)
+
+
 def studio_exception_handler(exc, context):
     """Render every API error in Studio's shape; unexpected errors become a logged 500."""
+    if isinstance(exc, StudioError):
+        if exc.status >= 500:
+            logger.warning("%s answered %s: %s", context["request"].path, exc.status, exc.detail)
+        set_rollback()
+        return studio_error_response(exc)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

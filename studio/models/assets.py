@@ -11,11 +11,15 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from studio.errors import StudioError
+
 MUTABLE_FIELDS = frozenset({"archived"})
 
 
-class ImmutableAssetError(Exception):
-    """Raised when code tries to change a registered asset version other than archiving it."""
+class ImmutableAssetError(StudioError):
+    """Raised when code tries to change a registered asset version other than archiving it (409)."""
+
+    status = 409
 
 
 class VersionedAssetQuerySet(models.QuerySet):

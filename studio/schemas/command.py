@@ -12,13 +12,15 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from studio.errors import StudioError
+
 PLACEHOLDER = re.compile(r"\$\{\{\s*(?P<kind>inputs|outputs)\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 ANY_PLACEHOLDER = re.compile(r"\$\{\{(?P<body>.*?)\}\}", re.S)
 OPTIONAL_SEGMENT = re.compile(r"\$\[\[(?P<body>.*?)\]\]", re.S)
 
 
-class CommandTemplateError(ValueError):
-    """Raised when a command line cannot be rendered with the values given."""
+class CommandTemplateError(StudioError, ValueError):
+    """Raised when a command line cannot be rendered with the values given (400)."""
 
 
 @dataclass(frozen=True)

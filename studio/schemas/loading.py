@@ -12,49 +12,21 @@ from typing import Any
 
 import yaml
 
+from studio.errors import Problem, ProblemsError
+
 MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_EXPANDED_NODES = 100_000
 
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a definition: where (file, field, line) and what."""
-
-    file: str
-    field: str
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-
-    def as_dict(self) -> dict[str, Any]:
-        """The problem as JSON for API error bodies."""
-        return {"file": self.file, "field": self.field, "line": self.line, "message": self.message}
-
-
-class DefinitionError(ValueError):
-    """Raised when an asset definition cannot be registered; lists every problem found."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(problem) for problem in problems))
+class DefinitionError(ProblemsError, ValueError):
+    """Raised when an asset definition cannot be registered; lists every problem found (400)."""
 
     @classmethod
     def single(cls, file: str, field: str, message: str, line: int | None = None) -> DefinitionError:
         """An error with one problem."""
         return cls([Problem(file, field, message, line)])
-
-    def errors_by_field(self) -> dict[str, list[str]]:
-        """`{field: [messages]}` in Studio's API error shape, each message with its line."""
-        grouped: dict[str, list[str]] = {}
-        for problem in self.problems:
-            where = f"{problem.file}:{problem.line}" if problem.line else problem.file
-            grouped.setdefault(problem.field or "document", []).append(f"{problem.message} ({where})")
-        return grouped
 
 
 def format_path(path: Path) -> str:
