@@ -119,11 +119,11 @@ class Compiler:
 
     def data_location(self, location: str, kind: str, path: tuple) -> dict | None:
         """Resolve where data comes from to a snapshot or URL."""
-        from studio import storage
+        from studio.storage.layout import snapshot_exists
 
         snapshot = SNAPSHOT_REFERENCE.match(location)
         if snapshot:
-            if not storage.snapshot_exists(snapshot["digest"]):
+            if not snapshot_exists(snapshot["digest"]):
                 self.problem(path, "no stored data has this digest")
                 return None
             return {"kind": "data", "type": kind, "snapshot": snapshot["digest"]}
@@ -151,7 +151,8 @@ class Compiler:
 
     def local_data(self, location: str, kind: str, path: tuple) -> dict | None:
         """A server path under STUDIO_DATA_ROOTS, or a local path when compiling from disk."""
-        from studio import storage
+        from studio.storage.layout import StorageError
+        from studio.storage.snapshotting import snapshot_file, snapshot_folder
 
         candidate = Path(location)
         if candidate.is_absolute():
@@ -177,13 +178,13 @@ class Compiler:
                 if not resolved.is_file():
                     self.problem(path, f"{location!r} is a folder; this input needs a file")
                     return None
-                snapshot = storage.snapshot_file(resolved)
+                snapshot = snapshot_file(resolved)
             else:
                 if not resolved.is_dir():
                     self.problem(path, f"{location!r} is a file; this input needs a folder")
                     return None
-                snapshot = storage.snapshot_folder(resolved)
-        except storage.StorageError as error:
+                snapshot = snapshot_folder(resolved)
+        except StorageError as error:
             self.problem(path, str(error))
             return None
         return {"kind": "data", "type": kind, "snapshot": snapshot.digest}

@@ -615,14 +615,14 @@ def _build_image(environment, tag: str, *, base_url: str | None, log: Callable[[
 
 def _build_context_stage(environment, api, *, base_url, log, buildargs) -> None:
     """Build the environment's own Dockerfile (build context or v1 inline text) as <tag>-context."""
-    from studio import storage
+    from studio.storage.reading import copy_snapshot_to
 
     spec = environment.spec or {}
     tag = context_image_tag(environment)
     with tempfile.TemporaryDirectory(prefix="studio-build-") as scratch:
         context = Path(scratch) / "context"
         if spec.get("build"):
-            storage.copy_snapshot_to(spec["build"]["context"], context)
+            copy_snapshot_to(spec["build"]["context"], context)
             dockerfile_name = spec["build"].get("dockerfile_path") or "Dockerfile"
         else:
             context.mkdir()

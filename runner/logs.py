@@ -54,7 +54,7 @@ from django.conf import settings
 
 from runner import metrics
 from runner.notes import NOTE_PREFIX
-from studio import storage
+from studio.storage.job_artifacts import step_dir
 
 MAX_LINE_CHARS = 16_000
 
@@ -91,7 +91,7 @@ class LogCut(Exception):
 
 def log_path(job: str, step: str) -> Path:
     """The log file of a step."""
-    return storage.step_dir(job, step) / ".log.jsonl"
+    return step_dir(job, step) / ".log.jsonl"
 
 
 def max_bytes() -> int:

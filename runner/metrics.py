@@ -189,9 +189,9 @@ def last_values(series: dict[str, list[dict]]) -> dict[str, float]:
 
 def sidecar_path(job: str, step: str) -> Path:
     """Where the points a step logged are kept."""
-    from studio import storage
+    from studio.storage.job_artifacts import step_dir
 
-    return storage.step_dir(job, step) / SIDECAR
+    return step_dir(job, step) / SIDECAR
 
 
 def append_points(path: Path, points: list[Point]) -> None:
@@ -223,9 +223,9 @@ def logged_points(job: str, step: str) -> list[Point]:
 
 def metrics_files(job: str, step: str, outputs: dict | None) -> list[Path]:
     """The `metrics.json` files a step may have written (see the module docstring), existing or not."""
-    from studio import storage
+    from studio.storage.job_artifacts import step_dir
 
-    folder = storage.step_dir(job, step)
+    folder = step_dir(job, step)
     files = [folder / ".work" / "outputs" / METRICS_FILE]
     for name, info in (outputs or {}).items():
         kind = info.get("type") if isinstance(info, dict) else None

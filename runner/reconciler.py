@@ -106,9 +106,9 @@ def _loss_reason(step: StepRun, handle: str) -> str:
 
 
 def _output_path(step: StepRun, name: str, kind: str):
-    from studio import storage
+    from studio.storage.job_artifacts import step_output_path
 
-    return storage.step_output_path(step.job.name, step.name, name, kind=kind)
+    return step_output_path(step.job.name, step.name, name, kind=kind)
 
 
 def _catch_up_logs(executor, handle: str, log: StepLog, since: float) -> None:

@@ -12,8 +12,9 @@ from urllib.parse import urlparse
 import requests
 from django.conf import settings
 
-from studio import storage
 from studio.errors import StudioError
+from studio.storage.job_artifacts import job_dir
+from studio.storage.layout import snapshot_exists, snapshot_path
 
 
 class StagingError(StudioError):
@@ -24,9 +25,9 @@ class StagingError(StudioError):
 
 def snapshot_input_path(digest: str, kind: str) -> Path:
     """The path a stored snapshot is read from: its folder, or for uri_file its single file."""
-    if not storage.snapshot_exists(digest):
+    if not snapshot_exists(digest):
         raise StagingError(f"stored data {digest[:12]}… is missing from the artifact store")
-    folder = storage.snapshot_path(digest)
+    folder = snapshot_path(digest)
     if kind == "uri_file":
         files = [path for path in folder.rglob("*") if path.is_file()]
         if len(files) != 1:
@@ -38,7 +39,7 @@ def snapshot_input_path(digest: str, kind: str) -> Path:
 def download_once(job: str, url: str, kind: str) -> Path:
     """Fetch an http(s) input into the job's artifact folder, once per job; returns its path."""
     key = hashlib.sha256(url.encode()).hexdigest()[:16]
-    folder = storage.job_dir(job) / ".downloads" / key
+    folder = job_dir(job) / ".downloads" / key
     name = Path(urlparse(url).path).name or "data"
     target = folder / name
     if target.exists():

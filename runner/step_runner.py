@@ -40,11 +40,13 @@ from runner.logs import NOTE_PREFIX, LogCut, StepLog, tail
 from runner.models import PipelineJob, StepRun
 from runner.slots import claim
 from runner.staging import StagingError, chown_tree, download_once, fresh_folder, snapshot_input_path
-from studio import storage
 from studio.choices import ComputeKind
 from studio.errors import StudioError
 from studio.models import Compute
 from studio.schemas.command import render_command
+from studio.storage.job_artifacts import step_dir, step_output_path, tree_digest
+from studio.storage.layout import StorageError
+from studio.storage.reading import copy_snapshot_to
 
 logger = logging.getLogger(__name__)
 
@@ -174,13 +176,13 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
     if kind == "local" and owner and venv:
         _check_reachable(Path(venv), owner)
 
-    folder = storage.step_dir(step.job.name, step.name)
+    folder = step_dir(step.job.name, step.name)
     workdir = fresh_folder(folder / ".work", owner=None)
     if kind == "local" and owner:
         _check_reachable(folder, owner)
     code = spec.component.spec.get("code")
     if code:
-        storage.copy_snapshot_to(code, workdir)
+        copy_snapshot_to(code, workdir)
     (workdir / "outputs").mkdir(exist_ok=True)
     (workdir / "logs").mkdir(exist_ok=True)
     if owner:
@@ -195,7 +197,7 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
     output_paths: dict[str, str] = {}
     for name, port in spec.component.spec.get("outputs", {}).items():
         fresh_folder(folder / name, owner=owner)
-        path = storage.step_output_path(step.job.name, step.name, name, kind=port["type"])
+        path = step_output_path(step.job.name, step.name, name, kind=port["type"])
         outputs[name] = {"path": str(path), "type": port["type"]}  # where the host collects it
         mount = Mount(folder / name, read_only=False, target=output_target(name) if in_container else None)
         output_paths[name] = mount.inside(path)
@@ -330,8 +332,8 @@ def collect_outputs(outputs: dict[str, dict]) -> dict[str, dict]:
                     f"{'file' if output.get('type') == 'uri_file' else 'folder'}"
                 )
         try:
-            digest, size = storage.tree_digest(path)
-        except (OSError, storage.StorageError) as error:
+            digest, size = tree_digest(path)
+        except (OSError, StorageError) as error:
             raise OutputError(f"the output {name!r} cannot be read: {error}") from error
         collected[name] = {**output, "hash": digest, "size": size}
     return collected

@@ -11,7 +11,9 @@ from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from studio import storage
+from studio.storage.archives import snapshot_archive
+from studio.storage.layout import StorageError
+from studio.storage.snapshotting import snapshot_file
 
 
 @extend_schema(
@@ -42,15 +44,15 @@ def upload_snapshot(request):
         )
     try:
         if kind == "folder":
-            snapshot = storage.snapshot_archive(upload)
+            snapshot = snapshot_archive(upload)
         else:
             with tempfile.TemporaryDirectory() as scratch:
                 target = Path(scratch) / Path(upload.name).name
                 with target.open("wb") as handle:
                     for chunk in upload.chunks():
                         handle.write(chunk)
-                snapshot = storage.snapshot_file(target)
-    except storage.StorageError as error:
+                snapshot = snapshot_file(target)
+    except StorageError as error:
         return Response(
             {"detail": str(error), "errors": {"file": [str(error)]}}, status=status.HTTP_400_BAD_REQUEST
         )

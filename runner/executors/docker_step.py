@@ -44,6 +44,8 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from runner.executors.base import ExecutorError, Inspection, LogSink, StepLaunch
 from runner.executors.docker import DockerUnavailable, docker_client
+from studio.storage.extraction import extract_folder_tar
+from studio.storage.layout import StorageError
 
 DEFAULT_MEMORY_BYTES = 4 * 1024**3
 # The engine's sockets: mounting any of them (or a folder holding one) hands out root on the host.
@@ -639,66 +641,17 @@ class _ArchiveWriter:
             self.archive.addfile(info)
 
 
-def _strip_top(name: str) -> str | None:
-    """A member name without the archive's top folder (the copied folder's own name)."""
-    parts = [part for part in name.split("/") if part not in ("", ".")]
-    return "/".join(parts[1:]) if len(parts) > 1 else None
-
-
 def _extract_safely(stream: IO[bytes], root: Path) -> None:
     """Extract a `get_archive` tar of one folder into the empty folder `root`.
 
-    Refused (ExecutorError): absolute names, `..`, devices and fifos, links pointing outside.
-    Then tarfile's data filter checks each member again and drops owners and special bits.
+    Refused (ExecutorError): absolute names, `..`, links pointing outside (the checks of
+    `studio.storage.extraction`, which also runs tarfile's data filter); devices and fifos are
+    skipped.
     """
-    root_real = os.path.realpath(root)
-    members: list[tarfile.TarInfo] = []
-    with tarfile.open(fileobj=stream, mode="r|") as archive:
-        for member in archive:
-            name = member.name
-            if "\x00" in name or name.startswith("/") or ".." in name.split("/"):
-                raise ExecutorError(f"unsafe member in the step's results: {name!r}")
-            if not (member.isreg() or member.isdir() or member.issym() or member.islnk()):
-                continue  # fifos, sockets, devices: never brought back
-            relative = _strip_top(name)
-            if relative is None:
-                continue  # the folder itself
-            if member.issym():
-                target = member.linkname
-                parent = os.path.dirname(relative)
-                lexical = os.path.normpath(os.path.join(parent, target))
-                if not target or target.startswith("/") or lexical == ".." or lexical.startswith("../"):
-                    raise ExecutorError(f"{relative}: symbolic link to {target!r} points outside")
-            if member.islnk():
-                target = _strip_top(member.linkname)
-                if target is None or member.linkname.startswith("/") or ".." in member.linkname.split("/"):
-                    raise ExecutorError(f"{relative}: hard link to {member.linkname!r} points outside")
-                member.linkname = target
-            member.name = relative
-            try:
-                member = tarfile.data_filter(member, root_real)
-            except tarfile.FilterError as exc:
-                raise ExecutorError(f"{relative}: refused ({type(exc).__name__})") from None
-            if member.isreg() or member.islnk() or member.issym():
-                archive.extract(member, root_real, filter="fully_trusted", set_attrs=True)
-            members.append(member)
-        # Folders last (as extractall does): their modes may forbid writing into them.
-        for member in members:
-            if member.isdir():
-                path = os.path.join(root_real, member.name)
-                os.makedirs(path, exist_ok=True)
-    for member in reversed(members):
-        if member.isdir() and member.mode is not None:
-            os.chmod(os.path.join(root_real, member.name), member.mode | 0o700)
-    for dirpath, dirnames, filenames in os.walk(root_real):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            if os.path.islink(path) and not _within(os.path.realpath(path), root_real):
-                raise ExecutorError(f"{os.path.relpath(path, root_real)}: link resolves outside")
-
-
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
+    try:
+        extract_folder_tar(stream, root)
+    except StorageError as exc:
+        raise ExecutorError(f"unsafe member in the step's results: {exc}") from None
 
 
 def _replace_contents(staging: Path, host: Path) -> None:

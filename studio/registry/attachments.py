@@ -11,8 +11,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from studio import storage
 from studio.schemas.loading import DefinitionError
+from studio.storage.archives import snapshot_archive
+from studio.storage.layout import Snapshot, StorageError
+from studio.storage.snapshotting import snapshot_file, snapshot_folder
 
 MAX_TEXT_BYTES = 1024 * 1024
 
@@ -22,11 +24,11 @@ class Attachments:
 
     filename: str
 
-    def folder(self, field: str, path: str) -> storage.Snapshot:
+    def folder(self, field: str, path: str) -> Snapshot:
         """Store the folder a field names and return its snapshot."""
         raise NotImplementedError
 
-    def file(self, field: str, path: str) -> storage.Snapshot:
+    def file(self, field: str, path: str) -> Snapshot:
         """Store the single file a field names and return its snapshot."""
         raise NotImplementedError
 
@@ -53,22 +55,22 @@ class LocalAttachments(Attachments):
             self._fail(field, f"{path!r} does not exist (relative to {self.base_dir})")
         return target
 
-    def folder(self, field: str, path: str) -> storage.Snapshot:
+    def folder(self, field: str, path: str) -> Snapshot:
         target = self._resolve(field, path)
         if not target.is_dir():
             self._fail(field, f"{path!r} is a file; a folder is expected here")
         try:
-            return storage.snapshot_folder(target)
-        except storage.StorageError as error:
+            return snapshot_folder(target)
+        except StorageError as error:
             self._fail(field, str(error))
 
-    def file(self, field: str, path: str) -> storage.Snapshot:
+    def file(self, field: str, path: str) -> Snapshot:
         target = self._resolve(field, path)
         if not target.is_file():
             self._fail(field, f"{path!r} is a folder; a file is expected here")
         try:
-            return storage.snapshot_file(target)
-        except storage.StorageError as error:
+            return snapshot_file(target)
+        except StorageError as error:
             self._fail(field, str(error))
 
     def text(self, field: str, path: str) -> str:
@@ -101,13 +103,13 @@ class UploadedAttachments(Attachments):
         part.seek(0)
         return part
 
-    def folder(self, field: str, path: str) -> storage.Snapshot:
+    def folder(self, field: str, path: str) -> Snapshot:
         try:
-            return storage.snapshot_archive(self._part(field, path))
-        except storage.StorageError as error:
+            return snapshot_archive(self._part(field, path))
+        except StorageError as error:
             self._fail(field, str(error))
 
-    def file(self, field: str, path: str) -> storage.Snapshot:
+    def file(self, field: str, path: str) -> Snapshot:
         part = self._part(field, path)
         name = Path(path).name or getattr(part, "name", "data")
         with tempfile.TemporaryDirectory() as scratch:
@@ -118,8 +120,8 @@ class UploadedAttachments(Attachments):
                 ):
                     handle.write(chunk)
             try:
-                return storage.snapshot_file(target, name=name)
-            except storage.StorageError as error:
+                return snapshot_file(target, name=name)
+            except StorageError as error:
                 self._fail(field, str(error))
 
     def text(self, field: str, path: str) -> str:

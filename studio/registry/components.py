@@ -6,7 +6,6 @@ from typing import Any
 
 import yaml
 
-from studio import storage
 from studio.models import Component, Environment
 from studio.references import ReferenceError, parse_reference, resolve
 from studio.registry.attachments import Attachments
@@ -15,6 +14,7 @@ from studio.registry.versions import register_version
 from studio.schemas.common import SNAPSHOT_REFERENCE, raise_problems, validate_document
 from studio.schemas.component import CommandComponentDocument, component_problems, pre_check
 from studio.schemas.loading import LineIndex
+from studio.storage.layout import snapshot_exists
 
 COMPONENT_SCHEMA = "https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json"
 
@@ -44,7 +44,7 @@ def _code_digest(code: str | None, *, index: LineIndex, filename: str, attachmen
         return ""
     reference = SNAPSHOT_REFERENCE.match(code)
     if reference:
-        if not storage.snapshot_exists(reference["digest"]):
+        if not snapshot_exists(reference["digest"]):
             raise_problems(
                 [(("code",), "no stored code snapshot has this digest")], index=index, filename=filename
             )

@@ -6,26 +6,25 @@ from typing import Any
 
 import yaml
 
-from studio import storage
 from studio.models import DataAsset
 from studio.registry.attachments import Attachments
 from studio.registry.versions import register_version
 from studio.schemas.common import SNAPSHOT_REFERENCE, raise_problems, validate_document
 from studio.schemas.data import DataDocument, data_problems, path_kind
 from studio.schemas.loading import LineIndex
+from studio.storage.layout import Snapshot, snapshot_exists
+from studio.storage.reading import describe_snapshot, snapshot_files
 
 DATA_SCHEMA = "https://azuremlschemas.azureedge.net/latest/data.schema.json"
 
 
-def _stored(
-    data: DataDocument, *, index: LineIndex, filename: str, attachments: Attachments
-) -> storage.Snapshot:
+def _stored(data: DataDocument, *, index: LineIndex, filename: str, attachments: Attachments) -> Snapshot:
     kind = path_kind(data.path)
     if kind == "snapshot":
         digest = SNAPSHOT_REFERENCE.match(data.path)["digest"]
-        if not storage.snapshot_exists(digest):
+        if not snapshot_exists(digest):
             raise_problems([(("path",), "no stored data has this digest")], index=index, filename=filename)
-        return storage.describe_snapshot(digest)
+        return describe_snapshot(digest)
     if data.type == "uri_file":
         return attachments.file("path", data.path)
     return attachments.folder("path", data.path)
@@ -43,7 +42,7 @@ def register_data(
         fields["url"] = data.path
     else:
         snapshot = _stored(data, index=index, filename=filename, attachments=attachments)
-        files = storage.snapshot_files(snapshot.digest)
+        files = snapshot_files(snapshot.digest)
         if data.type == "uri_file" and (len(files) != 1 or "/" in files[0][0]):
             raise_problems(
                 [(("path",), "a uri_file asset needs a single file")], index=index, filename=filename

@@ -69,9 +69,9 @@ def environment_spec(
     if env.build is not None:
         reference = SNAPSHOT_REFERENCE.match(env.build.path)
         if reference:
-            from studio import storage
+            from studio.storage.layout import snapshot_exists
 
-            if not storage.snapshot_exists(reference["digest"]):
+            if not snapshot_exists(reference["digest"]):
                 raise_problems(
                     [(("build", "path"), "no stored build context has this digest")],
                     index=index,

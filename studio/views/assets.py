@@ -18,10 +18,11 @@ from django.urls import register_converter, reverse
 from django.urls.converters import get_converters
 from django.utils.http import content_disposition_header
 
-from studio import storage
 from studio.images import map_image
 from studio.models import Component, DataAsset, Environment
 from studio.registry import export_asset
+from studio.storage.layout import StorageError, snapshot_path
+from studio.storage.reading import read_snapshot_file, snapshot_files
 
 PAGE_SIZE = 25
 MAX_TAG_VALUES = 50
@@ -244,8 +245,8 @@ def _files(digest: str) -> tuple[list[tuple[str, int]], str]:
     if not digest:
         return [], ""
     try:
-        return storage.snapshot_files(digest), ""
-    except storage.StorageError as error:
+        return snapshot_files(digest), ""
+    except StorageError as error:
         return [], str(error)
 
 
@@ -356,10 +357,10 @@ def component_code(request, name: str, version: str, path: str):
         problem = f"This file is {sizes[path]:,} bytes, too large to show here (the limit is 1 MB)."
     else:
         try:
-            text = storage.read_snapshot_file(component.code_digest, path, max_bytes=MAX_CODE_BYTES).decode()
+            text = read_snapshot_file(component.code_digest, path, max_bytes=MAX_CODE_BYTES).decode()
         except UnicodeDecodeError:
             problem = "This is a binary file; it is not shown."
-        except storage.StorageError as error:
+        except StorageError as error:
             problem = str(error)
     return render(
         request,
@@ -452,9 +453,9 @@ def _default_preview(files: list[tuple[str, int]]) -> str:
 def _read_head(digest: str, path: str, size: int, limit: int) -> tuple[bytes, bool]:
     """At most `limit` bytes from the start of a snapshot file, and whether it was cut."""
     if size <= limit:
-        return storage.read_snapshot_file(digest, path, max_bytes=limit), False
+        return read_snapshot_file(digest, path, max_bytes=limit), False
     # read_snapshot_file refuses files over its limit; the path was checked against the listing.
-    with storage.snapshot_path(digest).joinpath(*path.split("/")).open("rb") as file:
+    with snapshot_path(digest).joinpath(*path.split("/")).open("rb") as file:
         return file.read(limit), True
 
 
@@ -471,7 +472,7 @@ def _preview(asset: DataAsset, path: str, size: int) -> dict:
         return preview
     try:
         head, cut = _read_head(asset.snapshot_digest, path, size, MAX_PREVIEW_BYTES)
-    except (OSError, storage.StorageError) as error:
+    except (OSError, StorageError) as error:
         return {**preview, "kind": "none", "reason": str(error)}
     if b"\x00" in head[:8192]:
         return {**preview, "kind": "none", "reason": "Binary file: no preview."}
@@ -526,8 +527,8 @@ def data_raw(request, name: str, version: str, path: str):
     if path not in sizes or sizes[path] > MAX_IMAGE_BYTES:
         return not_found(request, "There is no such image in this data asset.")
     try:
-        content = storage.read_snapshot_file(asset.snapshot_digest, path, max_bytes=MAX_IMAGE_BYTES)
-    except storage.StorageError:
+        content = read_snapshot_file(asset.snapshot_digest, path, max_bytes=MAX_IMAGE_BYTES)
+    except StorageError:
         return not_found(request, "There is no such image in this data asset.")
     if not content.startswith(IMAGE_MAGIC[content_type]):
         return not_found(request, "This file is not the image its name says.")

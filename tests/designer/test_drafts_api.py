@@ -7,38 +7,13 @@ import threading
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
 from designer.models import PipelineDraft
 from pipelines.spec import PipelineSpec
 from runner.models import PipelineJob
-from studio.choices import ComputeKind, ComputeState
-from studio.models import Compute
 from tests.designer.graphs import component, edge, iris_graph
-
-
-@pytest.fixture
-def user(db):
-    return get_user_model().objects.create_user("ada", password="pw-for-tests-1")
-
-
-@pytest.fixture
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def library(db, settings, tmp_path):
-    settings.ARTIFACTS_ROOT = tmp_path / "artifacts"
-    settings.STUDIO_COMPUTE_ALIASES = {}
-    settings.STUDIO_DATA_ROOTS = []
-    call_command("seed_library", verbosity=0)
-    Compute.objects.create(name="local", kind=ComputeKind.LOCAL, state=ComputeState.ONLINE)
-    Compute.objects.create(name="docker", kind=ComputeKind.DOCKER, state=ComputeState.ONLINE)
 
 
 def create(api, name="Iris", graph=None) -> dict:
@@ -58,7 +33,7 @@ def test_drafts_are_created_listed_read_changed_and_deleted(api, user):
     iris = create(api, "Iris pipeline", iris_graph())
 
     assert empty["revision"] == 1 and empty["graph"]["nodes"] == [] and empty["created_by"] == "ada"
-    assert iris["graph"]["nodes"][1]["data"]["max_retries"] == 0  # defaults filled in
+    assert iris["graph"]["nodes"][1]["data"]["retry_settings"]["max_retries"] == 0  # defaults filled in
 
     listing = api.get("/api/v1/drafts/").json()
     assert listing["count"] == 2

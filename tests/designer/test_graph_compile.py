@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 from pipelines.graph import (
     GraphError,
@@ -14,19 +13,8 @@ from pipelines.graph import (
     validate_graph,
 )
 from pipelines.spec import DataBinding, LiteralBinding, StepOutputBinding
-from studio.choices import ComputeKind, ComputeState
-from studio.models import Compute, DataAsset
+from studio.models import DataAsset
 from tests.designer.graphs import component, data_node, edge, iris_graph
-
-
-@pytest.fixture
-def library(db, settings, tmp_path):
-    settings.ARTIFACTS_ROOT = tmp_path / "artifacts"
-    settings.STUDIO_COMPUTE_ALIASES = {}
-    settings.STUDIO_DATA_ROOTS = []
-    call_command("seed_library", verbosity=0)
-    Compute.objects.create(name="local", kind=ComputeKind.LOCAL, state=ComputeState.ONLINE)
-    Compute.objects.create(name="docker", kind=ComputeKind.DOCKER, state=ComputeState.ONLINE)
 
 
 def problems_of(graph: dict) -> list[dict]:
@@ -60,9 +48,8 @@ def test_the_shape_is_normalised_with_defaults_and_react_flow_extras_dropped():
             "inputs": {},
             "pipeline_inputs": {},
             "compute": None,
-            "max_retries": 0,
-            "retry_on_failure": False,
-            "timeout_seconds": None,
+            "limits": {"timeout": None},
+            "retry_settings": {"max_retries": 0, "retry_on_failure": False},
             "force_rerun": False,
         },
     }
@@ -84,7 +71,7 @@ def test_the_shape_is_normalised_with_defaults_and_react_flow_extras_dropped():
         (lambda g: g["nodes"][1]["data"].update(component=3), "nodes[1].data.component"),
         (lambda g: g["nodes"][1]["data"].update(max_retry=3), "nodes[1].data.max_retry"),
         (lambda g: g["nodes"][2]["data"]["inputs"].update(seed=[1, 2]), "nodes[2].data.inputs.seed"),
-        (lambda g: g["nodes"][3]["data"].update(timeout_seconds="1h"), "nodes[3].data.timeout_seconds"),
+        (lambda g: g["nodes"][3]["data"].update(limits={"timeout": "1h"}), "nodes[3].data.limits.timeout"),
         (lambda g: g["nodes"][0].update(type="widget"), "nodes[0].type"),
         (lambda g: g["edges"][0].pop("target"), "edges[0].target"),
         (lambda g: g["settings"].update(force_rerun="yes"), "settings.force_rerun"),
@@ -216,12 +203,8 @@ def test_a_graph_compiles_to_the_spec(library):
     assert split.inputs["fraction"] == LiteralBinding(value=0.8)
     assert train.inputs["label_column"] == LiteralBinding(value="species")
     assert train.compute == "docker"
-    assert (train.max_retries, train.retry_on_failure, train.timeout_seconds, train.force_rerun) == (
-        2,
-        True,
-        3600,
-        True,
-    )
+    assert train.limits.timeout == 3600 and train.force_rerun is True
+    assert (train.retry_settings.max_retries, train.retry_settings.retry_on_failure) == (2, True)
     assert train.component.name == "train_model" and train.component.version == "1"
     assert spec.outputs["trained"].step == "train_1" and spec.outputs["trained"].output == "model"
 
@@ -274,7 +257,8 @@ def test_graph_problems_dangling_edges_double_connections_and_bad_outputs(librar
     graph["edges"].append(edge("load-1", "dataset", "note", "text"))
     graph["outputs"]["lost"] = {"node": "nobody", "port": "x"}
     graph["inputs"]["label"]["value"] = 3
-    graph["nodes"][3]["data"]["max_retries"] = 50
+    graph["nodes"][3]["data"]["retry_settings"]["max_retries"] = 50
+    graph["nodes"][3]["data"]["limits"]["timeout"] = 0
 
     problems = problems_of(graph)
     by_field = {p["field"]: p for p in problems}
@@ -286,7 +270,10 @@ def test_graph_problems_dangling_edges_double_connections_and_bad_outputs(librar
     assert "edges.load-1-dataset-note-text" in by_field
     assert "not on the canvas" in by_field["outputs.lost"]["message"]
     assert "string input" in by_field["inputs.label"]["message"]
-    assert by_field["nodes.train-1.max_retries"]["node"] == "train-1"
+    # the job's fields have the node's names: no renaming on the way back
+    assert by_field["nodes.train-1.retry_settings.max_retries"]["node"] == "train-1"
+    assert "from 0 to 10" in by_field["nodes.train-1.retry_settings.max_retries"]["message"]
+    assert "whole number of seconds" in by_field["nodes.train-1.limits.timeout"]["message"]
 
 
 def test_an_empty_canvas_says_so(library):

@@ -7,39 +7,21 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from pydantic import ValidationError
 
 from pipelines.compiler import compile_pipeline
 from pipelines.spec import DataBinding, LiteralBinding, PipelineOutput, PipelineSpec, StepOutputBinding
-from studio import storage
-from studio.choices import ComputeKind, ComputeState
+from studio.choices import ComputeState
 from studio.models import Component, Compute, DataAsset, Environment
 from studio.schemas.loading import DefinitionError, load_document
+from studio.storage.layout import snapshot_exists, snapshot_path
+from studio.storage.reading import snapshot_files
+from studio.storage.snapshotting import snapshot_file, snapshot_folder
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("library")]
 
 FILENAME = "pipeline.yml"
 CSV = "a,b,label\n1,2,x\n3,4,y\n"
-
-
-@pytest.fixture(autouse=True)
-def artifacts_root(settings, tmp_path):
-    settings.ARTIFACTS_ROOT = tmp_path / "artifacts"
-    settings.STUDIO_COMPUTE_ALIASES = {}
-    settings.STUDIO_DATA_ROOTS = []
-
-
-@pytest.fixture(autouse=True)
-def library(artifacts_root):
-    call_command("seed_library", verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def computes(library):
-    local = Compute.objects.create(name="local", kind=ComputeKind.LOCAL, state=ComputeState.ONLINE)
-    docker = Compute.objects.create(name="docker", kind=ComputeKind.DOCKER, state=ComputeState.ONLINE)
-    return {"local": local, "docker": docker}
 
 
 def compile_text(text: str, **options) -> PipelineSpec:
@@ -180,7 +162,7 @@ def test_a_registered_data_asset_is_pinned_by_name_version_and_snapshot(referenc
     iris = DataAsset.objects.get(name="iris", version="1")
     binding = spec.steps["load"].inputs["source_file"]
     assert binding == DataBinding(type="uri_file", asset="iris:1", snapshot=iris.snapshot_digest)
-    assert storage.snapshot_exists(binding.snapshot)
+    assert snapshot_exists(binding.snapshot)
 
 
 def test_an_http_url_is_kept_as_a_url():
@@ -193,7 +175,7 @@ def test_an_http_url_is_kept_as_a_url():
 def test_a_stored_snapshot_is_referenced_by_its_digest(tmp_path):
     source = tmp_path / "upload.csv"
     source.write_text(CSV)
-    digest = storage.snapshot_file(source).digest
+    digest = snapshot_file(source).digest
     spec = compile_text(import_step(f"studio://snapshots/{digest}"))
     assert spec.steps["load"].inputs["source_file"] == DataBinding(type="uri_file", snapshot=digest)
 
@@ -205,8 +187,8 @@ def test_a_local_file_is_snapshotted_relative_to_base_dir(tmp_path):
     spec = compile_text(import_step("./data/train.csv"), base_dir=project)
     binding = spec.steps["load"].inputs["source_file"]
     assert binding.type == "uri_file" and binding.url is None
-    assert binding.snapshot == storage.snapshot_file(project / "data" / "train.csv").digest
-    assert storage.snapshot_files(binding.snapshot) == [("train.csv", len(CSV))]
+    assert binding.snapshot == snapshot_file(project / "data" / "train.csv").digest
+    assert snapshot_files(binding.snapshot) == [("train.csv", len(CSV))]
 
 
 def test_a_local_folder_is_snapshotted_for_a_folder_input(tmp_path):
@@ -226,7 +208,7 @@ def test_a_local_folder_is_snapshotted_for_a_folder_input(tmp_path):
     )
     binding = spec.steps["split"].inputs["dataset"]
     assert binding.type == "uri_folder"
-    assert binding.snapshot == storage.snapshot_folder(tmp_path / "table").digest
+    assert binding.snapshot == snapshot_folder(tmp_path / "table").digest
 
 
 def test_a_data_input_without_type_takes_the_type_of_its_port(tmp_path):
@@ -257,7 +239,7 @@ def test_a_server_path_under_studio_data_roots_is_snapshotted(settings, tmp_path
     settings.STUDIO_DATA_ROOTS = [str(tmp_path / "elsewhere"), str(root)]
     spec = compile_text(import_step(str(root / "iris" / "iris.csv")))
     binding = spec.steps["load"].inputs["source_file"]
-    assert binding.snapshot == storage.snapshot_file(root / "iris" / "iris.csv").digest
+    assert binding.snapshot == snapshot_file(root / "iris" / "iris.csv").digest
 
 
 @pytest.mark.parametrize("roots", ["outside", "unset"])
@@ -443,7 +425,7 @@ def test_a_local_component_file_is_registered_relative_to_base_dir(tmp_path):
         "3",
         component.content_hash,
     )
-    assert pin.spec["code"] == component.code_digest == storage.snapshot_folder(folder / "src").digest
+    assert pin.spec["code"] == component.code_digest == snapshot_folder(folder / "src").digest
 
 
 def test_the_spec_pins_component_and_environment_versions():
@@ -484,21 +466,17 @@ def test_limits_and_retry_settings_land_in_the_step():
         )
     )
     step = spec.steps["load"]
-    assert step.timeout_seconds == 600
-    assert step.max_retries == 3
-    assert step.retry_on_failure is True
+    assert step.limits.timeout == 600
+    assert step.retry_settings.max_retries == 3
+    assert step.retry_settings.retry_on_failure is True
     assert step.force_rerun is True
     assert step.display_name == "Load iris"
 
 
 def test_steps_default_to_no_timeout_and_no_retries():
     step = compile_text(import_step()).steps["load"]
-    assert (step.timeout_seconds, step.max_retries, step.retry_on_failure, step.force_rerun) == (
-        None,
-        0,
-        False,
-        False,
-    )
+    assert (step.limits.timeout, step.retry_settings.max_retries) == (None, 0)
+    assert (step.retry_settings.retry_on_failure, step.force_rerun) == (False, False)
 
 
 @pytest.mark.parametrize("value", [True, False])
@@ -602,7 +580,7 @@ def test_the_spec_is_json_and_round_trips():
     assert again == spec
     assert again.model_dump(mode="json") == data
     assert again.order() == spec.order()
-    assert again.steps["y_columns"].timeout_seconds == 60
+    assert again.steps["y_columns"].limits.timeout == 60
     assert again.outputs["metrics"] == PipelineOutput(
         type="uri_folder", step="y_columns", output="result_dataset"
     )
@@ -622,4 +600,4 @@ def test_compiling_twice_gives_the_same_spec(tmp_path):
     first = compile_text(import_step("train.csv"), base_dir=tmp_path)
     second = compile_text(import_step("train.csv"), base_dir=tmp_path)
     assert first == second
-    assert Path(storage.snapshot_path(first.steps["load"].inputs["source_file"].snapshot)).is_dir()
+    assert Path(snapshot_path(first.steps["load"].inputs["source_file"].snapshot)).is_dir()

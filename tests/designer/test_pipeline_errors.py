@@ -11,13 +11,12 @@ import textwrap
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 
 from pipelines.compiler import compile_pipeline
 from runner.models import PipelineJob
-from studio.choices import ComputeKind, ComputeState
 from studio.models import Compute
 from studio.schemas.loading import DefinitionError, load_document
+from tests.factories import seed_library
 
 pytestmark = pytest.mark.django_db
 
@@ -657,10 +656,9 @@ def artifacts_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def library(artifacts_root):
-    call_command("seed_library", verbosity=0)
-    Compute.objects.create(name="local", kind=ComputeKind.LOCAL, state=ComputeState.ONLINE)
-    Compute.objects.create(name="docker", kind=ComputeKind.DOCKER, state=ComputeState.ONLINE)
+def library(artifacts_root, computes):
+    """Registered under tmp_path: a test looks there for files a refused pipeline must not store."""
+    seed_library()
 
 
 def apply(overrides: dict, settings, tmp_path) -> dict:

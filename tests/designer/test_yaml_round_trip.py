@@ -7,20 +7,18 @@ import textwrap
 
 import pytest
 import yaml
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from designer.models import PipelineDraft
 from pipelines.compiler import compile_pipeline
 from pipelines.graph import compile_graph, document_to_graph, layout, spec_to_graph, validate_graph
 from runner.actions import submit_pipeline
-from studio import storage
-from studio.choices import ComputeKind, ComputeState
-from studio.models import Compute, DataAsset
+from studio.models import DataAsset
 from studio.schemas.loading import load_document
+from studio.storage.snapshotting import snapshot_file
 from tests.designer.graphs import iris_graph
+
+pytestmark = pytest.mark.usefixtures("library")
 
 CHAIN = """\
 $schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
@@ -63,28 +61,6 @@ jobs:
     outputs:
       model: ${{parent.outputs.trained}}
 """
-
-
-@pytest.fixture
-def user(db):
-    return get_user_model().objects.create_user("grace", password="pw-for-tests-1")
-
-
-@pytest.fixture
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture(autouse=True)
-def library(db, settings, tmp_path):
-    settings.ARTIFACTS_ROOT = tmp_path / "artifacts"
-    settings.STUDIO_COMPUTE_ALIASES = {}
-    settings.STUDIO_DATA_ROOTS = []
-    call_command("seed_library", verbosity=0)
-    Compute.objects.create(name="local", kind=ComputeKind.LOCAL, state=ComputeState.ONLINE)
-    Compute.objects.create(name="docker", kind=ComputeKind.DOCKER, state=ComputeState.ONLINE)
 
 
 def canonical(graph: dict) -> dict:
@@ -197,7 +173,8 @@ def test_import_pins_versions_and_lays_the_graph_out_left_to_right(api):
     assert nodes["b"]["data"]["compute"] == "docker" and nodes["a"]["data"]["compute"] is None
     assert nodes["b"]["data"]["inputs"] == {"seed": 7}
     assert nodes["b"]["data"]["pipeline_inputs"] == {"fraction": "lr"}
-    assert nodes["c"]["data"]["max_retries"] == 1 and nodes["c"]["data"]["timeout_seconds"] == 600
+    assert nodes["c"]["data"]["retry_settings"]["max_retries"] == 1
+    assert nodes["c"]["data"]["limits"] == {"timeout": 600}
     assert graph["inputs"] == {
         "lr": {"type": "number", "value": 0.8},
         "trees": {"type": "integer", "value": 50},
@@ -319,7 +296,7 @@ def test_a_frozen_spec_becomes_a_graph_that_compiles_to_the_same_steps():
 def test_data_without_an_asset_is_explained_by_a_comment(api, tmp_path):
     source = tmp_path / "upload.csv"
     source.write_text("a,b\n1,2\n")
-    digest = storage.snapshot_file(source).digest
+    digest = snapshot_file(source).digest
     text = (
         "jobs:\n  load:\n    component: azureml:import_csv:1\n    inputs:\n      source_file:\n"
         f"        type: uri_file\n        path: studio://snapshots/{digest}\n"

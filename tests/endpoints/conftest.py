@@ -11,7 +11,6 @@ from rest_framework.test import APIClient
 
 from studio.choices import ComputeKind, ComputeState
 from studio.models import Compute
-from tests.runner.conftest import computes, library, studio_home, worker  # noqa: F401  (real runs)
 
 # Splits iris in two: `fraction` and `seed` are parameters (one bare literal, one declared), `label`
 # feeds an optional port, `raw` is a data input.

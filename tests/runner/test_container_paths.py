@@ -19,7 +19,7 @@ import pytest
 from runner import step_runner
 from runner.choices import JobStatus
 from runner.executors.docker_step import DockerExecutor
-from studio import storage
+from studio.storage.job_artifacts import step_dir, step_output_path
 from tests.runner.conftest import PIPELINES, submit_file, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
@@ -63,13 +63,13 @@ def test_a_job_from_a_home_the_step_user_cannot_enter_completes_on_docker(
     steps = {step.name: step for step in job.steps.all()}
     assert job.status == JobStatus.COMPLETED, {n: s.status_reason for n, s in steps.items()}
     total = Path(steps["total"].outputs["total"]["path"])
-    assert total == storage.step_output_path(job.name, "total", "total", kind="uri_file")
+    assert total == step_output_path(job.name, "total", "total", kind="uri_file")
     assert total.read_text() == "10\n"
     assert steps["total"].outputs["total"]["hash"]
     doubled = Path(steps["double"].outputs["doubled"]["path"])
     assert (doubled / "doubled.txt").read_text() == "20\n"
     # The workdir's ./outputs is kept on the host too.
-    work = storage.step_dir(job.name, "total") / ".work"
+    work = step_dir(job.name, "total") / ".work"
     assert (work / "outputs" / "note.txt").read_text() == "kept\n"
 
     # What the command line received: container paths (cwd, uri_file input, uri_file output

@@ -367,14 +367,14 @@ def test_a_local_virtualenv_is_built_once_and_isolated(build_settings):
 @pytest.mark.docker
 @pytest.mark.django_db
 def test_a_build_context_is_built_as_a_first_stage(build_settings, images, tmp_path):
-    from studio import storage
+    from studio.storage.snapshotting import snapshot_folder
 
     build_settings.STUDIO_IMAGE_MAP = {"python": BASE_IMAGE}
     context = tmp_path / "context"
     (context / "docker").mkdir(parents=True)
     (context / "hello.txt").write_text("from the context\n")
     (context / "docker" / "Dockerfile").write_text("FROM python:3.11\nCOPY hello.txt /opt/ctx/hello.txt\n")
-    digest = storage.snapshot_folder(context).digest
+    digest = snapshot_folder(context).digest
     environment = saved(
         name="exec-test-context",
         image=None,

@@ -12,7 +12,7 @@ from runner.choices import JobStatus, StepStatus
 from runner.events import reading, recording
 from runner.logs import StepLog
 from runner.models import JobEvent, PipelineJob, StepRun
-from studio import storage
+from studio.storage.job_artifacts import step_dir
 
 # --- Parsing log lines (pure) ---------------------------------------------------------------------
 
@@ -175,7 +175,7 @@ def test_logged_metric_lines_are_kept_beside_the_log(job):
 @pytestmark_db
 def test_metrics_files_count_once_the_step_ended(job):
     step = job.steps.get()
-    folder = storage.step_dir(job.name, "train")
+    folder = step_dir(job.name, "train")
     write_metrics_file(folder / ".work" / "outputs" / "metrics.json", {"accuracy": 0.9}, 200.0)
     write_metrics_file(folder / "model" / "metrics.json", {"auc": [0.7, 0.8]}, 300.0)
     write_metrics_file(folder / "model" / "deeper" / "metrics.json", {"ignored": 1}, 300.0)
@@ -236,7 +236,7 @@ def test_metric_lines_become_metric_events_after_their_log_event(job):
 @pytestmark_db
 def test_a_step_that_ends_publishes_its_file_metrics_before_its_status(job):
     step = job.steps.get()
-    folder = storage.step_dir(job.name, "train")
+    folder = step_dir(job.name, "train")
     write_metrics_file(folder / ".work" / "outputs" / "metrics.json", {"accuracy": 0.97}, 500.0)
     step.transition((StepStatus.RUNNING,), StepStatus.COMPLETED)
 

@@ -7,7 +7,8 @@ import pytest
 
 from runner.actions import request_cancel
 from runner.choices import JobStatus, StepStatus
-from studio import storage
+from studio.storage.job_artifacts import step_dir
+from studio.storage.layout import snapshot_path
 from tests.runner.conftest import PIPELINES, submit_file, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
@@ -52,9 +53,9 @@ def test_a_step_container_is_locked_down(computes, library, worker):
         output = by_destination["/studio/outputs/out"]
         data = job.spec["steps"]["probe"]["inputs"]["data"]["snapshot"]
         data_mount = by_destination["/studio/inputs/data"]
-        assert output["Source"] == str(storage.step_dir(job.name, "probe") / "out")
+        assert output["Source"] == str(step_dir(job.name, "probe") / "out")
         assert output["RW"] is True
-        assert data_mount["Source"] == str(storage.snapshot_path(data))
+        assert data_mount["Source"] == str(snapshot_path(data))
         assert data_mount["RW"] is False
         requested = {m["Target"]: m for m in host["Mounts"]}
         assert requested["/studio/inputs/data"]["ReadOnly"] is True
@@ -62,7 +63,7 @@ def test_a_step_container_is_locked_down(computes, library, worker):
         # Nothing but the step's own folders is writable.
         writable = sorted(m["Destination"] for m in mounts if m["RW"])
         assert writable == ["/studio/outputs/out", "/studio/work"]
-        assert by_destination["/studio/work"]["Source"] == str(storage.step_dir(job.name, "probe") / ".work")
+        assert by_destination["/studio/work"]["Source"] == str(step_dir(job.name, "probe") / ".work")
 
         output_of_id = client.containers.get(step.container_id).exec_run("id -u").output.decode().strip()
         assert output_of_id not in ("", "0"), output_of_id

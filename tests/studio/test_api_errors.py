@@ -5,19 +5,14 @@ from __future__ import annotations
 import pytest
 
 from studio.models import ApiToken, Compute, Environment
+from tests.factories import make_token
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user("carol", password="a-long-test-password-7")
-
-
-@pytest.fixture
 def auth(user) -> dict[str, str]:
-    _, raw = ApiToken.issue(user, "tests")
-    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    return {"HTTP_AUTHORIZATION": f"Bearer {make_token(user)}"}
 
 
 def _assert_error_shape(body) -> None:

@@ -9,8 +9,8 @@ import tarfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from studio import storage
 from studio.models import ApiToken, Component, DataAsset, Environment
+from studio.storage.reading import snapshot_files
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +106,7 @@ def test_create_a_component_via_multipart_with_a_code_archive(admin_client):
     body = response.json()
     assert body["environment"] == "api-env:1"
     assert body["spec"]["code"] == body["code_digest"]
-    files = {name for name, _ in storage.snapshot_files(body["code_digest"])}
+    files = {name for name, _ in snapshot_files(body["code_digest"])}
     assert files == {".amlignore", "main.py", "lib/util.py"}
     again = post()
     assert (again.status_code, again.json()["id"]) == (200, body["id"])
@@ -126,7 +126,7 @@ def test_create_data_and_environment_via_multipart_parts(admin_client):
         1,
         8,
     )
-    assert storage.snapshot_files(data.json()["snapshot_digest"]) == [("rows.csv", 8)]
+    assert snapshot_files(data.json()["snapshot_digest"]) == [("rows.csv", 8)]
 
     environment = admin_client.post(
         f"{API}/environments/",

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from studio.choices import ComputeState
 from studio.images import map_image, split_image
-from studio.models import Compute, Environment
+from studio.models import Environment
 from studio.references import AssetReference, ReferenceError, parse_reference, resolve, resolve_compute
 from studio.registry import register_text
 from studio.registry.attachments import LocalAttachments
+from tests.factories import make_compute
 
 pytestmark = pytest.mark.django_db
 
@@ -130,8 +132,9 @@ def test_latest_is_the_newest_registration():
 
 @pytest.fixture
 def computes():
+    """Three computes, not checked yet: names resolve whatever a compute's state."""
     return {
-        name: Compute.objects.create(name=name, kind="local" if name == "local" else "docker")
+        name: make_compute(name, "local" if name == "local" else "docker", state=ComputeState.UNKNOWN)
         for name in ("local", "docker", "gpu-box")
     }
 

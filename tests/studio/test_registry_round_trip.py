@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from studio import storage
 from studio.models import Component, DataAsset, Environment
 from studio.registry import LocalAttachments, export_asset, register_file, register_text
 from studio.schemas.loading import DefinitionError
+from studio.storage.layout import snapshot_path
+from studio.storage.reading import snapshot_files
 from tests.fixtures import BASE_ENVIRONMENT, FIXTURES, definitions, fixture_id, kind_of
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +106,7 @@ def test_an_unversioned_definition_gets_the_next_number_and_keeps_it_when_identi
 
 
 def _snapshot_names(digest: str) -> set[str]:
-    return {relative for relative, _ in storage.snapshot_files(digest)}
+    return {relative for relative, _ in snapshot_files(digest)}
 
 
 def test_amlignore_decides_over_gitignore(tmp_path):
@@ -136,7 +137,7 @@ def test_gitignore_applies_without_amlignore(tmp_path):
     names = _snapshot_names(component.code_digest)
     assert {"entry.sh", "keep.tmp"} <= names
     assert not {"dist/wheel.whl", "scratch.tmp"} & names
-    entry = storage.snapshot_path(component.code_digest) / "entry.sh"
+    entry = snapshot_path(component.code_digest) / "entry.sh"
     assert entry.stat().st_mode & 0o100
 
 

@@ -13,22 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from studio import storage
-from studio.storage import (
+from studio.storage import layout
+from studio.storage.archives import snapshot_archive
+from studio.storage.extraction import UnsafeArchiveError
+from studio.storage.layout import (
     Snapshot,
     SnapshotTooLargeError,
     StorageError,
-    UnsafeArchiveError,
+    snapshot_exists,
+    snapshot_path,
+)
+from studio.storage.reading import (
     copy_snapshot_to,
     read_snapshot_file,
-    snapshot_archive,
-    snapshot_exists,
-    snapshot_file,
     snapshot_files,
-    snapshot_folder,
-    snapshot_path,
     write_snapshot_archive,
 )
+from studio.storage.snapshotting import snapshot_file, snapshot_folder
 
 MiB = 1024 * 1024
 
@@ -656,4 +657,4 @@ def test_it_reads_the_store_location_at_call_time(tmp_path, settings):
     settings.ARTIFACTS_ROOT = tmp_path / "elsewhere"
     snapshot = snapshot_folder(root)
     assert snapshot.path.is_relative_to(tmp_path / "elsewhere")
-    assert storage.snapshot_path(snapshot.digest) == snapshot.path
+    assert layout.snapshot_path(snapshot.digest) == snapshot.path

@@ -12,6 +12,7 @@ from django.test import Client
 from config.asgi import application
 from runner.consumers import CLOSE_UNAUTHENTICATED
 from studio.models import ApiToken
+from tests.factories import make_user
 
 PATH = "/ws/notifications/"
 
@@ -20,8 +21,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user("dave", password="a-long-test-password-7")
+def user(db):
+    """`dave`: the hello message names him."""
+    return make_user("dave")
 
 
 @pytest.fixture
