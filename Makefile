@@ -9,7 +9,7 @@ BUNDLE := static/dist/.vite/manifest.json
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
 TEST_HOME ?= $(CURDIR)/var/test
 
-.PHONY: up serve worker test test-python test-frontend lint format bench image clean help
+.PHONY: up serve worker test test-python test-frontend lint format rules bench image clean help
 
 help:
 	@echo "make up      install what is missing, build the frontend, run Studio on http://127.0.0.1:8000"
@@ -64,6 +64,10 @@ lint: $(PY_STAMP) $(NPM_STAMP)
 format: $(PY_STAMP) $(NPM_STAMP)
 	$(VENV)/bin/ruff format .
 	cd frontend && npm run --silent format
+
+# The browser's copy of the server's rules (port types, name patterns), from pipelines/rules.py.
+rules: $(PY_STAMP)
+	$(PY) -m pipelines.rules
 
 bench: $(PY_STAMP) $(BUNDLE)
 	$(PY) bench/step_overhead.py --steps 40 --repeat 3 $(BENCH_ARGS)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PARAMETER_NAME_LENGTH, parameterNameProblem } from './parameter-names';
+import { parameterNameProblem } from './parameter-names';
 
 const names = ['label_column', 'seed'];
 
@@ -30,9 +30,7 @@ describe('parameterNameProblem', () => {
     );
   });
 
-  it('refuses a name that is too long', () => {
-    const long = 'a'.repeat(MAX_PARAMETER_NAME_LENGTH + 1);
-    expect(parameterNameProblem(long, 'label_column', names)).toMatch(/at most 255/);
-    expect(parameterNameProblem(long.slice(1), 'label_column', names)).toBeNull();
+  it('accepts a long name, as the compiler does', () => {
+    expect(parameterNameProblem('a'.repeat(300), 'label_column', names)).toBeNull();
   });
 });

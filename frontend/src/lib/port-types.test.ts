@@ -21,9 +21,10 @@ describe('canFeed', () => {
     expect(canFeed('uri_file', 'uri_folder')).toBe(false);
   });
 
-  it('does not widen other inputs: uri_folder does not feed mltable', () => {
-    expect(canFeed('uri_folder', 'mltable')).toBe(false);
-    expect(canFeed('mltable', 'mlflow_model')).toBe(false);
+  it('lets any folder-like output feed any folder-like input, as the compiler does', () => {
+    expect(canFeed('uri_folder', 'mltable')).toBe(true);
+    expect(canFeed('mltable', 'mlflow_model')).toBe(true);
+    expect(canFeed('uri_file', 'mltable')).toBe(false);
   });
 
   it('keeps parameters apart: integer does not feed number or string', () => {

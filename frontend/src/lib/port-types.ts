@@ -1,34 +1,21 @@
 /**
- * Port types of components and data assets, and which outputs may feed which inputs.
+ * Port types of components and data assets, which outputs may feed which inputs (the rules come
+ * from the server, see rules.ts), and their colours.
  */
-
-/** Types that carry data (files, folders, models) and travel along edges. */
-export const ASSET_TYPES = [
-  'uri_file',
-  'uri_folder',
-  'mltable',
-  'mlflow_model',
-  'custom_model',
-] as const;
-
-/** Types that are plain values set in the properties panel. */
-export const LITERAL_TYPES = ['string', 'integer', 'number', 'boolean'] as const;
-
-/** Output types a uri_folder input accepts besides uri_folder itself: they are folders too. */
-const FOLDER_LIKE_OUTPUTS = new Set(['mltable', 'mlflow_model', 'custom_model']);
+import { ASSET_TYPES, portTypesCompatible } from './rules';
 
 /** Whether a port of this type is a data port (drawn as a handle) rather than a parameter. */
 export function isAssetType(type: string): boolean {
-  return (ASSET_TYPES as readonly string[]).includes(type);
+  return ASSET_TYPES.includes(type);
 }
 
 /**
- * Whether an output of `outputType` may feed an input of `inputType`: the same type, or a
- * folder-like output (mltable, mlflow_model, custom_model) into a uri_folder input.
+ * Whether an output of `outputType` may feed an input of `inputType`: the same type, or any
+ * folder-like type (uri_folder, mltable, mlflow_model, custom_model) into another — the server's
+ * rule (pipelines/rules.py).
  */
 export function canFeed(outputType: string, inputType: string): boolean {
-  if (outputType === inputType) return true;
-  return inputType === 'uri_folder' && FOLDER_LIKE_OUTPUTS.has(outputType);
+  return portTypesCompatible(outputType, inputType);
 }
 
 const PORT_COLORS: Record<string, string> = {
