@@ -7,3 +7,6 @@ class EndpointsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "endpoints"
     verbose_name = "Pipeline endpoints"
+
+    def ready(self) -> None:
+        from endpoints import notifications  # noqa: F401  (connects its receivers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from endpoints import views
+from endpoints.pages import detail, listing, publish
 
 app_name = "endpoints"
 
@@ -24,13 +24,13 @@ class EndpointNameConverter:
 register_converter(EndpointNameConverter, "endpoint")
 
 urlpatterns = [
-    path("", views.endpoint_list, name="list"),
-    path("publish/", views.publish, name="publish"),
-    path("<endpoint:name>/", views.endpoint_detail, name="detail"),
-    path("<endpoint:name>/diff/", views.endpoint_diff, name="diff"),
-    path("<endpoint:name>/default/", views.set_default, name="set-default"),
-    path("<endpoint:name>/disable/", views.disable, name="disable"),
-    path("<endpoint:name>/enable/", views.enable, name="enable"),
-    path("<endpoint:name>/keys/", views.create_key, name="create-key"),
-    path("<endpoint:name>/keys/<int:key_id>/revoke/", views.revoke_key, name="revoke-key"),
+    path("", listing.endpoint_list, name="list"),
+    path("publish/", publish.publish, name="publish"),
+    path("<endpoint:name>/", detail.endpoint_detail, name="detail"),
+    path("<endpoint:name>/diff/", detail.endpoint_diff, name="diff"),
+    path("<endpoint:name>/default/", detail.set_default, name="set-default"),
+    path("<endpoint:name>/disable/", detail.disable, name="disable"),
+    path("<endpoint:name>/enable/", detail.enable, name="enable"),
+    path("<endpoint:name>/keys/", detail.create_key, name="create-key"),
+    path("<endpoint:name>/keys/<int:key_id>/revoke/", detail.revoke_key, name="revoke-key"),
 ]

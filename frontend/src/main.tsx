@@ -7,6 +7,7 @@ import '@xyflow/react/dist/style.css';
 import { StrictMode, type ComponentType } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { Designer } from './designer/designer';
+import { EndpointsIsland } from './endpoints';
 import { JobsIsland } from './jobs';
 
 // Props come from untrusted-at-compile-time JSON, so components are typed loosely here.
@@ -15,6 +16,7 @@ type IslandComponent = ComponentType<any>;
 
 export const islands: Record<string, IslandComponent> = {
   'designer-canvas': Designer,
+  endpoints: EndpointsIsland,
   jobs: JobsIsland,
 };
 

@@ -1,21 +1,20 @@
-"""The endpoint pages: list, detail (versions, diff, default, enable/disable, keys, "Try it",
-snippets, recent runs), publishing from a draft or a job, and the designer's Publish dialog.
+"""The endpoint pages: list, detail (versions, diff, default, enable/disable, keys, and the props of
+the island that shows "Try it", the snippets and the recent runs), publishing from a draft or a job.
 
 No worker runs here, so jobs stay Queued; tests/e2e/test_endpoints.py runs one in Chromium.
 """
 
 from __future__ import annotations
 
-import ast
+import html as markup
 import json
 import re
-import shlex
 
 import pytest
 from django.urls import NoReverseMatch, reverse
 
 from endpoints.models import EndpointKey, EndpointVersion, PipelineEndpoint
-from endpoints.views import example_body, python_literal, snippets, suggested_name
+from endpoints.pages.publish import suggested_name
 from tests.designer.graphs import iris_graph
 from tests.endpoints.conftest import SPLIT_PIPELINE, publish, with_key
 from tests.endpoints.pipelines import EVERY_KIND
@@ -39,6 +38,17 @@ def endpoint(api, seeded):
 
 def text(response) -> str:
     return response.content.decode()
+
+
+def island(response) -> dict:
+    """The props of the endpoint page's island (frontend/src/endpoints/)."""
+    found = re.search(r'data-island="endpoints" data-props="([^"]*)"', text(response))
+    assert found, "the page has no endpoints island"
+    return json.loads(markup.unescape(found.group(1)))
+
+
+def parameter(props: dict, name: str) -> dict:
+    return next(p for p in props["chosen"]["parameters"] if p["name"] == name)
 
 
 def invoke(api, body=None, name="split-iris"):
@@ -104,44 +114,43 @@ def test_the_detail_page_shows_versions_keys_snippets_and_a_typed_try_it_form(pa
     assert 'aria-label="Set version 2 as default"' in html
     assert 'aria-label="Set version 1 as default"' not in html
     # "Try it" for the default version, typed from the parameter schema
-    assert re.search(
-        r'<input type="number" id="try-fraction" data-param="fraction" data-type="number" '
-        r'value="0.7" step="any" min="0.01" max="0.99"',
-        html,
+    props = island(response)
+    assert props["view"] == "detail" and props["endpoint"] == "split-iris" and props["active"] is True
+    assert props["versions"] == [2, 1] and props["defaultVersion"] == 1
+    assert props["chosen"]["number"] == 1
+    fraction = parameter(props, "fraction")
+    assert (fraction["type"], fraction["default"], fraction["min"], fraction["max"]) == (
+        "number",
+        0.7,
+        0.01,
+        0.99,
     )
-    assert re.search(
-        r'<input type="number" id="try-seed" data-param="seed" data-type="integer" value="7" '
-        r'step="1" min="0" max="4294967295"',
-        html,
-    )
-    assert re.search(
-        r'<input type="text" id="try-label" data-param="label" data-type="string" value="species"', html
-    )
-    assert 'data-clear="label"' in html and 'data-clear="fraction"' not in html  # only optional ones clear
-    assert re.search(
-        r'<select id="try-raw" data-data-param="raw" data-data-type="uri_file">\s*'
-        r'<option value="">default \(iris:1\)</option>\s*<option value="iris">iris</option>',
-        html,
-    )
-    assert 'data-error-for="ParameterAssignments.fraction"' in html
-    assert 'data-error-for="DataPathAssignments.raw"' in html
-    assert 'data-url="http://testserver/api/v1/endpoints/split-iris/runs"' in html
-    choices = json.loads(re.search(r'id="endpoint-data-choices"[^>]*>(.*?)</script>', html).group(1))
+    seed = parameter(props, "seed")
+    assert (seed["type"], seed["default"], seed["min"], seed["max"]) == ("integer", 7, 0, 4294967295)
+    assert parameter(props, "label")["optional"] and not parameter(props, "fraction").get("optional")
+    raw = parameter(props, "raw")
+    assert (raw["kind"], raw["type"], raw["default"]) == ("data", "uri_file", "iris:1")
+    choices = props["chosen"]["dataChoices"]
     assert list(choices) == ["uri_file"] and choices["uri_file"]["iris"] == ["1"]
-    # Snippets with the real URL and parameter names, the key left out
-    assert "curl -X POST &#x27;http://testserver/api/v1/endpoints/split-iris/runs&#x27;" in html
-    assert "Bearer &lt;YOUR-KEY&gt;" in html and "&quot;fraction&quot;: 0.7" in html
-    assert "No runs yet" in html and "No keys yet" in html
+    assert props["invokeUrl"] == "http://testserver/api/v1/endpoints/split-iris/runs"
+    assert props["openapiUrl"] == "http://testserver/api/v1/endpoints/split-iris/openapi.json"
+    assert props["runsUrl"] == "/api/v1/endpoints/split-iris/invocations/?limit=20"
+    assert props["runs"] == []
+    assert "No keys yet" in html
+    # without JavaScript the page still says how to call it
+    assert "<noscript>" in html and "POST http://testserver/api/v1/endpoints/split-iris/runs" in html
+    assert "endpoints.js" not in html
 
 
 def test_try_it_follows_the_chosen_version(page, api, endpoint):
     publish(api, yaml=SPLIT_PIPELINE.replace("fraction: 0.7", "fraction: 0.6"))
 
-    html = text(page.get(PAGE + "?version=2"))
+    props = island(page.get(PAGE + "?version=2"))
 
-    assert 'data-url="http://testserver/api/v1/endpoints/split-iris/runs?version=2"' in html
-    assert 'id="try-fraction" data-param="fraction" data-type="number" value="0.6"' in html
-    assert "runs?version=2" in re.search(r'data-snippet="python">(.*?)</code>', html, re.S).group(1)
+    assert props["chosen"]["number"] == 2
+    assert props["invokeUrl"] == "http://testserver/api/v1/endpoints/split-iris/runs?version=2"
+    assert props["openapiUrl"].endswith("/openapi.json?version=2")
+    assert parameter(props, "fraction")["default"] == 0.6
     assert page.get(PAGE + "?version=9").status_code == 404
     assert page.get(PAGE + "?version=x").status_code == 404
 
@@ -164,14 +173,13 @@ def test_recent_runs_show_each_invocation_with_its_job_parameters_and_caller(pag
     )
     invoke(api, {"ParameterAssignments": {"fraction": 2}})
 
-    html = text(page.get(PAGE))
+    refused, accepted = island(page.get(PAGE))["runs"]
 
-    runs = re.search(r"<tbody data-runs[^>]*>(.*?)</tbody>", html, re.S).group(1)
-    assert 'data-url="/api/v1/endpoints/split-iris/invocations/?limit=20"' in html
-    assert f'href="/jobs/{ran["Id"]}/"' in runs and "Queued" in runs
-    assert "key nightly" in runs and '<span class="chip-key">seed</span>3' in runs
-    assert "Refused 400" in runs and "fraction" in runs
-    assert "No runs yet" not in html
+    assert accepted["job"] == {"id": ran["Id"], "status": "Queued", "url": f"/jobs/{ran['Id']}/"}
+    assert accepted["key"]["name"] == "nightly" and accepted["parameters"] == {"seed": 3}
+    assert refused["job"] is None and refused["status_code"] == 400
+    assert refused["user"] == "ada" and refused["parameters"] == {"fraction": 2}
+    assert refused["problems"][0]["field"] == "ParameterAssignments.fraction"
 
 
 def test_a_refused_call_whose_parameters_are_not_an_object_still_lists(page, api, endpoint):
@@ -181,7 +189,9 @@ def test_a_refused_call_whose_parameters_are_not_an_object_still_lists(page, api
     response = page.get(PAGE)
 
     assert response.status_code == 200
-    assert text(response).count("Refused 400") == 3
+    runs = island(response)["runs"]
+    assert [run["status_code"] for run in runs] == [400, 400, 400]
+    assert [run["parameters"] for run in runs] == [{}, {}, {}]  # what was sent was not an object
 
 
 def test_a_key_is_created_on_the_page_and_its_secret_is_shown_once(page, endpoint):
@@ -193,6 +203,7 @@ def test_a_key_is_created_on_the_page_and_its_secret_is_shown_once(page, endpoin
     key = EndpointKey.objects.get(endpoint=endpoint)
     assert key.name == "nightly scheduler" and key.key_hash != secret and secret not in key.key_hash
     assert "copy it now, it is not shown again" in html
+    assert """data-island="endpoints" data-props='{"view": "copy", "target": "#new-key"}'""" in html
     assert with_key(secret).get("/api/v1/endpoints/split-iris/runs").status_code == 200
 
     again = text(page.get(PAGE))
@@ -259,7 +270,7 @@ def test_the_endpoint_is_disabled_and_enabled_on_the_page(page, endpoint):
     assert endpoint.status == "Disabled"
     html = text(response)
     assert "invocations get 409 until you enable it" in html
-    assert re.search(r'<button type="submit" class="button button--primary" data-try-run disabled', html)
+    assert island(response)["active"] is False
     assert 'action="/endpoints/split-iris/enable/"' in html
 
     response = page.post(PAGE + "enable/", follow=True)
@@ -427,65 +438,14 @@ def test_publish_without_a_source_explains_and_a_missing_source_is_404(page, see
     assert missing.status_code == 404 and "There is no job no-such-job" in text(missing)
 
 
-def test_the_designer_page_has_a_publish_dialog_for_its_draft(page, draft):
+def test_the_designer_page_publishes_from_its_toolbar_not_a_server_dialog(page, draft):
     html = text(page.get(f"/designer/{draft['id']}/"))
 
-    assert 'data-dialog-open="publish-dialog"' in html
-    dialog = re.search(r'<dialog id="publish-dialog".*?</dialog>', html, re.S).group(0)
-    assert f'action="/endpoints/publish/?draft={draft["id"]}"' in dialog
-    assert 'name="csrfmiddlewaretoken"' in dialog
-    assert 'name="name" value="split-iris"' in dialog and "data-endpoint-names" in dialog
-    assert 'name="description"' in dialog and 'name="make_default"' in dialog
-    assert "saved" in dialog and "/static/js/endpoints.js" in html
+    assert 'data-island="designer-canvas"' in html
+    assert "<dialog" not in html and "endpoints.js" not in html
 
 
-# --- snippets ------------------------------------------------------------------------------------
-
-
-def test_the_example_body_names_every_parameter_with_defaults_or_samples():
-    parameters = [
-        {"name": "fraction", "kind": "value", "type": "number", "default": 0.7},
-        {"name": "trees", "kind": "value", "type": "integer", "default": None, "required": True, "min": 1},
-        {
-            "name": "algo",
-            "kind": "value",
-            "type": "string",
-            "default": None,
-            "required": True,
-            "enum": ["a", "b"],
-        },
-        {"name": "flag", "kind": "value", "type": "boolean", "default": None, "required": True},
-        {"name": "note", "kind": "value", "type": "string", "default": None, "optional": True},
-        {"name": "raw", "kind": "data", "type": "uri_file", "default_binding": {"asset": "iris:2"}},
-        {"name": "url", "kind": "data", "type": "uri_file", "default_binding": {"url": "https://x/y.csv"}},
-    ]
-
-    assert example_body(parameters) == {
-        "ParameterAssignments": {"fraction": 0.7, "trees": 1, "algo": "a", "flag": True},
-        "DataPathAssignments": {"raw": {"DataAssetName": "iris", "Version": "2"}},
-    }
-    assert example_body([]) == {}
-
-
-def test_the_snippets_are_runnable_curl_and_python():
-    body = {"ParameterAssignments": {"name": "it's", "on": False, "none": None, "xs": [1, 2]}}
-    url = "http://studio.example/api/v1/endpoints/x/runs?version=2"
-
-    curl, python = snippets(url, body).values()
-
-    words = shlex.split(curl.replace("\\\n", " "))
-    assert words[:4] == ["curl", "-X", "POST", url]
-    assert "Authorization: Bearer <YOUR-KEY>" in words
-    assert json.loads(words[words.index("-d") + 1]) == body
-    tree = ast.parse(python)
-    call = next(
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "post"
-    )
-    assert ast.literal_eval(call.args[0]) == url
-    assert ast.literal_eval(next(k.value for k in call.keywords if k.arg == "json")) == body
-    assert python_literal({}) == "{}"
+# --- names --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -501,31 +461,18 @@ def test_a_name_is_suggested_from_the_draft_or_job(source, name):
     assert suggested_name(source) == name
 
 
-def test_the_try_it_form_has_a_widget_for_each_kind_of_parameter(page, api, seeded):
+def test_the_try_it_form_gets_each_kind_of_parameter_typed(page, api, seeded):
     publish(api, name="every-kind", yaml=EVERY_KIND)
 
-    html = text(page.get("/endpoints/every-kind/"))
+    props = island(page.get("/endpoints/every-kind/"))
 
-    assert re.search(
-        r'<input type="checkbox" id="try-header" data-param="header" data-type="boolean" '
-        r'aria-labelledby="try-header-label" checked>',
-        html,
-    )
-    algorithm = re.search(r'<select id="try-algorithm".*?</select>', html, re.S).group(0)
-    assert "data-json" in algorithm
-    assert re.findall(r'<option value="([^"]*)"', algorithm) == [
-        "",
-        "&quot;logistic_regression&quot;",
-        "&quot;random_forest&quot;",
-        "&quot;linear_regression&quot;",
-    ]
-    assert '<option value="&quot;random_forest&quot;" selected>random_forest</option>' in algorithm
-    trees = re.search(r'data-field="trees".*?</div>\s*</div>', html, re.S).group(0)
-    assert 'badge--required">required' in trees and 'step="1" min="1" max="5000" required' in trees
-    assert 'value=""' in trees and "data-clear" not in trees
-    iterations = re.search(r'data-field="iterations".*?data-error-for', html, re.S).group(0)
-    assert 'data-clear="iterations"' in iterations and 'min="1" max="100000"' in iterations
-    # the snippet's body gives the required parameter a sample value
-    python = re.search(r'data-snippet="python">(.*?)</code>', html, re.S).group(1)
-    assert "&quot;trees&quot;: 1," in python and "&quot;header&quot;: True," in python
-    assert "iterations" not in python
+    header = parameter(props, "header")
+    assert (header["type"], header["default"]) == ("boolean", True)
+    algorithm = parameter(props, "algorithm")
+    assert algorithm["enum"] == ["logistic_regression", "random_forest", "linear_regression"]
+    assert algorithm["default"] == "random_forest"
+    trees = parameter(props, "trees")
+    assert trees["required"] and (trees["min"], trees["max"]) == (1, 5000) and trees.get("default") is None
+    iterations = parameter(props, "iterations")
+    assert iterations["optional"] and (iterations["min"], iterations["max"]) == (1, 100000)
+    assert parameter(props, "raw")["kind"] == "data"

@@ -2,6 +2,7 @@ import { useReactFlow } from '@xyflow/react';
 import { Icon } from './icons';
 import type { SaveStatus } from './store';
 import { useDesignerStore } from './store';
+import { PublishButton } from './publish-dialog';
 import type { PanelPreferences } from './use-panel-preferences';
 import { useAutoLayout } from './use-auto-layout';
 import { useCanRedo, useCanUndo, useDraft, useHasNodes, useSaveStatus } from './use-designer';
@@ -158,6 +159,7 @@ export function Toolbar(props: ToolbarProps) {
           >
             Submit
           </button>
+          <PublishButton />
         </div>
       </div>
     </div>
