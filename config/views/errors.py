@@ -21,7 +21,7 @@ def _wants_json(request) -> bool:
 def not_found(request, exception=None):
     """404: nothing at this address."""
     if _wants_json(request):
-        return JsonResponse({"detail": f"Nothing at {request.path}.", "errors": {}}, status=404)
+        return JsonResponse(studio_error_body(StudioError(f"Nothing at {request.path}.")), status=404)
     return render(request, "404.html", {"path": request.path}, status=404)
 
 

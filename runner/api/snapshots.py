@@ -11,6 +11,7 @@ from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from studio.errors import StudioError
 from studio.storage.archives import snapshot_archive
 from studio.storage.layout import StorageError
 from studio.storage.snapshotting import snapshot_file
@@ -52,10 +53,8 @@ def upload_snapshot(request):
                     for chunk in upload.chunks():
                         handle.write(chunk)
                 snapshot = snapshot_file(target)
-    except StorageError as error:
-        return Response(
-            {"detail": str(error), "errors": {"file": [str(error)]}}, status=status.HTTP_400_BAD_REQUEST
-        )
+    except StorageError as error:  # a 400 on the part `file`, whatever the storage error's own status
+        raise StudioError(str(error), field="file") from error
     return Response(
         {
             "digest": snapshot.digest,

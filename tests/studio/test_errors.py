@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import path
 from rest_framework.permissions import AllowAny
-from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from config.urls import urlpatterns as studio_urlpatterns
@@ -50,12 +51,6 @@ urlpatterns = [
     path("api/errors-test/plain/", raising(StudioError("no such thing", status=404))),
     *studio_urlpatterns,
 ]
-
-
-@pytest.fixture
-def ada(django_user_model):
-    """A signed-up user (the root conftest's `user` once every test module shares it)."""
-    return django_user_model.objects.create_user("ada", password="not-used-here")
 
 
 def api_answer(error: Exception):
@@ -163,10 +158,7 @@ def test_the_api_renders_the_extra_keys_of_a_stale_revision():
     }
 
 
-def test_a_real_route_answers_a_definition_error_with_its_problems(ada):
-    api = APIClient()
-    api.force_authenticate(ada)
-
+def test_a_real_route_answers_a_definition_error_with_its_problems(api):
     response = api.post("/api/v1/environments/", {"name": "x", "version": "1"}, format="json")
 
     assert response.status_code == 400
@@ -179,8 +171,8 @@ def test_a_real_route_answers_a_definition_error_with_its_problems(ada):
 
 
 @pytest.mark.urls(__name__)
-def test_a_page_renders_a_studio_error_with_its_status(client, ada):
-    client.force_login(ada)
+def test_a_page_renders_a_studio_error_with_its_status(client, user):
+    client.force_login(user)
 
     response = client.get("/errors-test/conflict/")
 
@@ -191,8 +183,8 @@ def test_a_page_renders_a_studio_error_with_its_status(client, ada):
 
 
 @pytest.mark.urls(__name__)
-def test_a_page_lists_every_problem_of_a_problems_error(client, ada):
-    client.force_login(ada)
+def test_a_page_lists_every_problem_of_a_problems_error(client, user):
+    client.force_login(user)
 
     response = client.get("/errors-test/problems/")
 
@@ -203,10 +195,29 @@ def test_a_page_lists_every_problem_of_a_problems_error(client, ada):
 
 
 @pytest.mark.urls(__name__)
-def test_a_plain_view_under_the_api_answers_json(client, ada):
-    client.force_login(ada)
+def test_a_plain_view_under_the_api_answers_json(client, user):
+    client.force_login(user)
 
     response = client.get("/api/errors-test/plain/")
 
     assert response.status_code == 404
     assert response.json() == {"detail": "no such thing", "errors": {}}
+
+
+def test_a_snapshot_that_cannot_be_stored_is_a_400_on_the_file_part(api, studio_home):
+    upload = SimpleUploadedFile("data.tar.gz", b"this is no archive")
+    response = api.post("/api/v1/snapshots/", {"file": upload, "kind": "folder"}, format="multipart")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"detail", "errors"} and body["detail"]
+    assert body["errors"] == {"file": [body["detail"]]}
+
+
+def test_an_api_address_with_nothing_there_is_a_404_in_the_error_shape(client, user):
+    client.force_login(user)
+
+    response = client.get("/api/v1/nothing-lives-here/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Nothing at /api/v1/nothing-lives-here/.", "errors": {}}
