@@ -26,6 +26,7 @@ from pipelines.graph import (
     compile_graph,
     document_to_graph,
     layout,
+    resolve_graph,
     spec_to_graph,
     validate_graph,
 )
@@ -130,7 +131,7 @@ def duplicate_draft(draft: PipelineDraft, *, user=None) -> PipelineDraft:
 def check_draft(draft: PipelineDraft, *, graph: dict | None = None, user=None) -> list[GraphProblem]:
     """Every problem of the draft's graph (or of `graph`, an unsaved version of it); [] when it compiles."""
     try:
-        compile_graph(draft.graph if graph is None else graph, user=user, name=draft.name)
+        resolve_graph(draft.graph if graph is None else graph, user=user, name=draft.name)
     except GraphError as error:
         return error.problems
     return []

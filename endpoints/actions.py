@@ -131,18 +131,20 @@ def publish_document(
     document: Any, *, filename: str, index: LineIndex | None = None, **options
 ) -> EndpointVersion:
     """Publish a pipeline job document (DefinitionError with every problem when it does not compile)."""
-    from pipelines.compiler import compile_pipeline
+    from pipelines.compiler import resolve_pipeline
 
     if not isinstance(document, dict):
         raise DefinitionError([Problem(filename, "", "a pipeline document is a mapping")])
-    spec = compile_pipeline(
+    resolution = resolve_pipeline(
         document,
         index=index or LineIndex(),
         filename=filename,
         user=options.get("user"),
         allow_unset_parameters=True,
     )
-    return publish(spec, source="yaml", source_ref=filename, **options)
+    check_name(options.get("name"))  # before anything the document defines is registered
+    with transaction.atomic():  # the version and what it registers, or neither
+        return publish(resolution.materialize(), source="yaml", source_ref=filename, **options)
 
 
 def publish_yaml(text: str | bytes, *, filename: str, **options) -> EndpointVersion:

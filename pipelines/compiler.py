@@ -5,23 +5,33 @@ Bindings understood: `${{parent.inputs.x}}`, `${{parent.jobs.s.outputs.y}}` and
 registered data asset (`azureml:NAME:VERSION`, `azureml:NAME@latest`), a stored snapshot
 (`studio://snapshots/…`, which is what `studio job create` turns local paths into), an http(s)
 URL, a server path under STUDIO_DATA_ROOTS, or — when compiling from disk — a local path.
+
+Compiling has two phases. `resolve_pipeline` checks everything and writes nothing: components
+defined inline or in local files become entries of a RegistrationPlan (unsaved versions) instead
+of rows. `Resolution.materialize()` writes the plan and pins the spec in one transaction; a caller
+that can still refuse the job (a taken name) checks that in between, so a refused job leaves no
+component or environment behind. `compile_pipeline` does both at once.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
+from pipelines.document import MAX_RETRIES
 from pipelines.spec import PipelineSpec, literal_problem
-from pipelines.validation import assemble_spec
+from pipelines.validation import build_spec, check_steps
 from studio.choices import ComputeState
 from studio.models import Component, Compute, DataAsset
 from studio.references import ReferenceError, parse_reference, resolve, resolve_compute
 from studio.registry import LocalAttachments, register_file
 from studio.registry.components import register_component
+from studio.registry.plan import RegistrationPlan
 from studio.schemas.common import SNAPSHOT_REFERENCE
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path
 
@@ -65,6 +75,7 @@ class Compiler:
         self.base_dir = base_dir
         self.user = user
         self.problems: list[Problem] = []
+        self.plan = RegistrationPlan()  # what materializing writes; resolving writes nothing
         # What a reference resolved to, so that the steps naming one component or compute
         # (10,000 of them, it may be) cost one query together.
         self._resolved: dict[tuple[str, str], Any] = {}
@@ -199,7 +210,12 @@ class Compiler:
         )
         try:
             component, _ = register_component(
-                document, index=nested, filename=self.filename, attachments=attachments, user=self.user
+                document,
+                index=nested,
+                filename=self.filename,
+                attachments=attachments,
+                user=self.user,
+                plan=self.plan,
             )
         except DefinitionError as error:
             for problem in error.problems:
@@ -235,7 +251,9 @@ class Compiler:
                     self.problem(path, f"{value!r} does not exist")
                     return None
                 return self.once(
-                    "file", str(file), lambda: register_file(file, kind="component", user=self.user)[0]
+                    "file",
+                    str(file),
+                    lambda: register_file(file, kind="component", user=self.user, plan=self.plan)[0],
                 )
             return self.once(
                 "component", value, lambda: resolve(Component, parse_reference(value, kind="components"))
@@ -280,6 +298,22 @@ def _binding_target(text: str) -> tuple[str, ...] | None:
     return tuple(match["body"].split(".")) if match else None
 
 
+@dataclass
+class Resolution:
+    """A checked pipeline: the registrations it needs (`plan`) and how to pin its spec once
+    they are written. Nothing has been written yet."""
+
+    plan: RegistrationPlan
+    _build: Any
+
+    def materialize(self) -> PipelineSpec:
+        """Write the planned registrations and return the pinned spec, in one transaction (the
+        caller's, when it holds one: submit the job in the same one)."""
+        with transaction.atomic():
+            self.plan.apply()
+            return self._build()
+
+
 def compile_pipeline(
     document: dict[str, Any],
     *,
@@ -289,7 +323,28 @@ def compile_pipeline(
     user=None,
     allow_unset_parameters: bool = False,
 ) -> PipelineSpec:
-    """Validate a pipeline job document and compile it; DefinitionError lists every problem.
+    """Resolve and materialize at once: the PipelineSpec, or DefinitionError listing every problem."""
+    return resolve_pipeline(
+        document,
+        index=index,
+        filename=filename,
+        base_dir=base_dir,
+        user=user,
+        allow_unset_parameters=allow_unset_parameters,
+    ).materialize()
+
+
+def resolve_pipeline(
+    document: dict[str, Any],
+    *,
+    index: LineIndex,
+    filename: str,
+    base_dir: Path | None = None,
+    user=None,
+    allow_unset_parameters: bool = False,
+) -> Resolution:
+    """Validate a pipeline job document and resolve every reference, writing nothing;
+    DefinitionError lists every problem.
 
     `allow_unset_parameters` (publishing an endpoint) lets a pipeline input without a value feed a
     required port: it becomes a required parameter every invocation sets."""
@@ -489,8 +544,14 @@ def compile_pipeline(
             c.problem((*path, "limits", "timeout"), f"expected a whole number of seconds, got {timeout!r}")
             timeout = None
         max_retries = retry.get("max_retries", 0) if isinstance(retry, dict) else 0
-        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or not 0 <= max_retries <= 10:
-            c.problem((*path, "retry_settings", "max_retries"), "expected a whole number from 0 to 10")
+        if (
+            not isinstance(max_retries, int)
+            or isinstance(max_retries, bool)
+            or not 0 <= max_retries <= MAX_RETRIES
+        ):
+            c.problem(
+                (*path, "retry_settings", "max_retries"), f"expected a whole number from 0 to {MAX_RETRIES}"
+            )
             max_retries = 0
         retry_path = (*path, "retry_settings", "retry_on_failure")
         retry_on_failure = c.flag(retry.get("retry_on_failure"), retry_path)
@@ -505,32 +566,34 @@ def compile_pipeline(
             "inputs": inputs,
             "input_sources": input_sources,
             "outputs": outputs,
-            "max_retries": max_retries,
-            "retry_on_failure": retry_on_failure,
-            "timeout_seconds": timeout,
+            "limits": {"timeout": timeout},
+            "retry_settings": {"max_retries": max_retries, "retry_on_failure": retry_on_failure},
             "force_rerun": c.flag(step.get("force_rerun"), (*path, "force_rerun")),
         }
 
-    spec = assemble_spec(
-        c,
-        steps=steps,
-        header={
-            "display_name": str(document.get("display_name") or document.get("name") or ""),
-            "experiment_name": str(document.get("experiment_name") or "Default"),
-            "description": str(document.get("description") or ""),
-            "tags": {str(k): str(v) for k, v in (document.get("tags") or {}).items()}
-            if isinstance(document.get("tags"), dict)
-            else {},
-            "settings": {
-                "default_compute": default_compute,
-                "continue_on_step_failure": bool(settings_doc.get("continue_on_step_failure", False)),
-                "force_rerun": bool(settings_doc.get("force_rerun", False)),
-            },
-            "input_declarations": declarations,
+    header = {
+        "display_name": str(document.get("display_name") or document.get("name") or ""),
+        "experiment_name": str(document.get("experiment_name") or "Default"),
+        "description": str(document.get("description") or ""),
+        "tags": {str(k): str(v) for k, v in (document.get("tags") or {}).items()}
+        if isinstance(document.get("tags"), dict)
+        else {},
+        "settings": {
+            "default_compute": default_compute,
+            "continue_on_step_failure": bool(settings_doc.get("continue_on_step_failure", False)),
+            "force_rerun": bool(settings_doc.get("force_rerun", False)),
         },
-        pipeline_inputs=pipeline_inputs,
-        pipeline_outputs={name: (value or {}) for name, value in raw_outputs.items()},
-    )
+        "input_declarations": declarations,
+    }
+    pipeline_outputs = {name: (value or {}) for name, value in raw_outputs.items()}
+    outputs = check_steps(c, steps=steps, pipeline_outputs=pipeline_outputs)
     if c.problems:
         raise DefinitionError(c.problems)
-    return spec
+
+    def build() -> PipelineSpec:
+        spec = build_spec(c, steps=steps, header=header, pipeline_inputs=pipeline_inputs, outputs=outputs)
+        if c.problems:
+            raise DefinitionError(c.problems)
+        return spec
+
+    return Resolution(plan=c.plan, _build=build)

@@ -83,15 +83,12 @@ def _check_inputs(report, name: str, step: dict, steps: dict[str, dict], *, unse
             report((*where, port), f"required input of {component.name} is not bound")
 
 
-def assemble_spec(
-    compiler,
-    *,
-    steps: dict[str, dict],
-    header: dict[str, Any],
-    pipeline_inputs: dict[str, dict],
-    pipeline_outputs: dict[str, dict],
-) -> PipelineSpec | None:
-    """Check the steps against each other and build the PipelineSpec; problems go to `compiler`."""
+def check_steps(
+    compiler, *, steps: dict[str, dict], pipeline_outputs: dict[str, dict]
+) -> dict[str, dict[str, str]]:
+    """Check the steps against each other; problems go to `compiler`. Returns the pipeline's
+    outputs ({name: {type, step, output}}) as far as they are bound. Reads components' specs
+    only: planned (unsaved) components are checked like registered ones."""
     report = compiler.problem
     for name, step in steps.items():
         if step["component"] is None:
@@ -134,12 +131,24 @@ def assemble_spec(
     for target in pipeline_outputs:
         if target not in fed_by:
             report(("outputs", target), "no job output is bound to this pipeline output")
-    if compiler.problems:
-        return None
     outputs = {}
     for target, (name, port) in fed_by.items():
-        kind = steps[name]["component"].spec["outputs"][port]["type"]
-        outputs[target] = {"type": kind, "step": name, "output": port}
+        component = steps[name]["component"]
+        if component is not None and port in component.spec.get("outputs", {}):
+            outputs[target] = {"type": component.spec["outputs"][port]["type"], "step": name, "output": port}
+    return outputs
+
+
+def build_spec(
+    compiler,
+    *,
+    steps: dict[str, dict],
+    header: dict[str, Any],
+    pipeline_inputs: dict[str, dict],
+    outputs: dict[str, dict],
+) -> PipelineSpec | None:
+    """The PipelineSpec of checked steps, each component pinned (id, content hash, environment):
+    called once their registrations are written. A shape no check foresaw goes to `compiler`."""
     document = {
         **header,
         "inputs": pipeline_inputs,
@@ -153,5 +162,5 @@ def assemble_spec(
         return PipelineSpec.model_validate(document)
     except ValidationError as error:  # a shape no check above foresaw: still a 400, never a 500
         for item in error.errors(include_url=False):
-            report(tuple(str(part) for part in item["loc"]), item["msg"])
+            compiler.problem(tuple(str(part) for part in item["loc"]), item["msg"])
         return None

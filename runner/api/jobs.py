@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import django_filters
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -18,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from pipelines.compiler import compile_pipeline
+from pipelines.compiler import resolve_pipeline
 from runner.actions import request_cancel, rerun, submit_pipeline
 from runner.api.metrics import with_metric_column
 from runner.choices import JOB_ACTIVE
@@ -191,7 +192,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
                     },
                     status=status.HTTP_400_BAD_REQUEST,
                 )
-            spec = compile_pipeline(document, index=index, filename=filename, user=request.user)
+            resolution = resolve_pipeline(document, index=index, filename=filename, user=request.user)
         except DefinitionError as error:
             return definition_error_response(error)
         name = request.query_params.get("name") or None
@@ -208,7 +209,12 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
                 {"detail": f"a job named {name!r} exists already", "errors": {"name": ["is taken"]}},
                 status=status.HTTP_409_CONFLICT,
             )
-        return submitted(submit_pipeline(spec, user=request.user, name=name))
+        try:
+            with transaction.atomic():  # the job and what it registers, or neither
+                job = submit_pipeline(resolution.materialize(), user=request.user, name=name)
+        except DefinitionError as error:
+            return definition_error_response(error)
+        return submitted(job)
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])

@@ -14,6 +14,7 @@ from studio.registry.attachments import Attachments, LocalAttachments, UploadedA
 from studio.registry.components import export_component, register_component
 from studio.registry.data import export_data, register_data
 from studio.registry.environments import export_environment, register_environment
+from studio.registry.plan import RegistrationPlan
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, load_document
 
 REGISTER = {
@@ -42,15 +43,24 @@ def guess_kind(document: dict[str, Any]) -> str:
 
 
 def register_text(
-    text: str | bytes, *, kind: str | None, filename: str, attachments: Attachments, user=None
+    text: str | bytes,
+    *,
+    kind: str | None,
+    filename: str,
+    attachments: Attachments,
+    user=None,
+    plan: RegistrationPlan | None = None,
 ) -> tuple[Any, bool]:
-    """Parse and register one definition; DefinitionError lists every problem with its line."""
+    """Parse and register one definition; DefinitionError lists every problem with its line. With a
+    `plan`, nothing is written (see studio.registry.plan)."""
     document, index = load_document(text, filename=filename)
     kind = kind or guess_kind(document)
     if kind not in REGISTER:
         raise DefinitionError.single(filename, "", f"unknown asset kind {kind!r}")
     try:
-        return REGISTER[kind](document, index=index, filename=filename, attachments=attachments, user=user)
+        return REGISTER[kind](
+            document, index=index, filename=filename, attachments=attachments, user=user, plan=plan
+        )
     except DefinitionError as error:
         raise DefinitionError([with_line(problem, index, filename) for problem in error.problems]) from None
 
@@ -65,10 +75,14 @@ def with_line(problem: Problem, index: LineIndex, filename: str) -> Problem:
     return Problem(problem.file, problem.field, problem.message, index.line_of(path))
 
 
-def register_file(path: Path, *, kind: str | None = None, user=None) -> tuple[Any, bool]:
+def register_file(
+    path: Path, *, kind: str | None = None, user=None, plan: RegistrationPlan | None = None
+) -> tuple[Any, bool]:
     """Register a definition file from disk, its local paths relative to its folder."""
     attachments = LocalAttachments(path.parent, filename=str(path))
-    return register_text(path.read_bytes(), kind=kind, filename=str(path), attachments=attachments, user=user)
+    return register_text(
+        path.read_bytes(), kind=kind, filename=str(path), attachments=attachments, user=user, plan=plan
+    )
 
 
 def export_asset(asset) -> str:

@@ -10,6 +10,7 @@ from studio.models import Component, Environment
 from studio.references import ReferenceError, parse_reference, resolve
 from studio.registry.attachments import Attachments
 from studio.registry.environments import register_inline_environment
+from studio.registry.plan import RegistrationPlan
 from studio.registry.versions import register_version
 from studio.schemas.common import SNAPSHOT_REFERENCE, raise_problems, validate_document
 from studio.schemas.component import CommandComponentDocument, component_problems, pre_check
@@ -27,11 +28,22 @@ def _port(port) -> dict[str, Any]:
 
 
 def _environment(
-    component: CommandComponentDocument, *, index: LineIndex, filename: str, attachments: Attachments, user
+    component: CommandComponentDocument,
+    *,
+    index: LineIndex,
+    filename: str,
+    attachments: Attachments,
+    user,
+    plan: RegistrationPlan | None,
 ) -> Environment:
     if isinstance(component.environment, dict):
         return register_inline_environment(
-            component.environment, index=index, filename=filename, attachments=attachments, user=user
+            component.environment,
+            index=index,
+            filename=filename,
+            attachments=attachments,
+            user=user,
+            plan=plan,
         )
     try:
         return resolve(Environment, parse_reference(component.environment, kind="environments"))
@@ -53,13 +65,22 @@ def _code_digest(code: str | None, *, index: LineIndex, filename: str, attachmen
 
 
 def register_component(
-    document: dict[str, Any], *, index: LineIndex, filename: str, attachments: Attachments, user=None
+    document: dict[str, Any],
+    *,
+    index: LineIndex,
+    filename: str,
+    attachments: Attachments,
+    user=None,
+    plan: RegistrationPlan | None = None,
 ) -> tuple[Component, bool]:
-    """Register a command component; an identical definition returns the existing version."""
+    """Register a command component; an identical definition returns the existing version. With a
+    `plan`, nothing is written (see studio.registry.plan)."""
     raise_problems(pre_check(document), index=index, filename=filename)
     component = validate_document(CommandComponentDocument, document, index=index, filename=filename)
     raise_problems(component_problems(component), index=index, filename=filename)
-    environment = _environment(component, index=index, filename=filename, attachments=attachments, user=user)
+    environment = _environment(
+        component, index=index, filename=filename, attachments=attachments, user=user, plan=plan
+    )
     code_digest = _code_digest(component.code, index=index, filename=filename, attachments=attachments)
     spec = {
         "name": component.name,
@@ -86,6 +107,7 @@ def register_component(
             "code_digest": code_digest,
         },
         user=user,
+        plan=plan,
     )
 
 

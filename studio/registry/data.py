@@ -8,6 +8,7 @@ import yaml
 
 from studio.models import DataAsset
 from studio.registry.attachments import Attachments
+from studio.registry.plan import RegistrationPlan
 from studio.registry.versions import register_version
 from studio.schemas.common import SNAPSHOT_REFERENCE, raise_problems, validate_document
 from studio.schemas.data import DataDocument, data_problems, path_kind
@@ -31,7 +32,13 @@ def _stored(data: DataDocument, *, index: LineIndex, filename: str, attachments:
 
 
 def register_data(
-    document: dict[str, Any], *, index: LineIndex, filename: str, attachments: Attachments, user=None
+    document: dict[str, Any],
+    *,
+    index: LineIndex,
+    filename: str,
+    attachments: Attachments,
+    user=None,
+    plan: RegistrationPlan | None = None,
 ) -> tuple[DataAsset, bool]:
     """Register a data asset: local data is stored, an http(s) URL is kept as a reference."""
     data = validate_document(DataDocument, document, index=index, filename=filename)
@@ -66,6 +73,7 @@ def register_data(
         filename=filename,
         fields=fields,
         user=user,
+        plan=plan,
     )
 
 

@@ -8,6 +8,7 @@ import yaml
 
 from studio.models import Environment
 from studio.registry.attachments import Attachments
+from studio.registry.plan import RegistrationPlan
 from studio.registry.versions import register_version
 from studio.schemas.common import SNAPSHOT_REFERENCE, raise_problems, validate_document
 from studio.schemas.environment import (
@@ -97,7 +98,13 @@ def environment_spec(
 
 
 def register_environment(
-    document: dict[str, Any], *, index: LineIndex, filename: str, attachments: Attachments, user=None
+    document: dict[str, Any],
+    *,
+    index: LineIndex,
+    filename: str,
+    attachments: Attachments,
+    user=None,
+    plan: RegistrationPlan | None = None,
 ) -> tuple[Environment, bool]:
     """Register an environment definition; an identical one returns the existing version."""
     spec = environment_spec(document, index=index, filename=filename, attachments=attachments)
@@ -110,11 +117,18 @@ def register_environment(
         filename=filename,
         fields={},
         user=user,
+        plan=plan,
     )
 
 
 def register_inline_environment(
-    document: dict[str, Any], *, index: LineIndex, filename: str, attachments: Attachments, user=None
+    document: dict[str, Any],
+    *,
+    index: LineIndex,
+    filename: str,
+    attachments: Attachments,
+    user=None,
+    plan: RegistrationPlan | None = None,
 ) -> Environment:
     """Register a component's inline `environment:` under Azure's anonymous name, versioned by content."""
     from studio.registry.versions import content_hash
@@ -132,6 +146,7 @@ def register_inline_environment(
         filename=filename,
         fields={},
         user=user,
+        plan=plan,
     )
     return environment
 
