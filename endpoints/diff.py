@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.document import fold_flat_names
+
 ABSENT = "—"
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
@@ -33,9 +35,9 @@ STEP_FIELDS = (
     "component",
     "environment",
     "compute",
-    "max_retries",
-    "retry_on_failure",
-    "timeout_seconds",
+    "retry_settings.max_retries",
+    "retry_settings.retry_on_failure",
+    "limits.timeout",
     "force_rerun",
 )
 
@@ -171,16 +173,18 @@ def _yes_no(value: Any) -> str:
 
 def _step_view(step: dict[str, Any]) -> dict[str, str]:
     """The comparable fields of a frozen step, flat and as text (what a person compares)."""
+    step = fold_flat_names(step)  # versions published before the settings took Azure ML's names
     component = step.get("component") or {}
-    timeout = step.get("timeout_seconds")
+    retry = step.get("retry_settings") or {}
+    timeout = (step.get("limits") or {}).get("timeout")
     view = {
         "display_name": step.get("display_name") or ABSENT,
         "component": f"{component.get('name')}:{component.get('version')}" if component else ABSENT,
         "environment": component.get("environment") or ABSENT,
         "compute": step.get("compute") or ABSENT,
-        "max_retries": str(step.get("max_retries", 0)),
-        "retry_on_failure": _yes_no(step.get("retry_on_failure")),
-        "timeout_seconds": f"{timeout} s" if timeout else "none",
+        "retry_settings.max_retries": str(retry.get("max_retries", 0)),
+        "retry_settings.retry_on_failure": _yes_no(retry.get("retry_on_failure")),
+        "limits.timeout": f"{timeout} s" if timeout else "none",
         "force_rerun": _yes_no(step.get("force_rerun")),
     }
     sources = step.get("input_sources") or {}

@@ -14,8 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pipelines.compiler import Resolution, resolve_pipeline
+from pipelines.document import Limits, RetrySettings, fold_flat_names
 from pipelines.spec import PipelineSpec, rounds
 from studio.schemas.loading import DefinitionError, LineIndex, format_path
 
@@ -78,10 +80,15 @@ class ComponentData(_Strict):
     inputs: dict[str, LiteralValue] = Field(default_factory=dict, description="port -> literal value")
     pipeline_inputs: dict[str, str] = Field(default_factory=dict, description="port -> pipeline input")
     compute: str | None = None
-    max_retries: int = 0
-    retry_on_failure: bool = False
-    timeout_seconds: int | None = None
+    limits: Limits = Field(default_factory=Limits)
+    retry_settings: RetrySettings = Field(default_factory=RetrySettings)
     force_rerun: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_names(cls, data: Any) -> Any:
+        """A canvas (or a draft) from before the run settings took Azure ML's names still saves."""
+        return fold_flat_names(data)
 
 
 class DataData(_Strict):
@@ -476,13 +483,12 @@ def graph_to_document(
         }
         if job_outputs:
             job["outputs"] = job_outputs
-        if data.get("timeout_seconds") is not None:
-            job["limits"] = {"timeout": data["timeout_seconds"]}
-        if data.get("max_retries") or data.get("retry_on_failure"):
-            job["retry_settings"] = {
-                "max_retries": data.get("max_retries", 0),
-                "retry_on_failure": bool(data.get("retry_on_failure")),
-            }
+        limits = data.get("limits") or {}
+        if limits.get("timeout") is not None:
+            job["limits"] = dict(limits)
+        retry = data.get("retry_settings") or {}
+        if retry.get("max_retries") or retry.get("retry_on_failure"):
+            job["retry_settings"] = dict(retry)
         if data.get("force_rerun"):
             job["force_rerun"] = True
         jobs[job_name] = job
@@ -601,26 +607,18 @@ def graph_problems(graph: dict) -> list[GraphProblem]:
     return problems
 
 
-# Field paths of a job in pipeline YAML, and what the graph calls them.
-JOB_FIELDS = {
-    ("limits", "timeout"): "timeout_seconds",
-    ("limits",): "timeout_seconds",
-    ("retry_settings", "max_retries"): "max_retries",
-    ("retry_settings", "retry_on_failure"): "retry_on_failure",
-}
-
-
 def _map_problem(
     problem, graph: dict, node_of_job: dict[str, str], node_of_input: dict[str, str]
 ) -> GraphProblem:
-    """A compiler problem (`jobs.<job>.inputs.<port>`, …) as a problem of the graph."""
+    """A compiler problem (`jobs.<job>.inputs.<port>`, …) as a problem of the graph. A job's
+    fields have the same names on its node (`jobs.<job>.limits.timeout` is the node's
+    `limits.timeout`): only the job becomes its node."""
     parts = problem.field.split(".") if problem.field else []
     if parts[:1] == ["jobs"] and len(parts) >= 2 and parts[1] in node_of_job:
         node = node_of_job[parts[1]]
         rest = tuple(parts[2:])
         port = rest[1] if len(rest) >= 2 and rest[0] in ("inputs", "outputs") else None
-        renamed = JOB_FIELDS.get(rest[:2]) or JOB_FIELDS.get(rest[:1])
-        tail = renamed if renamed else ".".join(rest)
+        tail = ".".join(rest)
         field = f"nodes.{node}" + (f".{tail}" if tail else "")
         return GraphProblem(field, problem.message, node, port)
     if parts[:1] == ["jobs"]:
@@ -637,10 +635,16 @@ def _map_problem(
 def compile_graph(
     graph: dict, *, user=None, name: str = "", description: str = "", catalog: RegistryCatalog | None = None
 ) -> PipelineSpec:
-    """Compile a graph to a PipelineSpec with `compile_pipeline`; GraphError lists every problem,
-    each on its node and port where it has one."""
-    from pipelines.compiler import compile_pipeline
+    """Compile a graph to a PipelineSpec (resolve, then materialize); GraphError lists every
+    problem, each on its node and port where it has one."""
+    return resolve_graph(graph, user=user, name=name, description=description, catalog=catalog).materialize()
 
+
+def resolve_graph(
+    graph: dict, *, user=None, name: str = "", description: str = "", catalog: RegistryCatalog | None = None
+) -> Resolution:
+    """Check a graph with `resolve_pipeline`, writing nothing: its Resolution, or GraphError listing
+    every problem on its node and port."""
     try:
         graph = validate_graph(graph)
     except GraphShapeError as error:
@@ -650,9 +654,9 @@ def compile_graph(
     problems = graph_problems(graph)
     document, node_of_job = graph_to_document(graph, name=name, description=description, catalog=catalog)
     node_of_input = {input_name: node for node, input_name in names_of(graph).data.items()}
-    spec = None
+    resolution = None
     try:
-        spec = compile_pipeline(document, index=LineIndex(), filename="draft", user=user)
+        resolution = resolve_pipeline(document, index=LineIndex(), filename="draft", user=user)
     except DefinitionError as error:
         located = {(p.node, p.port) for p in problems if p.node is not None}
         fields = {p.field for p in problems}
@@ -666,7 +670,7 @@ def compile_graph(
                 problems.append(mapped)
     if problems:
         raise GraphError(problems)
-    return spec
+    return resolution
 
 
 # --- pipeline job document -> graph (import) -----------------------------------------------------
@@ -688,9 +692,8 @@ def _empty_component(component: str) -> dict:
         "inputs": {},
         "pipeline_inputs": {},
         "compute": None,
-        "max_retries": 0,
-        "retry_on_failure": False,
-        "timeout_seconds": None,
+        "limits": Limits().model_dump(),
+        "retry_settings": RetrySettings().model_dump(),
         "force_rerun": False,
     }
 
@@ -756,10 +759,16 @@ def document_to_graph(document: dict, *, spec: PipelineSpec | None = None) -> di
         data["display_name"] = str(step.get("display_name") or "")
         if "compute" in step:
             data["compute"] = pinned_step.compute if pinned_step else _strip_azureml(str(step["compute"]))
-        retry = step.get("retry_settings") or {}
-        data["max_retries"] = retry.get("max_retries", 0) or 0
-        data["retry_on_failure"] = bool(retry.get("retry_on_failure", False))
-        data["timeout_seconds"] = (step.get("limits") or {}).get("timeout")
+        if pinned_step is not None:
+            data["limits"] = pinned_step.limits.model_dump()
+            data["retry_settings"] = pinned_step.retry_settings.model_dump()
+        else:
+            retry = step.get("retry_settings") or {}
+            data["limits"] = {"timeout": (step.get("limits") or {}).get("timeout")}
+            data["retry_settings"] = {
+                "max_retries": retry.get("max_retries", 0) or 0,
+                "retry_on_failure": bool(retry.get("retry_on_failure", False)),
+            }
         data["force_rerun"] = bool(step.get("force_rerun", False))
         for port, value in (step.get("inputs") or {}).items():
             target = _binding(value)
@@ -826,9 +835,8 @@ def spec_to_graph(spec_json: dict | PipelineSpec) -> dict:
         data.update(
             display_name=step.display_name,
             compute=step.compute if step.compute != spec.settings.default_compute else None,
-            max_retries=step.max_retries,
-            retry_on_failure=step.retry_on_failure,
-            timeout_seconds=step.timeout_seconds,
+            limits=step.limits.model_dump(),
+            retry_settings=step.retry_settings.model_dump(),
             force_rerun=step.force_rerun,
         )
         for port, binding in step.inputs.items():

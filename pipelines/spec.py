@@ -11,11 +11,11 @@ import math
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from studio.schemas.component import ASSET_TYPES
-
-FOLDER_LIKE = ("uri_folder", "mltable", "mlflow_model", "custom_model")
+from pipelines.document import Limits, RetrySettings, fold_flat_names
+from pipelines.rules import ASSET_TYPES
+from pipelines.rules import port_types_compatible as port_types_compatible  # validation imports it here
 
 
 class SpecModel(BaseModel):
@@ -79,10 +79,15 @@ class StepSpec(SpecModel):
     input_sources: dict[str, str] = Field(
         default_factory=dict, description="input port -> the pipeline input its value comes from"
     )
-    max_retries: int = 0
-    retry_on_failure: bool = False
-    timeout_seconds: int | None = None
+    limits: Limits = Field(default_factory=Limits)
+    retry_settings: RetrySettings = Field(default_factory=RetrySettings)
     force_rerun: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_names(cls, data: Any) -> Any:
+        """Specs frozen before the run settings took Azure ML's names still read."""
+        return fold_flat_names(data)
 
     def upstream(self) -> set[str]:
         """Steps whose outputs this step reads."""
@@ -203,13 +208,6 @@ def find_cycle(steps: dict[str, set[str]]) -> list[str] | None:
                 path.append(upstream)
                 pending.append(iter(sorted(steps[upstream])))
     return None
-
-
-def port_types_compatible(source: str, target: str) -> bool:
-    """Whether an output of type `source` may feed an input of type `target`."""
-    if source == target:
-        return True
-    return source in FOLDER_LIKE and target in FOLDER_LIKE
 
 
 def literal_problem(port: dict[str, Any], value: Any) -> str | None:

@@ -43,7 +43,7 @@ def submit_pipeline(
             display_name=step.display_name or step.component.spec.get("display_name") or step_name,
             compute=computes.get(step.compute),
             environment=environments.get(step.component.environment_id),
-            max_retries=step.max_retries,
+            max_retries=step.retry_settings.max_retries,
         )
         for step_name, step in spec.steps.items()
     )

@@ -135,7 +135,7 @@ def _adopt(step: StepRun, executor, handle: str, log: StepLog, outputs: dict, si
             lambda at, line: log.write(line, at=at) if round(at, 6) > since else None,
             since=since or None,
         )
-    timeout = step.spec.get("timeout_seconds")
+    timeout = step.job.pipeline_spec().steps[step.name].limits.timeout
     if timeout and step.started_at:
         timeout = max(1.0, timeout - (timezone.now() - step.started_at).total_seconds())
     try:

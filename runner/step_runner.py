@@ -35,7 +35,7 @@ from runner.executors.base import (
     output_target,
 )
 from runner.heartbeat import WORKER_ID, KeepAlive
-from runner.images import EngineUnreachable
+from runner.images.errors import EngineUnreachable
 from runner.logs import NOTE_PREFIX, LogCut, StepLog, tail
 from runner.models import PipelineJob, StepRun
 from runner.slots import claim
@@ -159,7 +159,9 @@ def _input_values(
 
 def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
     """Build or find the environment, lay out folders, resolve inputs and render the command."""
-    from runner.images import ensure_environment_image, ensure_environment_venv, environment_variables
+    from runner.images.building_once import ensure_environment_image
+    from runner.images.dockerfiles import environment_variables
+    from runner.images.venvs import ensure_environment_venv
 
     environment = step.environment
     env_spec = environment.spec
@@ -460,7 +462,7 @@ def complete_attempt(
                 step,
                 StepStatus.FAILED,
                 exit_code=code,
-                status_reason=f"timed out after {spec.timeout_seconds} s",
+                status_reason=f"timed out after {spec.limits.timeout} s",
             )
             return
         if outcome == "lost":
@@ -481,7 +483,7 @@ def complete_attempt(
         ended = exit_description(executor, handle, code)  # an OOM kill or a signal says so
         reason = f"{ended}; last lines:\n{lines}"
         log.note(ended)
-        if spec.retry_on_failure and retry_later(step, ended, log):
+        if spec.retry_settings.retry_on_failure and retry_later(step, ended, log):
             return
         finish(step, StepStatus.FAILED, exit_code=code, status_reason=reason[:4000])
     finally:
@@ -524,7 +526,7 @@ def _attempt(step: StepRun, log: StepLog) -> None:
             finish(step, StepStatus.FAILED, status_reason=str(error)[:4000])
         return
     except Exception as error:  # an image build failure or a bug: the step fails with the reason
-        from runner.images import ImageBuildError
+        from runner.images.errors import ImageBuildError
 
         if not isinstance(error, ImageBuildError):
             logger.exception("preparing %s failed", step)
@@ -554,5 +556,5 @@ def _attempt(step: StepRun, log: StepLog) -> None:
         prepared.executor.stop(handle, grace_seconds=1)
         prepared.executor.remove(handle)
         return
-    code, outcome = supervise(step, prepared.executor, handle, log, timeout=spec.timeout_seconds)
+    code, outcome = supervise(step, prepared.executor, handle, log, timeout=spec.limits.timeout)
     complete_attempt(step, prepared.outputs, prepared.executor, handle, code, outcome, log)

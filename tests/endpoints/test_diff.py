@@ -130,8 +130,8 @@ def test_steps_added_removed_and_changed_name_component_compute_and_inputs():
     split["input_sources"] = {}
     split["inputs"]["stratify_column"] = {"kind": "literal", "value": "variety"}
     split["inputs"]["seed"] = {"kind": "literal", "value": 3}
-    split["max_retries"] = 2
-    split["timeout_seconds"] = 600
+    split["retry_settings"] = {"max_retries": 2, "retry_on_failure": False}
+    split["limits"] = {"timeout": 600}
     del after["steps"]["load"]
     after["steps"]["train"] = step("train", "train_model:1", compute="local")
 
@@ -145,8 +145,8 @@ def test_steps_added_removed_and_changed_name_component_compute_and_inputs():
     assert {f.field: (f.before, f.after) for f in changes[0].fields} == {
         "component": ("split_data:1", "split_data:2"),
         "compute": ("docker", "local"),
-        "max_retries": ("0", "2"),
-        "timeout_seconds": ("none", "600 s"),
+        "retry_settings.max_retries": ("0", "2"),
+        "limits.timeout": ("none", "600 s"),
         "inputs.fraction": ("pipeline input fraction", "0.5"),
         "inputs.seed": (ABSENT, "3"),
         "inputs.stratify_column": ('"species"', '"variety"'),
@@ -154,12 +154,26 @@ def test_steps_added_removed_and_changed_name_component_compute_and_inputs():
     assert [f.field for f in changes[0].fields][:4] == [
         "component",
         "compute",
-        "max_retries",
-        "timeout_seconds",
+        "retry_settings.max_retries",
+        "limits.timeout",
     ]
     assert changes[0].summary == "split_data:2 on local"
     assert changes[1].summary == "train_model:1 on local" and changes[1].fields == ()
     assert changes[2].summary == "import_csv:1 on docker"
+
+
+def test_a_version_frozen_with_the_old_flat_names_compares_by_meaning():
+    before = copy.deepcopy(SPEC)
+    before["steps"]["split"].update(max_retries=2, retry_on_failure=True, timeout_seconds=600)
+    after = copy.deepcopy(SPEC)
+    after["steps"]["split"].update(
+        retry_settings={"max_retries": 2, "retry_on_failure": True}, limits={"timeout": 900}
+    )
+
+    changes = diff_steps(before, after)
+
+    assert [(c.name, c.kind) for c in changes] == [("split", "changed")]
+    assert {f.field: (f.before, f.after) for f in changes[0].fields} == {"limits.timeout": ("600 s", "900 s")}
 
 
 def test_wires_data_and_outputs_are_compared_as_text():

@@ -25,9 +25,8 @@ const graph: DraftGraph = {
         inputs: { separator: ';', has_header: true },
         pipeline_inputs: {},
         compute: null,
-        max_retries: 0,
-        retry_on_failure: false,
-        timeout_seconds: null,
+        limits: { timeout: null },
+        retry_settings: { max_retries: 0, retry_on_failure: false },
         force_rerun: false,
       },
     },
@@ -41,9 +40,8 @@ const graph: DraftGraph = {
         inputs: { n_estimators: 10 },
         pipeline_inputs: { label_column: 'label' },
         compute: 'local',
-        max_retries: 2,
-        retry_on_failure: true,
-        timeout_seconds: 600,
+        limits: { timeout: 600 },
+        retry_settings: { max_retries: 2, retry_on_failure: true },
         force_rerun: true,
       },
     },
@@ -149,12 +147,32 @@ describe('normalizeGraph', () => {
         inputs: {},
         pipeline_inputs: {},
         compute: null,
-        max_retries: 0,
-        retry_on_failure: false,
-        timeout_seconds: null,
+        limits: { timeout: null },
+        retry_settings: { max_retries: 0, retry_on_failure: false },
         force_rerun: false,
       },
     });
+  });
+
+  it('reads the run settings of a draft saved with the old flat names', () => {
+    const result = normalizeGraph({
+      nodes: [
+        {
+          id: 'a',
+          type: 'component',
+          data: {
+            component: 'split_data:1',
+            max_retries: 3,
+            retry_on_failure: true,
+            timeout_seconds: 60,
+          },
+        },
+      ],
+    });
+    const data = result.nodes[0]?.data as Record<string, unknown>;
+    expect(data.limits).toEqual({ timeout: 60 });
+    expect(data.retry_settings).toEqual({ max_retries: 3, retry_on_failure: true });
+    expect(data).not.toHaveProperty('timeout_seconds');
   });
 
   it('drops unknown node kinds, edges to missing nodes, and gives edges ids', () => {

@@ -16,9 +16,9 @@ export type ComponentNodeData = {
   /** Input port -> the pipeline input (graph.inputs) that feeds it. */
   pipeline_inputs: Record<string, string>;
   compute: string | null;
-  max_retries: number;
-  retry_on_failure: boolean;
-  timeout_seconds: number | null;
+  /** Run settings under Azure ML's names, as in pipeline YAML and job specs. */
+  limits: { timeout: number | null };
+  retry_settings: { max_retries: number; retry_on_failure: boolean };
   force_rerun: boolean;
 };
 
@@ -151,15 +151,19 @@ function stringMap(value: unknown): Record<string, string> {
 /** Component node data with every field present, from whatever the API or a paste gave. */
 export function normalizeComponentData(data: unknown): ComponentNodeData {
   const d = isObject(data) ? data : {};
+  const retry = isObject(d.retry_settings) ? d.retry_settings : d;
   return {
     component: str(d.component),
     display_name: str(d.display_name),
     inputs: parameterValues(d.inputs),
     pipeline_inputs: stringMap(d.pipeline_inputs),
     compute: typeof d.compute === 'string' && d.compute ? d.compute : null,
-    max_retries: Math.max(0, int(d.max_retries, 0)),
-    retry_on_failure: bool(d.retry_on_failure),
-    timeout_seconds: intOrNull(d.timeout_seconds),
+    // Drafts from before the run settings took Azure ML's names spell them flat.
+    limits: { timeout: intOrNull(isObject(d.limits) ? d.limits.timeout : d.timeout_seconds) },
+    retry_settings: {
+      max_retries: Math.max(0, int(retry.max_retries, 0)),
+      retry_on_failure: bool(retry.retry_on_failure),
+    },
     force_rerun: bool(d.force_rerun),
   };
 }

@@ -10,9 +10,8 @@ export function defaultComponentData(definition: ComponentDefinition): Component
     inputs: {},
     pipeline_inputs: {},
     compute: null,
-    max_retries: 0,
-    retry_on_failure: false,
-    timeout_seconds: null,
+    limits: { timeout: null },
+    retry_settings: { max_retries: 0, retry_on_failure: false },
     force_rerun: false,
   };
 }

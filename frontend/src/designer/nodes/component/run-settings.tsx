@@ -50,11 +50,16 @@ export function RunSettings({ node }: { node: ComponentNode }) {
         setting
         name="Max retries"
         port={RETRIES}
-        value={data.max_retries === 0 ? undefined : data.max_retries}
+        value={data.retry_settings.max_retries === 0 ? undefined : data.retry_settings.max_retries}
         onChange={(value) =>
           updateNodeData(
             id,
-            { max_retries: typeof value === 'number' ? value : 0 },
+            {
+              retry_settings: {
+                ...data.retry_settings,
+                max_retries: typeof value === 'number' ? value : 0,
+              },
+            },
             `retries:${id}`,
           )
         }
@@ -62,19 +67,23 @@ export function RunSettings({ node }: { node: ComponentNode }) {
       <SwitchField
         id={`${id}-retry-on-failure`}
         label="Retry on failure"
-        checked={data.retry_on_failure}
-        onChange={(checked) => updateNodeData(id, { retry_on_failure: checked })}
+        checked={data.retry_settings.retry_on_failure}
+        onChange={(checked) =>
+          updateNodeData(id, {
+            retry_settings: { ...data.retry_settings, retry_on_failure: checked },
+          })
+        }
       />
       <ParameterField
         id={`${id}-timeout`}
         setting
         name="Timeout (seconds)"
         port={TIMEOUT}
-        value={data.timeout_seconds ?? undefined}
+        value={data.limits.timeout ?? undefined}
         onChange={(value) =>
           updateNodeData(
             id,
-            { timeout_seconds: typeof value === 'number' ? value : null },
+            { limits: { ...data.limits, timeout: typeof value === 'number' ? value : null } },
             `timeout:${id}`,
           )
         }
