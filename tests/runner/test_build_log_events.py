@@ -14,10 +14,10 @@ from channels.testing import WebsocketCommunicator
 from django.db import connection
 
 from config.asgi import application
-from runner import images
 from runner.choices import JobStatus, StepStatus
 from runner.events import reading, recording
-from runner.images import WAITING_LINE, build_lines, build_once, new_lines
+from runner.images import building_once
+from runner.images.building_once import WAITING_LINE, build_lines, build_once, new_lines
 from runner.logs import StepLog, read_log
 from runner.models import PipelineJob, StepRun
 from studio.models import ApiToken, Environment
@@ -58,8 +58,8 @@ def environment(db, studio_home) -> Environment:
 
 @pytest.fixture
 def quick_polls(monkeypatch):
-    monkeypatch.setattr(images, "POLL_SECONDS", 0.05)
-    monkeypatch.setattr(images, "LOG_FLUSH_SECONDS", 0.05)
+    monkeypatch.setattr(building_once, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(building_once, "LOG_FLUSH_SECONDS", 0.05)
 
 
 def slow_build(lines: list[str], started: threading.Event, pause: float = 0.15):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from runner import reconciler
 from runner.choices import ImageStatus, JobStatus, StepStatus
 from runner.heartbeat import WORKER_ID
-from runner.images import build_once
+from runner.images.building_once import build_once
 from runner.models import EnvironmentImage, StepRun
 from studio.models import Environment
 from tests.runner.conftest import submit_file, wait_for
@@ -111,7 +111,7 @@ def test_a_build_longer_than_twice_the_heartbeat_timeout_completes_in_one_attemp
 def _remove_images(environment) -> None:
     """The environment's image and the stage built from its Dockerfile, off the engine."""
     from runner.executors.docker import docker_client
-    from runner.images import context_image_tag, environment_image_tag
+    from runner.images.dockerfiles import context_image_tag, environment_image_tag
 
     client = docker_client(None)
     try:

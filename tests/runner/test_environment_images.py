@@ -13,19 +13,16 @@ from django.db import connection
 
 from runner.choices import ImageStatus
 from runner.executors.docker import docker_client, inspect_image, run_once
-from runner.images import (
-    WAITING_LINE,
-    BaseImageFacts,
-    ImageBuildError,
-    conda_to_pip,
+from runner.images.building_once import WAITING_LINE, ensure_environment_image
+from runner.images.dockerfiles import (
     context_image_tag,
-    ensure_environment_image,
-    ensure_environment_venv,
     environment_image_tag,
-    environment_requirements,
     generate_dockerfile,
     requirements_text,
 )
+from runner.images.errors import ImageBuildError
+from runner.images.requirements import BaseImageFacts, conda_to_pip, environment_requirements
+from runner.images.venvs import ensure_environment_venv
 from runner.models import EnvironmentImage
 from studio.models import Environment
 from studio.registry.versions import content_hash

@@ -13,7 +13,7 @@ from docker.errors import APIError, ImageNotFound
 from pipelines.compiler import compile_pipeline
 from runner.actions import submit_pipeline
 from runner.choices import ImageStatus, JobStatus, StepStatus
-from runner.images import environment_image_tag
+from runner.images.dockerfiles import environment_image_tag
 from runner.models import EnvironmentImage
 from studio.models import Environment
 from studio.schemas.loading import load_document
