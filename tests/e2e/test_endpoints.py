@@ -1,6 +1,8 @@
-"""A person publishes a pipeline from the designer, creates a key and runs the endpoint with "Try it",
-in Chromium against a real `studio up`; the run appears in the recent runs and its status changes
-live while its steps run in Docker. Screenshots land in tests/e2e/screenshots/ (git-ignored).
+"""A person publishes a pipeline from the designer's toolbar, creates a key and runs the endpoint with
+"Try it", in Chromium against a real `studio up`; the run appears in the recent runs and its status
+changes live while its steps run in Docker, driven by the notifications socket: a call made from
+outside the page shows up without a reload, and the page never polls the list. Screenshots land in
+tests/e2e/screenshots/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -78,23 +80,28 @@ def test_publish_from_the_designer_create_a_key_and_try_it_live(studio_server, t
         sign_in(page, studio_server, f"/designer/{draft_id}/")
         wait_for_designer(page)
 
-        # When they press Publish and fill the dialog
-        page.get_by_role("button", name="Publish", exact=True).click()
+        # When they press the toolbar's Publish and fill the dialog
+        page.locator(".designer-toolbar").get_by_role("button", name="Publish", exact=True).click()
         dialog = page.get_by_role("dialog", name="Publish as an endpoint")
         expect(dialog).to_be_visible()
         expect(dialog).to_contain_text("saved")
         name = dialog.get_by_label("Endpoint name")
         expect(name).to_have_value("split-iris-for-partners")
         expect(name).to_be_focused()
+        name.fill("Not a name!")
+        dialog.get_by_role("button", name="Publish", exact=True).click()
+        expect(dialog.locator(".field-error")).to_be_visible()  # the API's answer, at the field
         name.fill(ENDPOINT)
         dialog.get_by_label("Description").fill("Splits iris for our partners")
         dialog.get_by_label("Make this version the default").check()
         screenshot(page, "endpoints-publish-dialog")
         dialog.get_by_role("button", name="Publish", exact=True).click()
 
-        # Then they land on the endpoint's page, version 1 the default
+        # Then the dialog links to the endpoint, version 1 the default
+        published = page.get_by_role("dialog", name="Published")
+        expect(published).to_contain_text(f"Published {ENDPOINT} version 1: it is the default version.")
+        published.get_by_role("link", name=f"Open {ENDPOINT}").click()
         page.wait_for_url(f"{url}/endpoints/{ENDPOINT}/")
-        expect(page.locator(".message--success")).to_contain_text(f"Published {ENDPOINT} version 1")
         expect(page.get_by_test_id("endpoint-status")).to_have_text("Active")
         expect(page.locator('tr[data-version="1"]')).to_contain_text("default")
         expect(page.locator('tr[data-version="1"]')).to_contain_text(f"draft #{draft_id}")
@@ -124,6 +131,10 @@ def test_publish_from_the_designer_create_a_key_and_try_it_live(studio_server, t
 
         # When they try a value out of range, the endpoint's answer is shown at the field
         mark_page(page)
+        list_requests: list[str] = []
+        page.on(
+            "request", lambda request: "/invocations/" in request.url and list_requests.append(request.url)
+        )
         fraction = page.get_by_label("fraction", exact=True)
         expect(fraction).to_have_value("0.7")
         fraction.fill("5")
@@ -165,6 +176,28 @@ def test_publish_from_the_designer_create_a_key_and_try_it_live(studio_server, t
         assert seen[-1] == "Completed" and len(seen) >= 2, seen
         assert_same_page(page)
         screenshot(page, "endpoints-run-completed")
+
+        # And nothing polls the list: while no run changes, the page asks for nothing
+        page.wait_for_timeout(1_000)
+        asked = len(list_requests)
+        assert asked >= 1  # after the socket connected and on the socket's news
+        page.wait_for_timeout(5_000)
+        assert len(list_requests) == asked, list_requests
+
+        # When another system calls the endpoint with the key, the page shows it without a reload
+        refused = requests.post(
+            f"{url}/api/v1/endpoints/{ENDPOINT}/runs",
+            json={"ParameterAssignments": {"fraction": 7}},
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=30,
+        )
+        assert refused.status_code == 400, refused.text
+        outside = page.locator("tbody[data-runs] tr", has_text="key partner-a")
+        expect(outside).to_be_visible(timeout=10_000)
+        expect(outside).to_contain_text("Refused 400")
+        assert len(list_requests) == asked + 1, list_requests  # one fetch, on the socket's news
+        assert_same_page(page)
+        screenshot(page, "endpoints-run-from-outside")
 
         # And the list of endpoints shows its last run and today's count
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Endpoints").click()

@@ -2,7 +2,7 @@
  * Publish the saved draft as the next version of an endpoint (`POST /api/v1/endpoints/`): the
  * toolbar's Publish button, enabled once the canvas is saved, and its dialog.
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, apiFetch } from '../lib/csrf';
 import { loadDraft, type ValidationProblem } from './api';
 import { Dialog } from './dialog';
@@ -80,6 +80,13 @@ export function PublishDialog({ draftId, draftName, onClose }: PublishDialogProp
   const [error, setError] = useState<string | null>(null);
   const [problems, setProblems] = useState<ValidationProblem[]>([]);
   const [published, setPublished] = useState<Published | null>(null);
+  const nameInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    // After the dialog has placed focus on its first control: the name is what one changes first.
+    const frame = requestAnimationFrame(() => nameInput.current?.focus());
+    return () => cancelAnimationFrame(frame);
+  }, []);
 
   useEffect(() => {
     let cancelled = false;
@@ -181,7 +188,12 @@ export function PublishDialog({ draftId, draftName, onClose }: PublishDialogProp
         </>
       }
     >
-      <form id="publish-draft-form" className="submit-form" onSubmit={(e) => void onSubmit(e)}>
+      <form
+        id="publish-draft-form"
+        className="submit-form"
+        noValidate
+        onSubmit={(e) => void onSubmit(e)}
+      >
         <p className="muted small">
           Publishes the <strong>saved</strong> draft as the next version of an endpoint that other
           systems run over REST.{' '}
@@ -194,7 +206,7 @@ export function PublishDialog({ draftId, draftName, onClose }: PublishDialogProp
           <input
             type="text"
             id="publish-name"
-            autoFocus
+            ref={nameInput}
             value={name}
             list="publish-endpoints"
             maxLength={100}
