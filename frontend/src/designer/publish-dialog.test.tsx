@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { suggestedEndpointName } from './publish-dialog';
+import { render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PublishButton, suggestedEndpointName } from './publish-dialog';
+import { useDesignerStore } from './store';
 
 describe('suggestedEndpointName', () => {
   it.each([
@@ -11,5 +13,34 @@ describe('suggestedEndpointName', () => {
     ['a'.repeat(120), 'a'.repeat(100)],
   ])('makes %j into %j, as the server does', (name, expected) => {
     expect(suggestedEndpointName(name)).toBe(expected);
+  });
+});
+
+describe('the toolbar Publish button', () => {
+  const initial = useDesignerStore.getState();
+  afterEach(() => useDesignerStore.setState(initial, true));
+
+  function withDraft(saveStatus: 'saved' | 'dirty' | 'saving', id: number | null = 7) {
+    useDesignerStore.setState({
+      draft: { id, name: 'Split iris', revision: 3, lastJobName: null },
+      saveStatus,
+    });
+    render(<PublishButton />);
+    return screen.getByRole('button', { name: 'Publish' });
+  }
+
+  it('publishes only a saved draft', () => {
+    expect((withDraft('saved') as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it.each(['dirty', 'saving'] as const)('asks to save first while the draft is %s', (status) => {
+    const button = withDraft(status);
+
+    expect((button as HTMLButtonElement).disabled).toBe(true);
+    expect(button.title).toMatch(/^Save first/);
+  });
+
+  it('is off for a canvas that is not a draft', () => {
+    expect((withDraft('saved', null) as HTMLButtonElement).disabled).toBe(true);
   });
 });
