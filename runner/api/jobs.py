@@ -28,8 +28,7 @@ from runner.job_rows import job_rows, row_queryset
 from runner.logs import last_seq, log_path, read_log
 from runner.models import PipelineJob, StepRun
 from runner.reuse_explain import explain
-from studio.api.assets import definition_error_response
-from studio.schemas.loading import DefinitionError, LineIndex, load_document
+from studio.schemas.loading import LineIndex, load_document
 
 MAX_LOG_LINES = 5000
 MAX_EVENTS = 1000
@@ -177,24 +176,22 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def create(self, request):
         upload = request.FILES.get("file")
-        try:
-            if upload is not None:
-                document, index = load_document(upload.read(), filename=upload.name)
-                filename = upload.name
-            elif isinstance(request.data, dict) and request.data:
-                document, index, filename = dict(request.data), LineIndex(), "request body"
-                document.pop("name", None) if "jobs" not in document else None
-            else:
-                return Response(
-                    {
-                        "detail": "send the pipeline as JSON or as the multipart part `file`",
-                        "errors": {"file": ["is required"]},
-                    },
-                    status=status.HTTP_400_BAD_REQUEST,
-                )
-            resolution = resolve_pipeline(document, index=index, filename=filename, user=request.user)
-        except DefinitionError as error:
-            return definition_error_response(error)
+        if upload is not None:
+            document, index = load_document(upload.read(), filename=upload.name)
+            filename = upload.name
+        elif isinstance(request.data, dict) and request.data:
+            document, index, filename = dict(request.data), LineIndex(), "request body"
+            document.pop("name", None) if "jobs" not in document else None
+        else:
+            return Response(
+                {
+                    "detail": "send the pipeline as JSON or as the multipart part `file`",
+                    "errors": {"file": ["is required"]},
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        # A DefinitionError (here or in materialize) rises to the exception handler: 400 with its problems.
+        resolution = resolve_pipeline(document, index=index, filename=filename, user=request.user)
         name = request.query_params.get("name") or None
         if name and not re.match(r"^[A-Za-z0-9_-]{1,100}$", name):
             return Response(
@@ -209,11 +206,8 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
                 {"detail": f"a job named {name!r} exists already", "errors": {"name": ["is taken"]}},
                 status=status.HTTP_409_CONFLICT,
             )
-        try:
-            with transaction.atomic():  # the job and what it registers, or neither
-                job = submit_pipeline(resolution.materialize(), user=request.user, name=name)
-        except DefinitionError as error:
-            return definition_error_response(error)
+        with transaction.atomic():  # the job and what it registers, or neither
+            job = submit_pipeline(resolution.materialize(), user=request.user, name=name)
         return submitted(job)
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})

@@ -15,11 +15,10 @@ from rest_framework import status, viewsets
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from studio.api.errors import studio_error_response
 from studio.api.serializers import ComponentSerializer, DataAssetSerializer, EnvironmentSerializer
 from studio.models import Component, DataAsset, Environment
 from studio.registry import REGISTER, UploadedAttachments, export_asset, register_text
-from studio.schemas.loading import DefinitionError, LineIndex
+from studio.schemas.loading import LineIndex
 
 UPLOAD_PARTS = ("code", "build", "conda_file", "path")
 
@@ -62,14 +61,6 @@ class AssetFilter(django_filters.FilterSet):
         if "archived" not in self.data:
             queryset = queryset.filter(archived=False)
         return super().filter_queryset(queryset)
-
-
-def definition_error_response(error: DefinitionError) -> Response:
-    """The handler's answer to a DefinitionError, for views that still catch it (runner/api/jobs.py).
-
-    A view should let the error rise instead: `studio.api.errors` renders every StudioError.
-    """
-    return studio_error_response(error)
 
 
 class AssetViewSet(viewsets.GenericViewSet):
