@@ -14,7 +14,9 @@ from typing import Any
 
 from cli.asset_verbs import INVALID, api_call, checked, format_time
 from cli.client import StudioClient
-from cli.job_verbs import parse_assignment, send_pipeline, stream
+from cli.jobs.overrides import parse_assignment
+from cli.jobs.streaming import stream
+from cli.jobs.submit import send_pipeline
 from cli.output import CommandError, add_output_option, emit
 from cli.table import render_table
 

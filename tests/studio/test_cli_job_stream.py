@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from cli import job_verbs, main
+from cli import main
+from cli.jobs import streaming
 
 # --- Against a scripted events API ----------------------------------------------------------------
 
@@ -76,7 +77,7 @@ def log(name: str, *lines: tuple[int, str]) -> dict:
 
 def follow(script: ScriptedEvents) -> tuple[dict, list[str]]:
     out = io.StringIO()
-    follower = job_verbs.Follower(None, "j1", out=out, sleep=script.sleep)
+    follower = streaming.Follower(None, "j1", out=out, sleep=script.sleep)
     follower.get = script.get
     ended = follower.follow()
     return ended, out.getvalue().splitlines()
@@ -164,10 +165,10 @@ def test_it_prints_retries_and_failures_and_exits_1(monkeypatch, capsys):
         def follow(self):
             return ended
 
-    monkeypatch.setattr(job_verbs, "Follower", Follower)
-    assert job_verbs.stream(None, "j1") == 1
+    monkeypatch.setattr(streaming, "Follower", Follower)
+    assert streaming.stream(None, "j1") == 1
     monkeypatch.setattr(Follower, "follow", lambda self: {"status": "Completed"})
-    assert job_verbs.stream(None, "j1") == 0
+    assert streaming.stream(None, "j1") == 0
 
 
 def test_a_reused_step_says_where_from():
@@ -198,8 +199,8 @@ def test_it_stops_streaming_on_ctrl_c_without_cancelling(monkeypatch, capsys):
         def follow(self):
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(job_verbs, "Follower", Interrupted)
-    assert job_verbs.stream(None, "j1") == 130
+    monkeypatch.setattr(streaming, "Follower", Interrupted)
+    assert streaming.stream(None, "j1") == 130
     err = capsys.readouterr().err
     assert "job j1 keeps running" in err and "studio job cancel j1" in err
 

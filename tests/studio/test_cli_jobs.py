@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from cli import job_verbs, main
+from cli import main
+from cli.jobs import discovery, download, overrides, problems, submit
 from cli.output import CommandError
 from studio.schemas.loading import load_document
 from tests.servers import start_studio
@@ -56,7 +57,7 @@ def cli(studio_server, token, tmp_path):
 
 
 def test_it_parses_set_values_as_yaml_scalars():
-    parse = job_verbs.parse_value
+    parse = overrides.parse_value
     assert parse("true") is True and parse("False") is False
     assert parse("3") == 3 and isinstance(parse("3"), int)
     assert parse("0.5") == 0.5 and isinstance(parse("0.5"), float)
@@ -68,12 +69,12 @@ def test_it_parses_set_values_as_yaml_scalars():
     assert parse("a: b") == "a: b"  # not a mapping
     assert parse("[1, 2]") == "[1, 2]"
     assert parse("") == ""
-    assert job_verbs.parse_assignment("display_name=x=y") == (("display_name",), "x=y")
+    assert overrides.parse_assignment("display_name=x=y") == (("display_name",), "x=y")
 
 
 def test_it_applies_set_overrides_creating_intermediate_mappings():
     document = {"inputs": {"lr": 0.1}, "jobs": {"train": {"component": "azureml:c:1"}}}
-    job_verbs.apply_overrides(
+    overrides.apply_overrides(
         document,
         [
             "inputs.lr=0.5",
@@ -93,12 +94,12 @@ def test_it_applies_set_overrides_creating_intermediate_mappings():
 def test_it_refuses_a_set_path_through_a_non_mapping():
     document = {"inputs": {"lr": 0.1}}
     with pytest.raises(CommandError) as caught:
-        job_verbs.apply_overrides(document, ["inputs.lr.min=0"])
+        overrides.apply_overrides(document, ["inputs.lr.min=0"])
     assert caught.value.exit_code == 2
     assert "inputs.lr is 0.1, not a mapping" in str(caught.value)
     for malformed in ("inputs.lr", "=3", "inputs..lr=3", ".lr=3"):
         with pytest.raises(CommandError) as caught:
-            job_verbs.apply_overrides(document, [malformed])
+            overrides.apply_overrides(document, [malformed])
         assert caught.value.exit_code == 2, malformed
 
 
@@ -181,7 +182,7 @@ def make_project(root: Path) -> Path:
 def test_it_finds_local_components_and_data_and_rewrites_only_those(tmp_path):
     pipeline = make_project(tmp_path)
     document, index = load_document(pipeline.read_bytes(), filename=str(pipeline))
-    plan = job_verbs.discover(document, base=tmp_path, index=index, filename=str(pipeline))
+    plan = discovery.discover(document, base=tmp_path, index=index, filename=str(pipeline))
     assert plan.problems == []
     assert [(c.job, c.file is not None) for c in plan.components] == [
         ("local_file", True),
@@ -203,7 +204,7 @@ def test_it_finds_local_components_and_data_and_rewrites_only_those(tmp_path):
         uploaded.append((data.target.name, data.kind))
         return f"studio://snapshots/{len(uploaded):064d}"
 
-    result = job_verbs.rewrite(document, plan, register=register, upload=upload)
+    result = discovery.rewrite(document, plan, register=register, upload=upload)
     # each distinct file goes up once
     assert registered == ["local_file", "inline"]
     assert uploaded == [("iris.csv", "file"), ("data", "folder")]
@@ -262,8 +263,8 @@ def test_it_reports_a_yaml_syntax_error_with_its_line(tmp_path, offline, capsys)
 
 
 def test_it_locates_api_problems_in_the_pipeline_file():
-    assert job_verbs.parse_field("jobs.train.compute") == ("jobs", "train", "compute")
-    assert job_verbs.parse_field("inputs.x[2].path") == ("inputs", "x", 2, "path")
+    assert problems.parse_field("jobs.train.compute") == ("jobs", "train", "compute")
+    assert problems.parse_field("inputs.x[2].path") == ("inputs", "x", 2, "path")
 
     class Response:
         def json(self):
@@ -277,7 +278,7 @@ def test_it_locates_api_problems_in_the_pipeline_file():
 
     text = "type: pipeline\njobs:\n  train:\n    component: azureml:c:1\n    compute: azureml:nope\n"
     _, index = load_document(text, filename="p.yml")
-    found = job_verbs.submit_problems(Response(), pipeline=Path("p.yml"), index=index)
+    found = submit.submit_problems(Response(), pipeline=Path("p.yml"), index=index)
     assert [str(problem) for problem in found.problems] == [
         "p.yml:5: jobs.train.compute: nope",
         "conda.yml:3: dependencies: bad",
@@ -285,14 +286,14 @@ def test_it_locates_api_problems_in_the_pipeline_file():
 
 
 def test_it_keeps_downloads_inside_the_target_folder(tmp_path):
-    target = job_verbs.safe_target(tmp_path, "split", "first_dataset", "sub/data.csv")
+    target = download.safe_target(tmp_path, "split", "first_dataset", "sub/data.csv")
     assert target == (tmp_path / "split" / "first_dataset" / "sub" / "data.csv").resolve()
     for relative in ("../x", "a/../../x", "/etc/passwd", "", "a/..", "a\\..\\b"):
         with pytest.raises(CommandError):
-            job_verbs.safe_target(tmp_path, "split", "first_dataset", relative)
+            download.safe_target(tmp_path, "split", "first_dataset", relative)
     for step, output in (("..", "o"), ("s", "../o"), ("s/t", "o")):
         with pytest.raises(CommandError):
-            job_verbs.safe_target(tmp_path, step, output, "data.csv")
+            download.safe_target(tmp_path, step, output, "data.csv")
 
 
 # --- Streaming: tests/studio/test_cli_job_stream.py ------------------------------------------
@@ -358,14 +359,14 @@ def test_it_registers_local_components_and_uploads_data_before_submitting(
         """,
     )
     sent: list[dict] = []
-    real_call = job_verbs.api_call
+    real_call = submit.api_call
 
     def recording(client, method, path, **kwargs):
         if path == "jobs/":
             sent.append(json.loads(kwargs["data"]))
         return real_call(client, method, path, **kwargs)
 
-    monkeypatch.setattr(job_verbs, "api_call", recording)
+    monkeypatch.setattr(submit, "api_call", recording)
     code = main(
         ["job", "create", "-f", str(pipeline), "--set", "jobs.first.compute=azureml:no_such_compute_here"]
     )

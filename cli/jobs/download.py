@@ -1,0 +1,106 @@
+"""`studio job download`: a job's step outputs, to safe paths under a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
+
+import requests
+
+from cli.asset_verbs import (
+    UPLOAD_TIMEOUT,
+    api_call,
+    checked,
+)
+from cli.client import StudioClient
+from cli.jobs.api import DOWNLOAD_CHUNK, JOB_TERMINAL, SERVER_NAME, job_path
+from cli.output import CommandError, emit
+from cli.packing import format_size
+
+
+def safe_target(root: Path, step: str, output: str, relative: str) -> Path:
+    """Where a server-named file goes under ROOT/step/output; CommandError when it would escape."""
+    for label, name in (("step", step), ("output", output)):
+        if not SERVER_NAME.match(name):
+            raise CommandError(f"the server named a {label} {name!r}; refusing to write it")
+    parts = PurePosixPath(relative).parts
+    if (
+        not relative
+        or relative.startswith("/")
+        or "\\" in relative
+        or "\x00" in relative
+        or any(part in ("..", ".", "") for part in parts)
+    ):
+        raise CommandError(f"the server named a file {relative!r} in {step}/{output}; refusing to write it")
+    base = (root / step / output).resolve()
+    target = (base / Path(*parts)).resolve()
+    if base not in target.parents:
+        raise CommandError(f"{relative!r} would land outside {base}; refusing to write it")
+    return target
+
+
+def download_file(client: StudioClient, path: str, target: Path) -> int:
+    """Fetch one file to `target` (through a .part file); its size in bytes."""
+    response = checked(
+        api_call(client, "GET", path, stream=True, headers={"Accept": "*/*"}, timeout=UPLOAD_TIMEOUT)
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    size = 0
+    try:
+        with partial.open("wb") as handle:
+            for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                handle.write(chunk)
+                size += len(chunk)
+        partial.replace(target)
+    except requests.RequestException as error:
+        partial.unlink(missing_ok=True)
+        raise CommandError(f"download of {path} broke off: {error}") from None
+    finally:
+        response.close()
+    return size
+
+
+def run_download(args) -> int:
+    client = StudioClient.from_saved_login()
+    job = client.request("GET", job_path(args.id))
+    steps = [step["name"] for step in job.get("steps") or []]
+    if args.step:
+        if args.step not in steps:
+            raise CommandError(f"job {args.id} has no step {args.step!r}; its steps: {', '.join(steps)}")
+        steps = [args.step]
+    root = Path(args.path)
+    downloaded: list[dict] = []
+    outputs_seen: set[str] = set()
+    for step in steps:
+        listing = client.request("GET", job_path(args.id, "steps", step, "outputs"))
+        for output, info in (listing or {}).items():
+            outputs_seen.add(output)
+            if args.output_name and output != args.output_name:
+                continue
+            for entry in (info or {}).get("files") or []:
+                relative = str(entry.get("path") or "")
+                target = safe_target(root, step, output, relative)
+                remote = job_path(args.id, "steps", step, "outputs", output).rstrip("/")
+                remote += "/" + "/".join(quote(part, safe="") for part in PurePosixPath(relative).parts)
+                size = download_file(client, remote, target)
+                downloaded.append(
+                    {"step": step, "output": output, "path": relative, "size": size, "file": str(target)}
+                )
+                if args.output != "json":
+                    print(f"{step}/{output}/{relative} ({format_size(size)})")
+    if args.output_name and args.output_name not in outputs_seen:
+        where = f"step {args.step}" if args.step else f"job {args.id}"
+        raise CommandError(
+            f"{where} has no output {args.output_name!r}; outputs: {', '.join(sorted(outputs_seen))}"
+        )
+    if args.output == "json":
+        emit(downloaded, output="json", text="")
+        return 0
+    if not downloaded:
+        state = "" if job.get("status") in JOB_TERMINAL else f" (the job is {job.get('status')})"
+        print(f"No output files to download{state}.")
+        return 0
+    total = sum(item["size"] for item in downloaded)
+    print(f"Downloaded {len(downloaded)} file(s), {format_size(total)}, to {root.resolve()}")
+    return 0

@@ -1,0 +1,48 @@
+"""Problems of a pipeline, each with its file and line, and how they are printed."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+from cli.asset_verbs import (
+    INVALID,
+)
+from studio.schemas.loading import Problem
+
+
+class ProblemsFound(Exception):
+    """Problems of the pipeline (or of a component it registers), each with its file and line."""
+
+    def __init__(self, problems: list[Problem], detail: str = "") -> None:
+        super().__init__(detail or (str(problems[0]) if problems else "invalid pipeline"))
+        self.problems = problems
+        self.detail = detail
+
+
+def report_problems(problems: list[Problem], *, output: str, detail: str = "") -> int:
+    """Print every problem as `file:line: field: message` (or as JSON) and return exit code 2."""
+    if output == "json":
+        body = {"error": detail or str(problems[0]), "problems": [p.as_dict() for p in problems]}
+        print(json.dumps(body, indent=2), file=sys.stderr)
+        return INVALID
+    for problem in problems:
+        print(str(problem), file=sys.stderr)
+    count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+    print(f"studio: not submitted ({count})", file=sys.stderr)
+    return INVALID
+
+
+def parse_field(text: str) -> tuple[str | int, ...]:
+    """`jobs.train.inputs[0].x` (a field name from an API problem) as a path tuple."""
+    path: list[str | int] = []
+    for segment in text.split("."):
+        match = re.match(r"^([^\[]*)((?:\[\d+\])*)$", segment)
+        if match is None:
+            path.append(segment)
+            continue
+        if match[1]:
+            path.append(match[1])
+        path += [int(number) for number in re.findall(r"\[(\d+)\]", match[2])]
+    return tuple(path)
