@@ -34,11 +34,6 @@ ORIGIN = (b"origin", b"http://localhost")
 
 
 @pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user("erin", password="a-long-test-password-7")
-
-
-@pytest.fixture
 def session_cookie(user) -> tuple[bytes, bytes]:
     client = Client()
     client.force_login(user)

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from studio.models import ApiToken
+from tests.factories import make_user
 
 PASSWORD = "a-long-test-password-7"
 
@@ -21,13 +22,13 @@ def _basic(username: str, password: str = PASSWORD) -> str:
 
 
 @pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password=PASSWORD)
+def alice(db):
+    return make_user("alice", password=PASSWORD)
 
 
 @pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password=PASSWORD)
+def bob(db):
+    return make_user("bob", password=PASSWORD)
 
 
 def _create_token(client, user, name="laptop CLI") -> dict:
