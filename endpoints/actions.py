@@ -6,7 +6,6 @@ authentication is recorded, whatever its answer, and counts against the caller's
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,11 +24,11 @@ from endpoints.models import (
     PipelineEndpoint,
 )
 from endpoints.parameters import build_parameters
+from pipelines.rules import ENDPOINT_NAME
 from pipelines.spec import PipelineSpec
 from studio.registry.versions import content_hash
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, load_document
 
-ENDPOINT_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 255
 

@@ -12,21 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pipelines.spec import PipelineSpec, literal_problem
-
-VALUE_TYPES = ("string", "integer", "number", "boolean")
-
-
-def _type_of_value(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return None
+from pipelines.document import literal_problem
+from pipelines.rules import PARAMETER_TYPES, literal_type
+from pipelines.spec import PipelineSpec
 
 
 def _ports_fed(spec: PipelineSpec, name: str) -> list[tuple[str, str, dict]]:
@@ -41,12 +29,12 @@ def _ports_fed(spec: PipelineSpec, name: str) -> list[tuple[str, str, dict]]:
 
 
 def _value_type(declared: str | None, value: Any, port_types: set[str]) -> str:
-    if declared in VALUE_TYPES:
+    if declared in PARAMETER_TYPES:
         return declared
-    from_value = _type_of_value(value)
+    from_value = literal_type(value)
     if len(port_types) == 1:
         (port_type,) = port_types
-        if port_type in VALUE_TYPES and (
+        if port_type in PARAMETER_TYPES and (
             from_value in (None, port_type) or (from_value == "integer" and port_type == "number")
         ):
             return port_type

@@ -15,7 +15,6 @@ component or environment behind. `compile_pipeline` does both at once.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,15 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from pipelines.document import MAX_RETRIES
-from pipelines.spec import PipelineSpec, literal_problem
+from pipelines.document import (
+    DATA_TYPES,
+    DataReference,
+    ParentBinding,
+    parse_header,
+    parse_pipeline_input,
+    parse_step,
+)
+from pipelines.spec import PipelineSpec
 from pipelines.validation import build_spec, check_steps
 from studio.choices import ComputeState
 from studio.models import Component, Compute, DataAsset
@@ -34,27 +40,6 @@ from studio.registry.components import register_component
 from studio.registry.plan import RegistrationPlan
 from studio.schemas.common import SNAPSHOT_REFERENCE
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path
-
-BINDING = re.compile(r"^\$\{\{\s*parent\.(?P<body>[A-Za-z0-9_.]+)\s*\}\}$")
-PIPELINE_FIELDS = {
-    "$schema", "type", "name", "display_name", "experiment_name", "description", "tags", "settings",
-    "inputs", "outputs", "jobs", "compute",
-}  # fmt: skip
-SETTINGS_FIELDS = {"default_compute", "continue_on_step_failure", "force_rerun"}
-STEP_FIELDS = {
-    "type", "component", "compute", "inputs", "outputs", "display_name", "description", "tags", "limits",
-    "retry_settings", "force_rerun",
-}  # fmt: skip
-UNSUPPORTED = {
-    "default_datastore": "datastores do not exist in Studio; outputs live in its artifact store",
-    "on_init": "on_init jobs are not supported",
-    "on_finalize": "on_finalize jobs are not supported",
-    "environment_variables": "set environment variables on the environment instead",
-    "resources": "resources belong to the component",
-    "distribution": "distributed steps are not supported",
-    "identity": "identities are not supported; steps run as an unprivileged user",
-}
-DATA_TYPES = ("uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model")
 
 
 class Compiler:
@@ -111,22 +96,9 @@ class Compiler:
             return docker.name
         return "local" if Compute.objects.filter(name="local").exists() else None
 
-    def data(self, value: dict, path: tuple, *, expected_type: str | None = None) -> dict | None:
-        """A `{type, path}` data input as a DataBinding."""
-        unknown = set(value) - {"type", "path", "mode", "description"}
-        for key in sorted(unknown):
-            self.problem((*path, key), "is not a field of a data input")
-        kind = value.get("type", expected_type or "uri_folder")
-        if kind not in DATA_TYPES:
-            self.problem((*path, "type"), f"data inputs are {', '.join(DATA_TYPES)}, not {kind!r}")
-            return None
-        if value.get("mode") not in (None, "ro_mount", "download", "direct"):
-            self.problem((*path, "mode"), f"input mode {value['mode']!r} is not supported")
-        location = value.get("path")
-        if not isinstance(location, str) or not location.strip():
-            self.problem((*path, "path"), "a data input needs a path")
-            return None
-        return self.data_location(location.strip(), kind, (*path, "path"))
+    def data(self, data: DataReference, path: tuple, *, expected_type: str | None = None) -> dict | None:
+        """A data input (its type from the document, else the port's, else uri_folder) as a DataBinding."""
+        return self.data_location(data.path, data.type or expected_type or "uri_folder", (*path, "path"))
 
     def data_location(self, location: str, kind: str, path: tuple) -> dict | None:
         """Resolve where data comes from to a snapshot or URL."""
@@ -225,15 +197,6 @@ class Compiler:
             return None
         return component
 
-    def flag(self, value: Any, path: tuple) -> bool:
-        """A true/false setting; anything else is a problem (and false)."""
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            self.problem(path, f"expected true or false, got {value!r}")
-            return False
-        return value
-
     def component(self, value: Any, path: tuple) -> Component | None:
         """The component a step runs: a reference, a local file, or an inline definition."""
         try:
@@ -264,38 +227,6 @@ class Compiler:
             for problem in error.problems:
                 self.problems.append(problem)
         return None
-
-
-PARAMETER_TYPES = ("string", "integer", "number", "boolean")
-
-
-def _declaration(c: Compiler, value: dict, path: tuple, literal: Any) -> dict | None:
-    """The declared type, description and optional flag of a literal pipeline input, checked
-    against its value; None (with problems reported) when they do not fit."""
-    declared = value.get("type")
-    if declared is not None and declared not in PARAMETER_TYPES:
-        hint = " (data inputs need a path)" if declared in DATA_TYPES else ""
-        c.problem((*path, "type"), f"{declared!r} is not one of {', '.join(PARAMETER_TYPES)}{hint}")
-        return None
-    if declared is not None and literal is not None:
-        problem = literal_problem({"type": declared}, literal)
-        if problem:
-            c.problem(path, f"the declared type {declared} does not fit the value: {problem}")
-            return None
-    description = value.get("description", "")
-    if not isinstance(description, str):
-        c.problem((*path, "description"), "must be text")
-        description = ""
-    optional = value.get("optional", False)
-    if not isinstance(optional, bool):
-        c.problem((*path, "optional"), f"expected true or false, got {optional!r}")
-        optional = False
-    return {"type": declared, "description": description, "optional": optional}
-
-
-def _binding_target(text: str) -> tuple[str, ...] | None:
-    match = BINDING.match(text.strip()) if isinstance(text, str) else None
-    return tuple(match["body"].split(".")) if match else None
 
 
 @dataclass
@@ -363,35 +294,9 @@ def resolve_pipeline(
             f"a pipeline job has at most {most} steps (STUDIO_MAX_STEPS_PER_JOB); this one has {len(jobs)}",
         )
         raise DefinitionError(c.problems)
-    if document.get("type", "pipeline") != "pipeline":
-        c.problem(
-            ("type",), f"Studio runs pipeline jobs; type {document.get('type')!r} is not supported here"
-        )
-    for key in document:
-        if key in UNSUPPORTED:
-            c.problem((key,), UNSUPPORTED[key])
-        elif key not in PIPELINE_FIELDS:
-            c.problem((key,), "is not a field of a pipeline job, or one Studio does not support")
-
-    settings_doc = document.get("settings") or {}
-    if not isinstance(settings_doc, dict):
-        c.problem(("settings",), "must be a mapping")
-        settings_doc = {}
-    for key in settings_doc:
-        if key in UNSUPPORTED:
-            c.problem(("settings", key), UNSUPPORTED[key])
-        elif key not in SETTINGS_FIELDS:
-            c.problem(("settings", key), "is not a pipeline setting Studio knows")
-    for flag in ("continue_on_step_failure", "force_rerun"):
-        if flag in settings_doc and not isinstance(settings_doc[flag], bool):
-            c.problem(("settings", flag), f"expected true or false, got {settings_doc[flag]!r}")
-    default_compute = None
-    compute_text = settings_doc.get("default_compute", document.get("compute"))
-    if compute_text is not None:
-        default_compute = c.compute(
-            compute_text,
-            ("settings", "default_compute") if "default_compute" in settings_doc else ("compute",),
-        )
+    header = parse_header(document, c.problem)
+    if header.settings.default_compute is not None:
+        default_compute = c.compute(header.settings.default_compute, header.settings.default_compute_path)
     else:
         default_compute = c.default_compute()
 
@@ -402,42 +307,23 @@ def resolve_pipeline(
         c.problem(("inputs",), "must be a mapping of input names to values")
         raw_inputs = {}
     for name, value in raw_inputs.items():
-        path = ("inputs", name)
-        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-            c.problem(path, f"{name!r} is not a valid input name: letters, digits and '_'")
+        parsed = parse_pipeline_input(name, value, c.problem)
+        if parsed is None:
             continue
-        if isinstance(value, str) and "${{" in value:
-            c.problem(path, "a pipeline input is a value or {type, path}; bindings belong to job inputs")
-            continue
-        if isinstance(value, dict) and "path" in value:
-            binding = c.data(value, path)
-            if binding is not None and isinstance(value.get("description"), str):
-                declarations[name] = {"type": binding["type"], "description": value["description"]}
-        elif isinstance(value, dict):
-            unknown = set(value) - {"type", "default", "value", "description", "optional"}
-            for key in sorted(unknown):
-                c.problem((*path, key), "is not a field of a pipeline input")
-            literal = value.get("value", value.get("default"))
-            if not isinstance(literal, (str, int, float, bool)) and literal is not None:
-                c.problem(path, f"expected a single value, got {type(literal).__name__}")
-                continue
-            declaration = _declaration(c, value, path, literal)
-            if declaration is None:
-                continue
-            declarations[name] = declaration
-            binding = {"kind": "literal", "value": literal}
-        elif isinstance(value, (str, int, float, bool)) or value is None:
-            binding = {"kind": "literal", "value": value}
+        if isinstance(parsed.value, DataReference):
+            binding = c.data(parsed.value, ("inputs", name))
+            if binding is not None and parsed.value.description is not None:
+                declarations[name] = {"type": binding["type"], "description": parsed.value.description}
         else:
-            c.problem(path, f"expected a value or {{type, path}}, got {type(value).__name__}")
-            binding = None
+            binding = {"kind": "literal", "value": parsed.value.value}
+            if parsed.declaration is not None:
+                declarations[name] = {
+                    "type": parsed.declaration.type,
+                    "description": parsed.declaration.description,
+                    "optional": parsed.declaration.optional,
+                }
         if binding is not None:
             pipeline_inputs[name] = binding
-
-    raw_outputs = document.get("outputs") or {}
-    if not isinstance(raw_outputs, dict):
-        c.problem(("outputs",), "must be a mapping")
-        raw_outputs = {}
 
     jobs = document.get("jobs")
     if not isinstance(jobs, dict) or not jobs:
@@ -445,153 +331,70 @@ def resolve_pipeline(
         jobs = {}
 
     steps: dict[str, dict] = {}
-    for step_name, step in jobs.items():
-        path = ("jobs", step_name)
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$", str(step_name)):
-            c.problem(path, f"{step_name!r} is not a valid job name: letters, digits and '_'")
+    for step_name, raw_step in jobs.items():
+        step = parse_step(step_name, raw_step, c.problem)
+        if step is None:
             continue
-        if not isinstance(step, dict):
-            c.problem(path, "must be a mapping")
-            continue
-        if step.get("type", "command") != "command":
-            c.problem((*path, "type"), f"only command jobs are supported, not {step.get('type')!r}")
-        for key in step:
-            if key in UNSUPPORTED:
-                c.problem((*path, key), UNSUPPORTED[key])
-            elif key not in STEP_FIELDS:
-                c.problem(
-                    (*path, key), "is not a field of a pipeline job step, or one Studio does not support"
-                )
-        if "component" not in step:
-            c.problem((*path, "component"), "is required")
-            continue
-        component = c.component(step["component"], (*path, "component"))
-        compute = c.compute(step["compute"], (*path, "compute")) if "compute" in step else default_compute
-        if compute is None and "compute" not in step:
+        path = ("jobs", step.name)
+        component = c.component(step.component, (*path, "component"))
+        compute = c.compute(step.compute, (*path, "compute")) if step.compute is not None else default_compute
+        if compute is None and step.compute is None:
             c.problem((*path, "compute"), "no compute: set settings.default_compute or this job's compute")
         inputs: dict[str, Any] = {}
         input_sources: dict[str, str] = {}
-        raw_step_inputs = step.get("inputs") or {}
-        if not isinstance(raw_step_inputs, dict):
-            c.problem((*path, "inputs"), "must be a mapping")
-            raw_step_inputs = {}
         ports = component.spec.get("inputs", {}) if component else {}
-        for port, value in raw_step_inputs.items():
+        for port, value in step.inputs.items():
             port_path = (*path, "inputs", port)
-            target = _binding_target(value) if isinstance(value, str) else None
-            if target is not None:
-                if len(target) == 2 and target[0] == "inputs":
-                    if target[1] not in pipeline_inputs and target[1] not in raw_inputs:
-                        c.problem(
-                            port_path, f"binds parent.inputs.{target[1]}, which the pipeline does not declare"
-                        )
-                    elif target[1] in pipeline_inputs:
-                        inputs[port] = dict(pipeline_inputs[target[1]])
-                        input_sources[port] = target[1]
-                elif len(target) == 4 and target[0] == "jobs" and target[2] == "outputs":
-                    inputs[port] = {"kind": "step_output", "step": target[1], "output": target[3]}
-                else:
-                    c.problem(
-                        port_path,
-                        f"{value!r} is not ${{{{parent.inputs.X}}}} or ${{{{parent.jobs.S.outputs.Y}}}}",
-                    )
-            elif isinstance(value, str) and "${{" in value:
-                c.problem(port_path, f"{value!r} is not a binding Studio understands")
-            elif isinstance(value, dict):
+            if isinstance(value, ParentBinding) and value.parts[0] == "inputs":
+                source = value.parts[1]
+                if source not in pipeline_inputs and source not in raw_inputs:
+                    c.problem(port_path, f"binds parent.inputs.{source}, which the pipeline does not declare")
+                elif source in pipeline_inputs:
+                    inputs[port] = dict(pipeline_inputs[source])
+                    input_sources[port] = source
+            elif isinstance(value, ParentBinding):
+                inputs[port] = {"kind": "step_output", "step": value.parts[1], "output": value.parts[3]}
+            elif isinstance(value, DataReference):
                 expected = ports.get(port, {}).get("type")
                 binding = c.data(value, port_path, expected_type=expected if expected in DATA_TYPES else None)
                 if binding is not None:
                     inputs[port] = binding
-            elif isinstance(value, (str, int, float, bool)) or value is None:
-                inputs[port] = {"kind": "literal", "value": value}
             else:
-                c.problem(
-                    port_path, f"expected a value, a binding or {{type, path}}, got {type(value).__name__}"
-                )
-        outputs: dict[str, str | None] = {}
-        raw_step_outputs = step.get("outputs") or {}
-        if not isinstance(raw_step_outputs, dict):
-            c.problem((*path, "outputs"), "must be a mapping")
-            raw_step_outputs = {}
-        for port, value in raw_step_outputs.items():
-            port_path = (*path, "outputs", port)
-            target = _binding_target(value) if isinstance(value, str) else None
-            if target is not None:
-                if len(target) == 2 and target[0] == "outputs":
-                    outputs[port] = target[1]
-                else:
-                    c.problem(port_path, f"{value!r} is not ${{{{parent.outputs.Z}}}}")
-            elif isinstance(value, dict) or value is None:
-                outputs[port] = None
-            else:
-                c.problem(
-                    port_path, f"expected ${{{{parent.outputs.Z}}}} or an output definition, got {value!r}"
-                )
-        limits = step.get("limits") or {}
-        retry = step.get("retry_settings") or {}
-        if not isinstance(limits, dict):
-            c.problem((*path, "limits"), "must be a mapping such as {timeout: 3600}")
-            limits = {}
-        if not isinstance(retry, dict):
-            c.problem((*path, "retry_settings"), "must be a mapping such as {max_retries: 2}")
-            retry = {}
-        for key in sorted(set(limits) - {"timeout"}):
-            c.problem((*path, "limits", key), "is not a limit Studio knows (only timeout)")
-        timeout = limits.get("timeout") if isinstance(limits, dict) else None
-        if timeout is not None and (
-            not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0
-        ):
-            c.problem((*path, "limits", "timeout"), f"expected a whole number of seconds, got {timeout!r}")
-            timeout = None
-        max_retries = retry.get("max_retries", 0) if isinstance(retry, dict) else 0
-        if (
-            not isinstance(max_retries, int)
-            or isinstance(max_retries, bool)
-            or not 0 <= max_retries <= MAX_RETRIES
-        ):
-            c.problem(
-                (*path, "retry_settings", "max_retries"), f"expected a whole number from 0 to {MAX_RETRIES}"
-            )
-            max_retries = 0
-        retry_path = (*path, "retry_settings", "retry_on_failure")
-        retry_on_failure = c.flag(retry.get("retry_on_failure"), retry_path)
-        if isinstance(retry, dict):
-            for key in set(retry) - {"max_retries", "retry_on_failure", "timeout"}:
-                c.problem((*path, "retry_settings", key), "is not a retry setting Studio knows")
-        steps[step_name] = {
-            "name": step_name,
-            "display_name": str(step.get("display_name") or ""),
+                inputs[port] = {"kind": "literal", "value": value.value}
+        steps[step.name] = {
+            "name": step.name,
+            "display_name": step.display_name,
             "component": component,
             "compute": compute,
             "inputs": inputs,
             "input_sources": input_sources,
-            "outputs": outputs,
-            "limits": {"timeout": timeout},
-            "retry_settings": {"max_retries": max_retries, "retry_on_failure": retry_on_failure},
-            "force_rerun": c.flag(step.get("force_rerun"), (*path, "force_rerun")),
+            "outputs": step.outputs,
+            "limits": step.limits.model_dump(),
+            "retry_settings": step.retry_settings.model_dump(),
+            "force_rerun": step.force_rerun,
         }
 
-    header = {
-        "display_name": str(document.get("display_name") or document.get("name") or ""),
-        "experiment_name": str(document.get("experiment_name") or "Default"),
-        "description": str(document.get("description") or ""),
-        "tags": {str(k): str(v) for k, v in (document.get("tags") or {}).items()}
-        if isinstance(document.get("tags"), dict)
-        else {},
+    header_fields = {
+        "display_name": header.display_name,
+        "experiment_name": header.experiment_name,
+        "description": header.description,
+        "tags": header.tags,
         "settings": {
             "default_compute": default_compute,
-            "continue_on_step_failure": bool(settings_doc.get("continue_on_step_failure", False)),
-            "force_rerun": bool(settings_doc.get("force_rerun", False)),
+            "continue_on_step_failure": header.settings.continue_on_step_failure,
+            "force_rerun": header.settings.force_rerun,
         },
         "input_declarations": declarations,
     }
-    pipeline_outputs = {name: (value or {}) for name, value in raw_outputs.items()}
+    pipeline_outputs = header.outputs
     outputs = check_steps(c, steps=steps, pipeline_outputs=pipeline_outputs)
     if c.problems:
         raise DefinitionError(c.problems)
 
     def build() -> PipelineSpec:
-        spec = build_spec(c, steps=steps, header=header, pipeline_inputs=pipeline_inputs, outputs=outputs)
+        spec = build_spec(
+            c, steps=steps, header=header_fields, pipeline_inputs=pipeline_inputs, outputs=outputs
+        )
         if c.problems:
             raise DefinitionError(c.problems)
         return spec

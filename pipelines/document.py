@@ -8,9 +8,17 @@ finds at `jobs.<job>.limits.timeout` is the node's `limits.timeout` without any 
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from pipelines.rules import ASSET_TYPES as DATA_TYPES
+from pipelines.rules import JOB_NAME, PARAMETER_TYPES
+from pipelines.rules import PIPELINE_INPUT_NAME as INPUT_NAME
 
 MAX_RETRIES = 10
 
@@ -54,3 +62,390 @@ def fold_flat_names(data: Any) -> Any:
         if old in data:
             folded[group] = {**(folded.get(group) or {}), key: data[old]}
     return folded
+
+
+# --- the pipeline job document, typed ------------------------------------------------------------
+#
+# The YAML loader (every front door: CLI, REST, import, publish) and the designer (graph.py writes
+# its graph as this document) both reach the compiler through `parse_*` below: they check the
+# document's shape, report what is wrong at its field path, and return typed parts. Looking
+# things up (components, computes, data) is the compiler's, not the parser's.
+
+Path = tuple
+Report = Callable[[Path, str], None]
+
+BINDING = re.compile(r"^\$\{\{\s*parent\.(?P<body>[A-Za-z0-9_.]+)\s*\}\}$")
+PIPELINE_FIELDS = {
+    "$schema", "type", "name", "display_name", "experiment_name", "description", "tags", "settings",
+    "inputs", "outputs", "jobs", "compute",
+}  # fmt: skip
+SETTINGS_FIELDS = {"default_compute", "continue_on_step_failure", "force_rerun"}
+STEP_FIELDS = {
+    "type", "component", "compute", "inputs", "outputs", "display_name", "description", "tags", "limits",
+    "retry_settings", "force_rerun",
+}  # fmt: skip
+UNSUPPORTED = {
+    "default_datastore": "datastores do not exist in Studio; outputs live in its artifact store",
+    "on_init": "on_init jobs are not supported",
+    "on_finalize": "on_finalize jobs are not supported",
+    "environment_variables": "set environment variables on the environment instead",
+    "resources": "resources belong to the component",
+    "distribution": "distributed steps are not supported",
+    "identity": "identities are not supported; steps run as an unprivileged user",
+}
+
+
+@dataclass(frozen=True)
+class ParentBinding:
+    """`${{parent.<parts>}}`: a pipeline input, a sibling job's output, or a pipeline output."""
+
+    parts: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class DataReference:
+    """`{type, path, mode, description}`: data read from a path (its type may be left to the port)."""
+
+    type: str | None
+    path: str
+    mode: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Value:
+    """A literal value (None: unset)."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What a literal pipeline input declares besides its value."""
+
+    type: str | None
+    description: str = ""
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class PipelineInput:
+    """One entry of the pipeline's `inputs:`."""
+
+    value: Value | DataReference
+    declaration: Declaration | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The pipeline's `settings:` (and the top-level `compute:` it may fall back on)."""
+
+    default_compute: str | None = None
+    default_compute_path: Path = ("settings", "default_compute")
+    continue_on_step_failure: bool = False
+    force_rerun: bool = False
+
+
+StepInput = ParentBinding | DataReference | Value
+
+
+@dataclass(frozen=True)
+class Step:
+    """One entry of `jobs:`: a command step running a component."""
+
+    name: str
+    component: Any  # a reference or local file (str), or an inline definition (dict)
+    compute: Any | None = None  # None: the pipeline's default compute
+    inputs: dict[str, StepInput] = field(default_factory=dict)
+    outputs: dict[str, str | None] = field(default_factory=dict)  # port -> pipeline output, or None
+    display_name: str = ""
+    limits: Limits = Limits()
+    retry_settings: RetrySettings = RetrySettings()
+    force_rerun: bool = False
+
+
+@dataclass(frozen=True)
+class PipelineHeader:
+    """Everything of a pipeline job document but its inputs and jobs."""
+
+    display_name: str
+    experiment_name: str
+    description: str
+    tags: dict[str, str]
+    settings: Settings
+    outputs: dict[str, dict]
+
+
+def parent_binding(value: Any) -> ParentBinding | None:
+    """`${{parent.a.b}}` as a ParentBinding, or None when the value is not one."""
+    match = BINDING.match(value.strip()) if isinstance(value, str) else None
+    return ParentBinding(tuple(match["body"].split(".")), value) if match else None
+
+
+def literal_problem(port: dict[str, Any], value: Any) -> str | None:
+    """What is wrong with a literal value for an input port, or None."""
+    kind = port["type"]
+    if kind in DATA_TYPES:
+        return f"expects {kind} data, not the value {value!r}"
+    if value is None:
+        return None
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            return f"expects true or false, got {value!r}"
+        return None
+    if kind in ("integer", "number"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"expects a {kind}, got {value!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"expects a finite {kind}, got {value!r}"
+        if kind == "integer" and isinstance(value, float) and not value.is_integer():
+            return f"expects a whole number, got {value!r}"
+        if port.get("min") is not None and value < port["min"]:
+            return f"{value} is below the minimum {port['min']}"
+        if port.get("max") is not None and value > port["max"]:
+            return f"{value} is above the maximum {port['max']}"
+        return None
+    if not isinstance(value, str):
+        return f"expects a string, got {value!r}"
+    if port.get("enum") and value not in port["enum"]:
+        return f"{value!r} is not one of {', '.join(map(str, port['enum']))}"
+    return None
+
+
+def _flag(value: Any, path: Path, report: Report) -> bool:
+    """A true/false setting; anything else is a problem (and false)."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        report(path, f"expected true or false, got {value!r}")
+        return False
+    return value
+
+
+def parse_header(document: dict[str, Any], report: Report) -> PipelineHeader:
+    """The job's own fields and settings; unknown and unsupported fields are reported."""
+    if document.get("type", "pipeline") != "pipeline":
+        report(("type",), f"Studio runs pipeline jobs; type {document.get('type')!r} is not supported here")
+    for key in document:
+        if key in UNSUPPORTED:
+            report((key,), UNSUPPORTED[key])
+        elif key not in PIPELINE_FIELDS:
+            report((key,), "is not a field of a pipeline job, or one Studio does not support")
+    raw_settings = document.get("settings") or {}
+    if not isinstance(raw_settings, dict):
+        report(("settings",), "must be a mapping")
+        raw_settings = {}
+    for key in raw_settings:
+        if key in UNSUPPORTED:
+            report(("settings", key), UNSUPPORTED[key])
+        elif key not in SETTINGS_FIELDS:
+            report(("settings", key), "is not a pipeline setting Studio knows")
+    for flag in ("continue_on_step_failure", "force_rerun"):
+        if flag in raw_settings and not isinstance(raw_settings[flag], bool):
+            report(("settings", flag), f"expected true or false, got {raw_settings[flag]!r}")
+    in_settings = "default_compute" in raw_settings
+    raw_outputs = document.get("outputs") or {}
+    if not isinstance(raw_outputs, dict):
+        report(("outputs",), "must be a mapping")
+        raw_outputs = {}
+    tags = document.get("tags")
+    return PipelineHeader(
+        display_name=str(document.get("display_name") or document.get("name") or ""),
+        experiment_name=str(document.get("experiment_name") or "Default"),
+        description=str(document.get("description") or ""),
+        tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {},
+        settings=Settings(
+            default_compute=raw_settings.get("default_compute", document.get("compute")),
+            default_compute_path=("settings", "default_compute") if in_settings else ("compute",),
+            continue_on_step_failure=bool(raw_settings.get("continue_on_step_failure", False)),
+            force_rerun=bool(raw_settings.get("force_rerun", False)),
+        ),
+        outputs={name: (value or {}) for name, value in raw_outputs.items()},
+    )
+
+
+def parse_data(value: dict, path: Path, report: Report) -> DataReference | None:
+    """A `{type, path}` data input; None (reported) when it cannot be one."""
+    for key in sorted(set(value) - {"type", "path", "mode", "description"}):
+        report((*path, key), "is not a field of a data input")
+    kind = value.get("type")
+    if kind is not None and kind not in DATA_TYPES:
+        report((*path, "type"), f"data inputs are {', '.join(DATA_TYPES)}, not {kind!r}")
+        return None
+    if value.get("mode") not in (None, "ro_mount", "download", "direct"):
+        report((*path, "mode"), f"input mode {value['mode']!r} is not supported")
+    location = value.get("path")
+    if not isinstance(location, str) or not location.strip():
+        report((*path, "path"), "a data input needs a path")
+        return None
+    description = value.get("description")
+    return DataReference(
+        kind, location.strip(), value.get("mode"), description if isinstance(description, str) else None
+    )
+
+
+def _declaration(value: dict, path: Path, literal: Any, report: Report) -> Declaration | None:
+    """The declared type, description and optional flag of a literal pipeline input, checked
+    against its value; None (reported) when they do not fit."""
+    declared = value.get("type")
+    if declared is not None and declared not in PARAMETER_TYPES:
+        hint = " (data inputs need a path)" if declared in DATA_TYPES else ""
+        report((*path, "type"), f"{declared!r} is not one of {', '.join(PARAMETER_TYPES)}{hint}")
+        return None
+    if declared is not None and literal is not None:
+        problem = literal_problem({"type": declared}, literal)
+        if problem:
+            report(path, f"the declared type {declared} does not fit the value: {problem}")
+            return None
+    description = value.get("description", "")
+    if not isinstance(description, str):
+        report((*path, "description"), "must be text")
+        description = ""
+    optional = value.get("optional", False)
+    if not isinstance(optional, bool):
+        report((*path, "optional"), f"expected true or false, got {optional!r}")
+        optional = False
+    return Declaration(declared, description, optional)
+
+
+def parse_pipeline_input(name: Any, value: Any, report: Report) -> PipelineInput | None:
+    """One entry of the pipeline's `inputs:`; None (reported) when it cannot be one."""
+    path = ("inputs", name)
+    if not isinstance(name, str) or not INPUT_NAME.match(name):
+        report(path, f"{name!r} is not a valid input name: letters, digits and '_'")
+        return None
+    if isinstance(value, str) and "${{" in value:
+        report(path, "a pipeline input is a value or {type, path}; bindings belong to job inputs")
+        return None
+    if isinstance(value, dict) and "path" in value:
+        data = parse_data(value, path, report)
+        return None if data is None else PipelineInput(data)
+    if isinstance(value, dict):
+        for key in sorted(set(value) - {"type", "default", "value", "description", "optional"}):
+            report((*path, key), "is not a field of a pipeline input")
+        literal = value.get("value", value.get("default"))
+        if not isinstance(literal, (str, int, float, bool)) and literal is not None:
+            report(path, f"expected a single value, got {type(literal).__name__}")
+            return None
+        declaration = _declaration(value, path, literal, report)
+        return None if declaration is None else PipelineInput(Value(literal), declaration)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return PipelineInput(Value(value))
+    report(path, f"expected a value or {{type, path}}, got {type(value).__name__}")
+    return None
+
+
+def _step_input(value: Any, path: Path, report: Report) -> StepInput | None:
+    binding = parent_binding(value)
+    if binding is not None:
+        parts = binding.parts
+        if (len(parts) == 2 and parts[0] == "inputs") or (
+            len(parts) == 4 and parts[0] == "jobs" and parts[2] == "outputs"
+        ):
+            return binding
+        report(path, f"{value!r} is not ${{{{parent.inputs.X}}}} or ${{{{parent.jobs.S.outputs.Y}}}}")
+        return None
+    if isinstance(value, str) and "${{" in value:
+        report(path, f"{value!r} is not a binding Studio understands")
+        return None
+    if isinstance(value, dict):
+        return parse_data(value, path, report)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return Value(value)
+    report(path, f"expected a value, a binding or {{type, path}}, got {type(value).__name__}")
+    return None
+
+
+def _step_outputs(raw: Any, path: Path, report: Report) -> dict[str, str | None]:
+    if not isinstance(raw, dict):
+        report((*path, "outputs"), "must be a mapping")
+        return {}
+    outputs: dict[str, str | None] = {}
+    for port, value in raw.items():
+        port_path = (*path, "outputs", port)
+        binding = parent_binding(value)
+        if binding is not None:
+            if len(binding.parts) == 2 and binding.parts[0] == "outputs":
+                outputs[port] = binding.parts[1]
+            else:
+                report(port_path, f"{value!r} is not ${{{{parent.outputs.Z}}}}")
+        elif isinstance(value, dict) or value is None:
+            outputs[port] = None
+        else:
+            report(port_path, f"expected ${{{{parent.outputs.Z}}}} or an output definition, got {value!r}")
+    return outputs
+
+
+def _run_settings(step: dict, path: Path, report: Report) -> tuple[Limits, RetrySettings]:
+    limits = step.get("limits") or {}
+    retry = step.get("retry_settings") or {}
+    if not isinstance(limits, dict):
+        report((*path, "limits"), "must be a mapping such as {timeout: 3600}")
+        limits = {}
+    if not isinstance(retry, dict):
+        report((*path, "retry_settings"), "must be a mapping such as {max_retries: 2}")
+        retry = {}
+    for key in sorted(set(limits) - {"timeout"}):
+        report((*path, "limits", key), "is not a limit Studio knows (only timeout)")
+    timeout = limits.get("timeout")
+    if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0):
+        report((*path, "limits", "timeout"), f"expected a whole number of seconds, got {timeout!r}")
+        timeout = None
+    max_retries = retry.get("max_retries", 0)
+    if (
+        not isinstance(max_retries, int)
+        or isinstance(max_retries, bool)
+        or not 0 <= max_retries <= MAX_RETRIES
+    ):
+        report((*path, "retry_settings", "max_retries"), f"expected a whole number from 0 to {MAX_RETRIES}")
+        max_retries = 0
+    retry_on_failure = _flag(
+        retry.get("retry_on_failure"), (*path, "retry_settings", "retry_on_failure"), report
+    )
+    for key in set(retry) - {"max_retries", "retry_on_failure", "timeout"}:
+        report((*path, "retry_settings", key), "is not a retry setting Studio knows")
+    return Limits(timeout=timeout), RetrySettings(max_retries=max_retries, retry_on_failure=retry_on_failure)
+
+
+def parse_step(name: Any, step: Any, report: Report) -> Step | None:
+    """One entry of `jobs:`; None (reported) when it names no component or is no mapping."""
+    path = ("jobs", name)
+    if not JOB_NAME.match(str(name)):
+        report(path, f"{name!r} is not a valid job name: letters, digits and '_'")
+        return None
+    if not isinstance(step, dict):
+        report(path, "must be a mapping")
+        return None
+    if step.get("type", "command") != "command":
+        report((*path, "type"), f"only command jobs are supported, not {step.get('type')!r}")
+    for key in step:
+        if key in UNSUPPORTED:
+            report((*path, key), UNSUPPORTED[key])
+        elif key not in STEP_FIELDS:
+            report((*path, key), "is not a field of a pipeline job step, or one Studio does not support")
+    if "component" not in step:
+        report((*path, "component"), "is required")
+        return None
+    raw_inputs = step.get("inputs") or {}
+    if not isinstance(raw_inputs, dict):
+        report((*path, "inputs"), "must be a mapping")
+        raw_inputs = {}
+    inputs = {}
+    for port, value in raw_inputs.items():
+        parsed = _step_input(value, (*path, "inputs", port), report)
+        if parsed is not None:
+            inputs[port] = parsed
+    outputs = _step_outputs(step.get("outputs") or {}, path, report)
+    limits, retry_settings = _run_settings(step, path, report)
+    return Step(
+        name=str(name),
+        component=step["component"],
+        compute=step.get("compute"),
+        inputs=inputs,
+        outputs=outputs,
+        display_name=str(step.get("display_name") or ""),
+        limits=limits,
+        retry_settings=retry_settings,
+        force_rerun=_flag(step.get("force_rerun"), (*path, "force_rerun"), report),
+    )

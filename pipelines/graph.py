@@ -17,14 +17,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipelines.compiler import Resolution, resolve_pipeline
-from pipelines.document import Limits, RetrySettings, fold_flat_names
+from pipelines.document import Limits, RetrySettings, fold_flat_names, parent_binding
+from pipelines.rules import PARAMETER_TYPES, literal_type
 from pipelines.spec import PipelineSpec, rounds
 from studio.schemas.loading import DefinitionError, LineIndex, format_path
 
 PIPELINE_SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json"
 DATA_HANDLE = "data"
-PARAMETER_TYPES = ("string", "integer", "number", "boolean")
-BINDING = re.compile(r"^\$\{\{\s*parent\.(?P<body>[A-Za-z0-9_.]+)\s*\}\}$")
 COLUMN_WIDTH = 320
 ROW_HEIGHT = 160
 # A draft holds at least this many nodes and edges, and always room for a job of the most steps
@@ -321,18 +320,12 @@ def _strip_azureml(reference: str) -> str:
 
 
 def _binding(text: Any) -> tuple[str, ...] | None:
-    match = BINDING.match(text.strip()) if isinstance(text, str) else None
-    return tuple(match["body"].split(".")) if match else None
+    binding = parent_binding(text)
+    return binding.parts if binding else None
 
 
 def _parameter_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    return "string"
+    return literal_type(value) or "string"
 
 
 # --- graph -> pipeline job document --------------------------------------------------------------

@@ -7,14 +7,12 @@ every parameter value, so a job that stores its spec is reproducible and can be 
 
 from __future__ import annotations
 
-import math
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipelines.document import Limits, RetrySettings, fold_flat_names
-from pipelines.rules import ASSET_TYPES
 from pipelines.rules import port_types_compatible as port_types_compatible  # validation imports it here
 
 
@@ -207,34 +205,4 @@ def find_cycle(steps: dict[str, set[str]]) -> list[str] | None:
                 state[upstream] = 1
                 path.append(upstream)
                 pending.append(iter(sorted(steps[upstream])))
-    return None
-
-
-def literal_problem(port: dict[str, Any], value: Any) -> str | None:
-    """What is wrong with a literal value for an input port, or None."""
-    kind = port["type"]
-    if kind in ASSET_TYPES:
-        return f"expects {kind} data, not the value {value!r}"
-    if value is None:
-        return None
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            return f"expects true or false, got {value!r}"
-        return None
-    if kind in ("integer", "number"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return f"expects a {kind}, got {value!r}"
-        if isinstance(value, float) and not math.isfinite(value):
-            return f"expects a finite {kind}, got {value!r}"
-        if kind == "integer" and isinstance(value, float) and not value.is_integer():
-            return f"expects a whole number, got {value!r}"
-        if port.get("min") is not None and value < port["min"]:
-            return f"{value} is below the minimum {port['min']}"
-        if port.get("max") is not None and value > port["max"]:
-            return f"{value} is above the maximum {port['max']}"
-        return None
-    if not isinstance(value, str):
-        return f"expects a string, got {value!r}"
-    if port.get("enum") and value not in port["enum"]:
-        return f"{value!r} is not one of {', '.join(map(str, port['enum']))}"
     return None

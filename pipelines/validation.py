@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipelines.spec import PipelineSpec, find_cycle, literal_problem, port_types_compatible
+from pipelines.document import literal_problem
+from pipelines.spec import PipelineSpec, find_cycle, port_types_compatible
 from studio.schemas.component import ASSET_TYPES
 
 
