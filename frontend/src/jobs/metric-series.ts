@@ -1,7 +1,7 @@
 /**
  * Metric series as the job pages keep them (pure: no React, no DOM). A step's metrics come from
  * `GET /api/v1/jobs/<job>/metrics/` and from `metric` events of the job websocket
- * (`runner/events.py`); points are values at a time, never updates, so merging both is a union
+ * (`runner/events/`); points are values at a time, never updates, so merging both is a union
  * without duplicates (same time, step and value), each series in time order.
  */
 
@@ -20,7 +20,7 @@ export interface NamedMetricPoint extends MetricPoint {
   name: string;
 }
 
-/** The `metric` frame of the job websocket (`runner/events.py`). */
+/** The `metric` frame of the job websocket (`runner/events/`). */
 export interface MetricFrame {
   type: 'metric';
   seq: number;

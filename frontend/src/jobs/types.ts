@@ -1,6 +1,6 @@
 /**
  * What the job page is given by the server (island props) and what the job websocket sends
- * (`runner/events.py`): a snapshot, then `job`, `step`, `log` and `metric` events numbered by `seq`.
+ * (`runner/events/`): a snapshot, then `job`, `step`, `log` and `metric` events numbered by `seq`.
  */
 import type { MetricFrame } from './metric-series';
 
