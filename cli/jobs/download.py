@@ -7,11 +7,7 @@ from urllib.parse import quote
 
 import requests
 
-from cli.asset_verbs import (
-    UPLOAD_TIMEOUT,
-    api_call,
-    checked,
-)
+from cli.asset_verbs import UPLOAD_TIMEOUT, api_call, checked
 from cli.client import StudioClient
 from cli.jobs.api import DOWNLOAD_CHUNK, JOB_TERMINAL, SERVER_NAME, job_path
 from cli.output import CommandError, emit

@@ -7,9 +7,7 @@ from typing import Any
 
 import yaml
 
-from cli.asset_verbs import (
-    INVALID,
-)
+from cli.asset_verbs import INVALID
 from cli.output import CommandError
 
 

@@ -6,9 +6,7 @@ import json
 import re
 import sys
 
-from cli.asset_verbs import (
-    INVALID,
-)
+from cli.asset_verbs import INVALID
 from studio.schemas.loading import Problem
 
 

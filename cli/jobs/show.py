@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli.asset_verbs import (
-    INVALID,
-    format_time,
-    key_value_lines,
-)
+from cli.asset_verbs import INVALID, format_time, key_value_lines
 from cli.client import StudioClient
 from cli.jobs.api import JOB_STATUSES, job_path
 from cli.output import CommandError, emit

@@ -7,10 +7,7 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
-from cli.asset_verbs import (
-    api_call,
-    checked,
-)
+from cli.asset_verbs import api_call, checked
 from cli.client import StudioClient
 from cli.jobs.api import JOB_TERMINAL, STEP_TERMINAL, job_path
 from cli.jobs.show import one_line

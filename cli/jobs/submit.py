@@ -9,11 +9,7 @@ from pathlib import Path
 
 import requests
 
-from cli.asset_verbs import (
-    INVALID,
-    api_call,
-    checked,
-)
+from cli.asset_verbs import INVALID, api_call, checked
 from cli.client import StudioClient, describe_error
 from cli.jobs.api import JOB_NAME, job_path
 from cli.jobs.discovery import discover, rewrite

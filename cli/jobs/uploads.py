@@ -9,14 +9,7 @@ from typing import IO
 import requests
 import yaml
 
-from cli.asset_verbs import (
-    INVALID,
-    KINDS,
-    UPLOAD_TIMEOUT,
-    api_call,
-    checked,
-    collect_parts,
-)
+from cli.asset_verbs import INVALID, KINDS, UPLOAD_TIMEOUT, api_call, checked, collect_parts
 from cli.client import StudioClient, describe_error
 from cli.jobs.api import DOWNLOAD_CHUNK
 from cli.jobs.discovery import LocalComponent, LocalData

@@ -9,13 +9,7 @@ import tarfile
 from pathlib import Path
 from typing import BinaryIO
 
-from studio.storage.layout import (
-    Snapshot,
-    StorageError,
-    _existing_snapshot,
-    _iter_snapshot,
-    _relative_parts,
-)
+from studio.storage.layout import Snapshot, StorageError, _existing_snapshot, _iter_snapshot, _relative_parts
 
 
 def snapshot_files(digest: str) -> list[tuple[str, int]]:
