@@ -112,11 +112,6 @@ jobs:
 
 
 @pytest.fixture(scope="module")
-def token(studio_server) -> str:
-    return studio_server.issue_token("job page browser tests")
-
-
-@pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("live-pipeline")
     (folder / "src").mkdir()

@@ -85,11 +85,6 @@ jobs:
 
 
 @pytest.fixture(scope="module")
-def token(studio_server) -> str:
-    return studio_server.issue_token("compare browser tests")
-
-
-@pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("metric-pipeline")
     (folder / "src").mkdir()

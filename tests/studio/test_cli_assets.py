@@ -16,11 +16,6 @@ import yaml
 from tests.servers import REPO_ROOT, STUDIO_BIN
 
 
-@pytest.fixture(scope="module")
-def token(studio_server) -> str:
-    return studio_server.issue_token("CLI asset tests")
-
-
 @pytest.fixture
 def cli(studio_server, token, tmp_path):
     """Run the `studio` console script with STUDIO_URL / STUDIO_TOKEN and an empty config directory."""

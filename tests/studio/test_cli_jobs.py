@@ -33,11 +33,6 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setenv("STUDIO_TOKEN", "unused")
 
 
-@pytest.fixture(scope="module")
-def token(studio_server) -> str:
-    return new_token(studio_server)
-
-
 @pytest.fixture
 def online(studio_server, token, monkeypatch, tmp_path):
     """The in-process CLI talking to the session's `studio up`."""
