@@ -22,9 +22,9 @@ from pydantic import ValidationError
 from designer.models import PipelineDraft, empty_graph
 from pipelines.graph import (
     GraphError,
-    GraphProblem,
     compile_graph,
     document_to_graph,
+    graph_problem,
     layout,
     resolve_graph,
     spec_to_graph,
@@ -128,7 +128,7 @@ def duplicate_draft(draft: PipelineDraft, *, user=None) -> PipelineDraft:
     )
 
 
-def check_draft(draft: PipelineDraft, *, graph: dict | None = None, user=None) -> list[GraphProblem]:
+def check_draft(draft: PipelineDraft, *, graph: dict | None = None, user=None) -> list[Problem]:
     """Every problem of the draft's graph (or of `graph`, an unsaved version of it); [] when it compiles."""
     try:
         resolve_graph(draft.graph if graph is None else graph, user=user, name=draft.name)
@@ -152,11 +152,11 @@ def submit_draft(
     from runner.actions import submit_pipeline
 
     graph = copy.deepcopy(draft.graph)
-    problems: list[GraphProblem] = []
+    problems: list[Problem] = []
     for name, value in (parameters or {}).items():
         declared = graph.setdefault("inputs", {}).get(name)
         if declared is None:
-            problems.append(GraphProblem(f"parameters.{name}", f"the pipeline has no input named {name!r}"))
+            problems.append(graph_problem(f"parameters.{name}", f"the pipeline has no input named {name!r}"))
         else:
             declared["value"] = value
     if experiment_name:

@@ -26,6 +26,7 @@ from endpoints.models import (
 from endpoints.parameters import build_parameters
 from pipelines.rules import ENDPOINT_NAME
 from pipelines.spec import PipelineSpec
+from studio.errors import StudioError
 from studio.registry.versions import content_hash
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, load_document
 
@@ -33,13 +34,8 @@ IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 255
 
 
-class EndpointError(Exception):
-    """A request the endpoint cannot take, with the HTTP status that says why."""
-
-    def __init__(self, message: str, *, status: int = 400, field: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.field = field
+class EndpointError(StudioError):
+    """Raised for a request the endpoint cannot take, with the HTTP status that says why."""
 
 
 def _user(user):

@@ -20,6 +20,7 @@ from pipelines.compiler import Resolution, resolve_pipeline
 from pipelines.document import Limits, RetrySettings, fold_flat_names, parent_binding
 from pipelines.rules import PARAMETER_TYPES, literal_type
 from pipelines.spec import PipelineSpec, rounds
+from studio.errors import Problem, ProblemsError, StudioError
 from studio.schemas.loading import DefinitionError, LineIndex, format_path
 
 PIPELINE_SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json"
@@ -152,13 +153,16 @@ class GraphShape(_Strict):
     viewport: GraphViewport | None = Field(default=None, description="The canvas's pan and zoom")
 
 
-class GraphShapeError(ValueError):
-    """The graph is not shaped as the contract says; `errors` maps field paths to messages."""
+class GraphShapeError(StudioError, ValueError):
+    """The graph is not shaped as the contract says; `errors` maps field paths to messages (400)."""
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
         self.errors = errors
         first = next(iter(errors.items()))
         super().__init__(f"{first[0] or 'graph'}: {first[1][0]}")
+
+    def errors_by_field(self) -> dict[str, list[str]]:
+        return self.errors
 
 
 def graph_limits() -> tuple[int, int]:
@@ -235,38 +239,15 @@ def validate_viewport(raw: Any) -> dict:
 # --- problems ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GraphProblem:
-    """One thing wrong with a graph, on a node (and port) where it can say which."""
-
-    field: str
-    message: str
-    node: str | None = None
-    port: str | None = None
-    line: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "node": self.node,
-            "port": self.port,
-            "field": self.field,
-            "line": self.line,
-            "message": self.message,
-        }
+def graph_problem(
+    field: str, message: str, node: str | None = None, port: str | None = None, line: int | None = None
+) -> Problem:
+    """A problem of a graph: on a field, and on a node (and port) where it can say which."""
+    return Problem(field=field, message=message, node=node, port=port, line=line)
 
 
-class GraphError(ValueError):
-    """The graph does not compile; `problems` says where and why."""
-
-    def __init__(self, problems: list[GraphProblem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(f"{p.field}: {p.message}" for p in problems))
-
-    def errors_by_field(self) -> dict[str, list[str]]:
-        grouped: dict[str, list[str]] = {}
-        for problem in self.problems:
-            grouped.setdefault(problem.field or "graph", []).append(problem.message)
-        return grouped
+class GraphError(ProblemsError, ValueError):
+    """The graph does not compile; `problems` says where and why, each on its node and port (400)."""
 
 
 # --- names ---------------------------------------------------------------------------------------
@@ -489,24 +470,26 @@ def graph_to_document(
     return document, {job: node for node, job in names.jobs.items()}
 
 
-def graph_problems(graph: dict) -> list[GraphProblem]:
+def graph_problems(graph: dict) -> list[Problem]:
     """What is wrong with the graph itself, before any reference is looked up."""
-    problems: list[GraphProblem] = []
+    problems: list[Problem] = []
     nodes = {node["id"]: node for node in graph.get("nodes", [])}
     names = names_of(graph)
     declared = graph.get("inputs") or {}
     data_inputs = set(names.data.values())
     if not names.jobs:
-        problems.append(GraphProblem("nodes", "the pipeline has no components yet: drag one onto the canvas"))
+        problems.append(
+            graph_problem("nodes", "the pipeline has no components yet: drag one onto the canvas")
+        )
     for node in graph.get("nodes", []):
         where = f"nodes.{node['id']}"
         if node["type"] == "component":
             if not (node["data"].get("component") or "").strip():
-                problems.append(GraphProblem(f"{where}.component", "choose a component", node["id"]))
+                problems.append(graph_problem(f"{where}.component", "choose a component", node["id"]))
             for port, input_name in (node["data"].get("pipeline_inputs") or {}).items():
                 if input_name not in declared and input_name in data_inputs:
                     problems.append(
-                        GraphProblem(
+                        graph_problem(
                             f"{where}.pipeline_inputs.{port}",
                             f"promotes to pipeline input {input_name!r}, which the pipeline does not declare",
                             node["id"],
@@ -514,7 +497,7 @@ def graph_problems(graph: dict) -> list[GraphProblem]:
                         )
                     )
         elif node["type"] == "data" and not (node["data"].get("asset") or "").strip():
-            problems.append(GraphProblem(f"{where}.asset", "choose a data asset", node["id"]))
+            problems.append(graph_problem(f"{where}.asset", "choose a data asset", node["id"]))
 
     bound: dict[tuple[str, str], str] = {}
     for edge in graph.get("edges", []):
@@ -524,7 +507,7 @@ def graph_problems(graph: dict) -> list[GraphProblem]:
             missing = edge["source"] if source is None else edge["target"]
             present = target if source is None else source
             problems.append(
-                GraphProblem(
+                graph_problem(
                     where,
                     f"connects to node {missing!r}, which is not on the canvas",
                     present["id"] if present else None,
@@ -534,7 +517,7 @@ def graph_problems(graph: dict) -> list[GraphProblem]:
             continue
         if source["type"] == "comment" or target["type"] != "component":
             problems.append(
-                GraphProblem(
+                graph_problem(
                     where,
                     "only component inputs take connections, from component outputs or data",
                     target["id"],
@@ -545,7 +528,7 @@ def graph_problems(graph: dict) -> list[GraphProblem]:
         key = (target["id"], edge["targetHandle"])
         if key in bound:
             problems.append(
-                GraphProblem(
+                graph_problem(
                     f"nodes.{target['id']}.inputs.{edge['targetHandle']}",
                     "has more than one incoming connection; an input reads from one place",
                     target["id"],
@@ -557,7 +540,7 @@ def graph_problems(graph: dict) -> list[GraphProblem]:
         promoted = (target["data"].get("pipeline_inputs") or {}).get(edge["targetHandle"])
         if promoted:
             problems.append(
-                GraphProblem(
+                graph_problem(
                     f"nodes.{target['id']}.inputs.{edge['targetHandle']}",
                     f"is connected and also promoted to pipeline input {promoted!r}; keep one",
                     target["id"],
@@ -575,7 +558,7 @@ def graph_problems(graph: dict) -> list[GraphProblem]:
         )
         if not fits:
             problems.append(
-                GraphProblem(f"inputs.{input_name}", f"is a {kind} input, but its value is {value!r}")
+                graph_problem(f"inputs.{input_name}", f"is a {kind} input, but its value is {value!r}")
             )
 
     fed: dict[tuple[str, str], str] = {}
@@ -584,14 +567,14 @@ def graph_problems(graph: dict) -> list[GraphProblem]:
         where = f"outputs.{output_name}"
         if node is None:
             problems.append(
-                GraphProblem(where, f"comes from node {target['node']!r}, which is not on the canvas")
+                graph_problem(where, f"comes from node {target['node']!r}, which is not on the canvas")
             )
         elif node["type"] != "component":
-            problems.append(GraphProblem(where, "pipeline outputs come from component outputs", node["id"]))
+            problems.append(graph_problem(where, "pipeline outputs come from component outputs", node["id"]))
         elif (node["id"], target["port"]) in fed:
             other = fed[(node["id"], target["port"])]
             problems.append(
-                GraphProblem(
+                graph_problem(
                     where, f"this output already feeds pipeline output {other!r}", node["id"], target["port"]
                 )
             )
@@ -600,9 +583,7 @@ def graph_problems(graph: dict) -> list[GraphProblem]:
     return problems
 
 
-def _map_problem(
-    problem, graph: dict, node_of_job: dict[str, str], node_of_input: dict[str, str]
-) -> GraphProblem:
+def _map_problem(problem, graph: dict, node_of_job: dict[str, str], node_of_input: dict[str, str]) -> Problem:
     """A compiler problem (`jobs.<job>.inputs.<port>`, …) as a problem of the graph. A job's
     fields have the same names on its node (`jobs.<job>.limits.timeout` is the node's
     `limits.timeout`): only the job becomes its node."""
@@ -613,16 +594,16 @@ def _map_problem(
         port = rest[1] if len(rest) >= 2 and rest[0] in ("inputs", "outputs") else None
         tail = ".".join(rest)
         field = f"nodes.{node}" + (f".{tail}" if tail else "")
-        return GraphProblem(field, problem.message, node, port)
+        return graph_problem(field, problem.message, node, port)
     if parts[:1] == ["jobs"]:
-        return GraphProblem("nodes", problem.message)
+        return graph_problem("nodes", problem.message)
     if parts[:1] == ["inputs"] and len(parts) >= 2 and parts[1] in node_of_input:
         node = node_of_input[parts[1]]
-        return GraphProblem(f"nodes.{node}.asset", problem.message, node)
+        return graph_problem(f"nodes.{node}.asset", problem.message, node)
     if parts[:1] == ["outputs"] and len(parts) >= 2:
         target = (graph.get("outputs") or {}).get(parts[1]) or {}
-        return GraphProblem(problem.field, problem.message, target.get("node"), target.get("port"))
-    return GraphProblem(problem.field, problem.message)
+        return graph_problem(problem.field, problem.message, target.get("node"), target.get("port"))
+    return graph_problem(problem.field, problem.message)
 
 
 def compile_graph(
@@ -642,7 +623,11 @@ def resolve_graph(
         graph = validate_graph(graph)
     except GraphShapeError as error:
         raise GraphError(
-            [GraphProblem(field, message) for field, messages in error.errors.items() for message in messages]
+            [
+                graph_problem(field, message)
+                for field, messages in error.errors.items()
+                for message in messages
+            ]
         ) from None
     problems = graph_problems(graph)
     document, node_of_job = graph_to_document(graph, name=name, description=description, catalog=catalog)

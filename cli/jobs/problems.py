@@ -7,16 +7,16 @@ import re
 import sys
 
 from cli.asset_verbs import INVALID
-from studio.schemas.loading import Problem
+from studio.errors import Problem, ProblemsError
 
 
-class ProblemsFound(Exception):
-    """Problems of the pipeline (or of a component it registers), each with its file and line."""
+class ProblemsFound(ProblemsError):
+    """Problems of the pipeline (or of a component it registers), each with its file and line;
+    `summary`, when given, is the one line printed above them."""
 
-    def __init__(self, problems: list[Problem], detail: str = "") -> None:
-        super().__init__(detail or (str(problems[0]) if problems else "invalid pipeline"))
-        self.problems = problems
-        self.detail = detail
+    def __init__(self, problems: list[Problem], summary: str = "") -> None:
+        super().__init__(problems)
+        self.summary = summary
 
 
 def report_problems(problems: list[Problem], *, output: str, detail: str = "") -> int:

@@ -71,7 +71,7 @@ def send_pipeline(
         if response.status_code == 400:
             raise submit_problems(response, pipeline=pipeline, index=index)
     except ProblemsFound as found:
-        return report_problems(found.problems, output=output, detail=found.detail)
+        return report_problems(found.problems, output=output, detail=found.summary)
     return client, response
 
 

@@ -40,8 +40,8 @@ from designer.api.serializers import (
 )
 from designer.models import PipelineDraft
 from designer.queries import drafts_listed
-from pipelines.graph import GraphError, GraphShapeError, graph_to_document, validate_graph
-from studio.errors import Problem, ProblemsError
+from pipelines.graph import GraphShapeError, graph_to_document, validate_graph
+from studio.errors import ProblemsError
 from studio.schemas.loading import DefinitionError
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such draft (or it was deleted)")
@@ -67,15 +67,6 @@ class DraftFilter(django_filters.FilterSet):
     class Meta:
         model = PipelineDraft
         fields = ["name__icontains"]
-
-
-def graph_problems_error(error: GraphError) -> ProblemsError:
-    """A GraphError as the API's problems error: every problem on its node and port."""
-    problems = [
-        Problem(field=p.field, message=p.message, line=p.line, node=p.node, port=p.port)
-        for p in error.problems
-    ]
-    return ProblemsError(problems)
 
 
 def on_canvas(error: DefinitionError) -> ProblemsError:
@@ -220,15 +211,12 @@ class DraftViewSet(viewsets.GenericViewSet):
         draft = self.get_object()
         serializer = SubmitRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            job = actions.submit_draft(
-                draft,
-                user=request.user,
-                experiment_name=serializer.validated_data.get("experiment_name") or None,
-                parameters=serializer.validated_data.get("parameters"),
-            )
-        except GraphError as error:
-            raise graph_problems_error(error) from None
+        job = actions.submit_draft(  # GraphError: 400 with every problem on its node and port
+            draft,
+            user=request.user,
+            experiment_name=serializer.validated_data.get("experiment_name") or None,
+            parameters=serializer.validated_data.get("parameters"),
+        )
         return Response(
             {"id": job.name, "status": job.status, "url": job.get_absolute_url()},
             status=status.HTTP_201_CREATED,

@@ -20,7 +20,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from designer.api.views import graph_problems_error
 from endpoints import actions
 from endpoints.api.authentication import UNAUTHORIZED, EndpointKeyAuthentication, KeyOrUser
 from endpoints.api.serializers import (
@@ -34,7 +33,6 @@ from endpoints.api.serializers import (
 from endpoints.models import EndpointInvocation, EndpointKey, PipelineEndpoint
 from endpoints.openapi import endpoint_document
 from endpoints.queries import endpoints_with_activity, invocations_listed, runs_listed
-from pipelines.graph import GraphError
 from studio.api.authentication import BearerTokenAuthentication
 from studio.api.errors import studio_error_response
 from studio.errors import ProblemsError, StudioError
@@ -58,10 +56,6 @@ class InvocationProblems(ProblemsError):
 def invocation_problems(error: DefinitionError) -> Response:
     """A 400 listing every problem of an invocation body by its field."""
     return studio_error_response(InvocationProblems([replace(p, file=None) for p in error.problems]))
-
-
-def endpoint_error(error: actions.EndpointError) -> Response:
-    return error_response(str(error), status_code=error.status, field=error.field)
 
 
 # --- managing ------------------------------------------------------------------------------------
@@ -105,34 +99,29 @@ class EndpointListView(APIView):
             "make_default": make_default,
             "user": request.user,
         }
-        try:
-            actions.check_name(options["name"])
-            source = sources[0]
-            if source == "draft":
-                from designer.models import PipelineDraft
+        actions.check_name(options["name"])
+        source = sources[0]
+        if source == "draft":
+            from designer.models import PipelineDraft
 
-                wanted = str(data["draft"])
-                draft = PipelineDraft.objects.alive().filter(pk=wanted).first() if wanted.isdigit() else None
-                if draft is None:
-                    return error_response(f"no draft {data['draft']}", status_code=404, field="draft")
-                version = actions.publish_draft(draft, **options)
-            elif source == "job":
-                from runner.models import PipelineJob
+            wanted = str(data["draft"])
+            draft = PipelineDraft.objects.alive().filter(pk=wanted).first() if wanted.isdigit() else None
+            if draft is None:
+                return error_response(f"no draft {data['draft']}", status_code=404, field="draft")
+            version = actions.publish_draft(draft, **options)
+        elif source == "job":
+            from runner.models import PipelineJob
 
-                job = PipelineJob.objects.filter(name=str(data["job"])).first()
-                if job is None:
-                    return error_response(f"no job {data['job']}", status_code=404, field="job")
-                version = actions.publish_job(job, **options)
-            elif source == "pipeline":
-                version = actions.publish_document(data["pipeline"], filename="request body", **options)
-            elif source == "yaml":
-                version = actions.publish_yaml(str(data["yaml"]), filename="pipeline.yml", **options)
-            else:
-                version = actions.publish_yaml(upload.read(), filename=upload.name, **options)
-        except actions.EndpointError as error:
-            return endpoint_error(error)
-        except GraphError as error:
-            raise graph_problems_error(error) from None
+            job = PipelineJob.objects.filter(name=str(data["job"])).first()
+            if job is None:
+                return error_response(f"no job {data['job']}", status_code=404, field="job")
+            version = actions.publish_job(job, **options)
+        elif source == "pipeline":
+            version = actions.publish_document(data["pipeline"], filename="request body", **options)
+        elif source == "yaml":
+            version = actions.publish_yaml(str(data["yaml"]), filename="pipeline.yml", **options)
+        else:
+            version = actions.publish_yaml(upload.read(), filename=upload.name, **options)
         endpoint = endpoints_with_activity().get(pk=version.endpoint_id)
         return Response(
             {**endpoint_data(endpoint, request, detail=True), "published_version": version.number},
@@ -161,13 +150,10 @@ class EndpointDetailView(APIView):
         if unknown:
             field = sorted(unknown)[0]
             return error_response(f"{field} cannot be changed here", field=field)
-        try:
-            if "default_version" in data:
-                actions.set_default(endpoint, data["default_version"], user=request.user)
-            if "status" in data:
-                actions.set_status(endpoint, data["status"], user=request.user)
-        except actions.EndpointError as error:
-            return endpoint_error(error)
+        if "default_version" in data:
+            actions.set_default(endpoint, data["default_version"], user=request.user)
+        if "status" in data:
+            actions.set_status(endpoint, data["status"], user=request.user)
         if "description" in data:
             if not isinstance(data["description"], str):
                 return error_response("description must be text", field="description")
@@ -201,10 +187,7 @@ class KeyListView(APIView):
     def post(self, request, name):
         endpoint = get_object_or_404(PipelineEndpoint, name=name)
         data = request.data if isinstance(request.data, dict) else {}
-        try:
-            key, secret = actions.create_key(endpoint, data.get("name"), user=request.user)
-        except actions.EndpointError as error:
-            return endpoint_error(error)
+        key, secret = actions.create_key(endpoint, data.get("name"), user=request.user)
         return Response({**key_data(key), "key": secret}, status=status.HTTP_201_CREATED)
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from studio.errors import StudioError
 
-class EngineUnreachable(Exception):
+
+class EngineUnreachable(StudioError):
     """Raised when the Docker engine an image is needed on does not answer (worth retrying)."""
 
+    status = 503
 
-class ImageBuildError(Exception):
+
+class ImageBuildError(StudioError):
     """An environment's image or virtualenv could not be built (or the build we waited for failed).
 
     The message is the build's error, meant for the step's status reason and the build log.
     """
+
+    status = 422  # the environment's definition did not build

@@ -11,6 +11,8 @@ from typing import Literal
 
 from django.conf import settings
 
+from studio.errors import StudioError
+
 DEFAULT_MAX_SNAPSHOT_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_SNAPSHOT_FILES = 10_000
 
@@ -19,12 +21,14 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 _MANIFEST_HEADER = b"studio-snapshot-v1\n"
 
 
-class StorageError(ValueError):
-    """Raised when a snapshot cannot be made or read: a bad source, digest or path."""
+class StorageError(StudioError, ValueError):
+    """Raised when a snapshot cannot be made or read: a bad source, digest or path (400)."""
 
 
 class SnapshotTooLargeError(StorageError):
-    """Raised when a snapshot's total size or file count passes its limit."""
+    """Raised when a snapshot's total size or file count passes its limit (413)."""
+
+    status = 413
 
 
 @dataclass(frozen=True)
