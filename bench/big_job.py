@@ -94,7 +94,7 @@ def list_pages(client) -> None:
 
 def measure(client, steps: int, shape: str, timer: Timer) -> None:
     from designer.models import PipelineDraft
-    from pipelines.graph import layout
+    from pipelines.graph.layout import layout
     from runner.models import PipelineJob
     from runner.scheduler import advance_job
 

@@ -20,16 +20,12 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from designer.models import PipelineDraft, empty_graph
-from pipelines.graph import (
-    GraphError,
-    compile_graph,
-    document_to_graph,
-    graph_problem,
-    layout,
-    resolve_graph,
-    spec_to_graph,
-    validate_graph,
-)
+from pipelines.graph.compiling import compile_graph, resolve_graph
+from pipelines.graph.from_document import document_to_graph
+from pipelines.graph.from_spec import spec_to_graph
+from pipelines.graph.layout import layout
+from pipelines.graph.problems import GraphError, graph_problem
+from pipelines.graph.shape import validate_graph
 from studio.errors import StudioError
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path, load_document
 

@@ -109,7 +109,7 @@ def publish(
 
 def publish_draft(draft, **options) -> EndpointVersion:
     """Publish a designer draft (GraphError when it does not compile)."""
-    from pipelines.graph import compile_graph
+    from pipelines.graph.compiling import compile_graph
 
     spec = compile_graph(
         draft.graph, user=options.get("user"), name=draft.name, description=draft.description

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from designer.models import PipelineDraft
-from pipelines.graph import MAX_ZOOM, GraphShapeError, validate_graph, validate_viewport
+from pipelines.graph.shape import MAX_ZOOM, GraphShapeError, validate_graph, validate_viewport
 
 GRAPH_HELP = (
     "The canvas: {nodes: [{id, type: component|data|comment, position: {x, y}, data}], edges: [{id, "

@@ -40,7 +40,8 @@ from designer.api.serializers import (
 )
 from designer.models import PipelineDraft
 from designer.queries import drafts_listed
-from pipelines.graph import GraphShapeError, graph_to_document, validate_graph
+from pipelines.graph.shape import GraphShapeError, validate_graph
+from pipelines.graph.to_document import graph_to_document
 from studio.errors import ProblemsError
 from studio.schemas.loading import DefinitionError
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from endpoints import actions
 from endpoints.models import PipelineEndpoint
-from pipelines.graph import GraphError
+from pipelines.graph.problems import GraphError
 from studio.schemas.loading import DefinitionError
 from studio.views.assets import not_found
 

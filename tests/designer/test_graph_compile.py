@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.graph import (
-    GraphError,
-    GraphShapeError,
-    compile_graph,
-    graph_to_document,
-    layout,
-    validate_graph,
-)
+from pipelines.graph.compiling import compile_graph
+from pipelines.graph.layout import layout
+from pipelines.graph.problems import GraphError
+from pipelines.graph.shape import GraphShapeError, validate_graph
+from pipelines.graph.to_document import graph_to_document
 from pipelines.spec import DataBinding, LiteralBinding, StepOutputBinding
 from studio.models import DataAsset
 from tests.designer.graphs import component, data_node, edge, iris_graph

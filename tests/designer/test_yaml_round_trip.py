@@ -11,7 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from designer.models import PipelineDraft
 from pipelines.compiler import compile_pipeline
-from pipelines.graph import compile_graph, document_to_graph, layout, spec_to_graph, validate_graph
+from pipelines.graph.compiling import compile_graph
+from pipelines.graph.from_document import document_to_graph
+from pipelines.graph.from_spec import spec_to_graph
+from pipelines.graph.layout import layout
+from pipelines.graph.shape import validate_graph
 from runner.actions import submit_pipeline
 from studio.models import DataAsset
 from studio.schemas.loading import load_document

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from pipelines.graph import COLUMN_WIDTH, layout
+from pipelines.graph.layout import COLUMN_WIDTH, layout
 from pipelines.spec import PipelineSpec, find_cycle
 from runner.choices import JobStatus, StepStatus
 from runner.models import PipelineJob, StepRun
