@@ -19,19 +19,13 @@ from playwright.sync_api import expect
 
 from tests.e2e.browser import CHROMIUM_ARGS
 from tests.e2e.test_designer import screenshot, sign_in, wait_for_designer
-from tests.endpoints.conftest import SPLIT_PIPELINE
-from tests.endpoints.pipelines import EVERY_KIND
+from tests.endpoints.pipelines import EVERY_KIND, SPLIT_PIPELINE
 from tests.requirements import CHROMIUM_PATH
 
 pytestmark = pytest.mark.chromium
 
 STEP_TIMEOUT_S = 240  # a container start on a busy two-core machine can be slow
 ENDPOINT = "iris-e2e"
-
-
-@pytest.fixture(scope="module")
-def token(studio_server) -> str:
-    return studio_server.issue_token("endpoint browser tests")
 
 
 @contextlib.contextmanager

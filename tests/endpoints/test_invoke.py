@@ -13,7 +13,7 @@ from openapi_spec_validator import validate
 from endpoints.models import EndpointInvocation, EndpointKey
 from pipelines.spec import PipelineSpec
 from runner.models import PipelineJob
-from tests.endpoints.conftest import SPLIT_PIPELINE, new_key, publish, with_key
+from tests.endpoints.pipelines import SPLIT_PIPELINE, new_key, publish, with_key
 
 pytestmark = pytest.mark.django_db
 

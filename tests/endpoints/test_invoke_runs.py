@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from runner.models import PipelineJob
-from tests.endpoints.conftest import SPLIT_PIPELINE, new_key, publish, with_key
-from tests.runner.conftest import wait_for
+from tests.endpoints.pipelines import SPLIT_PIPELINE, new_key, publish, with_key
+from tests.runner.jobs import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
 

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from config.asgi import application
 from runner.choices import JobStatus
 from runner.models import PipelineJob
-from tests.endpoints.conftest import SPLIT_PIPELINE, publish
+from tests.endpoints.pipelines import SPLIT_PIPELINE, publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,8 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from endpoints.models import EndpointKey, EndpointVersion, PipelineEndpoint
 from endpoints.pages.publish import suggested_name
 from tests.designer.graphs import iris_graph
-from tests.endpoints.conftest import SPLIT_PIPELINE, publish, with_key
-from tests.endpoints.pipelines import EVERY_KIND
+from tests.endpoints.pipelines import EVERY_KIND, SPLIT_PIPELINE, publish, with_key
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +162,7 @@ def test_an_unknown_endpoint_is_a_friendly_404(page, seeded):
 
 
 def test_recent_runs_show_each_invocation_with_its_job_parameters_and_caller(page, api, endpoint):
-    from tests.endpoints.conftest import new_key
+    from tests.endpoints.pipelines import new_key
 
     key = new_key(api, name="nightly")
     ran = (
@@ -220,7 +219,7 @@ def test_a_key_needs_a_name(page, endpoint):
 
 
 def test_a_key_is_revoked_on_the_page(page, api, endpoint):
-    from tests.endpoints.conftest import new_key
+    from tests.endpoints.pipelines import new_key
 
     secret = new_key(api, name="ci")
     key = EndpointKey.objects.get()
@@ -235,7 +234,7 @@ def test_a_key_is_revoked_on_the_page(page, api, endpoint):
 
 
 def test_a_key_of_another_endpoint_cannot_be_revoked_through_this_one(page, api, endpoint):
-    from tests.endpoints.conftest import new_key
+    from tests.endpoints.pipelines import new_key
 
     publish(api, name="other-one")
     new_key(api, endpoint="other-one")

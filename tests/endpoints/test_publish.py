@@ -12,7 +12,7 @@ from endpoints.parameters import build_parameters
 from pipelines.compiler import compile_pipeline
 from studio.schemas.loading import load_document
 from tests.designer.graphs import iris_graph
-from tests.endpoints.conftest import SPLIT_PIPELINE, publish
+from tests.endpoints.pipelines import SPLIT_PIPELINE, publish
 
 pytestmark = pytest.mark.django_db
 

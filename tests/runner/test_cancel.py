@@ -18,8 +18,8 @@ from runner.models import PipelineJob
 from runner.scheduler import advance_job
 from studio.choices import ComputeState
 from studio.schemas.loading import load_document
-from tests.runner.conftest import PIPELINES, submit_file, wait_for
 from tests.runner.containers import containers_gone, containers_of
+from tests.runner.jobs import PIPELINES, submit_file, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
 

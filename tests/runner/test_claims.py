@@ -19,7 +19,7 @@ from runner.heartbeat import WORKER_ID
 from runner.images.building_once import build_once
 from runner.models import EnvironmentImage, StepRun
 from studio.models import Environment
-from tests.runner.conftest import submit_file, wait_for
+from tests.runner.jobs import submit_file, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,7 +20,7 @@ from runner import step_runner
 from runner.choices import JobStatus
 from runner.executors.docker_step import DockerExecutor
 from studio.storage.job_artifacts import step_dir, step_output_path
-from tests.runner.conftest import PIPELINES, submit_file, wait_for
+from tests.runner.jobs import PIPELINES, submit_file, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
 

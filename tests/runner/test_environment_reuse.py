@@ -17,7 +17,7 @@ from runner.images.dockerfiles import environment_image_tag
 from runner.models import EnvironmentImage
 from studio.models import Environment
 from studio.schemas.loading import load_document
-from tests.runner.conftest import PIPELINES, submit_file, wait_for
+from tests.runner.jobs import PIPELINES, submit_file, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

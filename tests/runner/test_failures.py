@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from runner.choices import JobStatus, StepStatus
-from tests.runner.conftest import PIPELINES, submit_file, wait_for
+from tests.runner.jobs import PIPELINES, submit_file, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ from runner.choices import StepStatus
 from runner.events import reading
 from runner.models import StepRun
 from runner.scheduler import advance_job
-from tests.runner.conftest import PIPELINES, submit_file
+from tests.runner.jobs import PIPELINES, submit_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

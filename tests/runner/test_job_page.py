@@ -17,7 +17,7 @@ from runner.actions import submit_pipeline
 from runner.choices import JobStatus, StepStatus
 from runner.logs import log_path
 from runner.models import PipelineJob, StepRun
-from tests.runner.conftest import PIPELINES, compile_file
+from tests.runner.jobs import PIPELINES, compile_file
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from runner.events import reading, recording
 from runner.logs import read_log
 from runner.models import JobEvent, PipelineJob
 from studio.models import ApiToken
-from tests.runner.conftest import PIPELINES, submit_file, wait_for
+from tests.runner.jobs import PIPELINES, submit_file, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from runner import metrics
 from runner.choices import JobStatus, StepStatus
 from runner.logs import NOTE_PREFIX, log_path, max_bytes
 from runner.models import JobEvent
-from tests.runner.conftest import PIPELINES, submit_file, wait_for
+from tests.runner.jobs import PIPELINES, submit_file, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

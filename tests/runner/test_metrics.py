@@ -321,7 +321,7 @@ def test_the_job_list_shows_a_chosen_metric(job, admin_client):
 def test_a_real_step_reports_metrics_both_ways_and_a_reused_step_keeps_them(
     computes, library, worker, admin_client
 ):
-    from tests.runner.conftest import PIPELINES, submit_file, wait_for
+    from tests.runner.jobs import PIPELINES, submit_file, wait_for
 
     pipeline = PIPELINES / "metrics" / "pipeline.yml"
     job = wait_for(submit_file(pipeline, default_compute="azureml:local"))

@@ -14,7 +14,7 @@ from runner.choices import JobStatus, StepStatus
 from runner.executors.base import Inspection, StepLaunch, describe_exit, exit_description, human_bytes
 from runner.executors.docker_step import DockerExecutor
 from runner.executors.local import LocalExecutor
-from tests.runner.conftest import PIPELINES, submit_file, wait_for
+from tests.runner.jobs import PIPELINES, submit_file, wait_for
 
 BASE_IMAGE = os.environ.get("STUDIO_BASE_IMAGE", "studio/python:3.11-bookworm")
 ENGINE = os.environ.get("STUDIO_DOCKER_URL") or None

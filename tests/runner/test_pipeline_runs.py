@@ -8,7 +8,7 @@ import pytest
 
 from runner.choices import JobStatus, StepStatus
 from runner.logs import read_log
-from tests.runner.conftest import PIPELINES, submit_file, wait_for
+from tests.runner.jobs import PIPELINES, submit_file, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

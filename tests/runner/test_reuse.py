@@ -21,8 +21,8 @@ from runner.choices import JobStatus, StepStatus
 from runner.models import PipelineJob, StepRun
 from runner.reuse_explain import explain
 from studio.schemas.loading import load_document
-from tests.runner.conftest import PIPELINES, wait_for
 from tests.runner.containers import ContainerEvents, containers_of
+from tests.runner.jobs import PIPELINES, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
 

@@ -9,7 +9,7 @@ from runner.actions import request_cancel
 from runner.choices import JobStatus, StepStatus
 from studio.storage.job_artifacts import step_dir
 from studio.storage.layout import snapshot_path
-from tests.runner.conftest import PIPELINES, submit_file, wait_for
+from tests.runner.jobs import PIPELINES, submit_file, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
 

@@ -19,8 +19,8 @@ from runner.logs import read_log
 from studio.choices import ComputeKind, ComputeState
 from studio.models import Compute
 from studio.schemas.loading import load_document
-from tests.runner.conftest import PIPELINES, wait_for
 from tests.runner.containers import containers_gone
+from tests.runner.jobs import PIPELINES, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
