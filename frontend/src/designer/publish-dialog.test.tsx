@@ -1,6 +1,6 @@
-import { render, screen } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
-import { PublishButton, suggestedEndpointName } from './publish-dialog';
+import { fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PublishButton, PublishDialog, suggestedEndpointName } from './publish-dialog';
 import { useDesignerStore } from './store';
 
 describe('suggestedEndpointName', () => {
@@ -42,5 +42,40 @@ describe('the toolbar Publish button', () => {
 
   it('is off for a canvas that is not a draft', () => {
     expect((withDraft('saved', null) as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe('the publish dialog', () => {
+  const initial = useDesignerStore.getState();
+  afterEach(() => {
+    useDesignerStore.setState(initial, true);
+    vi.unstubAllGlobals();
+  });
+
+  it("refuses a name the server's rule refuses before anything is sent", () => {
+    const requests: string[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn((url: string, init?: RequestInit) => {
+        requests.push(`${init?.method ?? 'GET'} ${url}`);
+        return Promise.resolve(
+          new Response('{"results": []}', {
+            status: 200,
+            headers: { 'Content-Type': 'application/json' },
+          }),
+        );
+      }),
+    );
+    useDesignerStore.setState({
+      draft: { id: 7, name: 'Split iris', revision: 3, lastJobName: null },
+      saveStatus: 'saved',
+    });
+    render(<PublishDialog draftId={7} draftName="Split iris" onClose={() => undefined} />);
+
+    fireEvent.change(screen.getByLabelText('Endpoint name'), { target: { value: 'Not A Name' } });
+    fireEvent.submit(screen.getByLabelText('Endpoint name').closest('form')!);
+
+    expect(screen.getByText(/lowercase letters, digits and “-”, starting/)).toBeTruthy();
+    expect(requests.filter((request) => request.startsWith('POST'))).toEqual([]);
   });
 });

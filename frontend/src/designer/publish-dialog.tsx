@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, apiFetch } from '../lib/csrf';
+import { nameOk } from '../lib/rules';
 import { loadDraft, type ValidationProblem } from './api';
 import { Dialog } from './dialog';
 import { useDraft, useSaveStatus } from './use-designer';
@@ -111,6 +112,13 @@ export function PublishDialog({ draftId, draftName, onClose }: PublishDialogProp
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();
     if (!saved) return;
+    if (!nameOk('endpoint', name.trim())) {
+      // The server's rule (pipelines/rules.py), checked here so a typo costs no round trip.
+      setNameError(
+        'Use 1-100 lowercase letters, digits and “-”, starting and ending with a letter or digit.',
+      );
+      return;
+    }
     setBusy(true);
     setNameError(null);
     setError(null);
@@ -211,7 +219,6 @@ export function PublishDialog({ draftId, draftName, onClose }: PublishDialogProp
             list="publish-endpoints"
             maxLength={100}
             required
-            pattern="[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
             autoComplete="off"
             aria-invalid={nameError ? true : undefined}
             aria-describedby={
