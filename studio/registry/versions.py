@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 
 from studio.schemas.loading import DefinitionError
 
-if TYPE_CHECKING:
-    from studio.registry.plan import RegistrationPlan
+
+class Planner(Protocol):
+    """What registers versions later instead of now (studio.registry.plan.RegistrationPlan)."""
+
+    def version(
+        self,
+        model,
+        *,
+        name: str,
+        version: str | None,
+        spec: dict[str, Any],
+        filename: str,
+        fields: dict,
+        user,
+    ) -> tuple[Any, bool]: ...
 
 
 def canonical_json(value: Any) -> str:
@@ -32,60 +45,13 @@ def next_version(model, name: str, *, also_taken: tuple[int, ...] | list[int] = 
     return str(max([*numbers, *also_taken], default=0) + 1)
 
 
-def _conflict(filename: str, name: str, version: str) -> DefinitionError:
+def conflict(filename: str, name: str, version: str) -> DefinitionError:
     return DefinitionError.single(
         filename,
         "version",
         f"{name}:{version} is already registered with different content; versions are "
         "immutable, so omit `version` to get the next one or choose a new version",
     )
-
-
-def plan_version(
-    plan: RegistrationPlan,
-    model,
-    *,
-    name: str,
-    version: str | None,
-    spec: dict[str, Any],
-    filename: str,
-    fields: dict[str, Any],
-    user=None,
-) -> tuple[Any, bool]:
-    """What `register_version` would return, without writing: the existing version with this
-    content, or an unsaved one the plan creates later (its version number chosen now)."""
-    digest = content_hash(spec)
-    if version is None:
-        same = model.objects.filter(name=name, content_hash=digest).order_by("-created_at").first()
-        if same is not None:
-            return same, False
-        planned = plan.find(model, name, content_hash=digest)
-        if planned is not None:
-            return planned.instance, False
-        chosen = next_version(model, name, also_taken=plan.taken_numbers(model, name))
-    else:
-        chosen = version
-        current = model.objects.filter(name=name, version=version).first()
-        if current is not None:
-            if current.content_hash == digest:
-                return current, False
-            raise _conflict(filename, name, version)
-        planned = plan.find(model, name, version=version)
-        if planned is not None:
-            if planned.content_hash == digest:
-                return planned.instance, False
-            raise _conflict(filename, name, version)
-    instance = plan.add(
-        model,
-        name=name,
-        version=chosen,
-        spec=spec,
-        content_hash=digest,
-        filename=filename,
-        fields=fields,
-        user=user,
-    )
-    return instance, True
 
 
 def register_version(
@@ -97,17 +63,17 @@ def register_version(
     filename: str,
     fields: dict[str, Any],
     user=None,
-    plan: RegistrationPlan | None = None,
+    plan: Planner | None = None,
 ) -> tuple[Any, bool]:
     """Find the version with this content, or create it; refuse to change an existing version.
 
     Returns (asset, created). Without a version, an identical definition returns the newest
     version with that content and a new one gets the next number. With a `plan`, nothing is
-    written: see `plan_version`.
+    written: see studio.registry.plan.
     """
     if plan is not None:
-        return plan_version(
-            plan, model, name=name, version=version, spec=spec, filename=filename, fields=fields, user=user
+        return plan.version(
+            model, name=name, version=version, spec=spec, filename=filename, fields=fields, user=user
         )
     digest = content_hash(spec)
     for _attempt in range(3):
@@ -126,7 +92,7 @@ def register_version(
                     if current is not None:
                         if current.content_hash == digest:
                             return current, False
-                        raise _conflict(filename, name, version)
+                        raise conflict(filename, name, version)
                 asset = model.objects.create(
                     name=name,
                     version=chosen,
