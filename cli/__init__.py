@@ -11,7 +11,16 @@ import argparse
 import os
 import sys
 
-from cli import asset_verbs, client_verbs, compute_verbs, endpoint_verbs, job_verbs, server_verbs
+from cli import (
+    asset_verbs,
+    client_verbs,
+    compute_verbs,
+    datastore_verbs,
+    endpoint_verbs,
+    job_verbs,
+    model_verbs,
+    server_verbs,
+)
 from cli.output import CommandError, fail
 
 
@@ -25,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     server_verbs.register(verbs)
     client_verbs.register(verbs)
     asset_verbs.register(verbs)
+    model_verbs.register(verbs)
+    datastore_verbs.register(verbs)
     compute_verbs.register(verbs)
     job_verbs.register(verbs)
     endpoint_verbs.register(verbs)

@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.views import accounts, health, pages
 from runner import compute_pages as computes
-from studio.views import assets
+from studio.views import assets, datastores, models
 
 studio_pages = (
     [
@@ -39,6 +39,11 @@ studio_pages = (
         path("data/<asset_name:name>/", assets.data_detail, name="data-asset"),
         path("data/<asset_name:name>/<asset_name:version>/", assets.data_detail, name="data-version"),
         path("data/<asset_name:name>/<asset_name:version>/raw/<path:path>", assets.data_raw, name="data-raw"),
+        path("models/", models.models, name="models"),
+        path("models/<asset_name:name>/", models.model_detail, name="model"),
+        path("models/<asset_name:name>/<asset_name:version>/", models.model_detail, name="model-version"),
+        path("datastores/", datastores.datastores, name="datastores"),
+        path("datastores/<asset_name:name>/", datastores.datastore_detail, name="datastore"),
         path("computes/", computes.computes, name="computes"),
         path("computes/<slug:name>/", computes.compute_detail, name="compute"),
         path("computes/<slug:name>/check/", computes.check_compute, name="compute-check"),

@@ -22,3 +22,19 @@ class ComputeState(models.TextChoices):
 
 
 SCHEDULABLE_COMPUTE_STATES = (ComputeState.ONLINE,)
+
+
+class DatastoreType(models.TextChoices):
+    """The Azure ML datastore types Studio reads; each is a server folder here."""
+
+    AZURE_BLOB = "azure_blob", "Azure Blob"
+    AZURE_FILE = "azure_file", "Azure Files"
+    AZURE_DATA_LAKE_GEN1 = "azure_data_lake_gen1", "Azure Data Lake Gen1"
+    AZURE_DATA_LAKE_GEN2 = "azure_data_lake_gen2", "Azure Data Lake Gen2"
+
+
+class ModelType(models.TextChoices):
+    """The Azure ML model asset types Studio stores."""
+
+    CUSTOM_MODEL = "custom_model", "Custom model"
+    MLFLOW_MODEL = "mlflow_model", "MLflow model"

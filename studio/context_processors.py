@@ -12,6 +12,8 @@ NAVIGATION = [
     ("Environments", "studio:environments", "environments"),
     ("Components", "studio:components", "components"),
     ("Data", "studio:data", "data"),
+    ("Models", "studio:models", "models"),
+    ("Datastores", "studio:datastores", "datastores"),
     ("Computes", "studio:computes", "computes"),
 ]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from studio.errors import StudioError
-from studio.models import Compute
+from studio.models import Compute, ModelAsset
 
 REGISTRY_FORM = re.compile(
     r"^azureml://registries/[^/]+/(?P<kind>environments|components|data|models)/(?P<name>[^/]+)"
@@ -40,7 +40,7 @@ class AssetReference:
 
 
 def parse_reference(text: str, *, kind: str) -> AssetReference:
-    """Parse a reference to an asset of `kind` (environments, components, data)."""
+    """Parse a reference to an asset of `kind` (environments, components, data, models)."""
     text = text.strip()
     match = REGISTRY_FORM.match(text)
     if match:
@@ -80,6 +80,21 @@ def resolve(model, reference: AssetReference):
         hint = f"; registered versions: {', '.join(versions)}" if versions else ""
         raise ReferenceError(f"{noun} {reference} is not registered{hint}")
     return asset
+
+
+def resolve_model(text: str, *, expected_type: str | None = None) -> ModelAsset:
+    """The model version `azureml:NAME:VERSION`, `azureml:NAME@latest` or a registry URI names.
+
+    Its files are the snapshot `model.snapshot_digest`; `model.model_type` is custom_model or
+    mlflow_model. With `expected_type` (an input's declared type), a model of another type is
+    refused, since a step reading an MLflow folder would misread other files.
+    """
+    model = resolve(ModelAsset, parse_reference(text, kind="models"))
+    if expected_type is not None and expected_type != model.model_type:
+        raise ReferenceError(
+            f"model {model.name}:{model.version} is a {model.model_type}, not a {expected_type}"
+        )
+    return model
 
 
 def resolve_compute(text: str) -> Compute:

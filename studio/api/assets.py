@@ -1,4 +1,4 @@
-"""REST views of the asset registry: environments, components and data assets.
+"""REST views of the asset registry: environments, components, data assets and models.
 
 Routes (per kind): list and create at `/<kind>/`, versions at `/<kind>/NAME/versions/`, one
 version at `/<kind>/NAME/VERSION/` or `/<kind>/NAME@latest/`, with `archive/` (POST archives,
@@ -15,8 +15,13 @@ from rest_framework import status, viewsets
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from studio.api.serializers import ComponentSerializer, DataAssetSerializer, EnvironmentSerializer
-from studio.models import Component, DataAsset, Environment
+from studio.api.serializers import (
+    ComponentSerializer,
+    DataAssetSerializer,
+    EnvironmentSerializer,
+    ModelAssetSerializer,
+)
+from studio.models import Component, DataAsset, Environment, ModelAsset
 from studio.registry import REGISTER, UploadedAttachments, export_asset, register_text
 from studio.schemas.loading import LineIndex
 
@@ -197,3 +202,12 @@ class DataAssetViewSet(AssetViewSet):
     model = DataAsset
     serializer_class = DataAssetSerializer
     queryset = DataAsset.objects.all()
+
+
+class ModelAssetViewSet(AssetViewSet):
+    """Model versions (custom_model, mlflow_model)."""
+
+    kind = "model"
+    model = ModelAsset
+    serializer_class = ModelAssetSerializer
+    queryset = ModelAsset.objects.all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from studio.models import ApiToken, Component, DataAsset, Environment
+from studio.models import ApiToken, Component, DataAsset, Datastore, Environment, ModelAsset
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -96,3 +96,75 @@ class DataAssetSerializer(VersionedAssetSerializer):
             "file_count",
         ]
         read_only_fields = fields
+
+
+def _warnings(record) -> list[dict]:
+    """Fields with no effect here: with file and line just after registering, else as stored."""
+    fresh = getattr(record, "registration_warnings", None)
+    if fresh is not None:
+        return [problem.as_dict() for problem in fresh]
+    return [
+        {"file": None, "field": item.get("field", ""), "line": None, "message": item.get("message", "")}
+        for item in record.warnings or []
+    ]
+
+
+class ModelAssetSerializer(VersionedAssetSerializer):
+    """A model version, with the fields of its definition that have no effect here."""
+
+    warnings = serializers.SerializerMethodField()
+
+    class Meta(VersionedAssetSerializer.Meta):
+        model = ModelAsset
+        fields = [
+            *VersionedAssetSerializer.Meta.fields,
+            "model_type",
+            "stage",
+            "snapshot_digest",
+            "size_bytes",
+            "file_count",
+            "warnings",
+        ]
+        read_only_fields = fields
+
+    def get_warnings(self, model: ModelAsset) -> list[dict]:
+        return _warnings(model)
+
+
+class DatastoreSerializer(serializers.ModelSerializer):
+    """A datastore: its server folder, the Azure fields kept without effect, and why they have none."""
+
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reference = serializers.CharField(read_only=True)
+    uri = serializers.CharField(read_only=True)
+    is_default = serializers.BooleanField(read_only=True)
+    folder = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Datastore
+        fields = [
+            "id",
+            "name",
+            "reference",
+            "uri",
+            "datastore_type",
+            "description",
+            "tags",
+            "folder",
+            "server_folder",
+            "is_default",
+            "built_in",
+            "spec",
+            "warnings",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_folder(self, datastore: Datastore) -> str:
+        return str(datastore.folder())
+
+    def get_warnings(self, datastore: Datastore) -> list[dict]:
+        return _warnings(datastore)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 from rest_framework.routers import DefaultRouter
 
-from studio.api import assets, views
+from studio.api import assets, datastores, views
 
 
 class AssetNameConverter:
@@ -62,4 +62,20 @@ urlpatterns = [
     *asset_routes("environments", assets.EnvironmentViewSet, "environment"),
     *asset_routes("components", assets.ComponentViewSet, "component"),
     *asset_routes("data", assets.DataAssetViewSet, "data-asset"),
+    *asset_routes("models", assets.ModelAssetViewSet, "model"),
+    path(
+        "datastores/",
+        datastores.DatastoreViewSet.as_view({"get": "list", "post": "create"}),
+        name="datastore-list",
+    ),
+    path(
+        "datastores/<asset:name>/",
+        datastores.DatastoreViewSet.as_view({"get": "retrieve"}),
+        name="datastore-detail",
+    ),
+    path(
+        "datastores/<asset:name>/export/",
+        datastores.DatastoreViewSet.as_view({"get": "export"}),
+        name="datastore-export",
+    ),
 ]

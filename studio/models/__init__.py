@@ -1,7 +1,9 @@
-"""Models of the studio app: API tokens, computes and the versioned asset registry."""
+"""Models of the studio app: API tokens, computes, datastores and the versioned asset registry."""
 
 from studio.models.assets import Component, DataAsset, Environment
 from studio.models.compute import Compute
+from studio.models.datastores import Datastore
+from studio.models.model_assets import ModelAsset
 from studio.models.tokens import ApiToken
 
-__all__ = ["ApiToken", "Compute", "Component", "DataAsset", "Environment"]
+__all__ = ["ApiToken", "Compute", "Component", "DataAsset", "Datastore", "Environment", "ModelAsset"]

@@ -13,7 +13,9 @@ from typing import Any
 from studio.registry.attachments import Attachments, LocalAttachments, UploadedAttachments
 from studio.registry.components import export_component, register_component
 from studio.registry.data import export_data, register_data
+from studio.registry.datastores import export_datastore, register_datastore
 from studio.registry.environments import export_environment, register_environment
+from studio.registry.model_assets import export_model, register_model
 from studio.registry.plan import RegistrationPlan
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, load_document
 
@@ -21,15 +23,26 @@ REGISTER = {
     "environment": register_environment,
     "component": register_component,
     "data": register_data,
+    "model": register_model,
+    "datastore": register_datastore,
 }
 
 EXPORT = {
     "environment": export_environment,
     "component": export_component,
     "data": export_data,
+    "model": export_model,
+    "datastore": export_datastore,
 }
 
-KIND_OF_MODEL = {"environment": "environment", "component": "component", "dataasset": "data"}
+KIND_OF_MODEL = {
+    "environment": "environment",
+    "component": "component",
+    "dataasset": "data",
+    "modelasset": "model",
+    "datastore": "datastore",
+}
+DATASTORE_SCHEMA_NAMES = ("azureblob.schema", "azurefile.schema", "azuredatalakegen1", "azuredatalakegen2")
 
 
 def guess_kind(document: dict[str, Any]) -> str:
@@ -37,6 +50,12 @@ def guess_kind(document: dict[str, Any]) -> str:
     schema = str(document.get("$schema", "")).lower()
     if "component" in schema or "command" in document:
         return "component"
+    if "model.schema" in schema:
+        return "model"
+    if any(name in schema for name in DATASTORE_SCHEMA_NAMES) or str(document.get("type", "")).startswith(
+        "azure_"
+    ):
+        return "datastore"
     if "data.schema" in schema or ("path" in document and "image" not in document):
         return "data"
     return "environment"

@@ -1,4 +1,4 @@
-"""Registering and exporting data assets."""
+"""Registering and exporting data assets (uri_file, uri_folder, mltable)."""
 
 from __future__ import annotations
 
@@ -9,26 +9,14 @@ import yaml
 from studio.models import DataAsset
 from studio.registry.attachments import Attachments
 from studio.registry.plan import RegistrationPlan
+from studio.registry.stored_paths import store_path, top_level_file
 from studio.registry.versions import register_version
-from studio.schemas.common import SNAPSHOT_REFERENCE, raise_problems, validate_document
-from studio.schemas.data import DataDocument, data_problems, path_kind
+from studio.schemas.common import raise_problems, validate_document
+from studio.schemas.data import MLTABLE_FILE, DataDocument, data_problems, path_kind
 from studio.schemas.loading import LineIndex
-from studio.storage.layout import Snapshot, snapshot_exists
-from studio.storage.reading import describe_snapshot, snapshot_files
+from studio.storage.reading import snapshot_files
 
 DATA_SCHEMA = "https://azuremlschemas.azureedge.net/latest/data.schema.json"
-
-
-def _stored(data: DataDocument, *, index: LineIndex, filename: str, attachments: Attachments) -> Snapshot:
-    kind = path_kind(data.path)
-    if kind == "snapshot":
-        digest = SNAPSHOT_REFERENCE.match(data.path)["digest"]
-        if not snapshot_exists(digest):
-            raise_problems([(("path",), "no stored data has this digest")], index=index, filename=filename)
-        return describe_snapshot(digest)
-    if data.type == "uri_file":
-        return attachments.file("path", data.path)
-    return attachments.folder("path", data.path)
 
 
 def register_data(
@@ -48,11 +36,24 @@ def register_data(
         source = {"url": data.path}
         fields["url"] = data.path
     else:
-        snapshot = _stored(data, index=index, filename=filename, attachments=attachments)
+        shape = "file" if data.type == "uri_file" else "folder"
+        snapshot = store_path(data.path, shape=shape, attachments=attachments, filename=filename)
         files = snapshot_files(snapshot.digest)
         if data.type == "uri_file" and (len(files) != 1 or "/" in files[0][0]):
             raise_problems(
                 [(("path",), "a uri_file asset needs a single file")], index=index, filename=filename
+            )
+        if data.type == "mltable" and not top_level_file(files, MLTABLE_FILE):
+            raise_problems(
+                [
+                    (
+                        ("path",),
+                        f"{data.path!r} has no {MLTABLE_FILE} file at its top; an mltable data asset is "
+                        f"a folder with an {MLTABLE_FILE} file describing its table",
+                    )
+                ],
+                index=index,
+                filename=filename,
             )
         source = {"snapshot": snapshot.digest}
         fields.update(

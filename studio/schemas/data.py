@@ -1,4 +1,4 @@
-"""The Azure ML v2 data asset schema (`uri_file` / `uri_folder`)."""
+"""The Azure ML v2 data asset schema: `uri_file`, `uri_folder` and `mltable` (a folder with an MLTable)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ from studio.schemas.common import (
     check_version,
 )
 
-DATA_TYPES = ("uri_file", "uri_folder")
+DATA_TYPES = ("uri_file", "uri_folder", "mltable")
+MLTABLE_FILE = "MLTable"
+DATASTORE_PATH = re.compile(
+    r"^azureml://(?:subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+/)?datastores/", re.I
+)
 REMOTE_STORAGE = re.compile(r"^(azureml|wasbs?|abfss?|adl|s3|gs|hdfs)://", re.I)
 
 
@@ -33,9 +37,11 @@ class DataDocument(StrictModel):
 
 
 def path_kind(path: str) -> str:
-    """`url`, `snapshot` or `local` for a data path."""
+    """`url`, `snapshot`, `datastore` or `local` for a data path."""
     if path.startswith(("http://", "https://")):
         return "url"
+    if DATASTORE_PATH.match(path):
+        return "datastore"
     if SNAPSHOT_REFERENCE.match(path):
         return "snapshot"
     return "local"
@@ -50,20 +56,20 @@ def data_problems(data: DataDocument) -> list[tuple[tuple, str]]:
     version_problem = check_version(data.version)
     if version_problem:
         problems.append((("version",), version_problem))
-    if data.type == "mltable":
-        problems.append(
-            (("type",), "mltable data assets are not supported; register the folder as uri_folder")
-        )
-    elif data.type not in DATA_TYPES:
-        problems.append((("type",), f"must be uri_file or uri_folder, got {data.type!r}"))
+    if data.type not in DATA_TYPES:
+        problems.append((("type",), f"must be uri_file, uri_folder or mltable, got {data.type!r}"))
     if not data.path.strip():
         problems.append((("path",), "is empty"))
-    elif REMOTE_STORAGE.match(data.path):
+    elif data.type == "mltable" and path_kind(data.path) == "url":
+        problems.append(
+            (("path",), "an mltable data asset is a folder with an MLTable file; a URL cannot be one")
+        )
+    elif REMOTE_STORAGE.match(data.path) and path_kind(data.path) != "datastore":
         problems.append(
             (
                 ("path",),
-                "cloud datastores are not reachable from Studio; "
-                "download the data and register the local path",
+                "cloud storage is not reachable from Studio; download the data and register the local "
+                "path, or put it in a Studio datastore (azureml://datastores/<name>/paths/...)",
             )
         )
     return problems

@@ -671,10 +671,10 @@ CASES = [
         text("""
             name: table
             type: mltable
-            path: ./table
+            path: https://example.com/table
         """),
-        "type",
-        2,
+        "path",
+        3,
     ),
     Case(
         "data-datastore-path",
@@ -1100,7 +1100,7 @@ def test_the_api_never_answers_500_for_a_definition(admin_client, document):
             {"name": "c", "command": "echo", "environment": "azureml:fixture-base:3", "foo": 1},
             "foo",
         ),
-        ("data", {"name": "d", "type": "mltable", "path": "https://example.com/t"}, "type"),
+        ("data", {"name": "d", "type": "mltable", "path": "https://example.com/t"}, "path"),
         ("data", {"name": "d", "type": "uri_folder", "path": "./local"}, "path"),
     ],
     ids=["both", "neither", "reference", "min-max", "unknown", "mltable", "local-path"],
