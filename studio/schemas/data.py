@@ -65,11 +65,12 @@ def data_problems(data: DataDocument) -> list[tuple[tuple, str]]:
             (("path",), "an mltable data asset is a folder with an MLTable file; a URL cannot be one")
         )
     elif REMOTE_STORAGE.match(data.path) and path_kind(data.path) != "datastore":
+        scheme = data.path.split("://", 1)[0].lower()
         problems.append(
             (
                 ("path",),
-                "cloud storage is not reachable from Studio; download the data and register the local "
-                "path, or put it in a Studio datastore (azureml://datastores/<name>/paths/...)",
+                f"{scheme}:// cloud storage is not reachable from Studio; register a local path, "
+                "a datastore path or an https URL",
             )
         )
     return problems

@@ -134,3 +134,17 @@ def test_a_data_asset_can_be_read_from_a_datastore_path(home, tmp_path):
     assert snapshot_files(asset.snapshot_digest) == [("iris.csv", 8)]
     with pytest.raises(DefinitionError, match="does not exist in the datastore"):
         _register(tmp_path, "name: nothing\npath: azureml://datastores/workspaceblobstore/paths/nothing/\n")
+
+
+@pytest.mark.parametrize("path", ["wasbs://datasets@account.blob.core.windows.net/", "s3://bucket/key"])
+def test_it_refuses_cloud_storage_naming_the_scheme_and_the_ways_that_work(home, tmp_path, path):
+    with pytest.raises(DefinitionError) as caught:
+        _register(tmp_path, f"name: cloud\ntype: uri_folder\npath: {path}\n")
+
+    problem = caught.value.problems[0]
+    assert (problem.field, problem.line) == ("path", 3)
+    scheme = path.split("://")[0]
+    assert problem.message == (
+        f"{scheme}:// cloud storage is not reachable from Studio; register a local path, "
+        "a datastore path or an https URL"
+    )
