@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import tarfile
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from studio.models import DataAsset
 from studio.references import parse_reference, resolve
 from studio.registry import DefinitionError, export_asset, register_file
 from studio.storage.reading import snapshot_files
+from tests.studio.cli_helpers import cli_runner
 
 MLTABLE = """\
 $schema: https://azuremlschemas.azureedge.net/latest/data.schema.json
@@ -148,3 +150,21 @@ def test_it_refuses_cloud_storage_naming_the_scheme_and_the_ways_that_work(home,
         f"{scheme}:// cloud storage is not reachable from Studio; register a local path, "
         "a datastore path or an https URL"
     )
+
+
+def test_the_cli_registers_an_mltable_folder_beside_the_definition(studio_server, token, tmp_path):
+    cli = cli_runner(studio_server, token, tmp_path)
+    name = f"cli-table-{uuid.uuid4().hex[:8]}"
+    table_folder(tmp_path / "data")
+    definition = tmp_path / "assets" / "table.yml"
+    definition.parent.mkdir()
+    definition.write_text(MLTABLE.format(name=name).replace("./table", "../data/table"))
+
+    created = cli("data", "create", "--file", str(definition))
+    (tmp_path / "data" / "table" / "MLTable").unlink()
+    refused = cli("data", "create", "--file", str(definition))
+
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == f"Registered {name}:1"
+    assert refused.returncode == 2
+    assert f"{definition}:5: path: '../data/table' has no MLTable file at its top" in refused.stderr
