@@ -104,5 +104,5 @@ def test_azure_ml_loads_the_file(relative):
 
 def test_azure_reads_a_local_component_file_as_anonymous():
     """What Studio must match: a component a job names by file never takes its declared name."""
-    reading = azure_reading("jobs/pipelines/collide-a.yml")
+    reading = azure_reading("pipeline-collide-a.yml")
     assert reading["jobs"]["greet"]["component"]["name"] == "azureml_anonymous"
