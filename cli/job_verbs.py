@@ -1,4 +1,5 @@
-"""The `studio job` verbs' parser: `create|show|list|stream|cancel|rerun|download` (code in `cli/jobs/`)."""
+"""The `studio job` verbs' parser: `create|validate|show|list|stream|cancel|rerun|download`
+(their code is in `cli/jobs/`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from cli.jobs.api import JOB_STATUSES
 from cli.jobs.download import run_download
 from cli.jobs.show import run_list, run_show
 from cli.jobs.streaming import run_stream
-from cli.jobs.submit import run_cancel, run_create, run_rerun
+from cli.jobs.submit import run_cancel, run_create, run_rerun, run_validate
 from cli.output import add_output_option
 
 
@@ -28,6 +29,14 @@ def register(verbs) -> None:
     create.add_argument("--stream", "-s", action="store_true", help="follow status and logs until it ends")
     add_output_option(create)
     create.set_defaults(run=run_create)
+
+    validate = subverbs.add_parser(
+        "validate", help="check a job's YAML as create would, without running it: problems and warnings"
+    )
+    validate.add_argument("--file", "-f", required=True, help="the job YAML (a pipeline or a command job)")
+    validate.add_argument("--set", action="append", metavar="PATH=VALUE", help="as for create")
+    add_output_option(validate)
+    validate.set_defaults(run=run_validate)
 
     show = subverbs.add_parser("show", help="a job's status and its steps")
     show.add_argument("id", metavar="NAME")

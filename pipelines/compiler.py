@@ -15,13 +15,14 @@ component or environment behind. `compile_pipeline` does both at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
+from pipelines.command_jobs import command_job_as_pipeline, inline_declarations, is_command_job
 from pipelines.document import (
     DATA_TYPES,
     DataReference,
@@ -36,7 +37,7 @@ from studio.choices import ComputeState
 from studio.models import Component, Compute, DataAsset
 from studio.references import ReferenceError, parse_reference, resolve, resolve_compute
 from studio.registry import LocalAttachments, register_file
-from studio.registry.components import register_component
+from studio.registry.components import ANONYMOUS_COMPONENT, register_component
 from studio.registry.plan import RegistrationPlan
 from studio.schemas.common import SNAPSHOT_REFERENCE
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path
@@ -60,6 +61,8 @@ class Compiler:
         self.base_dir = base_dir
         self.user = user
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.rewrite = lambda path: path  # a command job's step fields are the job's own
         self.plan = RegistrationPlan()  # what materializing writes; resolving writes nothing
         # What a reference resolved to, so that the steps naming one component or compute
         # (10,000 of them, it may be) cost one query together.
@@ -67,7 +70,13 @@ class Compiler:
 
     def problem(self, path: tuple, message: str) -> None:
         """Record a problem at a field path."""
+        path = self.rewrite(path)
         self.problems.append(Problem(self.filename, format_path(path), message, self.index.line_of(path)))
+
+    def warning(self, path: tuple, message: str) -> None:
+        """Record a field that is accepted but has no effect here."""
+        path = self.rewrite(path)
+        self.warnings.append(Problem(self.filename, format_path(path), message, self.index.line_of(path)))
 
     def once(self, kind: str, reference: str, lookup):
         """`lookup()` the first time this compile meets `reference`, then what it returned."""
@@ -172,10 +181,14 @@ class Compiler:
             return None
         return {"kind": "data", "type": kind, "snapshot": snapshot.digest}
 
-    def inline_component(self, value: dict, path: tuple) -> Component | None:
-        """Register an inline component; its problems are named under the step's `component`."""
+    def inline_component(
+        self, value: dict, path: tuple, *, name: str = ANONYMOUS_COMPONENT
+    ) -> Component | None:
+        """Register a component defined inline, anonymously; its problems are named under `path`
+        (the step's `component`, or the step itself when the step is written inline)."""
         attachments = LocalAttachments(self.base_dir or Path("/nonexistent"), filename=self.filename)
-        document = {"name": "anonymous_component", **value}
+        document = {"name": name, **value}
+        path = self.rewrite(path)
         prefix = len(path)
         nested = LineIndex(
             {key[prefix:]: line for key, line in self.index.lines.items() if key[:prefix] == path}
@@ -188,6 +201,7 @@ class Compiler:
                 attachments=attachments,
                 user=self.user,
                 plan=self.plan,
+                anonymous=True,
             )
         except DefinitionError as error:
             for problem in error.problems:
@@ -205,6 +219,7 @@ class Compiler:
             if not isinstance(value, str):
                 self.problem(path, "expected a component reference, a local YAML file or an inline component")
                 return None
+            value = value.strip().removeprefix("file:")
             if value.endswith((".yml", ".yaml")) and not value.startswith("azureml:"):
                 if self.base_dir is None:
                     self.problem(path, f"{value!r} is a local file: `studio job create` registers it first")
@@ -216,7 +231,9 @@ class Compiler:
                 return self.once(
                     "file",
                     str(file),
-                    lambda: register_file(file, kind="component", user=self.user, plan=self.plan)[0],
+                    lambda: register_file(
+                        file, kind="component", user=self.user, plan=self.plan, anonymous=True
+                    )[0],
                 )
             return self.once(
                 "component", value, lambda: resolve(Component, parse_reference(value, kind="components"))
@@ -236,6 +253,8 @@ class Resolution:
 
     plan: RegistrationPlan
     _build: Any
+    warnings: list[Problem] = field(default_factory=list)  # accepted fields that have no effect here
+    step_names: list[str] = field(default_factory=list)
 
     def materialize(self) -> PipelineSpec:
         """Write the planned registrations and return the pinned spec, in one transaction (the
@@ -286,6 +305,8 @@ def resolve_pipeline(
         user=user,
         allow_unset_parameters=allow_unset_parameters,
     )
+    if is_command_job(document):
+        document, c.rewrite = command_job_as_pipeline(document, c.problem)
     most = settings.STUDIO_MAX_STEPS_PER_JOB
     jobs = document.get("jobs")
     if isinstance(jobs, dict) and len(jobs) > most:  # before anything is looked up: a bounded cost
@@ -294,7 +315,7 @@ def resolve_pipeline(
             f"a pipeline job has at most {most} steps (STUDIO_MAX_STEPS_PER_JOB); this one has {len(jobs)}",
         )
         raise DefinitionError(c.problems)
-    header = parse_header(document, c.problem)
+    header = parse_header(document, c.problem, c.warning)
     if header.settings.default_compute is not None:
         default_compute = c.compute(header.settings.default_compute, header.settings.default_compute_path)
     else:
@@ -332,11 +353,15 @@ def resolve_pipeline(
 
     steps: dict[str, dict] = {}
     for step_name, raw_step in jobs.items():
-        step = parse_step(step_name, raw_step, c.problem)
+        step = parse_step(step_name, raw_step, c.problem, c.warning)
         if step is None:
             continue
         path = ("jobs", step.name)
-        component = c.component(step.component, (*path, "component"))
+        if step.inline is not None:
+            declared = inline_declarations(step, pipeline_inputs, declarations, steps)
+            component = c.inline_component({**step.inline, **declared}, path, name=step.name)
+        else:
+            component = c.component(step.component, (*path, "component"))
         compute = c.compute(step.compute, (*path, "compute")) if step.compute is not None else default_compute
         if compute is None and step.compute is None:
             c.problem((*path, "compute"), "no compute: set settings.default_compute or this job's compute")
@@ -372,6 +397,8 @@ def resolve_pipeline(
             "limits": step.limits.model_dump(),
             "retry_settings": step.retry_settings.model_dump(),
             "force_rerun": step.force_rerun,
+            "environment_variables": step.environment_variables,
+            "resources": step.resources,
         }
 
     header_fields = {
@@ -385,6 +412,7 @@ def resolve_pipeline(
             "force_rerun": header.settings.force_rerun,
         },
         "input_declarations": declarations,
+        "warnings": [warning.as_dict() for warning in c.warnings],
     }
     pipeline_outputs = header.outputs
     outputs = check_steps(c, steps=steps, pipeline_outputs=pipeline_outputs)
@@ -399,4 +427,4 @@ def resolve_pipeline(
             raise DefinitionError(c.problems)
         return spec
 
-    return Resolution(plan=c.plan, _build=build)
+    return Resolution(plan=c.plan, _build=build, warnings=c.warnings, step_names=list(steps))

@@ -74,6 +74,7 @@ def fold_flat_names(data: Any) -> Any:
 Path = tuple
 Report = Callable[[Path, str], None]
 
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 BINDING = re.compile(r"^\$\{\{\s*parent\.(?P<body>[A-Za-z0-9_.]+)\s*\}\}$")
 PIPELINE_FIELDS = {
     "$schema", "type", "name", "display_name", "experiment_name", "description", "tags", "settings",
@@ -82,17 +83,33 @@ PIPELINE_FIELDS = {
 SETTINGS_FIELDS = {"default_compute", "continue_on_step_failure", "force_rerun"}
 STEP_FIELDS = {
     "type", "component", "compute", "inputs", "outputs", "display_name", "description", "tags", "limits",
-    "retry_settings", "force_rerun",
+    "retry_settings", "force_rerun", "environment_variables", "resources",
 }  # fmt: skip
+# A step written inline (`command:` instead of `component:`) also has a component's fields.
+INLINE_STEP_FIELDS = {"command", "environment", "code", "is_deterministic"}
+# What a standalone command job (`type: command`) has: a job's fields and one inline step's.
+COMMAND_JOB_FIELDS = {
+    "$schema", "type", "name", "display_name", "experiment_name", "description", "tags", "compute",
+    "inputs", "outputs", "environment_variables", "resources", "limits", "code", "command", "environment",
+    "is_deterministic",
+}  # fmt: skip
+# Refused: running without them would give a wrong result, or a job Studio cannot run.
 UNSUPPORTED = {
-    "default_datastore": "datastores do not exist in Studio; outputs live in its artifact store",
     "on_init": "on_init jobs are not supported",
     "on_finalize": "on_finalize jobs are not supported",
-    "environment_variables": "set environment variables on the environment instead",
-    "resources": "resources belong to the component",
-    "distribution": "distributed steps are not supported",
-    "identity": "identities are not supported; steps run as an unprivileged user",
+    "distribution": (
+        "distributed steps (MPI, PyTorch, TensorFlow) are not supported; a step runs in one container"
+    ),
 }
+# Accepted with a warning: Azure ML takes them, and they change nothing about what runs here.
+TOLERATED = {
+    "services": "interactive services (Jupyter, SSH, TensorBoard) are not started here",
+    "identity": "identities have no effect here; steps run as an unprivileged user",
+    "queue_settings": "queue settings have no effect here; Studio's scheduler orders the steps",
+    "properties": "properties are not kept",
+    "default_datastore": "datastores are not used yet; outputs are kept in Studio's artifact store",
+}
+STEP_NAME_OF_COMMAND_JOB = "main"
 
 
 @dataclass(frozen=True)
@@ -115,9 +132,10 @@ class DataReference:
 
 @dataclass(frozen=True)
 class Value:
-    """A literal value (None: unset)."""
+    """A literal value (None: unset), and the type written beside it (`{type: integer, value: 3}`)."""
 
     value: Any
+    type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +181,10 @@ class Step:
     limits: Limits = Limits()
     retry_settings: RetrySettings = RetrySettings()
     force_rerun: bool = False
+    environment_variables: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)  # on top of the component's
+    output_types: dict[str, str] = field(default_factory=dict)  # port -> declared type
+    inline: dict[str, Any] | None = None  # command, environment, code of a step written inline
 
 
 @dataclass(frozen=True)
@@ -223,13 +245,20 @@ def _flag(value: Any, path: Path, report: Report) -> bool:
     return value
 
 
-def parse_header(document: dict[str, Any], report: Report) -> PipelineHeader:
-    """The job's own fields and settings; unknown and unsupported fields are reported."""
+def _ignore(path: Path, message: str) -> None:
+    """A warning nobody listens to."""
+
+
+def parse_header(document: dict[str, Any], report: Report, warn: Report = _ignore) -> PipelineHeader:
+    """The job's own fields and settings; unknown and unsupported fields are reported, tolerated
+    ones warned about."""
     if document.get("type", "pipeline") != "pipeline":
         report(("type",), f"Studio runs pipeline jobs; type {document.get('type')!r} is not supported here")
     for key in document:
         if key in UNSUPPORTED:
             report((key,), UNSUPPORTED[key])
+        elif key in TOLERATED:
+            warn((key,), TOLERATED[key])
         elif key not in PIPELINE_FIELDS:
             report((key,), "is not a field of a pipeline job, or one Studio does not support")
     raw_settings = document.get("settings") or {}
@@ -237,10 +266,10 @@ def parse_header(document: dict[str, Any], report: Report) -> PipelineHeader:
         report(("settings",), "must be a mapping")
         raw_settings = {}
     for key in raw_settings:
-        if key in UNSUPPORTED:
-            report(("settings", key), UNSUPPORTED[key])
+        if key in TOLERATED:
+            warn(("settings", key), TOLERATED[key])
         elif key not in SETTINGS_FIELDS:
-            report(("settings", key), "is not a pipeline setting Studio knows")
+            warn(("settings", key), "is not a pipeline setting Studio knows; it has no effect here")
     for flag in ("continue_on_step_failure", "force_rerun"):
         if flag in raw_settings and not isinstance(raw_settings[flag], bool):
             report(("settings", flag), f"expected true or false, got {raw_settings[flag]!r}")
@@ -349,6 +378,15 @@ def _step_input(value: Any, path: Path, report: Report) -> StepInput | None:
     if isinstance(value, str) and "${{" in value:
         report(path, f"{value!r} is not a binding Studio understands")
         return None
+    if isinstance(value, dict) and "path" not in value and value.get("type") in PARAMETER_TYPES:
+        literal = value.get("value", value.get("default"))
+        for key in sorted(set(value) - {"type", "value", "default", "description", "optional"}):
+            report((*path, key), "is not a field of a literal input")
+        problem = literal_problem({"type": value["type"]}, literal)
+        if problem:
+            report(path, problem)
+            return None
+        return Value(literal, value["type"])
     if isinstance(value, dict):
         return parse_data(value, path, report)
     if isinstance(value, (str, int, float, bool)) or value is None:
@@ -357,11 +395,25 @@ def _step_input(value: Any, path: Path, report: Report) -> StepInput | None:
     return None
 
 
-def _step_outputs(raw: Any, path: Path, report: Report) -> dict[str, str | None]:
+OUTPUT_FIELDS = {"type", "mode", "path", "name", "version", "description"}
+OUTPUT_MODES = ("rw_mount", "upload", "mount", "direct")
+NOT_YET_HONOURED = {
+    "path": "an output's path is not used yet; the output is kept in Studio's artifact store",
+    "name": "registering an output as a data asset is not done yet; the output stays with the job",
+    "version": "registering an output as a data asset is not done yet; the output stays with the job",
+}
+
+
+def _step_outputs(
+    raw: Any, path: Path, report: Report, warn: Report
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """`outputs:` of a step: which pipeline output each port feeds (or None), and the types the
+    definitions declare."""
     if not isinstance(raw, dict):
         report((*path, "outputs"), "must be a mapping")
-        return {}
+        return {}, {}
     outputs: dict[str, str | None] = {}
+    types: dict[str, str] = {}
     for port, value in raw.items():
         port_path = (*path, "outputs", port)
         binding = parent_binding(value)
@@ -372,9 +424,76 @@ def _step_outputs(raw: Any, path: Path, report: Report) -> dict[str, str | None]
                 report(port_path, f"{value!r} is not ${{{{parent.outputs.Z}}}}")
         elif isinstance(value, dict) or value is None:
             outputs[port] = None
+            for key in sorted(set(value or {}) - OUTPUT_FIELDS):
+                report((*port_path, key), "is not a field of an output")
+            kind = (value or {}).get("type")
+            if kind is not None and kind not in DATA_TYPES:
+                report((*port_path, "type"), f"outputs are {', '.join(DATA_TYPES)}, not {kind!r}")
+            elif kind is not None:
+                types[port] = kind
+            mode = (value or {}).get("mode")
+            if mode is not None and mode not in OUTPUT_MODES:
+                report((*port_path, "mode"), f"output mode {mode!r} is not one of {', '.join(OUTPUT_MODES)}")
+            for key in ("path", "name", "version"):
+                if key in (value or {}):
+                    warn((*port_path, key), NOT_YET_HONOURED[key])
         else:
             report(port_path, f"expected ${{{{parent.outputs.Z}}}} or an output definition, got {value!r}")
-    return outputs
+    return outputs, types
+
+
+def _environment_variables(raw: Any, path: Path, report: Report) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        report(path, "must be a mapping of variable names to values")
+        return {}
+    variables: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not ENV_NAME.match(key):
+            report((*path, str(key)), f"{key!r} is not an environment variable name")
+        elif key.startswith("STUDIO_"):
+            report((*path, key), "STUDIO_ variables are Studio's own; choose another name")
+        elif isinstance(value, (dict, list)):
+            report((*path, key), f"expected a value, got {type(value).__name__}")
+        else:
+            variables[key] = (
+                "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+            )
+    return variables
+
+
+STEP_RESOURCES = {"instance_count", "shm_size", "cpu", "memory", "gpus"}
+TOLERATED_RESOURCES = {
+    "instance_type": "instance types have no effect here; the step runs on its compute",
+    "docker_args": "extra docker arguments are not passed on",
+    "properties": "resource properties have no effect here",
+    "locations": "locations have no effect here",
+    "max_instance_count": "a step runs on one instance here",
+}
+
+
+def _resources(raw: Any, path: Path, report: Report, warn: Report) -> dict[str, Any]:
+    """A step's `resources:`: what Studio uses on top of the component's, and warnings for the rest."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        report(path, "must be a mapping such as {shm_size: 2g}")
+        return {}
+    resources: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in TOLERATED_RESOURCES:
+            warn((*path, key), TOLERATED_RESOURCES[key])
+        elif key not in STEP_RESOURCES:
+            report((*path, key), f"is not a resource Studio knows ({', '.join(sorted(STEP_RESOURCES))})")
+        elif key == "instance_count":
+            if value not in (None, 1):
+                report((*path, key), "a step runs on one instance here; multi-node steps are not supported")
+        elif key == "gpus" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            report((*path, key), f"expected a whole number of GPUs, got {value!r}")
+        else:
+            resources[key] = value
+    return resources
 
 
 def _run_settings(step: dict, path: Path, report: Report) -> tuple[Limits, RetrySettings]:
@@ -408,8 +527,9 @@ def _run_settings(step: dict, path: Path, report: Report) -> tuple[Limits, Retry
     return Limits(timeout=timeout), RetrySettings(max_retries=max_retries, retry_on_failure=retry_on_failure)
 
 
-def parse_step(name: Any, step: Any, report: Report) -> Step | None:
-    """One entry of `jobs:`; None (reported) when it names no component or is no mapping."""
+def parse_step(name: Any, step: Any, report: Report, warn: Report = _ignore) -> Step | None:
+    """One entry of `jobs:`: a step running a component, or one written inline (`command:`); None
+    (reported) when it is neither or is no mapping."""
     path = ("jobs", name)
     if not JOB_NAME.match(str(name)):
         report(path, f"{name!r} is not a valid job name: letters, digits and '_'")
@@ -419,13 +539,24 @@ def parse_step(name: Any, step: Any, report: Report) -> Step | None:
         return None
     if step.get("type", "command") != "command":
         report((*path, "type"), f"only command jobs are supported, not {step.get('type')!r}")
+    inline = "component" not in step and "command" in step
     for key in step:
         if key in UNSUPPORTED:
             report((*path, key), UNSUPPORTED[key])
-        elif key not in STEP_FIELDS:
-            report((*path, key), "is not a field of a pipeline job step, or one Studio does not support")
-    if "component" not in step:
-        report((*path, "component"), "is required")
+        elif key in TOLERATED:
+            warn((*path, key), TOLERATED[key])
+        elif key not in STEP_FIELDS and not (inline and key in INLINE_STEP_FIELDS):
+            hint = " (with `component:`, the command is the component's)" if key in INLINE_STEP_FIELDS else ""
+            report(
+                (*path, key), f"is not a field of a pipeline job step, or one Studio does not support{hint}"
+            )
+    if "component" not in step and not inline:
+        report(
+            (*path, "component"), "is required (or write the step inline with `command:` and `environment:`)"
+        )
+        return None
+    if inline and "environment" not in step:
+        report((*path, "environment"), "is required for a step written inline with `command:`")
         return None
     raw_inputs = step.get("inputs") or {}
     if not isinstance(raw_inputs, dict):
@@ -436,11 +567,17 @@ def parse_step(name: Any, step: Any, report: Report) -> Step | None:
         parsed = _step_input(value, (*path, "inputs", port), report)
         if parsed is not None:
             inputs[port] = parsed
-    outputs = _step_outputs(step.get("outputs") or {}, path, report)
+    outputs, output_types = _step_outputs(step.get("outputs") or {}, path, report, warn)
     limits, retry_settings = _run_settings(step, path, report)
     return Step(
         name=str(name),
-        component=step["component"],
+        component=step.get("component"),
+        inline={key: step[key] for key in INLINE_STEP_FIELDS if key in step} if inline else None,
+        environment_variables=_environment_variables(
+            step.get("environment_variables"), (*path, "environment_variables"), report
+        ),
+        resources=_resources(step.get("resources"), (*path, "resources"), report, warn),
+        output_types=output_types,
         compute=step.get("compute"),
         inputs=inputs,
         outputs=outputs,

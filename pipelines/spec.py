@@ -80,12 +80,22 @@ class StepSpec(SpecModel):
     limits: Limits = Field(default_factory=Limits)
     retry_settings: RetrySettings = Field(default_factory=RetrySettings)
     force_rerun: bool = False
+    environment_variables: dict[str, str] = Field(
+        default_factory=dict, description="set in the step's container on top of its environment's"
+    )
+    resources: dict[str, Any] = Field(
+        default_factory=dict, description="the step's own resources, on top of its component's"
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _older_names(cls, data: Any) -> Any:
         """Specs frozen before the run settings took Azure ML's names still read."""
         return fold_flat_names(data)
+
+    def effective_resources(self) -> dict[str, Any]:
+        """The component's resources with the step's own on top."""
+        return {**(self.component.spec.get("resources") or {}), **self.resources}
 
     def upstream(self) -> set[str]:
         """Steps whose outputs this step reads."""
@@ -130,6 +140,10 @@ class PipelineSpec(SpecModel):
     )
     outputs: dict[str, PipelineOutput] = Field(default_factory=dict)
     steps: dict[str, StepSpec]
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="fields Azure ML accepts that have no effect here: {file, field, line, message}",
+    )
 
     def order(self) -> list[str]:
         """Step names in an order where every step comes after the steps it reads from."""

@@ -12,6 +12,15 @@ from typing import Any
 from pipelines.spec import PipelineSpec
 
 
+def component_label(pin: dict) -> str:
+    """How a step's component is named to a person: NAME:VERSION, or for a job's own (anonymous)
+    component the name its definition declared."""
+    spec = pin.get("spec") or {}
+    if (spec.get("tags") or {}).get("anonymous") == "true":
+        return f"{spec.get('display_name') or pin.get('name', '?')} (anonymous)"
+    return f"{pin.get('name', '?')}:{pin.get('version', '?')}"
+
+
 def _data_label(binding: dict) -> str:
     if binding.get("asset"):
         return binding["asset"]
@@ -85,7 +94,7 @@ def job_graph(spec: dict) -> dict:
                 "id": name,
                 "kind": "step",
                 "label": step.get("display_name") or name,
-                "component": f"{component.get('name', '?')}:{component.get('version', '?')}",
+                "component": component_label(component),
                 "compute": step.get("compute", ""),
                 "inputs": inputs,
                 "outputs": outputs,

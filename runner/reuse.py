@@ -27,13 +27,16 @@ def reuse_parts(step: StepSpec, input_hashes: dict[str, str]) -> dict:
             parameters[name] = binding.value
         elif binding is None and port.get("default") is not None:
             parameters[name] = port["default"]
-    return {
+    parts = {
         "component": component.content_hash,
         "code": component.spec.get("code") or "",
         "environment": component.environment_hash,
         "parameters": parameters,
         "inputs": input_hashes,
     }
+    if step.environment_variables:  # only when set: the keys of earlier runs stay the same
+        parts["environment_variables"] = step.environment_variables
+    return parts
 
 
 def reuse_key(parts: dict) -> str:
@@ -48,7 +51,8 @@ def why_not_reusable(step: StepSpec, *, job_force_rerun: bool) -> str | None:
     if step.force_rerun:
         return "not reused: this step asks to force a rerun"
     if not step.component.spec.get("is_deterministic", True):
-        return f"not reused: {step.component.name} is not deterministic"
+        name = step.component.spec.get("display_name") or step.component.name
+        return f"not reused: {name} is not deterministic"
     for name, binding in sorted(step.inputs.items()):
         if binding.kind == "data" and binding.url and not binding.snapshot:
             # Its content is only known once fetched, and a URL's content changes: reusing on the

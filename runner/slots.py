@@ -66,7 +66,7 @@ def take_slot(step: StepRun) -> StepRun | None:
     )
     if len(active) >= compute.max_concurrent_steps:
         raise Later(f"{compute.name} runs {len(active)} steps, its limit")
-    resources = step.job.pipeline_spec().steps[step.name].component.spec.get("resources") or {}
+    resources = step.job.pipeline_spec().steps[step.name].effective_resources()
     wanted = int(resources.get("gpus") or 0)
     gpu_ids: list[str] = []
     if wanted:

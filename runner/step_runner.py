@@ -205,7 +205,7 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
         output_paths[name] = mount.inside(path)
         mounts.append(mount)
     command = render_command(spec.component.spec["command"], inputs=inputs, outputs=output_paths)
-    resources = spec.component.spec.get("resources") or {}
+    resources = spec.effective_resources()
     variables = environment_variables(environment)
     launch = StepLaunch(
         job=step.job.name,
@@ -215,7 +215,13 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
         workdir=workdir,
         container_workdir=CONTAINER_WORKDIR if in_container else None,
         mounts=tuple(mounts),
-        env={**variables, "STUDIO_JOB": step.job.name, "STUDIO_STEP": step.name, "PYTHONUNBUFFERED": "1"},
+        env={
+            **variables,
+            **spec.environment_variables,
+            "STUDIO_JOB": step.job.name,
+            "STUDIO_STEP": step.name,
+            "PYTHONUNBUFFERED": "1",
+        },
         image=image,
         venv=venv,
         user=f"{owner[0]}:{owner[1]}" if owner else f"{os.getuid()}:{os.getgid()}",

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from studio.schemas.loading import LineIndex, Problem, format_path
 
 REMOTE_DATA = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|azureml:)")
@@ -41,6 +43,22 @@ class Plan:
     components: list[LocalComponent] = field(default_factory=list)
     data: list[LocalData] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Values written in place of a local file: an inline step's conda file, read here.
+    replacements: list[tuple[tuple[str, ...], Any]] = field(default_factory=list)
+
+
+def inline_commands(document: dict) -> list[tuple[tuple[str, ...], dict]]:
+    """The commands written inline, each with the path of its fields: a standalone command job
+    (its own fields, path ()) or a pipeline's steps that have `command:` instead of `component:`."""
+    kind = document.get("type")
+    if kind == "command" or (kind is None and "command" in document and "jobs" not in document):
+        return [((), document)]
+    jobs = document.get("jobs")
+    return [
+        (("jobs", str(job)), step)
+        for job, step in (jobs.items() if isinstance(jobs, dict) else [])
+        if isinstance(step, dict) and "component" not in step and "command" in step
+    ]
 
 
 def is_local_component_file(value: Any) -> bool:
@@ -109,6 +127,39 @@ def discover(document: dict, *, base: Path, index: LineIndex, filename: str) -> 
         elif isinstance(component, dict) and _inline_has_local_files(component):
             plan.components.append(LocalComponent(str(job), path, inline=component))
 
+    for prefix, command in inline_commands(document):
+        code = command.get("code")
+        if is_local_data(code):
+            target = base / code.strip()
+            if not target.is_dir():
+                problem((*prefix, "code"), f"{code!r} is not a folder (looked for {target})")
+            else:
+                plan.data.append(LocalData((*prefix, "code"), code, target, "folder"))
+        environment = command.get("environment")
+        if not isinstance(environment, dict):
+            continue
+        conda = environment.get("conda_file")
+        if is_local_data(conda):
+            where = (*prefix, "environment", "conda_file")
+            target = base / conda.strip()
+            try:
+                text = target.read_text()
+                spec = yaml.safe_load(text)
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+                problem(where, f"{conda!r} cannot be read as a conda file ({target}): {error}")
+                continue
+            if not isinstance(spec, dict):
+                problem(where, f"{conda!r} is not a conda specification (a mapping)")
+                continue
+            plan.replacements.append((where, spec))
+        build = environment.get("build")
+        if isinstance(build, dict) and is_local_data(build.get("path")):
+            problem(
+                (*prefix, "environment", "build", "path"),
+                "a Docker build context in a job's own environment is not uploaded: register the "
+                "environment (`studio environment create`) and refer to it as azureml:NAME:VERSION",
+            )
+
     for path, value in _data_inputs(document):
         location = value.get("path")
         if not is_local_data(location):
@@ -166,4 +217,6 @@ def rewrite(
         if key not in uploaded:
             uploaded[key] = upload(data)
         _set_at(result, data.field, uploaded[key])
+    for path, value in plan.replacements:
+        _set_at(result, path, value)
     return result

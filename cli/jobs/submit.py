@@ -42,6 +42,19 @@ def submit_problems(response: requests.Response, *, pipeline: Path, index: LineI
     return ProblemsFound(problems)  # the server's `detail` names "request body", not the file
 
 
+def print_warnings(warnings: list[dict], *, pipeline: Path, index: LineIndex) -> None:
+    """Each warning of the server (a field Azure ML accepts that has no effect here) on stderr, as
+    `warning: file:line: field: message`, located in the pipeline file."""
+    for item in warnings:
+        file = str(item.get("file") or "")
+        field_name = str(item.get("field") or "")
+        line = item.get("line")
+        if file in ("", "request body"):
+            file = str(pipeline)
+            line = index.line_of(parse_field(field_name)) if field_name else None
+        print(f"warning: {Problem(file, field_name, str(item.get('message') or ''), line)}", file=sys.stderr)
+
+
 def send_pipeline(
     path_text: str,
     assignments: list[str],
@@ -94,11 +107,47 @@ def run_create(args) -> int:
         return sent
     client, response = sent
     job = checked(response).json()
+    _warn_about(job.get("spec", {}).get("warnings", []), args.file)
     if not args.stream:
         emit(job, output=args.output, text=submitted_text(client, job))
         return 0
     print(submitted_text(client, job), file=sys.stderr if args.output == "json" else sys.stdout, flush=True)
     return stream(client, job["id"], output=args.output)
+
+
+def _warn_about(warnings: list[dict], path_text: str) -> None:
+    if warnings:
+        pipeline = Path(path_text)
+        _, index = load_document(pipeline.read_bytes(), filename=str(pipeline))
+        print_warnings(warnings, pipeline=pipeline, index=index)
+
+
+def run_validate(args) -> int:
+    """`studio job validate`: check a job file as `create` would, without running it."""
+
+    def validate(client: StudioClient, document: dict) -> requests.Response:
+        return api_call(
+            client,
+            "POST",
+            "jobs/validate/",
+            data=json.dumps(document, default=str).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+
+    sent = send_pipeline(args.file, args.set or [], output=args.output, send=validate)
+    if isinstance(sent, int):
+        return sent
+    _, response = sent
+    answer = checked(response).json()
+    _warn_about(answer.get("warnings", []), args.file)
+    steps = answer.get("steps", [])
+    count = f"{len(steps)} step" + ("s" if len(steps) != 1 else "")
+    warned = len(answer.get("warnings", []))
+    text = f"{args.file}: valid ({count}: {', '.join(steps)})" + (
+        f"; {warned} warning" + ("s" if warned != 1 else "") if warned else ""
+    )
+    emit(answer, output=args.output, text=text)
+    return 0
 
 
 def run_cancel(args) -> int:

@@ -42,7 +42,7 @@ class Uploader:
         return api_call(
             self.client,
             "POST",
-            "components/",
+            "components/?anonymous=true",  # the job's own: never a named version
             data=body,
             headers={"Content-Type": body.content_type},
             timeout=UPLOAD_TIMEOUT,
@@ -82,7 +82,8 @@ class Uploader:
         reference = f"azureml:{asset['name']}:{asset['version']}"
         done = "Registered" if response.status_code == 201 else "Using the identical"
         source = local.file if local.file is not None else format_path(local.field)
-        print(f"{done} component {asset['name']}:{asset['version']} ({source})", file=sys.stderr)
+        shown = asset.get("display_name") or asset["name"]
+        print(f"{done} anonymous component {shown} ({source})", file=sys.stderr)
         return reference
 
     def _prefixed(self, problem: Problem, prefix: tuple) -> Problem:

@@ -43,6 +43,26 @@ IMAGE_SIGNATURES = {
 }
 
 
+def read_job_document(request) -> tuple[dict, LineIndex, str] | Response:
+    """The job document a request sends (JSON, or the multipart part `file`) with its line index
+    and file name, or the 400 that says how to send one."""
+    upload = request.FILES.get("file")
+    if upload is not None:
+        document, index = load_document(upload.read(), filename=upload.name)
+        return document, index, upload.name
+    if isinstance(request.data, dict) and request.data:
+        document = dict(request.data)
+        document.pop("name", None) if "jobs" not in document else None
+        return document, LineIndex(), "request body"
+    return Response(
+        {
+            "detail": "send the job as JSON or as the multipart part `file`",
+            "errors": {"file": ["is required"]},
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
 class StepRunSerializer(serializers.ModelSerializer):
     """A step of a job with everything that explains its state."""
 
@@ -175,21 +195,10 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         responses={201: OpenApiTypes.OBJECT},
     )
     def create(self, request):
-        upload = request.FILES.get("file")
-        if upload is not None:
-            document, index = load_document(upload.read(), filename=upload.name)
-            filename = upload.name
-        elif isinstance(request.data, dict) and request.data:
-            document, index, filename = dict(request.data), LineIndex(), "request body"
-            document.pop("name", None) if "jobs" not in document else None
-        else:
-            return Response(
-                {
-                    "detail": "send the pipeline as JSON or as the multipart part `file`",
-                    "errors": {"file": ["is required"]},
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+        read = read_job_document(request)
+        if isinstance(read, Response):
+            return read
+        document, index, filename = read
         # A DefinitionError (here or in materialize) rises to the exception handler: 400 with its problems.
         resolution = resolve_pipeline(document, index=index, filename=filename, user=request.user)
         name = request.query_params.get("name") or None
@@ -209,6 +218,28 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         with transaction.atomic():  # the job and what it registers, or neither
             job = submit_pipeline(resolution.materialize(), user=request.user, name=name)
         return submitted(job)
+
+    @extend_schema(
+        description="Check a job document as `create` would, without running it (nothing is registered "
+        "or submitted): 200 with its steps and `warnings` (fields Azure ML accepts that have no effect "
+        "here), or 400 with every problem.",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=False, methods=["post"])
+    def validate(self, request):
+        read = read_job_document(request)
+        if isinstance(read, Response):
+            return read
+        document, index, filename = read
+        resolution = resolve_pipeline(document, index=index, filename=filename, user=request.user)
+        return Response(
+            {
+                "valid": True,
+                "steps": resolution.step_names,
+                "registers": resolution.plan.describe(),
+                "warnings": [warning.as_dict() for warning in resolution.warnings],
+            }
+        )
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])

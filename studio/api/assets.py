@@ -28,6 +28,11 @@ from studio.schemas.loading import LineIndex
 UPLOAD_PARTS = ("code", "build", "conda_file", "path")
 
 
+def anonymous_requested(request) -> bool:
+    """Whether the request asks to register a component anonymously (`?anonymous=true`)."""
+    return str(request.query_params.get("anonymous", "")).lower() in ("true", "1", "yes")
+
+
 class AssetFilter(django_filters.FilterSet):
     """Filters of every asset list: name, search, tag and archived."""
 
@@ -123,14 +128,27 @@ class AssetViewSet(viewsets.GenericViewSet):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         attachments = UploadedAttachments(parts, filename=filename)
+        # `?anonymous=true`: a component a job defines (its local file or inline definition), which
+        # `studio job create` registers as the job's own, never as a named version.
+        options = {"anonymous": True} if self.kind == "component" and anonymous_requested(request) else {}
         if text is None:
             document = dict(request.data)
             asset, created = REGISTER[self.kind](
-                document, index=LineIndex(), filename=filename, attachments=attachments, user=request.user
+                document,
+                index=LineIndex(),
+                filename=filename,
+                attachments=attachments,
+                user=request.user,
+                **options,
             )
         else:
             asset, created = register_text(
-                text, kind=self.kind, filename=filename, attachments=attachments, user=request.user
+                text,
+                kind=self.kind,
+                filename=filename,
+                attachments=attachments,
+                user=request.user,
+                **options,
             )
         return Response(
             self.get_serializer(asset).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK

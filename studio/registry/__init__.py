@@ -69,16 +69,19 @@ def register_text(
     attachments: Attachments,
     user=None,
     plan: RegistrationPlan | None = None,
+    anonymous: bool = False,
 ) -> tuple[Any, bool]:
     """Parse and register one definition; DefinitionError lists every problem with its line. With a
-    `plan`, nothing is written (see studio.registry.plan)."""
+    `plan`, nothing is written (see studio.registry.plan); `anonymous` registers a component as a
+    job's own (studio.registry.components.ANONYMOUS_COMPONENT)."""
     document, index = load_document(text, filename=filename)
     kind = kind or guess_kind(document)
     if kind not in REGISTER:
         raise DefinitionError.single(filename, "", f"unknown asset kind {kind!r}")
     try:
+        options = {"anonymous": True} if anonymous and kind == "component" else {}
         return REGISTER[kind](
-            document, index=index, filename=filename, attachments=attachments, user=user, plan=plan
+            document, index=index, filename=filename, attachments=attachments, user=user, plan=plan, **options
         )
     except DefinitionError as error:
         raise DefinitionError([with_line(problem, index, filename) for problem in error.problems]) from None
@@ -95,12 +98,23 @@ def with_line(problem: Problem, index: LineIndex, filename: str) -> Problem:
 
 
 def register_file(
-    path: Path, *, kind: str | None = None, user=None, plan: RegistrationPlan | None = None
+    path: Path,
+    *,
+    kind: str | None = None,
+    user=None,
+    plan: RegistrationPlan | None = None,
+    anonymous: bool = False,
 ) -> tuple[Any, bool]:
     """Register a definition file from disk, its local paths relative to its folder."""
     attachments = LocalAttachments(path.parent, filename=str(path))
     return register_text(
-        path.read_bytes(), kind=kind, filename=str(path), attachments=attachments, user=user, plan=plan
+        path.read_bytes(),
+        kind=kind,
+        filename=str(path),
+        attachments=attachments,
+        user=user,
+        plan=plan,
+        anonymous=anonymous,
     )
 
 

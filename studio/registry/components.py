@@ -11,13 +11,17 @@ from studio.references import ReferenceError, parse_reference, resolve
 from studio.registry.attachments import Attachments
 from studio.registry.environments import register_inline_environment
 from studio.registry.plan import RegistrationPlan
-from studio.registry.versions import register_version
+from studio.registry.versions import content_hash, register_version
 from studio.schemas.common import SNAPSHOT_REFERENCE, raise_problems, validate_document
 from studio.schemas.component import CommandComponentDocument, component_problems, pre_check
 from studio.schemas.loading import LineIndex
 from studio.storage.layout import snapshot_exists
 
 COMPONENT_SCHEMA = "https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json"
+# Components a job defines (inline, or in a local file it references) are anonymous, as in Azure
+# ML: one name for all of them, the version is the content's hash, and the name the definition
+# declares is only shown (display name). They never touch named versions.
+ANONYMOUS_COMPONENT = "anonymous_component"
 
 
 def _port(port) -> dict[str, Any]:
@@ -72,9 +76,11 @@ def register_component(
     attachments: Attachments,
     user=None,
     plan: RegistrationPlan | None = None,
+    anonymous: bool = False,
 ) -> tuple[Component, bool]:
     """Register a command component; an identical definition returns the existing version. With a
-    `plan`, nothing is written (see studio.registry.plan)."""
+    `plan`, nothing is written (see studio.registry.plan). `anonymous`: as a job's own component
+    (ANONYMOUS_COMPONENT, versioned by content, its declared name shown as its display name)."""
     raise_problems(pre_check(document), index=index, filename=filename)
     component = validate_document(CommandComponentDocument, document, index=index, filename=filename)
     raise_problems(component_problems(component), index=index, filename=filename)
@@ -82,11 +88,20 @@ def register_component(
         component, index=index, filename=filename, attachments=attachments, user=user, plan=plan
     )
     code_digest = _code_digest(component.code, index=index, filename=filename, attachments=attachments)
+    name, version, display_name, tags = (
+        component.name,
+        component.version,
+        component.display_name,
+        component.tags,
+    )
+    if anonymous:
+        name, display_name = ANONYMOUS_COMPONENT, display_name or component.name
+        tags = {**tags, "anonymous": "true"}
     spec = {
-        "name": component.name,
-        "display_name": component.display_name or "",
+        "name": name,
+        "display_name": display_name or "",
         "description": component.description or "",
-        "tags": dict(component.tags),
+        "tags": dict(tags),
         "is_deterministic": component.is_deterministic,
         "inputs": {name: _port(port) for name, port in component.inputs.items()},
         "outputs": {name: _port(port) for name, port in component.outputs.items()},
@@ -95,14 +110,16 @@ def register_component(
         "environment": f"{environment.name}:{environment.version}",
         "resources": component.resources.model_dump(exclude_none=True) if component.resources else None,
     }
+    if anonymous:
+        version = content_hash(spec)[:16]
     return register_version(
         Component,
-        name=component.name,
-        version=component.version,
+        name=name,
+        version=version,
         spec=spec,
         filename=filename,
         fields={
-            "display_name": component.display_name or "",
+            "display_name": display_name or "",
             "environment": environment,
             "code_digest": code_digest,
         },

@@ -380,7 +380,7 @@ def test_an_inline_component_without_code_is_registered_and_pinned():
     assert spec.steps["hello"].inputs["greeting"] == LiteralBinding(value="hi")
 
 
-def test_a_local_component_file_is_registered_relative_to_base_dir(tmp_path):
+def test_a_local_component_file_is_registered_anonymously_relative_to_base_dir(tmp_path):
     folder = tmp_path / "components" / "shout"
     (folder / "src").mkdir(parents=True)
     (folder / "src" / "shout.py").write_text("import sys\nprint(sys.argv[1].upper())\n")
@@ -417,15 +417,25 @@ def test_a_local_component_file_is_registered_relative_to_base_dir(tmp_path):
         """,
         base_dir=tmp_path,
     )
-    component = Component.objects.get(name="shout", version="3")
+    # A component a job references by file is the job's own: anonymous, versioned by its content,
+    # its declared name shown; the named version shout:3 is not registered.
+    assert not Component.objects.filter(name="shout").exists()
     pin = spec.steps["shout"].component
-    assert (pin.id, pin.name, pin.version, pin.content_hash) == (
-        component.pk,
-        "shout",
-        "3",
+    component = Component.objects.get(pk=pin.id)
+    assert (pin.name, pin.version, pin.content_hash) == (
+        "anonymous_component",
+        component.content_hash[:16],
         component.content_hash,
     )
+    assert component.display_name == "shout" and component.tags["anonymous"] == "true"
     assert pin.spec["code"] == component.code_digest == snapshot_folder(folder / "src").digest
+
+    again = compile_text(
+        "jobs:\n  shout:\n    component: file:./components/shout/component.yml\n"
+        "    inputs: {text: hi, dataset: {type: uri_folder, path: azureml:iris:1}}\n",
+        base_dir=tmp_path,
+    )
+    assert again.steps["shout"].component.id == component.pk  # `file:` names the same file
 
 
 def test_the_spec_pins_component_and_environment_versions():

@@ -68,7 +68,7 @@ def test_the_job_page_mounts_the_live_island_with_the_graph(job, admin_client):
     assert props["createdBy"] == "admin"
     steps = [n for n in props["graph"]["nodes"] if n["kind"] == "step"]
     assert [n["id"] for n in steps] == ["a", "b", "c"]
-    assert steps[0]["component"].startswith("trail_step:")
+    assert steps[0]["component"] == "Trail step (anonymous)"  # the job's own component: its name shown
     assert steps[0]["compute"] == "docker"
     assert {i["name"] for i in steps[1]["inputs"]} == {"name", "greeting", "source"}
     assert [o["name"] for o in steps[0]["outputs"]] == ["out"]

@@ -36,7 +36,7 @@ def test_it_shows_the_job_and_its_steps_on_the_pages(computes, library, worker, 
     page = admin_client.get(f"/jobs/{job.name}/").content.decode()
     assert "Completed" in page
     assert "c wrote 3 lines" in page
-    assert "trail_step:" in page
+    assert "Trail step (anonymous)" in page  # a component file of the job: anonymous, its name shown
     dashboard = admin_client.get("/").content.decode()
     assert job.name in dashboard or (job.display_name in dashboard)
 

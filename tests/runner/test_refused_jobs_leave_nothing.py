@@ -11,7 +11,8 @@ from endpoints.actions import EndpointError, publish_document
 from pipelines.compiler import resolve_pipeline
 from runner.models import PipelineJob
 from studio.models import Component, Environment
-from studio.schemas.loading import DefinitionError, load_document
+from studio.registry import register_file
+from studio.schemas.loading import LineIndex, load_document
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("library", "computes")]
 
@@ -105,37 +106,40 @@ def test_publishing_under_a_bad_name_registers_nothing(user):
     assert counts() == (before[0] + 1, before[1] + 1)
 
 
-def test_a_version_taken_by_other_content_is_a_problem_before_anything_is_written(tmp_path):
-    component = tmp_path / "shout.yml"
-    component.write_text(
-        textwrap.dedent(
-            """\
-            type: command
-            name: shout
-            version: "1"
-            environment: azureml:python-3.11@latest
-            outputs:
-              out: {type: uri_folder}
-            command: echo HI > ${{outputs.out}}/x
-            """
-        )
-    )
-    pipeline = {"type": "pipeline", "jobs": {"a": {"component": "./shout.yml"}}}
-    resolve_pipeline(
-        pipeline, index=load_document("{}", filename="p.yml")[1], filename="p.yml", base_dir=tmp_path
-    ).materialize()
-    component.write_text(component.read_text().replace("echo HI", "echo HO"))
-    pipeline["jobs"]["b"] = {"component": "./inline-too.yml"}
-    (tmp_path / "inline-too.yml").write_text(component.read_text().replace("name: shout", "name: other"))
+def test_local_component_files_sharing_a_name_and_version_never_touch_the_named_one(tmp_path):
+    """Two pipelines whose local component files both say hello:1, with different content, both
+    compile; each is the job's own anonymous component; the registered hello:1 stays as it was."""
+    named = tmp_path / "named.yml"
+    named.write_text(HELLO.format(text="the registered one"))
+    registered, _ = register_file(named, kind="component")
+    for folder, text in (("a", "from a"), ("b", "from b")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "hello.yml").write_text(HELLO.format(text=text))
     before = counts()
-    with pytest.raises(DefinitionError) as caught:
-        resolve_pipeline(
-            pipeline, index=load_document("{}", filename="p.yml")[1], filename="p.yml", base_dir=tmp_path
-        )
-    assert any(
-        "shout:1 is already registered with different content" in p.message for p in caught.value.problems
-    )
-    assert counts() == before  # `other` was valid, but nothing is written while a problem remains
+    pins = []
+    for folder in ("a", "b"):
+        pipeline = {"type": "pipeline", "jobs": {"say": {"component": f"./{folder}/hello.yml"}}}
+        written = counts()
+        resolution = resolve_pipeline(pipeline, index=LineIndex(), filename="p.yml", base_dir=tmp_path)
+        assert counts() == written  # resolving writes nothing
+        pins.append(resolution.materialize().steps["say"].component)
+    assert counts()[0] == before[0] + 2
+    assert pins[0].id != pins[1].id and {pin.name for pin in pins} == {"anonymous_component"}
+    assert [Component.objects.get(pk=pin.id).display_name for pin in pins] == ["hello", "hello"]
+    unchanged = Component.objects.get(name="hello", version="1")
+    assert (unchanged.pk, unchanged.content_hash) == (registered.pk, registered.content_hash)
+    assert Component.objects.filter(name="hello").count() == 1
+
+
+HELLO = """\
+type: command
+name: hello
+version: "1"
+environment: azureml:python-3.11@latest
+outputs:
+  out: {{type: uri_folder}}
+command: echo {text} > ${{{{outputs.out}}}}/said.txt
+"""
 
 
 def _inline_document(greeting: str = "hello") -> dict:

@@ -373,26 +373,32 @@ def test_it_registers_local_components_and_uploads_data_before_submitting(
     assert "not submitted (1 problem)" in err
     [document] = sent
     first, second = document["jobs"]["first"], document["jobs"]["second"]
-    assert first["component"] == f"azureml:{component_name}:1"
-    assert second["component"] == f"azureml:{inline_name}:1"
+    # the job's own components are anonymous: content-addressed, never the named versions
+    assert re.fullmatch(r"azureml:anonymous_component:[0-9a-f]{16}", first["component"])
+    assert re.fullmatch(r"azureml:anonymous_component:[0-9a-f]{16}", second["component"])
     assert re.fullmatch(r"studio://snapshots/[0-9a-f]{64}", document["inputs"]["raw"]["path"])
     assert re.fullmatch(r"studio://snapshots/[0-9a-f]{64}", first["inputs"]["table"]["path"])
     assert first["compute"] == "azureml:no_such_compute_here"
-    assert f"Registered component {component_name}:1" in err
-    # the registered components carry the uploaded code
+    assert f"Registered anonymous component {component_name} (" in err
+    # the registered components carry the uploaded code; no named version was made
     headers = {"Authorization": f"Bearer {os.environ['STUDIO_TOKEN']}"}
-    for name in (component_name, inline_name):
-        component = requests.get(f"{online.url}/api/v1/components/{name}/1/", headers=headers, timeout=10)
+    for reference in (first["component"], second["component"]):
+        version = reference.rsplit(":", 1)[1]
+        url = f"{online.url}/api/v1/components/anonymous_component/{version}/"
+        component = requests.get(url, headers=headers, timeout=10)
         assert component.status_code == 200, component.text
         assert component.json()["code_digest"]
+    for name in (component_name, inline_name):
+        named = requests.get(f"{online.url}/api/v1/components/{name}/1/", headers=headers, timeout=10)
+        assert named.status_code == 404, named.text
     # submitting again finds the identical registrations
     sent.clear()
     assert main(["job", "create", "-f", str(pipeline), "-o", "json", "--set", "jobs.first.compute=nope"]) == 2
     captured = capsys.readouterr()
-    assert f"Using the identical component {component_name}:1" in captured.err
+    assert f"Using the identical anonymous component {component_name} (" in captured.err
     problems = json.loads(captured.err[captured.err.index("{") :])["problems"]
     assert problems[0]["field"] == "jobs.first.compute" and problems[0]["line"] == 10
-    assert sent[0]["jobs"]["first"]["component"] == f"azureml:{component_name}:1"
+    assert sent[0]["jobs"]["first"]["component"] == first["component"]
 
 
 def test_it_reports_a_bad_local_component_with_its_own_file(tmp_path, online, capsys):
@@ -538,3 +544,57 @@ def test_it_runs_a_pipeline_with_stream_and_downloads_its_outputs(running_server
     rerun = cli("job", "rerun", name, "--stream", timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert re.search(rf"split: Completed \(reused from {name}/split\)$", rerun.stdout, re.M), rerun.stdout
+
+
+def test_it_validates_and_runs_a_command_job_with_local_code(running_server, tmp_path):
+    """A standalone Azure ML command job: its code folder goes up, warnings are printed with their
+    lines, `validate` runs nothing and `create` runs it as a job of one step."""
+    cli = cli_runner(running_server, new_token(running_server), tmp_path)
+    write(tmp_path / "numbers.csv", "1\n2\n3\n")
+    write(
+        tmp_path / "src" / "main.py",
+        """
+        import os, sys
+        from pathlib import Path
+        total = sum(int(line) for line in Path(sys.argv[1]).read_text().split())
+        print(f"hello {os.environ['WHO']} {int(sys.argv[2]) * total}")
+        Path(sys.argv[3], "total.txt").write_text(str(total))
+        """,
+    )
+    job_file = write(
+        tmp_path / "job.yml",
+        """
+        $schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json
+        type: command
+        code: ./src
+        command: python main.py ${{inputs.numbers}} ${{inputs.times}} ${{outputs.result}}
+        environment: azureml:python-3.11@latest
+        compute: azureml:local
+        inputs:
+          numbers:
+            type: uri_file
+            path: ./numbers.csv
+          times: 3
+        outputs:
+          result:
+            type: uri_folder
+        environment_variables:
+          WHO: the cli
+        services:
+          notebook:
+            type: jupyter_lab
+        """,
+    )
+    warning = f"warning: {job_file}:17: services: interactive services"
+
+    checked = cli("job", "validate", "-f", str(job_file), timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.strip() == f"{job_file}: valid (1 step: main); 1 warning"
+    assert warning in checked.stderr
+
+    name = unique("cli_command_job")
+    result = cli("job", "create", "-f", str(job_file), "--name", name, "--stream", timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert warning in result.stderr
+    assert re.search(r"main: Completed$", result.stdout, re.M), result.stdout
+    assert "hello the cli 18" in result.stdout

@@ -1,0 +1,143 @@
+"""Azure ML command jobs and steps written inline run as they are (issue #13, points 1, 2 and 7)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from pipelines.compiler import resolve_pipeline
+from runner.choices import JobStatus
+from runner.logs import read_log
+from studio.models import Component
+from studio.schemas.loading import DefinitionError, load_document
+from studio.storage.job_artifacts import step_output_path
+from tests.runner.jobs import PIPELINES, compile_file, submit_file, wait_for
+
+FOLDER = PIPELINES / "command_jobs"
+JOB = FOLDER / "job.yml"
+INLINE = FOLDER / "inline.yml"
+
+
+def resolve_text(text: str):
+    document, index = load_document(textwrap.dedent(text), filename="job.yml")
+    return resolve_pipeline(document, index=index, filename="job.yml", base_dir=FOLDER)
+
+
+def problems_of(text: str) -> dict[str, tuple[str, int | None]]:
+    with pytest.raises(DefinitionError) as caught:
+        resolve_text(text)
+    return {p.field: (p.message, p.line) for p in caught.value.problems}
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("library", "computes")
+class TestCompiling:
+    def test_a_command_job_is_a_job_of_one_inline_step(self):
+        spec = compile_file(JOB)
+
+        assert list(spec.steps) == ["main"]
+        step = spec.steps["main"]
+        assert (spec.display_name, spec.experiment_name, spec.tags) == (
+            "Sum and scale",
+            "command-jobs",
+            {"team": "ml"},
+        )
+        assert step.compute == "docker" and step.limits.timeout == 600
+        assert step.environment_variables == {"GREETING": "hello from the job", "DEBUG": "true"}
+        ports = step.component.spec["inputs"]
+        assert {name: port["type"] for name, port in ports.items()} == {
+            "numbers": "uri_file",
+            "factor": "number",
+            "rounds": "integer",
+        }
+        assert step.inputs["rounds"].value == 3 and step.inputs["factor"].value == 2.5
+        assert step.component.spec["outputs"] == {"scaled": {"type": "uri_folder"}}
+        component = Component.objects.get(pk=step.component.id)
+        assert component.name == "anonymous_component" and component.display_name == "main"
+
+    def test_fields_with_no_effect_here_are_warned_with_their_line(self):
+        spec = compile_file(JOB)
+
+        warned = {w["field"]: (w["line"], w["message"]) for w in spec.warnings}
+        assert warned["services"][0] == 32 and "not started" in warned["services"][1]
+        assert warned["resources.instance_type"][0] == 31
+        assert {w["file"] for w in spec.warnings} == {str(JOB)}
+
+    def test_problems_of_a_command_job_name_its_own_fields_and_lines(self):
+        problems = problems_of(
+            """\
+            type: command
+            command: echo ${{inputs.x}}
+            environment: azureml:python-3.11@latest
+            inputs:
+              x: 1
+            limits:
+              timeout: soon
+            distribution:
+              type: pytorch
+            queue: high
+            """
+        )
+        assert problems["limits.timeout"] == ("expected a whole number of seconds, got 'soon'", 7)
+        assert "distributed steps" in problems["distribution"][0] and problems["distribution"][1] == 8
+        assert problems["queue"] == ("is not a field of a command job, or one Studio does not support", 10)
+
+    def test_a_command_job_without_type_is_recognised_by_its_command(self):
+        resolution = resolve_text(
+            """\
+            command: echo hi
+            environment: azureml:python-3.11@latest
+            """
+        )
+        assert list(resolution.materialize().steps) == ["main"]
+
+    def test_an_inline_step_needs_an_environment(self):
+        problems = problems_of(
+            """\
+            jobs:
+              hello:
+                command: echo hi
+            """
+        )
+        assert problems["jobs.hello.environment"][1] == 2  # the step's line: the field is missing
+
+    def test_an_inline_step_takes_its_port_types_from_what_it_binds(self):
+        spec = compile_file(INLINE)
+
+        scale = spec.steps["scale"].component.spec
+        assert {name: port["type"] for name, port in scale["inputs"].items()} == {
+            "numbers": "uri_file",
+            "factor": "integer",
+            "rounds": "integer",
+        }
+        assert spec.steps["scale"].environment_variables == {"GREETING": "hi from a step", "DEBUG": "no"}
+        shout = Component.objects.get(pk=spec.steps["shout"].component.id)
+        assert (shout.name, shout.display_name) == ("anonymous_component", "shout")
+        assert not Component.objects.filter(name="shout").exists()  # file components are anonymous
+        assert [w["field"] for w in spec.warnings] == ["settings.default_datastore"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.docker
+def test_a_command_job_runs_on_docker_with_its_variables_and_outputs(computes, library, worker):
+    job = wait_for(submit_file(JOB), timeout=240)
+
+    assert job.status == JobStatus.COMPLETED, job.status_reason
+    log = "\n".join(line["line"] for line in read_log(job.name, "main"))
+    assert "GREETING=hello from the job DEBUG=true" in log
+    total = step_output_path(job.name, "main", "scaled", kind="uri_folder") / "total.txt"
+    assert total.read_text() == "75.0\n"  # (1+2+3+4) * 2.5 * 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.docker
+def test_a_pipeline_of_inline_and_file_steps_runs_on_docker(computes, library, worker):
+    job = wait_for(submit_file(INLINE), timeout=240)
+
+    assert job.status == JobStatus.COMPLETED, job.status_reason
+    loud = step_output_path(job.name, "shout", "loud", kind="uri_folder") / "loud.txt"
+    assert loud.read_text() == "TOTAL 20.0\n"  # (1+2+3+4) * 2 * 1
+    assert "GREETING=hi from a step DEBUG=no" in "\n".join(
+        line["line"] for line in read_log(job.name, "scale")
+    )
