@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from runner.actions import request_cancel, rerun
 from runner.api.jobs import search_jobs
 from runner.choices import JobStatus
-from runner.job_graph import job_graph, job_parameters
+from runner.job_graph import component_label, job_graph, job_parameters
 from runner.job_rows import job_rows, row_queryset
 from runner.logs import tail
 from runner.models import PipelineJob
@@ -88,7 +88,7 @@ def job_detail(request, name: str):
     steps = list(job.steps.select_related("compute", "environment", "reused_from__job"))
     for step in steps:
         step.log_tail = tail(job.name, step.name, LOG_TAIL_LINES)
-        step.component_ref = "{name}:{version}".format(**job.spec["steps"][step.name]["component"])
+        step.component_ref = component_label(job.spec["steps"][step.name]["component"])
     props = {
         "view": "run",
         "job": job.name,
@@ -100,6 +100,7 @@ def job_detail(request, name: str):
         "rerunOf": job.rerun_of.name if job.rerun_of_id and job.rerun_of else None,
         "graph": job_graph(job.spec),
         "parameters": job_parameters(job.spec),
+        "warnings": job.spec.get("warnings", []),
         "csrfToken": get_token(request),
         "urls": {
             "jobs": reverse("runner:jobs"),

@@ -37,3 +37,12 @@ def chromium_page(*, width: int = 1280, height: int = 800) -> Iterator:
             yield context.new_page()
         finally:
             context.close()
+
+
+def sign_in(page, server, next_path: str) -> None:
+    """Sign in on the login page as the server's admin and land on `next_path`."""
+    page.goto(f"{server.url}/login/?next={next_path}")
+    page.get_by_label("Username").fill(server.username)
+    page.get_by_label("Password").fill(server.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server.url + next_path)

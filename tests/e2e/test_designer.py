@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import CHROMIUM_ARGS
+from tests.e2e.browser import sign_in as shared_sign_in
 from tests.requirements import CHROMIUM_PATH, docker_missing
 
 pytestmark = pytest.mark.chromium
@@ -61,11 +62,7 @@ def screenshot(page, name: str) -> None:
 
 
 def sign_in(page, server, next_path: str = "/designer/") -> None:
-    page.goto(f"{server.url}/login/?next={next_path}")
-    page.get_by_label("Username").fill(server.username)
-    page.get_by_label("Password").fill(server.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server.url + next_path)
+    shared_sign_in(page, server, next_path)
 
 
 def create_draft(page, server, name: str) -> int:

@@ -22,7 +22,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import CHROMIUM_ARGS
+from tests.e2e.browser import CHROMIUM_ARGS, sign_in
 from tests.requirements import CHROMIUM_PATH
 from tests.servers import REPO_ROOT, STUDIO_BIN
 
@@ -169,14 +169,6 @@ def browser_context(*, width: int = 1440, height: int = 900) -> Iterator:
             yield browser.new_context(viewport={"width": width, "height": height})
         finally:
             browser.close()
-
-
-def sign_in(page, server, next_path: str) -> None:
-    page.goto(f"{server.url}/login/?next={next_path}")
-    page.get_by_label("Username").fill(server.username)
-    page.get_by_label("Password").fill(server.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server.url + next_path)
 
 
 def screenshot(page, name: str) -> None:

@@ -1,7 +1,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JobsIsland } from './index';
-import { JobRun } from './job-run';
+import { JobRun, WarningsNotice } from './job-run';
 import type { JobRunProps, StepInfo } from './types';
 
 class FakeWebSocket {
@@ -217,5 +217,32 @@ describe('the job page island', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(FakeWebSocket.instances).toHaveLength(1);
+  });
+});
+
+describe('the warnings notice', () => {
+  it('lists each field that has no effect here, with its file and line', () => {
+    render(
+      <WarningsNotice
+        warnings={[
+          {
+            file: 'job.yml',
+            line: 17,
+            field: 'services',
+            message: 'services are not started here',
+          },
+          { file: null, line: null, field: 'settings.default_datastore', message: 'not used yet' },
+        ]}
+      />,
+    );
+    const notice = screen.getByTestId('job-warnings');
+    expect(notice.textContent).toContain("2 fields of this job's YAML have no effect here");
+    expect(notice.textContent).toContain('job.yml:17: services services are not started here');
+    expect(notice.textContent).toContain('settings.default_datastore not used yet');
+  });
+
+  it('says nothing when every field had an effect', () => {
+    const { container } = render(<WarningsNotice warnings={[]} />);
+    expect(container.textContent).toBe('');
   });
 });

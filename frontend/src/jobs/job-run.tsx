@@ -19,7 +19,7 @@ import './jobs.css';
 import { RunGraph } from './run-graph';
 import { useJobRun, useNow } from './run-store';
 import { StepPanel } from './step-panel';
-import { JOB_TERMINAL, type JobRunProps, type StepGraphNode } from './types';
+import { JOB_TERMINAL, type JobRunProps, type JobWarning, type StepGraphNode } from './types';
 
 function selectedFromHash(): string | null {
   if (typeof window === 'undefined') return null;
@@ -73,6 +73,30 @@ function ActionForm({
         {label}
       </button>
     </form>
+  );
+}
+
+/** Fields of the job's YAML that were accepted but have no effect here, each with where it is. */
+export function WarningsNotice({ warnings }: { warnings: JobWarning[] }) {
+  if (!warnings.length) return null;
+  const count = `${warnings.length} field${warnings.length === 1 ? '' : 's'}`;
+  return (
+    <details className="message message--warning job-run__warnings" data-testid="job-warnings">
+      <summary>
+        {count} of this job&apos;s YAML {warnings.length === 1 ? 'has' : 'have'} no effect here
+      </summary>
+      <ul>
+        {warnings.map((warning, index) => (
+          <li key={`${warning.field}-${index}`}>
+            <code>
+              {warning.file ? `${warning.file}${warning.line ? `:${warning.line}` : ''}: ` : ''}
+              {warning.field}
+            </code>{' '}
+            {warning.message}
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }
 
@@ -192,6 +216,7 @@ export function JobRun(props: JobRunProps) {
           ) : null}
         </div>
       </header>
+      <WarningsNotice warnings={props.warnings ?? []} />
       {job?.status_reason ? (
         <p className={`message message--${status === 'Failed' ? 'error' : 'info'} job-run__reason`}>
           {job.status_reason}

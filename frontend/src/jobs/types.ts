@@ -131,6 +131,13 @@ export interface JobParameter {
 }
 
 /** Props of the `job-run` island (`runner.views.job_detail`). */
+export interface JobWarning {
+  file?: string | null;
+  field?: string;
+  line?: number | null;
+  message: string;
+}
+
 export interface JobRunProps {
   job: string;
   displayName?: string;
@@ -141,6 +148,8 @@ export interface JobRunProps {
   rerunOf?: string | null;
   graph?: { nodes: RunGraphNode[]; edges: RunGraphEdge[] };
   parameters?: JobParameter[];
+  /** Fields of the job's YAML that Azure ML accepts but that have no effect here. */
+  warnings?: JobWarning[];
   csrfToken?: string;
   urls?: {
     jobs?: string;
