@@ -34,6 +34,8 @@ from pipelines.document import (
 from pipelines.spec import PipelineSpec
 from pipelines.validation import build_spec, check_steps
 from studio.choices import ComputeState
+from studio.datastores import datastore_folder, datastore_uri_path, default_datastore
+from studio.errors import StudioError
 from studio.models import Component, Compute, DataAsset
 from studio.references import ReferenceError, parse_reference, resolve, resolve_compute
 from studio.registry import LocalAttachments, register_file
@@ -63,6 +65,7 @@ class Compiler:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.rewrite = lambda path: path  # a command job's step fields are the job's own
+        self.default_datastore = default_datastore()  # or settings.default_datastore, once read
         self.plan = RegistrationPlan()  # what materializing writes; resolving writes nothing
         # What a reference resolved to, so that the steps naming one component or compute
         # (10,000 of them, it may be) cost one query together.
@@ -136,15 +139,52 @@ class Compiler:
             if asset.url:
                 return {**binding, "url": asset.url}
             return {**binding, "snapshot": asset.snapshot_digest}
+        if location.startswith("azureml://datastores/"):
+            target = self.datastore_path(location, path, reading=True)
+            return None if target is None else self.snapshot(target, location, kind, path)
         if "://" in location:
-            self.problem(path, "cloud datastores are not reachable from Studio; use a data asset or a URL")
+            self.problem(
+                path,
+                "cloud storage is not reachable from Studio; use a datastore path, a data asset or a URL",
+            )
             return None
         return self.local_data(location, kind, path)
 
+    def datastore_path(self, uri: str, path: tuple, *, reading: bool) -> Path | None:
+        """The server path of `azureml://datastores/<name>/paths/<p>`, after `${{default_datastore}}`;
+        an input's path cannot name the job (`${{name}}`): it does not exist yet when inputs are read."""
+        expanded = uri.replace("${{default_datastore}}", self.default_datastore)
+        if reading and "${{" in expanded:
+            self.problem(path, "an input's datastore path can use ${{default_datastore}} only")
+            return None
+        probe = expanded.replace("${{name}}", "job").replace("${{output_name}}", "output")
+        if "${{" in probe:
+            self.problem(
+                path, "a datastore path can use ${{default_datastore}}, ${{name}} and ${{output_name}}"
+            )
+            return None
+        try:
+            _, target = datastore_uri_path(probe)
+        except StudioError as error:
+            self.problem(path, str(error))
+            return None
+        return target
+
+    def set_default_datastore(self, value: Any, path: tuple) -> None:
+        """settings.default_datastore: what `${{default_datastore}}` names in this job's paths."""
+        name = value.strip().removeprefix("azureml:") if isinstance(value, str) else None
+        if not name:
+            self.problem(path, f"expected a datastore name such as azureml:workspaceblobstore, got {value!r}")
+            return
+        try:
+            datastore_folder(name)
+        except StudioError as error:
+            self.problem(path, str(error))
+            return
+        self.default_datastore = name
+
     def local_data(self, location: str, kind: str, path: tuple) -> dict | None:
         """A server path under STUDIO_DATA_ROOTS, or a local path when compiling from disk."""
-        from studio.storage.layout import StorageError
-        from studio.storage.snapshotting import snapshot_file, snapshot_folder
 
         candidate = Path(location)
         if candidate.is_absolute():
@@ -162,6 +202,13 @@ class Compiler:
         else:
             self.problem(path, f"{location!r} is a local path: `studio job create` uploads it with the job")
             return None
+        return self.snapshot(resolved, location, kind, path)
+
+    def snapshot(self, resolved: Path, location: str, kind: str, path: tuple) -> dict | None:
+        """A server file or folder as a stored snapshot (the data a step reads, frozen now)."""
+        from studio.storage.layout import StorageError
+        from studio.storage.snapshotting import snapshot_file, snapshot_folder
+
         if not resolved.exists():
             self.problem(path, f"{location!r} does not exist")
             return None
@@ -246,6 +293,27 @@ class Compiler:
         return None
 
 
+def output_destinations(c: Compiler, step, pipeline_outputs: dict[str, dict]) -> dict[str, str]:
+    """Where a step's outputs are also written: their own `path`, or the `path` of the pipeline
+    output they feed; each a datastore URI, `${{default_datastore}}` filled in now, `${{name}}` and
+    `${{output_name}}` when the step ends."""
+    destinations: dict[str, str] = {}
+    for port, feeds in step.outputs.items():
+        uri, where = step.output_paths.get(port), ("jobs", step.name, "outputs", port, "path")
+        declared = pipeline_outputs.get(feeds) if feeds else None
+        if uri is None and isinstance(declared, dict) and isinstance(declared.get("path"), str):
+            uri, where = declared["path"].strip(), ("outputs", feeds, "path")
+            if not uri.startswith("azureml://datastores/"):
+                c.problem(
+                    where, "an output's path is a datastore path: azureml://datastores/<name>/paths/<path>"
+                )
+                continue
+        if uri is None or c.datastore_path(uri, where, reading=False) is None:
+            continue
+        destinations[port] = uri.replace("${{default_datastore}}", c.default_datastore)
+    return destinations
+
+
 @dataclass
 class Resolution:
     """A checked pipeline: the registrations it needs (`plan`) and how to pin its spec once
@@ -316,6 +384,8 @@ def resolve_pipeline(
         )
         raise DefinitionError(c.problems)
     header = parse_header(document, c.problem, c.warning)
+    if header.settings.default_datastore is not None:
+        c.set_default_datastore(header.settings.default_datastore, ("settings", "default_datastore"))
     if header.settings.default_compute is not None:
         default_compute = c.compute(header.settings.default_compute, header.settings.default_compute_path)
     else:
@@ -399,6 +469,7 @@ def resolve_pipeline(
             "force_rerun": step.force_rerun,
             "environment_variables": step.environment_variables,
             "resources": step.resources,
+            "output_destinations": output_destinations(c, step, header.outputs),
         }
 
     header_fields = {

@@ -80,7 +80,7 @@ PIPELINE_FIELDS = {
     "$schema", "type", "name", "display_name", "experiment_name", "description", "tags", "settings",
     "inputs", "outputs", "jobs", "compute",
 }  # fmt: skip
-SETTINGS_FIELDS = {"default_compute", "continue_on_step_failure", "force_rerun"}
+SETTINGS_FIELDS = {"default_compute", "default_datastore", "continue_on_step_failure", "force_rerun"}
 STEP_FIELDS = {
     "type", "component", "compute", "inputs", "outputs", "display_name", "description", "tags", "limits",
     "retry_settings", "force_rerun", "environment_variables", "resources",
@@ -107,7 +107,7 @@ TOLERATED = {
     "identity": "identities have no effect here; steps run as an unprivileged user",
     "queue_settings": "queue settings have no effect here; Studio's scheduler orders the steps",
     "properties": "properties are not kept",
-    "default_datastore": "datastores are not used yet; outputs are kept in Studio's artifact store",
+    "default_datastore": "a pipeline's default datastore is set under settings: (settings.default_datastore)",
 }
 STEP_NAME_OF_COMMAND_JOB = "main"
 
@@ -161,6 +161,7 @@ class Settings:
 
     default_compute: str | None = None
     default_compute_path: Path = ("settings", "default_compute")
+    default_datastore: Any = None  # a datastore's name (azureml:NAME), None: workspaceblobstore
     continue_on_step_failure: bool = False
     force_rerun: bool = False
 
@@ -184,6 +185,7 @@ class Step:
     environment_variables: dict[str, str] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)  # on top of the component's
     output_types: dict[str, str] = field(default_factory=dict)  # port -> declared type
+    output_paths: dict[str, str] = field(default_factory=dict)  # port -> datastore URI it is written to
     inline: dict[str, Any] | None = None  # command, environment, code of a step written inline
 
 
@@ -266,9 +268,11 @@ def parse_header(document: dict[str, Any], report: Report, warn: Report = _ignor
         report(("settings",), "must be a mapping")
         raw_settings = {}
     for key in raw_settings:
+        if key in SETTINGS_FIELDS:
+            continue
         if key in TOLERATED:
             warn(("settings", key), TOLERATED[key])
-        elif key not in SETTINGS_FIELDS:
+        else:
             warn(("settings", key), "is not a pipeline setting Studio knows; it has no effect here")
     for flag in ("continue_on_step_failure", "force_rerun"):
         if flag in raw_settings and not isinstance(raw_settings[flag], bool):
@@ -287,6 +291,7 @@ def parse_header(document: dict[str, Any], report: Report, warn: Report = _ignor
         settings=Settings(
             default_compute=raw_settings.get("default_compute", document.get("compute")),
             default_compute_path=("settings", "default_compute") if in_settings else ("compute",),
+            default_datastore=raw_settings.get("default_datastore"),
             continue_on_step_failure=bool(raw_settings.get("continue_on_step_failure", False)),
             force_rerun=bool(raw_settings.get("force_rerun", False)),
         ),
@@ -398,7 +403,6 @@ def _step_input(value: Any, path: Path, report: Report) -> StepInput | None:
 OUTPUT_FIELDS = {"type", "mode", "path", "name", "version", "description"}
 OUTPUT_MODES = ("rw_mount", "upload", "mount", "direct")
 NOT_YET_HONOURED = {
-    "path": "an output's path is not used yet; the output is kept in Studio's artifact store",
     "name": "registering an output as a data asset is not done yet; the output stays with the job",
     "version": "registering an output as a data asset is not done yet; the output stays with the job",
 }
@@ -406,14 +410,15 @@ NOT_YET_HONOURED = {
 
 def _step_outputs(
     raw: Any, path: Path, report: Report, warn: Report
-) -> tuple[dict[str, str | None], dict[str, str]]:
-    """`outputs:` of a step: which pipeline output each port feeds (or None), and the types the
-    definitions declare."""
+) -> tuple[dict[str, str | None], dict[str, str], dict[str, str]]:
+    """`outputs:` of a step: which pipeline output each port feeds (or None), the types the
+    definitions declare, and the datastore paths they are written to."""
     if not isinstance(raw, dict):
         report((*path, "outputs"), "must be a mapping")
-        return {}, {}
+        return {}, {}, {}
     outputs: dict[str, str | None] = {}
     types: dict[str, str] = {}
+    paths: dict[str, str] = {}
     for port, value in raw.items():
         port_path = (*path, "outputs", port)
         binding = parent_binding(value)
@@ -434,12 +439,21 @@ def _step_outputs(
             mode = (value or {}).get("mode")
             if mode is not None and mode not in OUTPUT_MODES:
                 report((*port_path, "mode"), f"output mode {mode!r} is not one of {', '.join(OUTPUT_MODES)}")
-            for key in ("path", "name", "version"):
+            for key in ("name", "version"):
                 if key in (value or {}):
                     warn((*port_path, key), NOT_YET_HONOURED[key])
+            where = (value or {}).get("path")
+            if where is not None:
+                if not isinstance(where, str) or not where.strip().startswith("azureml://datastores/"):
+                    report(
+                        (*port_path, "path"),
+                        "an output's path is a datastore path: azureml://datastores/<name>/paths/<path>",
+                    )
+                else:
+                    paths[port] = where.strip()
         else:
             report(port_path, f"expected ${{{{parent.outputs.Z}}}} or an output definition, got {value!r}")
-    return outputs, types
+    return outputs, types, paths
 
 
 def _environment_variables(raw: Any, path: Path, report: Report) -> dict[str, str]:
@@ -567,7 +581,7 @@ def parse_step(name: Any, step: Any, report: Report, warn: Report = _ignore) -> 
         parsed = _step_input(value, (*path, "inputs", port), report)
         if parsed is not None:
             inputs[port] = parsed
-    outputs, output_types = _step_outputs(step.get("outputs") or {}, path, report, warn)
+    outputs, output_types, output_paths = _step_outputs(step.get("outputs") or {}, path, report, warn)
     limits, retry_settings = _run_settings(step, path, report)
     return Step(
         name=str(name),
@@ -578,6 +592,7 @@ def parse_step(name: Any, step: Any, report: Report, warn: Report = _ignore) -> 
         ),
         resources=_resources(step.get("resources"), (*path, "resources"), report, warn),
         output_types=output_types,
+        output_paths=output_paths,
         compute=step.get("compute"),
         inputs=inputs,
         outputs=outputs,

@@ -86,6 +86,11 @@ class StepSpec(SpecModel):
     resources: dict[str, Any] = Field(
         default_factory=dict, description="the step's own resources, on top of its component's"
     )
+    output_destinations: dict[str, str] = Field(
+        default_factory=dict,
+        description="output port -> the datastore URI it is also written to once the step succeeds "
+        "(${{name}} and ${{output_name}} are filled in then)",
+    )
 
     @model_validator(mode="before")
     @classmethod

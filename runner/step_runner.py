@@ -38,6 +38,7 @@ from runner.heartbeat import WORKER_ID, KeepAlive
 from runner.images.errors import EngineUnreachable
 from runner.logs import NOTE_PREFIX, LogCut, StepLog, tail
 from runner.models import PipelineJob, StepRun
+from runner.output_destinations import DestinationError, write_destinations
 from runner.slots import claim
 from runner.staging import StagingError, chown_tree, download_once, fresh_folder, snapshot_input_path
 from studio.choices import ComputeKind
@@ -478,7 +479,8 @@ def complete_attempt(
         if code == 0:
             try:
                 outputs = collect_outputs(prepared_outputs)
-            except OutputError as error:
+                write_destinations(step.job.name, spec.output_destinations, prepared_outputs, log.note)
+            except (OutputError, DestinationError) as error:
                 log.note(f"collecting outputs failed: {error}")
                 finish(step, StepStatus.FAILED, exit_code=0, status_reason=f"exited with code 0, but {error}")
                 return

@@ -115,7 +115,7 @@ class TestCompiling:
         shout = Component.objects.get(pk=spec.steps["shout"].component.id)
         assert (shout.name, shout.display_name) == ("anonymous_component", "shout")
         assert not Component.objects.filter(name="shout").exists()  # file components are anonymous
-        assert [w["field"] for w in spec.warnings] == ["settings.default_datastore"]
+        assert spec.warnings == []  # settings.default_datastore is a setting Studio honours
 
 
 @pytest.mark.django_db(transaction=True)
@@ -140,4 +140,85 @@ def test_a_pipeline_of_inline_and_file_steps_runs_on_docker(computes, library, w
     assert loud.read_text() == "TOTAL 20.0\n"  # (1+2+3+4) * 2 * 1
     assert "GREETING=hi from a step DEBUG=no" in "\n".join(
         line["line"] for line in read_log(job.name, "scale")
+    )
+
+
+DATASTORES = FOLDER / "datastores.yml"
+
+
+def put_in_blobstore(relative: str, text: str) -> None:
+    from studio.datastores import datastore_folder
+
+    target = datastore_folder("workspaceblobstore") / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("library", "computes")
+class TestDatastorePaths:
+    def test_inputs_are_read_and_outputs_are_bound_to_datastore_paths(self):
+        put_in_blobstore("inputs/numbers.csv", "5\n6\n")
+        spec = compile_file(DATASTORES)
+
+        assert spec.inputs["numbers"].snapshot  # read from the datastore now, frozen with the job
+        assert spec.steps["scale"].output_destinations == {
+            "scaled": "azureml://datastores/workspaceblobstore/paths/azureml/${{name}}/${{output_name}}/"
+        }
+        assert spec.steps["shout"].output_destinations == {
+            "loud": "azureml://datastores/workspaceblobstore/paths/results/${{name}}/final/"
+        }
+        assert spec.warnings == []  # settings.default_datastore is honoured, not warned
+
+    def test_datastore_paths_that_cannot_work_are_refused_at_their_field(self):
+        problems = problems_of(
+            """\
+            settings:
+              default_datastore: azureml:nowhere
+            inputs:
+              named:
+                type: uri_file
+                path: azureml://datastores/workspaceblobstore/paths/${{name}}/x.csv
+              missing:
+                type: uri_file
+                path: azureml://datastores/workspaceblobstore/paths/none/such.csv
+              outside:
+                type: uri_folder
+                path: azureml://datastores/workspaceblobstore/paths/../../etc
+            jobs:
+              hello:
+                command: echo ${{outputs.out}}
+                environment: azureml:python-3.11@latest
+                outputs:
+                  out:
+                    type: uri_folder
+                    path: https://example.com/out
+            """
+        )
+        assert "nowhere" in problems["settings.default_datastore"][0]
+        assert (
+            problems["inputs.named.path"][0]
+            == "an input's datastore path can use ${{default_datastore}} only"
+        )
+        assert "does not exist" in problems["inputs.missing.path"][0]
+        assert problems["inputs.outside.path"][1] == 12
+        assert "datastore path" in problems["jobs.hello.outputs.out.path"][0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.docker
+def test_a_pipeline_reads_from_and_writes_to_datastores_on_docker(computes, library, worker):
+    from studio.datastores import datastore_folder
+
+    put_in_blobstore("inputs/numbers.csv", "5\n6\n")
+    job = wait_for(submit_file(DATASTORES), timeout=240)
+
+    assert job.status == JobStatus.COMPLETED, job.status_reason
+    blobstore = datastore_folder("workspaceblobstore")
+    assert (blobstore / "azureml" / job.name / "scaled" / "total.txt").read_text() == "11.0\n"
+    assert (blobstore / "results" / job.name / "final" / "loud.txt").read_text() == "TOTAL 11.0\n"
+    log = "\n".join(line["line"] for line in read_log(job.name, "shout"))
+    assert (
+        f"output loud written to azureml://datastores/workspaceblobstore/paths/results/{job.name}/final/"
+        in log
     )
