@@ -27,6 +27,7 @@ from pipelines.document import (
     DATA_TYPES,
     DataReference,
     ParentBinding,
+    output_asset,
     parse_header,
     parse_pipeline_input,
     parse_step,
@@ -314,6 +315,19 @@ def output_destinations(c: Compiler, step, pipeline_outputs: dict[str, dict]) ->
     return destinations
 
 
+def output_assets(c: Compiler, step, pipeline_outputs: dict[str, dict]) -> dict[str, dict]:
+    """The asset each output of a step becomes: its own `name`/`version`, or those of the pipeline
+    output it feeds."""
+    assets = dict(step.output_assets)
+    for port, feeds in step.outputs.items():
+        declared = pipeline_outputs.get(feeds) if feeds else None
+        if port not in assets and isinstance(declared, dict) and "name" in declared:
+            asset = output_asset(declared, ("outputs", feeds), c.problem)
+            if asset is not None:
+                assets[port] = asset
+    return assets
+
+
 @dataclass
 class Resolution:
     """A checked pipeline: the registrations it needs (`plan`) and how to pin its spec once
@@ -470,6 +484,7 @@ def resolve_pipeline(
             "environment_variables": step.environment_variables,
             "resources": step.resources,
             "output_destinations": output_destinations(c, step, header.outputs),
+            "output_assets": output_assets(c, step, header.outputs),
         }
 
     header_fields = {

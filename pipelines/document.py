@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from pipelines.rules import ASSET_NAME, JOB_NAME, PARAMETER_TYPES
 from pipelines.rules import ASSET_TYPES as DATA_TYPES
-from pipelines.rules import JOB_NAME, PARAMETER_TYPES
 from pipelines.rules import PIPELINE_INPUT_NAME as INPUT_NAME
 
 MAX_RETRIES = 10
@@ -186,6 +186,7 @@ class Step:
     resources: dict[str, Any] = field(default_factory=dict)  # on top of the component's
     output_types: dict[str, str] = field(default_factory=dict)  # port -> declared type
     output_paths: dict[str, str] = field(default_factory=dict)  # port -> datastore URI it is written to
+    output_assets: dict[str, dict] = field(default_factory=dict)  # port -> {name, version} it becomes
     inline: dict[str, Any] | None = None  # command, environment, code of a step written inline
 
 
@@ -402,23 +403,37 @@ def _step_input(value: Any, path: Path, report: Report) -> StepInput | None:
 
 OUTPUT_FIELDS = {"type", "mode", "path", "name", "version", "description"}
 OUTPUT_MODES = ("rw_mount", "upload", "mount", "direct")
-NOT_YET_HONOURED = {
-    "name": "registering an output as a data asset is not done yet; the output stays with the job",
-    "version": "registering an output as a data asset is not done yet; the output stays with the job",
-}
+
+
+def output_asset(value: dict, path: Path, report: Report) -> dict | None:
+    """An output definition's `name` (and `version`): the data or model asset version the output
+    becomes once its step succeeds; None when it names none (or a bad one, reported)."""
+    name, version = value.get("name"), value.get("version")
+    if name is None:
+        if version is not None:
+            report((*path, "version"), "a version needs a name: the asset the output is registered as")
+        return None
+    if not isinstance(name, str) or not ASSET_NAME.fullmatch(name):
+        report((*path, "name"), f"{name!r} is not an asset name: letters, digits, '-', '_' and '.'")
+        return None
+    if version is not None and (isinstance(version, bool) or not isinstance(version, (str, int))):
+        report((*path, "version"), f"expected a version such as 1, got {version!r}")
+        return None
+    return {"name": name, "version": None if version is None else str(version)}
 
 
 def _step_outputs(
     raw: Any, path: Path, report: Report, warn: Report
-) -> tuple[dict[str, str | None], dict[str, str], dict[str, str]]:
+) -> tuple[dict[str, str | None], dict[str, str], dict[str, str], dict[str, dict]]:
     """`outputs:` of a step: which pipeline output each port feeds (or None), the types the
-    definitions declare, and the datastore paths they are written to."""
+    definitions declare, the datastore paths they are written to and the assets they become."""
     if not isinstance(raw, dict):
         report((*path, "outputs"), "must be a mapping")
-        return {}, {}, {}
+        return {}, {}, {}, {}
     outputs: dict[str, str | None] = {}
     types: dict[str, str] = {}
     paths: dict[str, str] = {}
+    assets: dict[str, dict] = {}
     for port, value in raw.items():
         port_path = (*path, "outputs", port)
         binding = parent_binding(value)
@@ -439,9 +454,9 @@ def _step_outputs(
             mode = (value or {}).get("mode")
             if mode is not None and mode not in OUTPUT_MODES:
                 report((*port_path, "mode"), f"output mode {mode!r} is not one of {', '.join(OUTPUT_MODES)}")
-            for key in ("name", "version"):
-                if key in (value or {}):
-                    warn((*port_path, key), NOT_YET_HONOURED[key])
+            asset = output_asset(value or {}, port_path, report)
+            if asset is not None:
+                assets[port] = asset
             where = (value or {}).get("path")
             if where is not None:
                 if not isinstance(where, str) or not where.strip().startswith("azureml://datastores/"):
@@ -453,7 +468,7 @@ def _step_outputs(
                     paths[port] = where.strip()
         else:
             report(port_path, f"expected ${{{{parent.outputs.Z}}}} or an output definition, got {value!r}")
-    return outputs, types, paths
+    return outputs, types, paths, assets
 
 
 def _environment_variables(raw: Any, path: Path, report: Report) -> dict[str, str]:
@@ -581,7 +596,9 @@ def parse_step(name: Any, step: Any, report: Report, warn: Report = _ignore) -> 
         parsed = _step_input(value, (*path, "inputs", port), report)
         if parsed is not None:
             inputs[port] = parsed
-    outputs, output_types, output_paths = _step_outputs(step.get("outputs") or {}, path, report, warn)
+    outputs, output_types, output_paths, output_assets = _step_outputs(
+        step.get("outputs") or {}, path, report, warn
+    )
     limits, retry_settings = _run_settings(step, path, report)
     return Step(
         name=str(name),
@@ -593,6 +610,7 @@ def parse_step(name: Any, step: Any, report: Report, warn: Report = _ignore) -> 
         resources=_resources(step.get("resources"), (*path, "resources"), report, warn),
         output_types=output_types,
         output_paths=output_paths,
+        output_assets=output_assets,
         compute=step.get("compute"),
         inputs=inputs,
         outputs=outputs,

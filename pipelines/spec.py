@@ -86,6 +86,11 @@ class StepSpec(SpecModel):
     resources: dict[str, Any] = Field(
         default_factory=dict, description="the step's own resources, on top of its component's"
     )
+    output_assets: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="output port -> {name, version}: the data or model asset it is registered as once "
+        "the step succeeds (version None: the next number)",
+    )
     output_destinations: dict[str, str] = Field(
         default_factory=dict,
         description="output port -> the datastore URI it is also written to once the step succeeds "

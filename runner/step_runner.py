@@ -38,7 +38,7 @@ from runner.heartbeat import WORKER_ID, KeepAlive
 from runner.images.errors import EngineUnreachable
 from runner.logs import NOTE_PREFIX, LogCut, StepLog, tail
 from runner.models import PipelineJob, StepRun
-from runner.output_destinations import DestinationError, write_destinations
+from runner.output_destinations import DestinationError, register_outputs, write_destinations
 from runner.slots import claim
 from runner.staging import StagingError, chown_tree, download_once, fresh_folder, snapshot_input_path
 from studio.choices import ComputeKind
@@ -480,6 +480,15 @@ def complete_attempt(
             try:
                 outputs = collect_outputs(prepared_outputs)
                 write_destinations(step.job.name, spec.output_destinations, prepared_outputs, log.note)
+                for port, asset in register_outputs(
+                    step.job.name,
+                    step.name,
+                    spec.output_assets,
+                    prepared_outputs,
+                    log.note,
+                    user=step.job.created_by,
+                ).items():
+                    outputs[port]["asset"] = asset
             except (OutputError, DestinationError) as error:
                 log.note(f"collecting outputs failed: {error}")
                 finish(step, StepStatus.FAILED, exit_code=0, status_reason=f"exited with code 0, but {error}")

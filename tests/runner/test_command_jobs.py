@@ -12,6 +12,7 @@ from runner.logs import read_log
 from studio.models import Component
 from studio.schemas.loading import DefinitionError, load_document
 from studio.storage.job_artifacts import step_output_path
+from studio.storage.reading import read_snapshot_file
 from tests.runner.jobs import PIPELINES, compile_file, submit_file, wait_for
 
 FOLDER = PIPELINES / "command_jobs"
@@ -222,3 +223,44 @@ def test_a_pipeline_reads_from_and_writes_to_datastores_on_docker(computes, libr
         f"output loud written to azureml://datastores/workspaceblobstore/paths/results/{job.name}/final/"
         in log
     )
+
+
+NAMED_OUTPUTS = FOLDER / "named_outputs.yml"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("library", "computes")
+def test_an_output_name_and_version_are_checked_when_compiling():
+    assert compile_file(NAMED_OUTPUTS).steps["main"].output_assets == {
+        "scaled": {"name": "scaled_numbers", "version": None}
+    }
+    problems = problems_of(
+        """\
+        command: echo hi > ${{outputs.a}}/x
+        environment: azureml:python-3.11@latest
+        outputs:
+          a: {type: uri_folder, name: "bad name"}
+          b: {type: uri_folder, version: 2}
+        """
+    )
+    assert problems["outputs.a.name"][1] == 4 and "is not an asset name" in problems["outputs.a.name"][0]
+    assert problems["outputs.b.version"] == (
+        "a version needs a name: the asset the output is registered as",
+        5,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.docker
+def test_a_named_output_becomes_a_data_asset_version_of_its_job(computes, library, worker):
+    from studio.models import DataAsset
+
+    job = wait_for(submit_file(NAMED_OUTPUTS), timeout=240)
+
+    assert job.status == JobStatus.COMPLETED, job.status_reason
+    asset = DataAsset.objects.get(name="scaled_numbers")
+    assert (asset.version, asset.data_type) == ("1", "uri_folder")
+    assert asset.tags == {"job": job.name, "step": "main", "output": "scaled"}
+    step = job.steps.get()
+    assert step.outputs["scaled"]["asset"] == "scaled_numbers:1"
+    assert read_snapshot_file(asset.snapshot_digest, "total.txt") == b"20.0\n"  # (1+2+3+4) * 1 * 2
