@@ -264,3 +264,23 @@ def test_a_named_output_becomes_a_data_asset_version_of_its_job(computes, librar
     step = job.steps.get()
     assert step.outputs["scaled"]["asset"] == "scaled_numbers:1"
     assert read_snapshot_file(asset.snapshot_digest, "total.txt") == b"20.0\n"  # (1+2+3+4) * 1 * 2
+
+
+@pytest.mark.django_db
+def test_an_asset_page_names_the_job_output_that_made_it(library, admin_client):
+    from studio.registry.attachments import LocalAttachments
+    from studio.registry.data import register_data
+    from studio.schemas.loading import LineIndex
+
+    document = {
+        "name": "made_by_a_job",
+        "type": "uri_file",
+        "path": str(FOLDER / "data" / "numbers.csv"),
+        "tags": {"job": "brave_owl_1", "step": "main", "output": "scaled"},
+    }
+    register_data(
+        document, index=LineIndex(), filename="t", attachments=LocalAttachments(FOLDER, filename="t")
+    )
+    page = admin_client.get("/data/made_by_a_job/1/").content.decode()
+    assert 'href="/jobs/brave_owl_1/" data-testid="produced-by"' in page
+    assert "output <code>scaled</code> of step <code>main</code>" in page

@@ -32,6 +32,8 @@ export interface OutputFile {
 export interface OutputListing {
   path: string;
   type: string;
+  /** NAME:VERSION of the data or model asset the output was registered as (its YAML's `name`). */
+  asset?: string;
   hash?: string;
   size?: number;
   files: OutputFile[];

@@ -176,6 +176,18 @@ function OutputFileRow({
   );
 }
 
+/** The asset an output was registered as, linked to its page. */
+export function RegisteredAs({ asset, type }: { asset: string; type: string }) {
+  const [name, version] = asset.split(':');
+  const folder = type === 'mlflow_model' || type === 'custom_model' ? 'models' : 'data';
+  const href = `/${folder}/${encodeURIComponent(name ?? '')}/${encodeURIComponent(version ?? '')}/`;
+  return (
+    <span className="small" data-testid="registered-as">
+      registered as <a href={href}>{asset}</a>
+    </span>
+  );
+}
+
 interface OutputsViewProps {
   job: string;
   step: string;
@@ -226,6 +238,7 @@ export function OutputsView({ job, step, status, version }: OutputsViewProps) {
                 {output.hash.slice(0, 19)}…
               </code>
             ) : null}
+            {output.asset ? <RegisteredAs asset={output.asset} type={output.type} /> : null}
           </div>
           {output.files.length ? (
             <ul className="output-files">
