@@ -62,16 +62,6 @@ NOT_YET: dict[str, tuple[str, str]] = {
         "bug: uri_file data bound to a component's uri_folder input is refused (count_local_file, "
         "count_asset), where Azure ML runs the step with the job input's type",
     ),
-    # point 4: outputs registered as assets
-    "job-output-named.yml": (
-        "warnings",
-        "#13 point 4: an output's name + version do not register a data asset",
-    ),
-    "job-model-output.yml": ("warnings", "#13 point 4: an output's name + version do not register a model"),
-    "pipeline-named-outputs.yml": (
-        "warnings",
-        "#13 point 4: a step output's name + version do not register a data asset",
-    ),
     # point 5: registered models as inputs
     "job-model-input-registered.yml": ("compile", "#13 point 5: azureml:model:version inputs (read as data)"),
     "pipeline-models.yml": ("compile", "#13 point 5: azureml:model:version inputs (read as data)"),
@@ -216,6 +206,13 @@ def _azure_declared_outputs(relative: str, step: str | None) -> dict[str, str]:
     return {port: getattr(output, "type", None) or "uri_folder" for port, output in outputs.items()}
 
 
+def _default_datastore(relative: str) -> str:
+    """The datastore `${{default_datastore}}` names for Azure: the job's setting, else workspaceblobstore."""
+    settings = getattr(_azure_job(relative), "settings", None)
+    named = getattr(settings, "default_datastore", None) if settings is not None else None
+    return str(named).removeprefix("azureml:") if named else "workspaceblobstore"
+
+
 def _reference(text: str, kind: str) -> tuple[str, str | None]:
     """(name, version or None for latest) of an asset reference as azure-ai-ml leaves it."""
     from studio.references import REGISTRY_FORM
@@ -311,7 +308,9 @@ def _compare_environment(diff: Differences, where: str, relative: str, pin, azur
     diff.check(f"{where}.environment.conda_file", studio["conda_file"], azure["conda_file"])
 
 
-def _compare_step(diff: Differences, relative: str, name: str, step, azure: dict, declared: dict) -> None:
+def _compare_step(
+    diff: Differences, relative: str, name: str, step, azure: dict, declared: dict, pipeline_outputs: dict
+) -> None:
     from studio.models import Component
     from studio.registry.components import ANONYMOUS_COMPONENT
 
@@ -325,18 +324,27 @@ def _compare_step(diff: Differences, relative: str, name: str, step, azure: dict
     studio_outputs = {
         port: spec.get("type", "uri_folder") for port, spec in pin.spec.get("outputs", {}).items()
     }
-    if isinstance(
-        azure.get("component"), str
-    ):  # Azure reads a registered component's ports from the workspace
+    if isinstance(azure.get("component"), str):  # Azure reads a registered one's ports from the workspace
         studio_outputs = {port: kind for port, kind in studio_outputs.items() if port in azure["outputs"]}
     azure_outputs = {}
     for port, value in azure["outputs"].items():
         kind = value.get("type") if isinstance(value, dict) else None
         azure_outputs[port] = kind or declared.get(port, "uri_folder")
         feeds = BINDING.match(value) if isinstance(value, str) else None
-        diff.check(
-            f"{where}.outputs.{port} feeds", step.outputs.get(port), feeds and feeds["body"].split(".")[1]
-        )
+        fed = feeds["body"].split(".")[1] if feeds else None
+        diff.check(f"{where}.outputs.{port} feeds", step.outputs.get(port), fed)
+        # where the output is also written, and the asset it becomes: its own definition's, or
+        # those of the pipeline output it feeds
+        definition = value if isinstance(value, dict) else pipeline_outputs.get(fed) or {}
+        destination = definition.get("path")
+        if destination is not None:
+            destination = destination.replace("${{default_datastore}}", _default_datastore(relative))
+        diff.check(f"{where}.outputs.{port}.path", step.output_destinations.get(port), destination)
+        asset = None
+        if definition.get("name") is not None:
+            version = definition.get("version")
+            asset = {"name": definition["name"], "version": None if version is None else str(version)}
+        diff.check(f"{where}.outputs.{port} name, version", step.output_assets.get(port), asset)
     diff.check(f"{where}.outputs", studio_outputs, azure_outputs)
     # the component: anonymous when Azure reads it so, else the version Azure names
     component = azure.get("component")
@@ -376,13 +384,14 @@ def compare(relative: str, spec) -> list[str]:
         for name, step in spec.steps.items():
             if name in azure["jobs"]:
                 declared = _azure_declared_outputs(relative, name)
-                _compare_step(diff, relative, name, step, azure["jobs"][name], declared)
+                _compare_step(diff, relative, name, step, azure["jobs"][name], declared, azure["outputs"])
     else:
         diff.check("steps", list(spec.steps), ["main"])
         step = spec.steps.get("main")
         if step is not None:
             as_step = {**azure, "component": {"name": "azureml_anonymous"}}
-            _compare_step(diff, relative, "main", step, as_step, _azure_declared_outputs(relative, None))
+            declared = _azure_declared_outputs(relative, None)
+            _compare_step(diff, relative, "main", step, as_step, declared, {})
     return diff
 
 
