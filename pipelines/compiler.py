@@ -38,12 +38,14 @@ from studio.choices import ComputeState
 from studio.datastores import datastore_folder, datastore_uri_path, default_datastore
 from studio.errors import StudioError
 from studio.models import Component, Compute, DataAsset
-from studio.references import ReferenceError, parse_reference, resolve, resolve_compute
+from studio.references import ReferenceError, parse_reference, resolve, resolve_compute, resolve_model
 from studio.registry import LocalAttachments, register_file
 from studio.registry.components import ANONYMOUS_COMPONENT, register_component
 from studio.registry.plan import RegistrationPlan
 from studio.schemas.common import SNAPSHOT_REFERENCE
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path
+
+MODEL_TYPES = ("mlflow_model", "custom_model")
 
 
 class Compiler:
@@ -125,6 +127,18 @@ class Compiler:
             return {"kind": "data", "type": kind, "snapshot": snapshot["digest"]}
         if location.startswith(("http://", "https://")):
             return {"kind": "data", "type": kind, "url": location}
+        if kind in MODEL_TYPES and location.startswith("azureml:") and "://datastores" not in location:
+            try:
+                model = self.once("model", location, lambda: resolve_model(location, expected_type=kind))
+            except ReferenceError as error:
+                self.problem(path, str(error))
+                return None
+            return {
+                "kind": "data",
+                "type": kind,
+                "asset": f"{model.name}:{model.version}",
+                "snapshot": model.snapshot_digest,
+            }
         if location.startswith("azureml:") and not location.startswith("azureml://datastores"):
             try:
                 asset = self.once(

@@ -284,3 +284,81 @@ def test_an_asset_page_names_the_job_output_that_made_it(library, admin_client):
     page = admin_client.get("/data/made_by_a_job/1/").content.decode()
     assert 'href="/jobs/brave_owl_1/" data-testid="produced-by"' in page
     assert "output <code>scaled</code> of step <code>main</code>" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("library", "computes")
+def test_a_registered_model_is_an_input(tmp_path):
+    from studio.registry import register_file
+
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "w.txt").write_text("0.5\n")
+    (tmp_path / "model.yml").write_text("name: scorer\nversion: 1\ntype: custom_model\npath: ./weights\n")
+    model, _ = register_file(tmp_path / "model.yml", kind="model")
+
+    spec = resolve_text(
+        """\
+        command: cat ${{inputs.model}}/w.txt
+        environment: azureml:python-3.11@latest
+        inputs:
+          model:
+            type: custom_model
+            path: azureml:scorer:1
+        """
+    ).materialize()
+    binding = spec.steps["main"].inputs["model"]
+    assert (binding.asset, binding.snapshot, binding.type) == (
+        "scorer:1",
+        model.snapshot_digest,
+        "custom_model",
+    )
+
+    problems = problems_of(
+        """\
+        command: cat ${{inputs.model}}/MLmodel
+        environment: azureml:python-3.11@latest
+        inputs:
+          model:
+            type: mlflow_model
+            path: azureml:scorer@latest
+        """
+    )
+    assert problems["inputs.model.path"] == ("model scorer:1 is a custom_model, not a mlflow_model", 6)
+
+
+COLLIDING = """\
+type: command
+name: hello
+version: "1"
+environment: azureml:python-3.11@latest
+outputs:
+  out: {{type: uri_folder}}
+command: echo {text} > ${{{{outputs.out}}}}/said.txt
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.docker
+def test_two_pipelines_whose_component_files_share_name_and_version_both_run(
+    computes, library, worker, tmp_path
+):
+    from studio.registry import register_file
+
+    (tmp_path / "named.yml").write_text(COLLIDING.format(text="registered"))
+    named, _ = register_file(tmp_path / "named.yml", kind="component")
+    jobs = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "hello.yml").write_text(COLLIDING.format(text=f"from {folder}"))
+        (tmp_path / folder / "pipeline.yml").write_text(
+            "type: pipeline\nsettings: {default_compute: azureml:docker}\n"
+            "jobs:\n  say:\n    component: ./hello.yml\n"
+        )
+        jobs.append(submit_file(tmp_path / folder / "pipeline.yml"))
+    for folder, job in zip(("a", "b"), jobs, strict=True):
+        job = wait_for(job, timeout=240)
+        assert job.status == JobStatus.COMPLETED, job.status_reason
+        said = step_output_path(job.name, "say", "out", kind="uri_folder") / "said.txt"
+        assert said.read_text() == f"from {folder}\n"
+    named.refresh_from_db()
+    assert Component.objects.filter(name="hello").count() == 1 and named.version == "1"
