@@ -62,9 +62,6 @@ NOT_YET: dict[str, tuple[str, str]] = {
         "bug: uri_file data bound to a component's uri_folder input is refused (count_local_file, "
         "count_asset), where Azure ML runs the step with the job input's type",
     ),
-    # point 5: registered models as inputs
-    "job-model-input-registered.yml": ("compile", "#13 point 5: azureml:model:version inputs (read as data)"),
-    "pipeline-models.yml": ("compile", "#13 point 5: azureml:model:version inputs (read as data)"),
     # point 6: pipeline components
     "pipeline-nested-three-deep.yml": ("compile", "#13 point 6: type: pipeline components as steps"),
     "pipeline-group-step.yml": ("compile", "#13 point 6: type: pipeline components as steps"),
@@ -254,7 +251,7 @@ class Differences(list):
 
 def _compare_data(diff: Differences, where: str, binding, kind: str, path: str, base: Path) -> None:
     from studio.datastores import datastore_folder
-    from studio.models import DataAsset
+    from studio.models import DataAsset, ModelAsset
     from studio.storage.snapshotting import snapshot_file, snapshot_folder
 
     diff.check(f"{where} type", binding.type, kind)
@@ -265,12 +262,13 @@ def _compare_data(diff: Differences, where: str, binding, kind: str, path: str, 
         local = datastore_folder(match["datastore"]) / match["path"]
         snapshot = snapshot_file(local) if local.is_file() else snapshot_folder(local)
         diff.check(f"{where} snapshot of {path}", binding.snapshot, snapshot.digest)
-    elif (
+    elif path.startswith("azureml://registries/") or (
         re.match(r"^(azureml:)?[A-Za-z0-9][A-Za-z0-9_.-]*(:[^:@/]+|@[^:@/]+)$", path)
         and not Path(base / path).exists()
-    ):
-        name, version = _reference(path, "data")
-        version = version or _latest(DataAsset, name)
+    ):  # a registered data asset or model
+        is_model = kind in ("custom_model", "mlflow_model")
+        name, version = _reference(path, "models" if is_model else "data")
+        version = version or _latest(ModelAsset if is_model else DataAsset, name)
         diff.check(f"{where} asset", binding.asset, f"{name}:{version}")
     else:
         local = base / path
