@@ -43,7 +43,7 @@ from studio.registry import LocalAttachments, register_file
 from studio.registry.components import ANONYMOUS_COMPONENT, register_component
 from studio.registry.plan import RegistrationPlan
 from studio.schemas.common import SNAPSHOT_REFERENCE
-from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path
+from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path, load_document
 
 MODEL_TYPES = ("mlflow_model", "custom_model")
 
@@ -184,6 +184,47 @@ class Compiler:
             self.problem(path, str(error))
             return None
         return target
+
+    def conda_channels(self, component: Component, step, path: tuple) -> None:
+        """Warn (once per conda file) that a step's conda channels have no effect here: packages are
+        installed with pip unless the image has conda or micromamba. Only for a conda file this job
+        names (inline, or in its local component file), located there."""
+        environment = component.environment
+        channels = ((environment.spec or {}).get("conda") or {}).get("channels") if environment else None
+        if not channels:
+            return
+        message = (
+            f"conda channels ({', '.join(map(str, channels))}) are used only when the image has conda or "
+            "micromamba; otherwise the packages are installed with pip from PyPI"
+        )
+        conda_file = self.conda_file_of(step)
+        if conda_file is None:
+            return  # a registered environment: its channels are its author's, not this job's
+        try:
+            _, index = load_document(conda_file.read_bytes(), filename=str(conda_file))
+        except (OSError, DefinitionError):
+            index = LineIndex()
+        warning = Problem(str(conda_file), "channels", message, index.line_of(("channels",)))
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+
+    def conda_file_of(self, step) -> Path | None:
+        """The local conda file a step's environment names (inline, or in its local component file)."""
+        if self.base_dir is None:
+            return None
+        folder, definition = self.base_dir, step.inline
+        if definition is None and isinstance(step.component, dict):
+            definition = step.component
+        elif definition is None and isinstance(step.component, str):
+            file = (self.base_dir / step.component.strip().removeprefix("file:")).resolve()
+            try:
+                definition, _ = load_document(file.read_bytes(), filename=str(file))
+            except (OSError, DefinitionError):
+                return None
+            folder = file.parent
+        environment = definition.get("environment") if isinstance(definition, dict) else None
+        conda_file = environment.get("conda_file") if isinstance(environment, dict) else None
+        return (folder / conda_file).resolve() if isinstance(conda_file, str) else None
 
     def set_default_datastore(self, value: Any, path: tuple) -> None:
         """settings.default_datastore: what `${{default_datastore}}` names in this job's paths."""
@@ -460,6 +501,8 @@ def resolve_pipeline(
             component = c.inline_component({**step.inline, **declared}, path, name=step.name)
         else:
             component = c.component(step.component, (*path, "component"))
+        if component is not None:
+            c.conda_channels(component, step, path)
         compute = c.compute(step.compute, (*path, "compute")) if step.compute is not None else default_compute
         if compute is None and step.compute is None:
             c.problem((*path, "compute"), "no compute: set settings.default_compute or this job's compute")
