@@ -199,7 +199,11 @@ class Compiler:
         )
         conda_file = self.conda_file_of(step)
         if conda_file is None:
-            return  # a registered environment: its channels are its author's, not this job's
+            environment_doc = (step.inline or {}).get("environment")
+            if isinstance(environment_doc, dict) and isinstance(environment_doc.get("conda_file"), dict):
+                # written inline (or read by `studio job create` from the file the job names)
+                self.warning((*path, "environment", "conda_file", "channels"), message)
+            return  # else a registered environment: its channels are its author's, not this job's
         try:
             _, index = load_document(conda_file.read_bytes(), filename=str(conda_file))
         except (OSError, DefinitionError):

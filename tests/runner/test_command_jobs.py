@@ -10,7 +10,7 @@ from pipelines.compiler import resolve_pipeline
 from runner.choices import JobStatus
 from runner.logs import read_log
 from studio.models import Component
-from studio.schemas.loading import DefinitionError, load_document
+from studio.schemas.loading import DefinitionError, LineIndex, load_document
 from studio.storage.job_artifacts import step_output_path
 from studio.storage.reading import read_snapshot_file
 from tests.runner.jobs import PIPELINES, compile_file, submit_file, wait_for
@@ -362,3 +362,26 @@ def test_two_pipelines_whose_component_files_share_name_and_version_both_run(
         assert said.read_text() == f"from {folder}\n"
     named.refresh_from_db()
     assert Component.objects.filter(name="hello").count() == 1 and named.version == "1"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("library", "computes")
+def test_conda_channels_of_a_conda_file_the_job_names_are_warned(tmp_path):
+    (tmp_path / "conda.yml").write_text("channels:\n  - conda-forge\ndependencies:\n  - pip:\n      - six\n")
+    document = {
+        "type": "command",
+        "command": "echo hi",
+        "environment": {"image": "studio/python:3.11-bookworm", "conda_file": "./conda.yml"},
+    }
+    from_disk = resolve_pipeline(document, index=LineIndex(), filename="job.yml", base_dir=tmp_path)
+    [warning] = from_disk.warnings
+    assert (warning.file, warning.field, warning.line) == (
+        str((tmp_path / "conda.yml").resolve()),
+        "channels",
+        2,
+    )
+    assert "conda-forge" in warning.message and "pip" in warning.message
+
+    document["environment"]["conda_file"] = {"channels": ["conda-forge"], "dependencies": ["pip"]}
+    inline = resolve_pipeline(document, index=LineIndex(), filename="request body")
+    assert [w.field for w in inline.warnings] == ["environment.conda_file.channels"]
