@@ -375,11 +375,8 @@ def test_conda_channels_of_a_conda_file_the_job_names_are_warned(tmp_path):
     }
     from_disk = resolve_pipeline(document, index=LineIndex(), filename="job.yml", base_dir=tmp_path)
     [warning] = from_disk.warnings
-    assert (warning.file, warning.field, warning.line) == (
-        str((tmp_path / "conda.yml").resolve()),
-        "channels",
-        2,
-    )
+    conda_file = str((tmp_path / "conda.yml").resolve())
+    assert (warning.file, warning.field, warning.line) == (conda_file, "channels", 1)  # the key's line
     assert "conda-forge" in warning.message and "pip" in warning.message
 
     document["environment"]["conda_file"] = {"channels": ["conda-forge"], "dependencies": ["pip"]}
