@@ -60,7 +60,7 @@ NOT_YET: dict[str, tuple[str, str]] = {
     "pipeline-data-inputs.yml": (
         "compile",
         "bug: uri_file data bound to a component's uri_folder input is refused (count_local_file, "
-        "count_asset), where Azure ML runs the step with the job input's type",
+        "count_asset, count_datastore_file), where Azure ML runs the step with the job input's type",
     ),
     # point 6: pipeline components
     "pipeline-nested-three-deep.yml": ("compile", "#13 point 6: type: pipeline components as steps"),
@@ -74,9 +74,6 @@ NOT_YET: dict[str, tuple[str, str]] = {
         "compile",
         "#13 point 7: a local component file's resources.instance_type and queue_settings are refused",
     ),
-    "job-env-inline-conda-channels.yml": ("warnings", "#13 point 7: conda channels are not warned"),
-    "pipeline-conda-channels.yml": ("warnings", "#13 point 7: conda channels are not warned"),
-    "job-tolerated-all.yml": ("warnings", "#13 point 7: conda channels are not warned"),
 }
 
 COMPARED = [rel for rel in EXPECTED_TO_RUN if NOT_YET.get(rel, ("",))[0] != "compile"]
