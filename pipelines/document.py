@@ -384,10 +384,15 @@ def _step_input(value: Any, path: Path, report: Report) -> StepInput | None:
     if isinstance(value, str) and "${{" in value:
         report(path, f"{value!r} is not a binding Studio understands")
         return None
-    if isinstance(value, dict) and "path" not in value and value.get("type") in PARAMETER_TYPES:
+    literal_shape = "value" in value or "default" in value if isinstance(value, dict) else False
+    if isinstance(value, dict) and "path" not in value and (
+        value.get("type") in PARAMETER_TYPES or (literal_shape and "type" not in value)
+    ):
         literal = value.get("value", value.get("default"))
         for key in sorted(set(value) - {"type", "value", "default", "description", "optional"}):
             report((*path, key), "is not a field of a literal input")
+        if "type" not in value:  # `{value: 3}`: the value says its type, as for a bare literal
+            return Value(literal)
         problem = literal_problem({"type": value["type"]}, literal)
         if problem:
             report(path, problem)

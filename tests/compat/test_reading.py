@@ -52,10 +52,6 @@ REFUSED = sorted(rel for rel, e in FILES.items() if e["expect"] == "refused")
 # lands: the test then compares it in full.
 NOT_YET: dict[str, tuple[str, str]] = {
     # point 1: a command job's literal input written `{value: ...}` (no `type:`) is read as data
-    "job-hello-world-input-values.yml": (
-        "compile",
-        "#13 point 1: a literal input written {value: ...} without type is refused as a data input",
-    ),
     # a bug, not a #13 point: Studio's reading differs from Azure's in a landed part
     "pipeline-data-inputs.yml": (
         "compile",
