@@ -30,7 +30,7 @@ def test_it_signs_in_through_the_form_and_sees_the_dashboard(studio_server):
         assert page.locator(".compute-list").get_by_text("local", exact=True).is_visible()
         nav = page.get_by_role("navigation", name="Main")
         for label in ["Designer", "Jobs", "Endpoints", "Environments", "Components", "Data", "Computes"]:
-            assert nav.get_by_role("link", name=label).is_visible()
+            assert nav.get_by_role("link", name=label, exact=True).is_visible()
 
 
 def test_it_rejects_a_wrong_password_with_a_message(studio_server):
