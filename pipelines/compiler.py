@@ -23,15 +23,8 @@ from django.conf import settings
 from django.db import transaction
 
 from pipelines.command_jobs import command_job_as_pipeline, inline_declarations, is_command_job
-from pipelines.document import (
-    DATA_TYPES,
-    DataReference,
-    ParentBinding,
-    output_asset,
-    parse_header,
-    parse_pipeline_input,
-    parse_step,
-)
+from pipelines.document import DATA_TYPES, DataReference, ParentBinding
+from pipelines.parsing import output_asset, parse_header, parse_pipeline_input, parse_step
 from pipelines.spec import PipelineSpec
 from pipelines.validation import build_spec, check_steps
 from studio.choices import ComputeState
