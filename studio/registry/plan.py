@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
-from studio.registry.versions import conflict, content_hash, next_version, register_version
+from studio.registry.versions import conflict, content_hash, existing_version, next_version, register_version
 
 
 @dataclass
@@ -95,21 +95,16 @@ class RegistrationPlan:
         """What `register_version` would return, without writing: the existing version with this
         content, or an unsaved one the plan creates later (its version number chosen now)."""
         digest = content_hash(spec)
+        same = existing_version(model, name=name, version=version, digest=digest, filename=filename)
+        if same is not None:
+            return same, False
         if version is None:
-            same = model.objects.filter(name=name, content_hash=digest).order_by("-created_at").first()
-            if same is not None:
-                return same, False
             planned = self.find(model, name, content_hash=digest)
             if planned is not None:
                 return planned.instance, False
             chosen = next_version(model, name, also_taken=self.taken_numbers(model, name))
         else:
             chosen = version
-            current = model.objects.filter(name=name, version=version).first()
-            if current is not None:
-                if current.content_hash == digest:
-                    return current, False
-                raise conflict(filename, name, version)
             planned = self.find(model, name, version=version)
             if planned is not None:
                 if planned.content_hash == digest:

@@ -54,6 +54,18 @@ def conflict(filename: str, name: str, version: str) -> DefinitionError:
     )
 
 
+def existing_version(model, *, name: str, version: str | None, digest: str, filename: str):
+    """The registered version a definition with this content is: without a version, the newest
+    with that content; with one, name:version (a conflict when it holds other content). None when
+    there is none yet."""
+    if version is None:
+        return model.objects.filter(name=name, content_hash=digest).order_by("-created_at").first()
+    current = model.objects.filter(name=name, version=version).first()
+    if current is not None and current.content_hash != digest:
+        raise conflict(filename, name, version)
+    return current
+
+
 def register_version(
     model,
     *,
@@ -79,20 +91,10 @@ def register_version(
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                if version is None:
-                    same = (
-                        model.objects.filter(name=name, content_hash=digest).order_by("-created_at").first()
-                    )
-                    if same is not None:
-                        return same, False
-                    chosen = next_version(model, name)
-                else:
-                    chosen = version
-                    current = model.objects.filter(name=name, version=version).first()
-                    if current is not None:
-                        if current.content_hash == digest:
-                            return current, False
-                        raise conflict(filename, name, version)
+                same = existing_version(model, name=name, version=version, digest=digest, filename=filename)
+                if same is not None:
+                    return same, False
+                chosen = version if version is not None else next_version(model, name)
                 asset = model.objects.create(
                     name=name,
                     version=chosen,
