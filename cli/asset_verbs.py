@@ -260,6 +260,22 @@ def _local_file_names(kind: Kind, document: dict, definition: Path) -> dict[str,
     return names
 
 
+def post_definition(client: StudioClient, kind: Kind, definition: Path, raw: bytes, parts: list[Part]):
+    """POST a definition (multipart `file`) and the parts its local paths became, showing progress."""
+    body_parts = [Part("file", definition.name, raw, "application/yaml"), *parts]
+    label = " and ".join(part.name for part in parts) or definition.name
+    total = sum(part.size() for part in body_parts)
+    body = MultipartBody(body_parts, on_progress=UploadProgress(label, total))
+    return api_call(
+        client,
+        "POST",
+        f"{kind.route}/",
+        data=body,
+        headers={"Content-Type": body.content_type},
+        timeout=UPLOAD_TIMEOUT,
+    )
+
+
 def run_create(args) -> int:
     kind: Kind = args.kind
     definition = Path(args.file)
@@ -278,20 +294,7 @@ def run_create(args) -> int:
             for stream in opened:
                 stream.close()
             return report_problems(problems, output=args.output)
-        client = StudioClient.from_saved_login()
-        attachments = [part.name for part in parts]
-        body_parts = [Part("file", definition.name, raw, "application/yaml"), *parts]
-        label = " and ".join(attachments) if attachments else definition.name
-        total = sum(part.size() for part in body_parts)
-        body = MultipartBody(body_parts, on_progress=UploadProgress(label, total))
-        response = api_call(
-            client,
-            "POST",
-            f"{kind.route}/",
-            data=body,
-            headers={"Content-Type": body.content_type},
-            timeout=UPLOAD_TIMEOUT,
-        )
+        response = post_definition(StudioClient.from_saved_login(), kind, definition, raw, parts)
     finally:
         for stream in opened:
             stream.close()

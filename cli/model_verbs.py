@@ -14,7 +14,6 @@ import yaml
 
 from cli.asset_verbs import (
     INVALID,
-    UPLOAD_TIMEOUT,
     Kind,
     _report_server_problems,
     api_call,
@@ -26,12 +25,12 @@ from cli.asset_verbs import (
     format_time,
     key_value_lines,
     parse_reference,
+    post_definition,
     report_problems,
     run_archive,
 )
 from cli.client import StudioClient
 from cli.output import CommandError, add_output_option, emit
-from cli.packing import MultipartBody, Part, UploadProgress
 from cli.table import render_table
 from studio.schemas.loading import DefinitionError, load_document
 
@@ -68,18 +67,7 @@ def run_create(args) -> int:
     try:
         if problems:
             return report_problems(problems, output=args.output)
-        client = StudioClient.from_saved_login()
-        body_parts = [Part("file", definition.name, raw, "application/yaml"), *parts]
-        label = " and ".join(part.name for part in parts) or definition.name
-        body = MultipartBody(body_parts, on_progress=UploadProgress(label, sum(p.size() for p in body_parts)))
-        response = api_call(
-            client,
-            "POST",
-            f"{MODEL.route}/",
-            data=body,
-            headers={"Content-Type": body.content_type},
-            timeout=UPLOAD_TIMEOUT,
-        )
+        response = post_definition(StudioClient.from_saved_login(), MODEL, definition, raw, parts)
     finally:
         for stream in opened:
             stream.close()
