@@ -61,6 +61,8 @@ class Compiler:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.rewrite = lambda path: path  # a command job's step fields are the job's own
+        self._conda_files_warned: set[Path] = set()
+        self._component_files: dict[Path, Any] = {}  # local component file -> its document
         self.default_datastore = default_datastore()  # or settings.default_datastore, once read
         self.plan = RegistrationPlan()  # what materializing writes; resolving writes nothing
         # What a reference resolved to, so that the steps naming one component or compute
@@ -197,13 +199,14 @@ class Compiler:
                 # written inline (or read by `studio job create` from the file the job names)
                 self.warning((*path, "environment", "conda_file", "channels"), message)
             return  # else a registered environment: its channels are its author's, not this job's
+        if conda_file in self._conda_files_warned:
+            return  # many steps may share one file: read and warned once
+        self._conda_files_warned.add(conda_file)
         try:
             _, index = load_document(conda_file.read_bytes(), filename=str(conda_file))
         except (OSError, DefinitionError):
             index = LineIndex()
-        warning = Problem(str(conda_file), "channels", message, index.line_of(("channels",)))
-        if warning not in self.warnings:
-            self.warnings.append(warning)
+        self.warnings.append(Problem(str(conda_file), "channels", message, index.line_of(("channels",))))
 
     def conda_file_of(self, step) -> Path | None:
         """The local conda file a step's environment names (inline, or in its local component file)."""
@@ -213,12 +216,16 @@ class Compiler:
         if definition is None and isinstance(step.component, dict):
             definition = step.component
         elif definition is None and isinstance(step.component, str):
-            file = (self.base_dir / step.component.strip().removeprefix("file:")).resolve()
-            try:
-                definition, _ = load_document(file.read_bytes(), filename=str(file))
-            except (OSError, DefinitionError):
-                return None
-            folder = file.parent
+            reference = step.component.strip().removeprefix("file:")
+            if not reference.endswith((".yml", ".yaml")) or reference.startswith("azureml:"):
+                return None  # a registered component
+            file = (self.base_dir / reference).resolve()
+            if file not in self._component_files:  # read once, however many steps name it
+                try:
+                    self._component_files[file] = load_document(file.read_bytes(), filename=str(file))[0]
+                except (OSError, DefinitionError):
+                    self._component_files[file] = None
+            definition, folder = self._component_files[file], file.parent
         environment = definition.get("environment") if isinstance(definition, dict) else None
         conda_file = environment.get("conda_file") if isinstance(environment, dict) else None
         return (folder / conda_file).resolve() if isinstance(conda_file, str) else None
