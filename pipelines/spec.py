@@ -96,6 +96,11 @@ class StepSpec(SpecModel):
         description="output port -> the datastore URI it is also written to once the step succeeds "
         "(${{name}} and ${{output_name}} are filled in then)",
     )
+    group: str = Field(
+        default="",
+        description="the qualified name of the innermost pipeline-component step holding this step "
+        "('middle.inner'), '' at the top level; the step's own name is then '<group>.<name>'",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -110,6 +115,27 @@ class StepSpec(SpecModel):
     def upstream(self) -> set[str]:
         """Steps whose outputs this step reads."""
         return {b.step for b in self.inputs.values() if isinstance(b, StepOutputBinding)}
+
+
+class GroupOutput(SpecModel):
+    """Which step output an output of a pipeline-component step is."""
+
+    step: str
+    output: str
+
+
+class GroupSpec(SpecModel):
+    """A step whose component is a pipeline component (`type: pipeline`): its inner steps are
+    steps of the job named `<qualified name>.<inner name>`; the group only gathers them."""
+
+    name: str = Field(description="the step's own name in its parent pipeline ('inner')")
+    parent: str = Field(default="", description="the qualified name of the enclosing group, '' at the top")
+    display_name: str = ""
+    component: dict[str, Any] = Field(
+        description="{id, name, version, display_name} of the pipeline component version it ran"
+    )
+    inputs: dict[str, Binding] = Field(default_factory=dict, description="as its parent bound them")
+    outputs: dict[str, GroupOutput] = Field(default_factory=dict)
 
 
 class PipelineSettings(SpecModel):
@@ -150,6 +176,11 @@ class PipelineSpec(SpecModel):
     )
     outputs: dict[str, PipelineOutput] = Field(default_factory=dict)
     steps: dict[str, StepSpec]
+    groups: dict[str, GroupSpec] = Field(
+        default_factory=dict,
+        description="pipeline-component steps by qualified name ('middle', 'middle.inner'); the "
+        "steps they hold are in `steps`",
+    )
     warnings: list[dict[str, Any]] = Field(
         default_factory=list,
         description="fields Azure ML accepts that have no effect here: {file, field, line, message}",

@@ -341,7 +341,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             raise Http404(f"job {name} has no step {step!r}")
         return found
 
-    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_]+)/reuse")
+    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_.]+)/reuse")
     def reuse(self, request, name=None, step=None):
         """The step's reuse key and parts, and why it was reused or ran: which part changed since
         the nearest earlier run of the same component (`runner.reuse_explain`)."""
@@ -350,7 +350,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"step": found.name, **explain(found)})
 
     @extend_schema(responses={(200, "text/plain"): str})
-    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_]+)/logs/download")
+    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_.]+)/logs/download")
     def download_log(self, request, name=None, step=None):
         """The step's whole log as a text file (every attempt, Studio's own notes included)."""
         found = self._step(name, step)
@@ -394,7 +394,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             ),
         ]
     )
-    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_]+)/preview")
+    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_.]+)/preview")
     def preview(self, request, name=None, step=None):
         """What the job page shows of one output file: `kind` (csv, tsv, json, image, text or
         binary), and for text kinds the head of the file (`truncated` when there is more)."""
@@ -441,7 +441,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         body.update(kind=kind, text=text, truncated=truncated)
         return Response(body)
 
-    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_]+)/logs")
+    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_.]+)/logs")
     def logs(self, request, name=None, step=None):
         """Log lines after `?offset=` (a sequence number); poll with the returned `next_offset`."""
         found = self._step(name, step)
@@ -464,7 +464,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
     @extend_schema(operation_id="v1_jobs_steps_outputs_list")
-    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_]+)/outputs")
+    @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_.]+)/outputs")
     def outputs(self, request, name=None, step=None):
         """The files of every output of a step."""
         found = self._step(name, step)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 from rest_framework.routers import SimpleRouter
 
 from runner.api.computes import ComputeViewSet
@@ -10,6 +10,21 @@ from runner.api.jobs import JobViewSet
 from runner.api.metric_names import metric_names
 from runner.api.metrics import job_metrics
 from runner.api.snapshots import upload_snapshot
+
+
+class StepNameConverter:
+    """A step's name: letters, digits and '_', qualified with '.' inside pipeline components."""
+
+    regex = r"[A-Za-z0-9_.]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(StepNameConverter, "step")
 
 router = SimpleRouter(trailing_slash=True)
 router.register("computes", ComputeViewSet, basename="compute")
@@ -21,7 +36,7 @@ urlpatterns = [
     path("jobs/<slug:name>/metrics/", job_metrics, name="job-metrics"),
     # A file path, so no trailing slash (the router's routes all have one).
     path(
-        "jobs/<slug:name>/steps/<slug:step>/outputs/<slug:output>/<path:path>",
+        "jobs/<slug:name>/steps/<step:step>/outputs/<slug:output>/<path:path>",
         JobViewSet.as_view({"get": "download"}),
         name="job-output-file",
     ),
