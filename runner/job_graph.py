@@ -3,6 +3,11 @@
 Nodes are the steps (with their component, compute and ports) and the data that comes from outside
 the job; edges are step outputs wired to step inputs, and data wired to step inputs. Positions are
 left to the browser (auto-layout).
+
+Steps of a pipeline component are leaf steps named `<group>.<name>` with their `group`; `groups`
+lists the pipeline-component steps (parents before children) with the steps and groups each holds
+and its ports, so the browser can draw a group closed (one node, edges re-routed to its ports) or
+open. A group's status is derived in the browser from its steps' live statuses.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.spec import PipelineSpec
+from runner.job_groups import data_key, job_groups
 
 
 def component_label(pin: dict) -> str:
@@ -27,10 +33,6 @@ def _data_label(binding: dict) -> str:
     if binding.get("url"):
         return binding["url"].rstrip("/").rsplit("/", 1)[-1] or binding["url"]
     return "uploaded data"
-
-
-def _data_key(binding: dict) -> str:
-    return binding.get("asset") or binding.get("snapshot") or binding.get("url") or "data"
 
 
 def job_graph(spec: dict) -> dict:
@@ -63,7 +65,7 @@ def job_graph(spec: dict) -> dict:
                     }
                 )
             elif kind == "data":
-                key = _data_key(binding)
+                key = data_key(binding)
                 node_id = data_nodes.get(key)
                 if node_id is None:
                     node_id = f"data:{len(data_nodes) + 1}"
@@ -96,11 +98,13 @@ def job_graph(spec: dict) -> dict:
                 "label": step.get("display_name") or name,
                 "component": component_label(component),
                 "compute": step.get("compute", ""),
+                "group": step.get("group", ""),
                 "inputs": inputs,
                 "outputs": outputs,
             }
         )
-    return {"nodes": nodes, "edges": edges}
+    groups = job_groups(spec, order, data_nodes)
+    return {"nodes": nodes, "edges": edges, "groups": groups}
 
 
 def _display(binding: dict) -> Any:
