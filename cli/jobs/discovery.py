@@ -62,13 +62,19 @@ def inline_commands(document: dict) -> list[tuple[tuple[str, ...], dict]]:
 
 
 def is_local_component_file(value: Any) -> bool:
-    """A `component:` string naming a YAML file here rather than a registered component."""
+    """A `component:` string naming a YAML file here rather than a registered component
+    (`./x.yml`, or Azure ML's `file:./x.yml`)."""
     return (
         isinstance(value, str)
         and value.strip().endswith((".yml", ".yaml"))
         and not value.strip().startswith("azureml:")
         and "://" not in value
     )
+
+
+def component_file(value: str, base: Path) -> Path:
+    """The file a local `component:` string names, relative to the pipeline's folder."""
+    return base / value.strip().removeprefix("file:")
 
 
 def is_local_data(value: Any) -> bool:
@@ -119,7 +125,7 @@ def discover(document: dict, *, base: Path, index: LineIndex, filename: str) -> 
         component = step.get("component")
         path = ("jobs", str(job), "component")
         if is_local_component_file(component):
-            file = base / component.strip()
+            file = component_file(component, base)
             if not file.is_file():
                 problem(path, f"{component!r} does not exist (looked for {file})")
                 continue

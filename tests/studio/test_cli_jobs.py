@@ -174,6 +174,18 @@ def make_project(root: Path) -> Path:
     return write(root / "pipe.yml", PIPELINE)
 
 
+def test_it_reads_a_component_file_written_with_azures_file_prefix(tmp_path):
+    write(tmp_path / "hello.yml", "name: hello\n")
+    pipeline = write(
+        tmp_path / "pipe.yml",
+        "jobs:\n  a:\n    component: file:./hello.yml\n  b:\n    component: file:./gone.yml\n",
+    )
+    document, index = load_document(pipeline.read_bytes(), filename=str(pipeline))
+    plan = discovery.discover(document, base=tmp_path, index=index, filename=str(pipeline))
+    assert [(c.job, c.file) for c in plan.components] == [("a", tmp_path / "hello.yml")]
+    assert [(p.field, p.line) for p in plan.problems] == [("jobs.b.component", 5)]
+
+
 def test_it_finds_local_components_and_data_and_rewrites_only_those(tmp_path):
     pipeline = make_project(tmp_path)
     document, index = load_document(pipeline.read_bytes(), filename=str(pipeline))
