@@ -1,9 +1,12 @@
-"""Routes of the designer API under /api/v1/: drafts and cloning a job into a draft."""
+"""Routes of the designer API under /api/v1/: drafts, cloning a job into a draft, and the inner
+graph of a pipeline component."""
 
 from __future__ import annotations
 
 from django.urls import path
 
+import studio.api.urls  # noqa: F401 - registers the <asset:…> converter used below
+from designer.api.component_graph import component_graph_view
 from designer.api.views import DraftViewSet, clone_job
 
 urlpatterns = [
@@ -22,4 +25,9 @@ urlpatterns = [
     path("drafts/<int:pk>/submit/", DraftViewSet.as_view({"post": "submit"}), name="draft-submit"),
     path("drafts/<int:pk>/export/", DraftViewSet.as_view({"get": "export"}), name="draft-export"),
     path("jobs/<slug:name>/clone/", clone_job, name="job-clone"),
+    path(
+        "components/<asset:name>/<asset:version>/graph/",
+        component_graph_view,
+        name="component-graph",
+    ),
 ]

@@ -10,12 +10,13 @@ PIPELINE_SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineJob.schem
 
 
 class RegistryCatalog:
-    """What the document needs to know of registered assets: a data asset's type and a component
-    output's type. Missing ones get the Azure default; compiling reports them."""
+    """What the document needs to know of registered assets: a data asset's type, a component
+    output's type and whether a component is a pipeline component. Missing ones get the Azure
+    default; compiling reports them."""
 
     def __init__(self) -> None:
         self._data: dict[str, str] = {}
-        self._outputs: dict[str, dict] = {}
+        self._components: dict[str, dict] = {}
 
     def data_type(self, reference: str) -> str:
         if reference not in self._data:
@@ -29,8 +30,9 @@ class RegistryCatalog:
                 self._data[reference] = "uri_folder"
         return self._data[reference]
 
-    def output_type(self, reference: str, port: str) -> str:
-        if reference not in self._outputs:
+    def _component(self, reference: str) -> dict:
+        """The component's spec ({} when it is not registered)."""
+        if reference not in self._components:
             from studio.models import Component
             from studio.references import ReferenceError, parse_reference, resolve
 
@@ -38,10 +40,17 @@ class RegistryCatalog:
                 component = resolve(
                     Component, parse_reference(azureml_reference(reference), kind="components")
                 )
-                self._outputs[reference] = component.outputs
+                self._components[reference] = component.spec or {}
             except ReferenceError:
-                self._outputs[reference] = {}
-        return (self._outputs[reference].get(port) or {}).get("type", "uri_folder")
+                self._components[reference] = {}
+        return self._components[reference]
+
+    def output_type(self, reference: str, port: str) -> str:
+        return ((self._component(reference).get("outputs") or {}).get(port) or {}).get("type", "uri_folder")
+
+    def job_type(self, reference: str) -> str:
+        """`pipeline` for a pipeline component, else `command` (an unknown one too)."""
+        return "pipeline" if self._component(reference).get("type") == "pipeline" else "command"
 
 
 def _pipeline_input(declared: dict) -> Any:
@@ -136,7 +145,11 @@ def graph_to_document(
     jobs: dict[str, Any] = {}
     for node_id, job_name in names.jobs.items():
         data = nodes[node_id]["data"]
-        job: dict[str, Any] = {"type": "command", "component": azureml_reference(data.get("component") or "")}
+        reference = data.get("component") or ""
+        job: dict[str, Any] = {
+            "type": catalog.job_type(reference) if reference.strip() else "command",
+            "component": azureml_reference(reference),
+        }
         if data.get("display_name"):
             job["display_name"] = data["display_name"]
         if data.get("compute"):
