@@ -61,8 +61,10 @@ def run_create(args) -> int:
         # --path wins over the file's `path:`, and is relative to where the command runs.
         document["path"] = str(Path(args.path).resolve())
         raw = yaml.safe_dump(document, sort_keys=False, allow_unicode=True).encode()
+    # Without `type:` a model is a custom_model, whose path may be a file or a folder.
+    typed = {"type": "custom_model", **document}
     parts, problems, opened = collect_parts(
-        MODEL, document, index, definition=definition, filename=str(definition)
+        MODEL, typed, index, definition=definition, filename=str(definition)
     )
     try:
         if problems:

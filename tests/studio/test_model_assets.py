@@ -349,6 +349,20 @@ def test_the_cli_takes_the_path_from_the_command_line(studio_server, token, tmp_
     assert created.stdout.strip() == f"Registered {name}:1"
 
 
+def test_the_cli_registers_a_single_file_model_without_a_type(studio_server, token, tmp_path):
+    cli = cli_runner(studio_server, token, tmp_path)
+    name = f"cli-model-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "model.json").write_text('{"weights": [1, 2]}')
+    definition = tmp_path / "model.yml"
+    definition.write_text(f"name: {name}\nversion: 1\npath: ./model.json\n")  # custom_model by default
+
+    created = cli("model", "create", "--file", str(definition), "--output", "json")
+
+    assert created.returncode == 0, created.stderr
+    model = json.loads(created.stdout)
+    assert (model["model_type"], model["file_count"]) == ("custom_model", 1)
+
+
 def test_the_cli_reports_a_missing_mlmodel_with_its_line(studio_server, token, tmp_path):
     cli = cli_runner(studio_server, token, tmp_path)
     mlflow_folder(tmp_path, with_mlmodel=False)
