@@ -111,6 +111,9 @@ class FakeCatalog:
     def output_type(self, reference, port):
         return "uri_folder"
 
+    def job_type(self, reference):
+        return "command"
+
 
 def test_the_document_binds_edges_data_promoted_inputs_and_outputs():
     document, node_of_job = graph_to_document(
