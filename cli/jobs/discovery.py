@@ -160,11 +160,12 @@ def discover(document: dict, *, base: Path, index: LineIndex, filename: str) -> 
             plan.replacements.append((where, spec))
         build = environment.get("build")
         if isinstance(build, dict) and is_local_data(build.get("path")):
-            problem(
-                (*prefix, "environment", "build", "path"),
-                "a Docker build context in a job's own environment is not uploaded: register the "
-                "environment (`studio environment create`) and refer to it as azureml:NAME:VERSION",
-            )
+            where = (*prefix, "environment", "build", "path")
+            target = base / build["path"].strip()
+            if not target.is_dir():
+                problem(where, f"{build['path']!r} is not a folder (looked for {target})")
+            else:  # the Docker build context goes up as a snapshot, as a registered environment's does
+                plan.data.append(LocalData(where, build["path"], target, "folder"))
 
     for path, value in _data_inputs(document):
         location = value.get("path")

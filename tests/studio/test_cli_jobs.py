@@ -186,6 +186,27 @@ def test_it_reads_a_component_file_written_with_azures_file_prefix(tmp_path):
     assert [(p.field, p.line) for p in plan.problems] == [("jobs.b.component", 5)]
 
 
+def test_it_uploads_the_docker_build_context_of_a_jobs_own_environment(tmp_path):
+    write(tmp_path / "context" / "Dockerfile", "FROM studio/python:3.11-bookworm\n")
+    job = write(
+        tmp_path / "job.yml",
+        "command: echo hi\nenvironment:\n  build:\n    path: ./context\n",
+    )
+    document, index = load_document(job.read_bytes(), filename=str(job))
+    plan = discovery.discover(document, base=tmp_path, index=index, filename=str(job))
+    assert plan.problems == []
+    assert [(d.field, d.kind) for d in plan.data] == [(("environment", "build", "path"), "folder")]
+    digest = "f" * 64
+    result = discovery.rewrite(
+        document, plan, register=None, upload=lambda data: f"studio://snapshots/{digest}"
+    )
+    assert result["environment"]["build"] == {"path": f"studio://snapshots/{digest}"}
+
+    document["environment"]["build"]["path"] = "./gone"
+    plan = discovery.discover(document, base=tmp_path, index=index, filename=str(job))
+    assert [(p.field, p.line) for p in plan.problems] == [("environment.build.path", 4)]
+
+
 def test_it_finds_local_components_and_data_and_rewrites_only_those(tmp_path):
     pipeline = make_project(tmp_path)
     document, index = load_document(pipeline.read_bytes(), filename=str(pipeline))
