@@ -53,6 +53,12 @@ def why_not_reusable(step: StepSpec, *, job_force_rerun: bool) -> str | None:
     if not step.component.spec.get("is_deterministic", True):
         name = step.component.spec.get("display_name") or step.component.name
         return f"not reused: {name} is not deterministic"
+    written = sorted({*step.output_assets, *step.output_destinations})
+    if written:
+        # Registering an output as an asset or writing it to a datastore path is done by the run
+        # itself, for this job: a reused step would do neither.
+        ports = ", ".join(written)
+        return f"not reused: output {ports} is registered or written to a datastore when the step runs"
     for name, binding in sorted(step.inputs.items()):
         if binding.kind == "data" and binding.url and not binding.snapshot:
             # Its content is only known once fetched, and a URL's content changes: reusing on the
