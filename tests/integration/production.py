@@ -198,7 +198,7 @@ def production_studio(
         STUDIO_HOME=str(home),
         DATABASE_URL=with_path(postgres_url, f"/{name}"),
         REDIS_URL=redis_db,
-        STUDIO_reconcile_seconds=str(reconcile_seconds),
+        STUDIO_RECONCILE_SECONDS=str(reconcile_seconds),
         STUDIO_LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
         **settings,
