@@ -2,7 +2,8 @@
 
 Every Studio here is a real process (PostgreSQL through DATABASE_URL, Redis through REDIS_URL), so
 the worker can die the hard way. A second worker's reconciler must then find the step (its
-heartbeat goes stale after runner.reconciler.STALE_AFTER, 30 s) and
+heartbeat goes stale after STUDIO_HEARTBEAT_TIMEOUT_SECONDS, 6 s here instead of the default 30 s so
+that each scenario waits seconds, not half a minute) and
 
 - adopt it when its container still runs: logs resume after the last recorded line;
 - retry it when its container is gone;
@@ -30,9 +31,13 @@ pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.postgres]
 STUDIO_BIN = Path(sys.executable).parent / "studio"
 PIPELINE = Path(__file__).parent / "pipelines" / "crash_recovery" / "pipeline.yml"
 PRODUCE, CONSUME = "produce", "consume"
-# The reconciler adopts a step once its heartbeat is older than this (runner.reconciler).
-STALE_AFTER_SECONDS = 30
+# The reconciler adopts a step once its heartbeat is older than this (STUDIO_HEARTBEAT_TIMEOUT_SECONDS;
+# workers beat every third of it) and looks every RECONCILE_SECONDS (STUDIO_RECONCILE_SECONDS).
+STALE_AFTER_SECONDS = 6
 RECONCILE_SECONDS = 2
+# The adopted step prints this many lines a second apart: it must still run when its heartbeat
+# turns stale and a new worker looks (about STALE_AFTER + RECONCILE + a worker's start after the kill).
+ADOPT_LINES = 25
 COMMAND_TIMEOUT = 180
 # Before the first kill the environment image may still have to be built.
 FIRST_START_TIMEOUT = 300
@@ -162,7 +167,12 @@ class Scenario:
 @pytest.fixture(scope="module")
 def studio(postgres_url: str, redis_url: str) -> Iterator[Studio]:
     """A migrated, seeded production-mode Studio with a `docker` compute; nothing running yet."""
-    with production_studio(postgres_url, redis_url, reconcile_seconds=RECONCILE_SECONDS) as made:
+    with production_studio(
+        postgres_url,
+        redis_url,
+        reconcile_seconds=RECONCILE_SECONDS,
+        STUDIO_HEARTBEAT_TIMEOUT_SECONDS=str(STALE_AFTER_SECONDS),
+    ) as made:
         yield made
 
 
@@ -173,12 +183,12 @@ def studio(postgres_url: str, redis_url: str) -> Iterator[Studio]:
 def adopted(studio: Studio) -> Scenario:
     """SIGKILL the worker while the step prints; its container keeps running; a new worker adopts it.
 
-    45 lines a second apart: the step still runs when its heartbeat turns stale (~30 s after the
-    kill), so the new worker must adopt it rather than collect it.
+    ADOPT_LINES lines a second apart: the step still runs when its heartbeat turns stale (~6 s
+    after the kill), so the new worker must adopt it rather than collect it.
     """
     scenario = Scenario(studio, "adopt")
     try:
-        scenario.job = studio.submit(PIPELINE, lines=45, pause=1)
+        scenario.job = studio.submit(PIPELINE, lines=ADOPT_LINES, pause=1)
         first = scenario.start_worker()
         scenario.wait(
             f"{PRODUCE} Running with a container and 3 lines",
@@ -288,15 +298,18 @@ def test_killed_worker_step_is_adopted_and_the_job_completes(adopted: Scenario):
     notes = _studio_notes(adopted.produce_log)
     assert any("recovery:" in note and "adopting" in note for note in notes), adopted.diagnostics()
     assert not any("retrying" in note for note in notes), adopted.diagnostics()
-    assert any("consumed 45 numbers" in entry["line"] for entry in adopted.consume_log), adopted.diagnostics()
+    assert any(f"consumed {ADOPT_LINES} numbers" in entry["line"] for entry in adopted.consume_log), (
+        adopted.diagnostics()
+    )
     assert adopted.recovery_seconds is not None and adopted.recovery_seconds < 60 + STALE_AFTER_SECONDS
 
 
 def test_adopted_step_log_resumes_without_gap_or_duplicate(adopted: Scenario):
     assert adopted.lines_before_kill >= 3
     numbered = _numbered(adopted.produce_log)
-    missing = [f"line-{i}" for i in range(1, 46) if f"line-{i}" not in numbered]
-    assert numbered == [f"line-{i}" for i in range(1, 46)], (
+    expected = [f"line-{i}" for i in range(1, ADOPT_LINES + 1)]
+    missing = [line for line in expected if line not in numbered]
+    assert numbered == expected, (
         f"{len(numbered)} numbered lines, missing {missing}, {len(numbered) - len(set(numbered))} repeated; "
         f"{adopted.lines_before_kill} were recorded before the kill\n{adopted.diagnostics()}"
     )
