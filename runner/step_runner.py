@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from pipelines.spec import StepSpec
-from runner import messages
+from runner import default_artifacts, messages
 from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
 from runner.executors.base import (
     CONTAINER_WORKDIR,
@@ -461,6 +461,8 @@ def complete_attempt(
     """Turn an attempt's end into the step's status; removes the container."""
     spec = step.job.pipeline_spec().steps[step.name]  # validated once per process, no query
     try:
+        if outcome != "lost":  # the step's files are all there (copied back from a remote engine)
+            default_artifacts.keep(step.job.name, step.name, log.note)
         if outcome == "canceled":
             finish(step, StepStatus.CANCELED, exit_code=code, status_reason="canceled while running")
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 from rest_framework.routers import SimpleRouter
 
+from runner.api.artifacts import step_artifact_file, step_artifacts
 from runner.api.computes import ComputeViewSet
 from runner.api.jobs import JobViewSet
 from runner.api.metric_names import metric_names
@@ -39,6 +40,12 @@ urlpatterns = [
         "jobs/<slug:name>/steps/<step:step>/outputs/<slug:output>/<path:path>",
         JobViewSet.as_view({"get": "download"}),
         name="job-output-file",
+    ),
+    path("jobs/<slug:name>/steps/<step:step>/artifacts/", step_artifacts, name="job-step-artifacts"),
+    path(
+        "jobs/<slug:name>/steps/<step:step>/artifacts/<path:path>",
+        step_artifact_file,
+        name="job-step-artifact-file",
     ),
     *router.urls,
 ]
