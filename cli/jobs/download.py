@@ -1,4 +1,9 @@
-"""`studio job download`: a job's step outputs, to safe paths under a folder."""
+"""`studio job download`: a job's step outputs and default artifacts, to safe paths under a folder.
+
+Outputs go to PATH/<step>/<output>/…; what a step wrote under `./outputs` and `./logs` (its
+default artifacts, as Azure ML keeps them) to PATH/<step>/artifacts/outputs|logs/… (to
+PATH/<step>/default_artifacts/ when the step has an output named `artifacts`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from cli.client import StudioClient
 from cli.jobs.api import DOWNLOAD_CHUNK, JOB_TERMINAL, SERVER_NAME, job_path
 from cli.output import CommandError, emit
 from cli.packing import format_size
+
+ARTIFACT_FOLDERS = ("artifacts", "default_artifacts")  # the first a step has no output named
 
 
 def safe_target(root: Path, step: str, output: str, relative: str) -> Path:
@@ -57,6 +64,29 @@ def download_file(client: StudioClient, path: str, target: Path) -> int:
     return size
 
 
+def download_artifacts(client: StudioClient, args, root: Path, step: str, outputs: dict) -> list[dict]:
+    """Fetch a step's default artifacts (`./outputs`, `./logs`) into ROOT/<step>/artifacts/."""
+    folder = next((name for name in ARTIFACT_FOLDERS if name not in outputs), None)
+    if folder is None:  # never into an output's folder
+        raise CommandError(
+            f"step {step} has outputs named {' and '.join(ARTIFACT_FOLDERS)}; use --output-name"
+        )
+    listing = client.request("GET", job_path(args.id, "steps", step, "artifacts"))
+    fetched = []
+    for entry in (listing or {}).get("files") or []:
+        relative = str(entry.get("path") or "")
+        target = safe_target(root, step, folder, relative)
+        remote = job_path(args.id, "steps", step, "artifacts").rstrip("/")
+        remote += "/" + "/".join(quote(part, safe="") for part in PurePosixPath(relative).parts)
+        size = download_file(client, remote, target)
+        fetched.append(
+            {"step": step, "artifact": relative, "path": relative, "size": size, "file": str(target)}
+        )
+        if args.output != "json":
+            print(f"{step}/{folder}/{relative} ({format_size(size)})")
+    return fetched
+
+
 def run_download(args) -> int:
     client = StudioClient.from_saved_login()
     job = client.request("GET", job_path(args.id))
@@ -85,6 +115,8 @@ def run_download(args) -> int:
                 )
                 if args.output != "json":
                     print(f"{step}/{output}/{relative} ({format_size(size)})")
+        if not args.output_name:
+            downloaded.extend(download_artifacts(client, args, root, step, listing or {}))
     if args.output_name and args.output_name not in outputs_seen:
         where = f"step {args.step}" if args.step else f"job {args.id}"
         raise CommandError(
@@ -95,7 +127,7 @@ def run_download(args) -> int:
         return 0
     if not downloaded:
         state = "" if job.get("status") in JOB_TERMINAL else f" (the job is {job.get('status')})"
-        print(f"No output files to download{state}.")
+        print(f"No output or artifact files to download{state}.")
         return 0
     total = sum(item["size"] for item in downloaded)
     print(f"Downloaded {len(downloaded)} file(s), {format_size(total)}, to {root.resolve()}")

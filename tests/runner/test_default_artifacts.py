@@ -6,6 +6,7 @@ read back through REST; and the collection itself on folders a step could leave 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -234,3 +235,26 @@ def test_nothing_is_kept_when_the_step_folder_is_missing(settings, tmp_path):
     settings.ARTIFACTS_ROOT = tmp_path / "artifacts"
     assert default_artifacts.collect("job", "step").files == 0
     assert not (tmp_path / "artifacts").exists()
+
+
+# --- `studio job download` ---------------------------------------------------------------------------
+
+
+@pytest.mark.docker
+def test_studio_job_download_fetches_them_next_to_the_outputs(studio_server, token, tmp_path):
+    from tests.studio.cli_helpers import cli_runner
+
+    cli = cli_runner(studio_server, token, tmp_path)
+    job_file = CORPUS / "job-artifacts-default.yml"
+    created = cli(
+        "job", "create", "-f", str(job_file), "--set", "compute=azureml:docker", "--stream", "-o", "json"
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    name = json.loads(created.stdout)["name"]
+
+    target = tmp_path / "downloaded"
+    download = cli("job", "download", name, "--path", str(target))
+    assert download.returncode == 0, download.stdout + download.stderr
+    assert (target / "main" / "artifacts" / "outputs" / "metrics.json").read_text() == '{"accuracy": 0.9}'
+    assert (target / "main" / "artifacts" / "logs" / "run.log").read_text() == "the run wrote this log\n"
+    assert "main/artifacts/logs/run.log (" in download.stdout
