@@ -306,8 +306,20 @@ def run_create(args) -> int:
         text = f"Registered {reference}"
     else:
         text = f"Already registered as {reference} (identical content)"
+    print_warnings(asset.get("warnings"), names=_local_file_names(kind, document, definition))
     emit(asset, output=args.output, text=text)
     return 0
+
+
+def print_warnings(warnings: list[dict] | None, *, names: dict[str, str]) -> None:
+    """Each field the server accepted without effect, on stderr as `warning: file:line: field:
+    message`, its file named as on this machine (`names`: the server's name -> the local path)."""
+    for item in warnings or []:
+        file = str(item.get("file") or "")
+        line = item.get("line") if isinstance(item.get("line"), int) else None
+        message = str(item.get("message") or "no effect here")
+        warning = Problem(names.get(file, file), str(item.get("field") or ""), message, line)
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _report_server_problems(

@@ -84,6 +84,9 @@ class Uploader:
         source = local.file if local.file is not None else format_path(local.field)
         shown = asset.get("display_name") or asset["name"]
         print(f"{done} anonymous component {shown} ({source})", file=sys.stderr)
+        warnings = asset.get("warnings") or []
+        for warning in self._located(warnings, document, definition, upload_name, prefix, index):
+            print(f"warning: {warning}", file=sys.stderr)
         return reference
 
     def _prefixed(self, problem: Problem, prefix: tuple) -> Problem:
@@ -101,13 +104,19 @@ class Uploader:
             body = None
         if not isinstance(body, dict) or not body.get("problems"):
             raise CommandError(describe_error(response), exit_code=INVALID)
+        return self._located(body["problems"], document, definition, upload_name, prefix, index)
+
+    def _located(
+        self, items: list[dict], document: dict, definition: Path, upload_name: str, prefix, index
+    ) -> list[Problem]:
+        """The server's problems or warnings about a component it was sent, in the files here."""
         names = {upload_name: str(definition)}
         environment = document.get("environment")
         if isinstance(environment, dict) and isinstance(environment.get("conda_file"), str):
             conda = environment["conda_file"]
             names[conda] = str(definition.parent / conda)
         problems = []
-        for item in body["problems"]:
+        for item in items:
             file = str(item.get("file") or "")
             field_name = str(item.get("field") or "")
             line = item.get("line")

@@ -107,7 +107,9 @@ class AssetViewSet(viewsets.GenericViewSet):
     @extend_schema(
         description="Register a definition. JSON: the definition itself. Multipart: `file` (the YAML) plus "
         "parts named after the fields that point at local files (`code`, `build`, `conda_file`, `path`), "
-        "folders as .tar.gz or .zip. 201 when a new version was created, 200 when an identical one existed."
+        "folders as .tar.gz or .zip. 201 when a new version was created, 200 when an identical one existed. "
+        "`warnings` lists the fields Azure ML accepts that have no effect here (file, field, line, message): "
+        "the definition's own, its inline environment's and its conda file's (`channels`)."
     )
     def create(self, request):
         upload = request.FILES.get("file")
@@ -150,9 +152,10 @@ class AssetViewSet(viewsets.GenericViewSet):
                 user=request.user,
                 **options,
             )
-        return Response(
-            self.get_serializer(asset).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        data = dict(self.get_serializer(asset).data)
+        if "warnings" not in data:  # models keep theirs; the others are said once, here
+            data["warnings"] = [problem.as_dict() for problem in getattr(asset, "registration_warnings", [])]
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def versions(self, request, name: str):
         """Every version of one asset, newest first (archived included)."""

@@ -36,6 +36,10 @@ class Attachments:
         """The text of a small file a field names (a conda file)."""
         raise NotImplementedError
 
+    def name_of(self, field: str, path: str) -> str:
+        """What to call the file a field names in a warning about its contents: the path as written."""
+        return path
+
     def _fail(self, field: str, message: str):
         raise DefinitionError.single(self.filename, field, message)
 
@@ -54,6 +58,10 @@ class LocalAttachments(Attachments):
         if not target.exists():
             self._fail(field, f"{path!r} does not exist (relative to {self.base_dir})")
         return target
+
+    def name_of(self, field: str, path: str) -> str:
+        """The file's full path on this machine (a definition's paths are relative to its folder)."""
+        return str(self._resolve(field, path))
 
     def folder(self, field: str, path: str) -> Snapshot:
         target = self._resolve(field, path)

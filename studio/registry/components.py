@@ -6,6 +6,7 @@ from typing import Any
 
 import yaml
 
+from studio.errors import Problem
 from studio.models import Component, Environment
 from studio.references import ReferenceError, parse_reference, resolve
 from studio.registry.attachments import Attachments
@@ -13,8 +14,14 @@ from studio.registry.environments import register_inline_environment
 from studio.registry.plan import RegistrationPlan
 from studio.registry.versions import content_hash, register_version
 from studio.schemas.common import SNAPSHOT_REFERENCE, raise_problems, validate_document
-from studio.schemas.component import CommandComponentDocument, component_problems, pre_check
-from studio.schemas.loading import LineIndex
+from studio.schemas.component import (
+    CommandComponentDocument,
+    component_problems,
+    component_warnings,
+    kept_resources,
+    pre_check,
+)
+from studio.schemas.loading import LineIndex, format_path
 from studio.storage.layout import snapshot_exists
 
 COMPONENT_SCHEMA = "https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json"
@@ -39,6 +46,7 @@ def _environment(
     attachments: Attachments,
     user,
     plan: RegistrationPlan | None,
+    warnings: list[Problem],
 ) -> Environment:
     if isinstance(component.environment, dict):
         return register_inline_environment(
@@ -48,6 +56,7 @@ def _environment(
             attachments=attachments,
             user=user,
             plan=plan,
+            warnings=warnings,
         )
     try:
         return resolve(Environment, parse_reference(component.environment, kind="environments"))
@@ -80,12 +89,24 @@ def register_component(
 ) -> tuple[Component, bool]:
     """Register a command component; an identical definition returns the existing version. With a
     `plan`, nothing is written (see studio.registry.plan). `anonymous`: as a job's own component
-    (ANONYMOUS_COMPONENT, versioned by content, its declared name shown as its display name)."""
+    (ANONYMOUS_COMPONENT, versioned by content, its declared name shown as its display name).
+    The fields that have no effect here (its own, its inline environment's, its conda file's) are on
+    `component.registration_warnings`, and on the plan's `warnings`."""
     raise_problems(pre_check(document), index=index, filename=filename)
     component = validate_document(CommandComponentDocument, document, index=index, filename=filename)
     raise_problems(component_problems(component), index=index, filename=filename)
+    warnings = [
+        Problem(filename, format_path(path), message, index.line_of(path))
+        for path, message in component_warnings(component)
+    ]
     environment = _environment(
-        component, index=index, filename=filename, attachments=attachments, user=user, plan=plan
+        component,
+        index=index,
+        filename=filename,
+        attachments=attachments,
+        user=user,
+        plan=plan,
+        warnings=warnings,
     )
     code_digest = _code_digest(component.code, index=index, filename=filename, attachments=attachments)
     name, version, display_name, tags = (
@@ -108,11 +129,11 @@ def register_component(
         "command": component.command,
         "code": code_digest or None,
         "environment": f"{environment.name}:{environment.version}",
-        "resources": component.resources.model_dump(exclude_none=True) if component.resources else None,
+        "resources": kept_resources(component.resources),
     }
     if anonymous:
         version = content_hash(spec)[:16]
-    return register_version(
+    registered, created = register_version(
         Component,
         name=name,
         version=version,
@@ -126,6 +147,10 @@ def register_component(
         user=user,
         plan=plan,
     )
+    registered.registration_warnings = warnings
+    if plan is not None:
+        plan.warn(warnings)
+    return registered, created
 
 
 def export_component(component: Component) -> str:

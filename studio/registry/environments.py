@@ -6,6 +6,7 @@ from typing import Any
 
 import yaml
 
+from studio.errors import Problem
 from studio.models import Environment
 from studio.registry.attachments import Attachments
 from studio.registry.plan import RegistrationPlan
@@ -14,12 +15,14 @@ from studio.schemas.common import SNAPSHOT_REFERENCE, raise_problems, validate_d
 from studio.schemas.environment import (
     EnvironmentDocument,
     V1EnvironmentDocument,
+    conda_channels_warning,
     conda_problems,
     environment_problems,
+    environment_warnings,
     is_v1_document,
     v1_environment_problems,
 )
-from studio.schemas.loading import LineIndex, load_document
+from studio.schemas.loading import LineIndex, format_path, load_document
 
 ENVIRONMENT_SCHEMA = "https://azuremlschemas.azureedge.net/latest/environment.schema.json"
 ANONYMOUS_NAME = "CliV2AnonymousEnvironment"
@@ -34,18 +37,30 @@ V1_DEFAULTS = {
 }
 
 
-def _conda_from_file(attachments: Attachments, path: str) -> dict:
+def _conda_from_file(attachments: Attachments, path: str, warnings: list[Problem]) -> dict:
     text = attachments.text("conda_file", path)
     conda, conda_index = load_document(text, filename=path)
     problems = conda_problems(conda, ())
     raise_problems(problems, index=conda_index, filename=path)
+    message = conda_channels_warning(conda)
+    if message:  # located in the conda file itself, by its full path when read from disk
+        name = attachments.name_of("conda_file", path)
+        warnings.append(Problem(name, "channels", message, conda_index.line_of(("channels",))))
     return conda
 
 
 def environment_spec(
-    document: dict[str, Any], *, index: LineIndex, filename: str, attachments: Attachments, prefix: tuple = ()
+    document: dict[str, Any],
+    *,
+    index: LineIndex,
+    filename: str,
+    attachments: Attachments,
+    prefix: tuple = (),
+    warnings: list[Problem] | None = None,
 ) -> dict[str, Any]:
-    """Validate an environment definition and return its normalised spec."""
+    """Validate an environment definition and return its normalised spec; the fields Azure ML
+    accepts that have no effect here are added to `warnings`, each with its file, field and line."""
+    warnings = [] if warnings is None else warnings
     if is_v1_document(document):
         v1 = validate_document(V1EnvironmentDocument, document, index=index, filename=filename, prefix=prefix)
         raise_problems(v1_environment_problems(v1), index=index, filename=filename, prefix=prefix)
@@ -66,6 +81,10 @@ def environment_spec(
         }
     env = validate_document(EnvironmentDocument, document, index=index, filename=filename, prefix=prefix)
     raise_problems(environment_problems(env), index=index, filename=filename, prefix=prefix)
+    warnings.extend(
+        Problem(filename, format_path((*prefix, *path)), message, index.line_of((*prefix, *path)))
+        for path, message in environment_warnings(env)
+    )
     build = None
     if env.build is not None:
         reference = SNAPSHOT_REFERENCE.match(env.build.path)
@@ -85,7 +104,7 @@ def environment_spec(
         build = {"context": digest, "dockerfile_path": env.build.dockerfile_path}
     conda = env.conda_file
     if isinstance(conda, str):
-        conda = _conda_from_file(attachments, conda)
+        conda = _conda_from_file(attachments, conda, warnings)
     return {
         "name": env.name,
         "description": env.description or "",
@@ -106,10 +125,14 @@ def register_environment(
     user=None,
     plan: RegistrationPlan | None = None,
 ) -> tuple[Environment, bool]:
-    """Register an environment definition; an identical one returns the existing version."""
-    spec = environment_spec(document, index=index, filename=filename, attachments=attachments)
+    """Register an environment definition; an identical one returns the existing version. The
+    fields that have no effect here are on `environment.registration_warnings` (and the plan's)."""
+    warnings: list[Problem] = []
+    spec = environment_spec(
+        document, index=index, filename=filename, attachments=attachments, warnings=warnings
+    )
     version = document.get("version")
-    return register_version(
+    environment, created = register_version(
         Environment,
         name=spec["name"],
         version=None if version is None else str(version),
@@ -119,6 +142,10 @@ def register_environment(
         user=user,
         plan=plan,
     )
+    environment.registration_warnings = warnings
+    if plan is not None:
+        plan.warn(warnings)
+    return environment, created
 
 
 def register_inline_environment(
@@ -129,13 +156,20 @@ def register_inline_environment(
     attachments: Attachments,
     user=None,
     plan: RegistrationPlan | None = None,
+    warnings: list[Problem] | None = None,
 ) -> Environment:
-    """Register a component's inline `environment:` under Azure's anonymous name, versioned by content."""
+    """Register a component's inline `environment:` under Azure's anonymous name, versioned by
+    content; the fields that have no effect here are added to `warnings` (the component's)."""
     from studio.registry.versions import content_hash
 
     named = {"name": ANONYMOUS_NAME, **document}
     spec = environment_spec(
-        named, index=index, filename=filename, attachments=attachments, prefix=("environment",)
+        named,
+        index=index,
+        filename=filename,
+        attachments=attachments,
+        prefix=("environment",),
+        warnings=warnings,
     )
     spec["tags"] = {**spec["tags"], "anonymous": "true"}
     environment, _ = register_version(

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
+from studio.errors import Problem
 from studio.registry.versions import conflict, content_hash, existing_version, next_version, register_version
 
 
@@ -44,6 +45,14 @@ class RegistrationPlan:
 
     pending: list[PlannedVersion] = field(default_factory=list)
     applied: bool = False
+    # Fields of the definitions registered through this plan that Azure ML accepts and that have
+    # no effect here, each naming its file (a component file, a conda file), line and field; once
+    # each. A definition inline in a job names the job's file, its field relative to the definition.
+    warnings: list[Problem] = field(default_factory=list)
+
+    def warn(self, warnings: list[Problem]) -> None:
+        """Record warnings of a definition registered through this plan (each once)."""
+        self.warnings.extend(warning for warning in dict.fromkeys(warnings) if warning not in self.warnings)
 
     def find(self, model, name: str, *, version: str | None = None, content_hash: str | None = None):
         """A version this plan already holds: by name and version, or by name and content."""

@@ -52,13 +52,33 @@ class OutputPort(StrictModel):
 
 
 class Resources(StrictModel):
-    """What a step of the component needs from its compute."""
+    """What a step of the component needs from its compute (the TOLERATED_RESOURCES are read and
+    warned, never kept)."""
 
     instance_count: int | None = None
     cpu: Number | None = None
     memory: str | int | None = None
     gpus: int | None = None
     shm_size: str | None = None
+    instance_type: str | None = None
+    docker_args: str | list[str] | None = None
+    locations: list[str] | None = None
+    max_instance_count: int | None = None
+    properties: dict[str, Any] | None = None
+
+
+class QueueSettings(StrictModel):
+    """`queue_settings:` (Azure's job tier and priority); read and warned, never kept."""
+
+    job_tier: str | None = None
+    priority: str | None = None
+
+
+class AutoDeleteSetting(StrictModel):
+    """`auto_delete_setting:` of an asset; read and warned, never kept."""
+
+    condition: str | None = None
+    value: str | None = None
 
 
 class CommandComponentDocument(StrictModel):
@@ -78,6 +98,25 @@ class CommandComponentDocument(StrictModel):
     code: str | None = None
     environment: str | dict[str, Any]
     resources: Resources | None = None
+    queue_settings: QueueSettings | None = None
+    properties: dict[str, Any] | None = None
+    auto_delete_setting: AutoDeleteSetting | None = None
+
+
+# Accepted with a warning: Azure ML takes them, and they change nothing about what runs here (the
+# same words as a job's warnings for the same fields, pipelines.document.TOLERATED).
+TOLERATED_COMPONENT_FIELDS = {
+    "queue_settings": "queue settings have no effect here; Studio's scheduler orders the steps",
+    "properties": "properties are not kept",
+    "auto_delete_setting": "auto-delete settings have no effect here; versions stay until archived",
+}
+TOLERATED_RESOURCES = {
+    "instance_type": "instance types have no effect here; the step runs on its compute",
+    "docker_args": "extra docker arguments are not passed on",
+    "properties": "resource properties have no effect here",
+    "locations": "locations have no effect here",
+    "max_instance_count": "a step runs on one instance here",
+}
 
 
 UNSUPPORTED_COMPONENT_FIELDS = {
@@ -91,6 +130,32 @@ UNSUPPORTED_COMPONENT_FIELDS = {
     "services": "interactive services are not supported",
     "identity": "identities are not supported; steps run as an unprivileged user",
 }
+
+
+def component_warnings(component: CommandComponentDocument) -> list[tuple[tuple, str]]:
+    """The fields Azure ML accepts that have no effect here, each with why (a warning, not a problem)."""
+    warnings: list[tuple[tuple, str]] = [
+        ((field,), reason)
+        for field, reason in TOLERATED_COMPONENT_FIELDS.items()
+        if getattr(component, field) is not None
+    ]
+    if component.resources is not None:
+        warnings += [
+            (("resources", field), reason)
+            for field, reason in TOLERATED_RESOURCES.items()
+            if getattr(component.resources, field) is not None
+        ]
+    return warnings
+
+
+def kept_resources(resources: Resources | None) -> dict[str, Any] | None:
+    """The resources Studio uses: the tolerated ones are warned and dropped, so that a component
+    differing only in them has the same content (None when nothing else is left)."""
+    if resources is None:
+        return None
+    kept = resources.model_dump(exclude_none=True, exclude=set(TOLERATED_RESOURCES))
+    tolerated = any(getattr(resources, field) is not None for field in TOLERATED_RESOURCES)
+    return None if tolerated and not kept else kept
 
 
 def pre_check(document: dict[str, Any]) -> list[tuple[tuple, str]]:

@@ -24,6 +24,28 @@ class BuildContext(StrictModel):
     dockerfile_path: str = "Dockerfile"
 
 
+class Route(StrictModel):
+    """One route of `inference_config:`."""
+
+    port: int
+    path: str
+
+
+class InferenceConfig(StrictModel):
+    """`inference_config:` (an online inference server's routes); read and warned, never kept."""
+
+    liveness_route: Route
+    readiness_route: Route
+    scoring_route: Route
+
+
+class AutoDeleteSetting(StrictModel):
+    """`auto_delete_setting:` of an asset; read and warned, never kept."""
+
+    condition: str | None = None
+    value: str | None = None
+
+
 class EnvironmentDocument(StrictModel):
     """An Azure ML v2 environment."""
 
@@ -36,7 +58,43 @@ class EnvironmentDocument(StrictModel):
     build: BuildContext | None = None
     conda_file: str | dict[str, Any] | None = None
     os_type: str | None = None
-    inference_config: Any = None
+    inference_config: InferenceConfig | None = None
+    datastore: str | None = None
+    auto_delete_setting: AutoDeleteSetting | None = None
+
+
+# Accepted with a warning: Azure ML takes them, and they change nothing about what runs here.
+TOLERATED_ENVIRONMENT_FIELDS = {
+    "inference_config": "inference server routes have no effect here; Studio runs the image as steps",
+    "datastore": "Studio stores build contexts itself; the datastore has no effect here",
+    "auto_delete_setting": "auto-delete settings have no effect here; versions stay until archived",
+}
+
+
+def environment_warnings(env: EnvironmentDocument) -> list[tuple[tuple, str]]:
+    """The fields Azure ML accepts that have no effect here, each with why; a conda file's channels
+    are warned where the file is read (`conda_channels_warning`)."""
+    warnings = [
+        ((field,), reason)
+        for field, reason in TOLERATED_ENVIRONMENT_FIELDS.items()
+        if getattr(env, field) is not None
+    ]
+    if isinstance(env.conda_file, dict):
+        message = conda_channels_warning(env.conda_file)
+        if message:
+            warnings.append((("conda_file", "channels"), message))
+    return warnings
+
+
+def conda_channels_warning(conda: Any) -> str | None:
+    """Why a conda specification's channels may have no effect here, or None without channels."""
+    channels = conda.get("channels") if isinstance(conda, dict) else None
+    if not channels or not isinstance(channels, list):
+        return None
+    return (
+        f"conda channels ({', '.join(map(str, channels))}) are used only when the image has conda or "
+        "micromamba; otherwise the packages are installed with pip from PyPI"
+    )
 
 
 # --- The Azure v1 JSON form -------------------------------------------------------------------
@@ -181,10 +239,6 @@ def environment_problems(env: EnvironmentDocument) -> list[tuple[tuple, str]]:
             problems.append((("build", "dockerfile_path"), "must be a path inside the build context"))
     if env.os_type not in (None, "linux", "Linux"):
         problems.append((("os_type",), f"only linux environments are supported, not {env.os_type!r}"))
-    if env.inference_config is not None:
-        problems.append(
-            (("inference_config",), "online inference servers are not supported; Studio runs pipeline steps")
-        )
     if isinstance(env.conda_file, dict):
         problems.extend(conda_problems(env.conda_file, ("conda_file",)))
     elif isinstance(env.conda_file, str) and "://" in env.conda_file:
