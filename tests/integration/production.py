@@ -204,13 +204,15 @@ def production_studio(
         **settings,
     )
     try:
-        manage(env, "migrate", "--noinput", "-v", "0")
-        manage(env, "seed_library", "-v", "0")
+        # One process, not three: each `studio manage` pays Django's start again.
         manage(
             env,
             "shell",
             "-c",
             "import os\n"
+            "from django.core.management import call_command\n"
+            "call_command('migrate', interactive=False, verbosity=0)\n"
+            "call_command('seed_library', verbosity=0)\n"
             "from studio.models import Compute\n"
             "Compute.objects.update_or_create(name='docker', defaults={'kind': 'docker',"
             " 'state': 'online', 'max_concurrent_steps': 4,"
