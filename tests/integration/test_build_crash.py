@@ -23,7 +23,7 @@ from tests.integration.production import Studio, Worker, docker_client, producti
 pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.postgres]
 
 HEARTBEAT_TIMEOUT = 6
-BUILD_SECONDS = 20
+BUILD_SECONDS = 8
 BASE_IMAGE = "studio/python:3.11-bookworm"
 
 
