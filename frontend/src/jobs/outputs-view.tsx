@@ -1,8 +1,9 @@
 /**
  * A step's outputs: every file with a download link, and previews — a CSV's first rows as a
- * table, images, JSON pretty-printed, the head of a text file.
+ * table, images, JSON pretty-printed, the head of a text file; then its "Outputs + logs".
  */
 import { useEffect, useMemo, useState } from 'react';
+import { ArtifactsView } from './artifacts-view';
 import { fetchOutputs, fetchPreview, outputFileUrl, type OutputListing, type Preview } from './api';
 import { previewCsv } from './csv';
 import { formatBytes } from './format';
@@ -197,6 +198,15 @@ interface OutputsViewProps {
 }
 
 export function OutputsView({ job, step, status, version }: OutputsViewProps) {
+  return (
+    <>
+      <DeclaredOutputs job={job} step={step} status={status} version={version} />
+      <ArtifactsView job={job} step={step} status={status} />
+    </>
+  );
+}
+
+function DeclaredOutputs({ job, step, status, version }: OutputsViewProps) {
   const [load, setLoad] = useState<Load<Record<string, OutputListing>>>({ state: 'loading' });
   useEffect(() => {
     const controller = new AbortController();
