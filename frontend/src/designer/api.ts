@@ -40,7 +40,12 @@ export interface ComponentRecord {
   display_name: string;
   description: string;
   tags: Record<string, unknown>;
-  spec: { inputs?: Record<string, InputPortSpec>; outputs?: Record<string, OutputPortSpec> };
+  spec: {
+    /** "pipeline" for a pipeline component; "command" (or absent) for a command component. */
+    type?: string;
+    inputs?: Record<string, InputPortSpec>;
+    outputs?: Record<string, OutputPortSpec>;
+  };
   archived: boolean;
 }
 
@@ -158,4 +163,31 @@ export function getDataAsset(name: string, version: string): Promise<DataAssetRe
 
 export function listComputes(): Promise<ComputeRecord[]> {
   return listAll<ComputeRecord>('/api/v1/computes/?page_size=500');
+}
+
+/** A node of a pipeline component's inner graph: a step, data, or one of its inputs and outputs. */
+export interface ComponentGraphNode {
+  id: string;
+  type: 'component' | 'data' | 'input' | 'output' | 'comment';
+  position: { x: number; y: number };
+  data: Record<string, unknown>;
+}
+
+export interface ComponentGraphRecord {
+  component: { name: string; version: string; display_name: string; description: string };
+  nodes: ComponentGraphNode[];
+  edges: {
+    id: string;
+    source: string;
+    sourceHandle: string;
+    target: string;
+    targetHandle: string;
+  }[];
+}
+
+/** The inner graph of a pipeline component, to look at (nothing of the draft changes). */
+export function getComponentGraph(name: string, version: string): Promise<ComponentGraphRecord> {
+  return apiFetch<ComponentGraphRecord>(
+    `/api/v1/components/${encodeURIComponent(name)}/${encodeURIComponent(version)}/graph/`,
+  );
 }

@@ -9,9 +9,12 @@ import {
   type FinalConnectionState,
   type IsValidConnection,
   type Node,
+  type NodeMouseHandler,
 } from '@xyflow/react';
 import { useCallback, type DragEvent } from 'react';
 import { edgeId, type DesignerEdge, type DesignerNode } from '../lib/draft-graph';
+import { useCatalogStore } from './catalog-store';
+import { useBrowseStore } from './component-graph/browse-store';
 import { checkWire } from './connections';
 import { nodeTypes } from './nodes';
 import { hasPaletteItem, placePaletteItem, readPaletteItem } from './palette-item';
@@ -99,6 +102,17 @@ export function DesignerCanvas() {
     [notify],
   );
 
+  // A pipeline component's node opens into its inner graph (read-only).
+  const onNodeDoubleClick = useCallback<NodeMouseHandler<DesignerNode>>((_event, node) => {
+    if (node.type !== 'component') return;
+    const definition = useCatalogStore.getState().components[node.data.component];
+    if (definition?.kind !== 'pipeline') return;
+    useBrowseStore.getState().open({
+      ref: definition.ref,
+      label: node.data.display_name || definition.displayName,
+    });
+  }, []);
+
   const onDragOver = useCallback((event: DragEvent) => {
     if (!hasPaletteItem(event.dataTransfer)) return;
     event.preventDefault();
@@ -131,6 +145,8 @@ export function DesignerCanvas() {
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
+        onNodeDoubleClick={onNodeDoubleClick}
+        zoomOnDoubleClick={false}
         isValidConnection={isValidConnection}
         defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
         snapToGrid

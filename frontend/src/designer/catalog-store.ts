@@ -28,6 +28,8 @@ export interface ComponentDefinition {
   inputs: Record<string, InputPortSpec>;
   outputs: Record<string, OutputPortSpec>;
   archived: boolean;
+  /** A pipeline component (`type: pipeline`) is one node that opens into its inner graph. */
+  kind: 'command' | 'pipeline';
 }
 
 export interface DataAssetDefinition {
@@ -39,19 +41,25 @@ export interface DataAssetDefinition {
 }
 
 export const UNCATEGORISED = 'Other';
+/** The palette category of every pipeline component, whatever its tags say. */
+export const PIPELINE_CATEGORY = 'Pipeline components';
 
 export function toComponentDefinition(record: ComponentRecord): ComponentDefinition {
-  const category = record.tags?.category;
+  const tag = record.tags?.category;
+  const kind = record.spec?.type === 'pipeline' ? 'pipeline' : 'command';
+  const category =
+    kind === 'pipeline' ? PIPELINE_CATEGORY : typeof tag === 'string' && tag ? tag : UNCATEGORISED;
   return {
     ref: `${record.name}:${record.version}`,
     name: record.name,
     version: record.version,
     displayName: record.display_name || record.name,
     description: record.description ?? '',
-    category: typeof category === 'string' && category ? category : UNCATEGORISED,
+    category,
     inputs: record.spec?.inputs ?? {},
     outputs: record.spec?.outputs ?? {},
     archived: record.archived,
+    kind,
   };
 }
 

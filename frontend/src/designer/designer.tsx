@@ -1,6 +1,8 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useState } from 'react';
 import { DesignerCanvas } from './canvas';
+import { useBrowseStore } from './component-graph/browse-store';
+import { ComponentGraphViewer } from './component-graph/viewer';
 import { ConflictBanner } from './conflict-banner';
 import './designer.css';
 import { ExportDialog } from './export-dialog';
@@ -40,6 +42,8 @@ function DesignerApp({ draftId, draftName }: DesignerProps) {
     return () => document.documentElement.classList.remove('designer-page');
   }, []);
   useDraftLoader(draftId, draftName);
+  // Another draft (or a reload) starts on its own canvas, not inside a component.
+  useEffect(() => useBrowseStore.getState().close(), [draftId]);
   const autosave = useAutosave();
   useViewportAutosave();
   const { validate, validating, exportYaml, submit } = useDraftActions(autosave);
@@ -66,6 +70,7 @@ function DesignerApp({ draftId, draftName }: DesignerProps) {
         {panels.library ? <Palette /> : null}
         <section className="designer__stage" aria-label="Canvas">
           <DesignerCanvas />
+          <ComponentGraphViewer />
           <NoticeToast />
         </section>
         {panels.properties ? <PropertiesPanel /> : null}

@@ -2,11 +2,13 @@ import { useReactFlow } from '@xyflow/react';
 import { useCallback, useDeferredValue, useMemo, useState, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import {
+  PIPELINE_CATEGORY,
   useCatalogStore,
   type ComponentDefinition,
   type DataAssetDefinition,
 } from './catalog-store';
 import { TypePill } from './fields/type-pill';
+import { PipelineIcon } from './nodes/component/pipeline-icon';
 import { placePaletteItem, writePaletteItem, type PaletteItem } from './palette-item';
 import { useDesignerStore } from './store';
 
@@ -16,6 +18,7 @@ const CATEGORY_ORDER = [
   'Data Transformation',
   'Model Training',
   'Model Scoring & Evaluation',
+  PIPELINE_CATEGORY,
 ];
 
 function categoryRank(category: string): number {
@@ -180,18 +183,29 @@ function ComponentItem({
   onAdd: (item: PaletteItem) => void;
 }) {
   const item: PaletteItem = { kind: 'component', ref: component.ref };
+  const pipeline = component.kind === 'pipeline';
   return (
     <li>
       <button
         type="button"
-        className="palette-item"
+        className={pipeline ? 'palette-item palette-item--pipeline' : 'palette-item'}
         draggable
         data-ref={component.ref}
         onDragStart={onDragStart(item)}
         onClick={() => onAdd(item)}
-        title={component.description || component.displayName}
+        title={
+          (component.description || component.displayName) +
+          (pipeline ? ' (a pipeline component: one node that opens into its steps)' : '')
+        }
       >
-        <span className="palette-item__name">{component.displayName}</span>
+        <span className="palette-item__name">
+          {pipeline ? (
+            <span className="palette-item__icon">
+              <PipelineIcon size={13} />
+            </span>
+          ) : null}
+          {component.displayName}
+        </span>
         <span className="palette-item__meta">
           {component.name}@{component.version}
         </span>

@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { useBrowseStore } from './component-graph/browse-store';
 import { useDesignerStore } from './store';
 
 /** Whether a key event belongs to a text field or a dialog rather than to the canvas. */
@@ -23,6 +24,8 @@ export function useKeyboardShortcuts() {
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.defaultPrevented || isTypingTarget(event.target)) return;
+      // Looking inside a pipeline component: the draft's canvas is not in view, leave it alone.
+      if (useBrowseStore.getState().trail.length > 0) return;
       const store = useDesignerStore.getState();
       const mod = event.ctrlKey || event.metaKey;
       const key = event.key.toLowerCase();

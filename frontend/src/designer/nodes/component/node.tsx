@@ -14,6 +14,7 @@ import { useCatalogStore, useComponentDefinition, useIsMissing } from '../../cat
 import { useNodeProblems } from '../../use-designer';
 import { NodeProblems, problemTitle } from '../node-problems';
 import { PortRow } from '../port-row';
+import { PipelineIcon } from './pipeline-icon';
 import type { ComponentNode } from './types';
 
 /** Tints of the categories of Studio's library; other categories use the accent colour. */
@@ -24,6 +25,7 @@ const CATEGORY_TINTS: Record<string, string> = {
   'Model Scoring & Evaluation': '#db2777',
   'Python Language': '#ca8a04',
   General: '#475569',
+  'Pipeline components': '#7c3aed',
 };
 
 /** A component step: its name, `name@version`, data inputs on the left and outputs on the right. */
@@ -51,7 +53,9 @@ function ComponentNodeCard({ id, data, selected }: NodeProps<ComponentNode>) {
     inputs.map(([port, spec]) => ({ name: port, required: !spec.optional && !hasDefault(spec) })),
     outputs.map(([port]) => port),
   );
+  const pipeline = definition?.kind === 'pipeline';
   const classes = ['studio-node', 'studio-node--component'];
+  if (pipeline) classes.push('studio-node--pipeline');
   if (selected) classes.push('is-selected');
   if (problems) classes.push('has-problems');
 
@@ -65,18 +69,22 @@ function ComponentNodeCard({ id, data, selected }: NodeProps<ComponentNode>) {
     >
       <div className="studio-node__head">
         <span className="studio-node__icon" aria-hidden="true">
-          <svg
-            width="14"
-            height="14"
-            viewBox="0 0 24 24"
-            fill="none"
-            stroke="currentColor"
-            strokeWidth="2.2"
-            strokeLinecap="round"
-            strokeLinejoin="round"
-          >
-            <path d="M12 3 4 7.5v9L12 21l8-4.5v-9L12 3ZM4 7.5l8 4.5 8-4.5M12 12v9" />
-          </svg>
+          {pipeline ? (
+            <PipelineIcon />
+          ) : (
+            <svg
+              width="14"
+              height="14"
+              viewBox="0 0 24 24"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="2.2"
+              strokeLinecap="round"
+              strokeLinejoin="round"
+            >
+              <path d="M12 3 4 7.5v9L12 21l8-4.5v-9L12 3ZM4 7.5l8 4.5 8-4.5M12 12v9" />
+            </svg>
+          )}
         </span>
         <div className="studio-node__titles">
           <strong className={clipped('studio-node__title', mayOverflow(title, TITLE_CHARS))}>
@@ -112,9 +120,13 @@ function ComponentNodeCard({ id, data, selected }: NodeProps<ComponentNode>) {
           {missing ? `Component ${data.component} is not registered` : 'Loading…'}
         </p>
       )}
-      {parameterCount > 0 ? (
+      {parameterCount > 0 || pipeline ? (
         <p className="studio-node__meta">
-          {parameterCount} parameter{parameterCount === 1 ? '' : 's'}
+          {pipeline ? 'Pipeline · double-click to open' : ''}
+          {pipeline && parameterCount > 0 ? ' · ' : ''}
+          {parameterCount > 0
+            ? `${parameterCount} parameter${parameterCount === 1 ? '' : 's'}`
+            : ''}
           {data.compute ? ` · on ${data.compute}` : ''}
         </p>
       ) : null}

@@ -9,6 +9,7 @@ import {
 } from '../../catalog-store';
 import { ParameterField } from '../../fields/parameter-field';
 import { TypePill } from '../../fields/type-pill';
+import { useBrowseStore } from '../../component-graph/browse-store';
 import { useDesignerStore } from '../../store';
 import { useNode, useNodeProblems, usePipelineInputs } from '../../use-designer';
 import { PanelSection } from '../panel-section';
@@ -55,6 +56,23 @@ function ComponentPanelBody({
         {definition?.description ? (
           <p className="props__description">{definition.description}</p>
         ) : null}
+        {definition?.kind === 'pipeline' ? (
+          <div className="props__actions">
+            <button
+              type="button"
+              className="button button--small"
+              title="Look at its steps (read-only); double-clicking the node does the same"
+              onClick={() =>
+                useBrowseStore.getState().open({
+                  ref: definition.ref,
+                  label: data.display_name || definition.displayName,
+                })
+              }
+            >
+              Open pipeline component
+            </button>
+          </div>
+        ) : null}
       </header>
       {problems ? (
         <ul className="props__problems" aria-label="Problems of this step">
@@ -89,7 +107,7 @@ function ComponentPanelBody({
       ) : (
         <p className="muted">Loading the component definition…</p>
       )}
-      <RunSettings node={node} />
+      <RunSettings node={node} pipeline={definition?.kind === 'pipeline'} />
     </div>
   );
 }

@@ -14,8 +14,17 @@ const TIMEOUT: InputPortSpec = {
   description: 'Seconds before the step is stopped; empty for no limit.',
 };
 
-/** Where and how a step runs: compute, retries, timeout, forced rerun. */
-export function RunSettings({ node }: { node: ComponentNode }) {
+/**
+ * Where and how a step runs: compute, retries, timeout, forced rerun. A pipeline component's step
+ * has only a compute: the default of the steps inside it.
+ */
+export function RunSettings({
+  node,
+  pipeline = false,
+}: {
+  node: ComponentNode;
+  pipeline?: boolean;
+}) {
   const { id, data } = node;
   const computes = useComputes();
   const defaultCompute = useDesignerStore((s) => s.settings.default_compute);
@@ -44,7 +53,20 @@ export function RunSettings({ node }: { node: ComponentNode }) {
             <option value={data.compute}>{data.compute} (unknown)</option>
           ) : null}
         </select>
+        {pipeline ? (
+          <p className="pfield__hint">The compute of the steps inside that name none.</p>
+        ) : null}
       </div>
+      {pipeline ? null : <StepRetries node={node} />}
+    </PanelSection>
+  );
+}
+
+function StepRetries({ node }: { node: ComponentNode }) {
+  const { id, data } = node;
+  const updateNodeData = useDesignerStore((s) => s.updateNodeData);
+  return (
+    <>
       <ParameterField
         id={`${id}-max-retries`}
         setting
@@ -95,6 +117,6 @@ export function RunSettings({ node }: { node: ComponentNode }) {
         checked={data.force_rerun}
         onChange={(checked) => updateNodeData(id, { force_rerun: checked })}
       />
-    </PanelSection>
+    </>
   );
 }
