@@ -68,12 +68,17 @@ def _input_port(
 ) -> dict[str, Any]:
     if isinstance(value, ParentBinding) and value.parts[0] == "inputs":
         bound = pipeline_inputs.get(value.parts[1])
+        declaration = declarations.get(value.parts[1]) or {}
+        declared = declaration.get("type")
+        if declared:  # what the pipeline (or pipeline component) declares, bound or not
+            unset = bound is None or (bound["kind"] == "literal" and bound["value"] is None)
+            optional = bool(declaration.get("optional")) or (unset and bound is not None)
+            return {"type": declared, **({"optional": True} if optional else {})}
         if bound is None:
             return {"type": "string", "optional": True}  # the binding itself is reported
         if bound["kind"] == "data":
             return {"type": bound["type"]}
-        declared = (declarations.get(value.parts[1]) or {}).get("type")
-        kind = declared or literal_type(bound["value"]) or "string"
+        kind = literal_type(bound["value"]) or "string"
         return {"type": kind, **({"optional": True} if bound["value"] is None else {})}
     if isinstance(value, ParentBinding):  # jobs.S.outputs.Y
         upstream = (steps.get(value.parts[1]) or {}).get("component")

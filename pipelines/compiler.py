@@ -22,9 +22,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from pipelines.command_jobs import command_job_as_pipeline, inline_declarations, is_command_job
-from pipelines.document import DATA_TYPES, DataReference, ParentBinding
-from pipelines.parsing import output_asset, parse_header, parse_pipeline_input, parse_step
+from pipelines.command_jobs import command_job_as_pipeline, is_command_job
+from pipelines.document import DataReference
+from pipelines.parsing import output_asset, parse_header, parse_pipeline_input
+from pipelines.scopes import Scope, ScopedReport, compile_jobs, resolve_group_outputs
 from pipelines.spec import PipelineSpec
 from pipelines.validation import build_spec, check_steps
 from studio.choices import ComputeState
@@ -62,7 +63,8 @@ class Compiler:
         self.warnings: list[Problem] = []
         self.rewrite = lambda path: path  # a command job's step fields are the job's own
         self._conda_files_warned: set[Path] = set()
-        self._component_files: dict[Path, Any] = {}  # local component file -> its document
+        self._component_files: dict[Path, Any] = {}  # local component file -> (document, lines)
+        self.registering = False  # compiling a pipeline component's own jobs to register it
         self.default_datastore = default_datastore()  # or settings.default_datastore, once read
         self.plan = RegistrationPlan()  # what materializing writes; resolving writes nothing
         # What a reference resolved to, so that the steps naming one component or compute
@@ -220,15 +222,32 @@ class Compiler:
             if not reference.endswith((".yml", ".yaml")) or reference.startswith("azureml:"):
                 return None  # a registered component
             file = (self.base_dir / reference).resolve()
-            if file not in self._component_files:  # read once, however many steps name it
-                try:
-                    self._component_files[file] = load_document(file.read_bytes(), filename=str(file))[0]
-                except (OSError, DefinitionError):
-                    self._component_files[file] = None
-            definition, folder = self._component_files[file], file.parent
+            try:
+                definition = self.component_file(file)[0]
+            except (OSError, DefinitionError):
+                definition = None
+            folder = file.parent
         environment = definition.get("environment") if isinstance(definition, dict) else None
         conda_file = environment.get("conda_file") if isinstance(environment, dict) else None
         return (folder / conda_file).resolve() if isinstance(conda_file, str) else None
+
+    def component_file(self, file: Path) -> tuple[Any, LineIndex]:
+        """A local component file's document and lines, read once however many steps name it."""
+        if file not in self._component_files:
+            try:
+                self._component_files[file] = load_document(file.read_bytes(), filename=str(file))
+            except (OSError, DefinitionError) as error:
+                self._component_files[file] = error
+        found = self._component_files[file]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def output_destinations(self, step, pipeline_outputs: dict[str, dict]) -> dict[str, str]:
+        return output_destinations(self, step, pipeline_outputs)
+
+    def output_assets(self, step, pipeline_outputs: dict[str, dict]) -> dict[str, dict]:
+        return output_assets(self, step, pipeline_outputs)
 
     def set_default_datastore(self, value: Any, path: tuple) -> None:
         """settings.default_datastore: what `${{default_datastore}}` names in this job's paths."""
@@ -495,58 +514,17 @@ def resolve_pipeline(
         jobs = {}
 
     steps: dict[str, dict] = {}
-    for step_name, raw_step in jobs.items():
-        step = parse_step(step_name, raw_step, c.problem, c.warning)
-        if step is None:
-            continue
-        path = ("jobs", step.name)
-        if step.inline is not None:
-            declared = inline_declarations(step, pipeline_inputs, declarations, steps)
-            component = c.inline_component({**step.inline, **declared}, path, name=step.name)
-        else:
-            component = c.component(step.component, (*path, "component"))
-        if component is not None:
-            c.conda_channels(component, step, path)
-        compute = c.compute(step.compute, (*path, "compute")) if step.compute is not None else default_compute
-        if compute is None and step.compute is None:
-            c.problem((*path, "compute"), "no compute: set settings.default_compute or this job's compute")
-        inputs: dict[str, Any] = {}
-        input_sources: dict[str, str] = {}
-        ports = component.spec.get("inputs", {}) if component else {}
-        for port, value in step.inputs.items():
-            port_path = (*path, "inputs", port)
-            if isinstance(value, ParentBinding) and value.parts[0] == "inputs":
-                source = value.parts[1]
-                if source not in pipeline_inputs and source not in raw_inputs:
-                    c.problem(port_path, f"binds parent.inputs.{source}, which the pipeline does not declare")
-                elif source in pipeline_inputs:
-                    inputs[port] = dict(pipeline_inputs[source])
-                    input_sources[port] = source
-            elif isinstance(value, ParentBinding):
-                inputs[port] = {"kind": "step_output", "step": value.parts[1], "output": value.parts[3]}
-            elif isinstance(value, DataReference):
-                expected = ports.get(port, {}).get("type")
-                binding = c.data(value, port_path, expected_type=expected if expected in DATA_TYPES else None)
-                if binding is not None:
-                    inputs[port] = binding
-            else:
-                inputs[port] = {"kind": "literal", "value": value.value}
-        steps[step.name] = {
-            "name": step.name,
-            "display_name": step.display_name,
-            "component": component,
-            "compute": compute,
-            "inputs": inputs,
-            "input_sources": input_sources,
-            "outputs": step.outputs,
-            "limits": step.limits.model_dump(),
-            "retry_settings": step.retry_settings.model_dump(),
-            "force_rerun": step.force_rerun,
-            "environment_variables": step.environment_variables,
-            "resources": step.resources,
-            "output_destinations": output_destinations(c, step, header.outputs),
-            "output_assets": output_assets(c, step, header.outputs),
-        }
+    groups: dict[str, dict] = {}
+    top = Scope(
+        inputs=pipeline_inputs,
+        sources={name: name for name in pipeline_inputs},
+        declared=set(raw_inputs),
+        declarations=declarations,
+        outputs=header.outputs,
+        default_compute=default_compute,
+    )
+    compile_jobs(c, jobs, top, steps, groups)
+    resolve_group_outputs(c, steps, groups)
 
     header_fields = {
         "display_name": header.display_name,
@@ -562,13 +540,18 @@ def resolve_pipeline(
         "warnings": [warning.as_dict() for warning in c.warnings],
     }
     pipeline_outputs = header.outputs
-    outputs = check_steps(c, steps=steps, pipeline_outputs=pipeline_outputs)
+    outputs = check_steps(ScopedReport(c, steps), steps=steps, pipeline_outputs=pipeline_outputs)
     if c.problems:
         raise DefinitionError(c.problems)
 
     def build() -> PipelineSpec:
         spec = build_spec(
-            c, steps=steps, header=header_fields, pipeline_inputs=pipeline_inputs, outputs=outputs
+            c,
+            steps=steps,
+            groups=groups,
+            header=header_fields,
+            pipeline_inputs=pipeline_inputs,
+            outputs=outputs,
         )
         if c.problems:
             raise DefinitionError(c.problems)

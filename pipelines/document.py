@@ -186,6 +186,7 @@ class Step:
     output_paths: dict[str, str] = field(default_factory=dict)  # port -> datastore URI it is written to
     output_assets: dict[str, dict] = field(default_factory=dict)  # port -> {name, version} it becomes
     inline: dict[str, Any] | None = None  # command, environment, code of a step written inline
+    type: str = "command"  # or "pipeline": its component is a pipeline component
 
 
 @dataclass(frozen=True)

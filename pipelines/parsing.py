@@ -372,8 +372,12 @@ def parse_step(name: Any, step: Any, report: Report, warn: Report = _ignore) -> 
     if not isinstance(step, dict):
         report(path, "must be a mapping")
         return None
-    if step.get("type", "command") != "command":
-        report((*path, "type"), f"only command jobs are supported, not {step.get('type')!r}")
+    kind = step.get("type", "command")
+    if kind not in ("command", "pipeline"):
+        report((*path, "type"), f"a step is a command or a pipeline (component) job, not {kind!r}")
+    if kind == "pipeline" and "component" not in step:
+        report((*path, "component"), "is required: a pipeline step runs a pipeline component")
+        return None
     inline = "component" not in step and "command" in step
     for key in step:
         if key in UNSUPPORTED:
@@ -424,4 +428,5 @@ def parse_step(name: Any, step: Any, report: Report, warn: Report = _ignore) -> 
         limits=limits,
         retry_settings=retry_settings,
         force_rerun=_flag(step.get("force_rerun"), (*path, "force_rerun"), report),
+        type="pipeline" if kind == "pipeline" else "command",
     )

@@ -135,6 +135,9 @@ class GroupSpec(SpecModel):
         description="{id, name, version, display_name} of the pipeline component version it ran"
     )
     inputs: dict[str, Binding] = Field(default_factory=dict, description="as its parent bound them")
+    input_sources: dict[str, str] = Field(
+        default_factory=dict, description="input -> the job's input its value comes from"
+    )
     outputs: dict[str, GroupOutput] = Field(default_factory=dict)
 
 

@@ -25,6 +25,24 @@ def _pin(component) -> dict[str, Any]:
     }
 
 
+def _group(group: dict) -> dict[str, Any]:
+    component = group["component"]
+    return {
+        "name": group["name"],
+        "parent": group["parent"],
+        "display_name": group["display_name"],
+        "component": {
+            "id": component.pk,
+            "name": component.name,
+            "version": component.version,
+            "display_name": component.display_name,
+        },
+        "inputs": group["inputs"],
+        "input_sources": group["input_sources"],
+        "outputs": {name: {"step": step, "output": port} for name, (step, port) in group["outputs"].items()},
+    }
+
+
 def _check_inputs(report, name: str, step: dict, steps: dict[str, dict], *, unset_parameters: bool) -> None:
     component = step["component"]
     ports = component.spec.get("inputs", {})
@@ -144,6 +162,7 @@ def build_spec(
     compiler,
     *,
     steps: dict[str, dict],
+    groups: dict[str, dict] | None = None,
     header: dict[str, Any],
     pipeline_inputs: dict[str, dict],
     outputs: dict[str, dict],
@@ -155,9 +174,14 @@ def build_spec(
         "inputs": pipeline_inputs,
         "outputs": outputs,
         "steps": {
-            name: {**step, "component": _pin(step["component"]), "compute": step["compute"]}
+            name: {
+                **{key: value for key, value in step.items() if not key.startswith("_")},
+                "component": _pin(step["component"]),
+                "compute": step["compute"],
+            }
             for name, step in steps.items()
         },
+        "groups": {name: _group(group) for name, group in (groups or {}).items()},
     }
     try:
         return PipelineSpec.model_validate(document)

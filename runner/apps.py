@@ -15,5 +15,8 @@ class RunnerConfig(AppConfig):
         from runner import broker
 
         broker.configure()  # before any actor is declared: an actor binds to the broker of its day
+        from pipelines import pipeline_components
         from runner import actors  # noqa: F401  (declaring actors registers their queues)
         from runner.events import recording  # noqa: F401  (it listens to status changes and log lines)
+
+        pipeline_components.install()  # the registry registers `type: pipeline` components through it

@@ -16,6 +16,11 @@ from studio.registry.data import export_data, register_data
 from studio.registry.datastores import export_datastore, register_datastore
 from studio.registry.environments import export_environment, register_environment
 from studio.registry.model_assets import export_model, register_model
+from studio.registry.pipeline_components import (
+    export_pipeline_component,
+    is_pipeline_component,
+    register_pipeline_component,
+)
 from studio.registry.plan import RegistrationPlan
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, load_document
 
@@ -48,7 +53,7 @@ DATASTORE_SCHEMA_NAMES = ("azureblob.schema", "azurefile.schema", "azuredatalake
 def guess_kind(document: dict[str, Any]) -> str:
     """Which kind of asset a definition describes, from its `$schema` or its fields."""
     schema = str(document.get("$schema", "")).lower()
-    if "component" in schema or "command" in document:
+    if "component" in schema or "command" in document or is_pipeline_component(document):
         return "component"
     if "model.schema" in schema:
         return "model"
@@ -80,7 +85,10 @@ def register_text(
         raise DefinitionError.single(filename, "", f"unknown asset kind {kind!r}")
     try:
         options = {"anonymous": True} if anonymous and kind == "component" else {}
-        return REGISTER[kind](
+        register = REGISTER[kind]
+        if kind == "component" and is_pipeline_component(document):
+            register = register_pipeline_component
+        return register(
             document, index=index, filename=filename, attachments=attachments, user=user, plan=plan, **options
         )
     except DefinitionError as error:
@@ -120,6 +128,8 @@ def register_file(
 
 def export_asset(asset) -> str:
     """The text of an asset's definition (YAML, or JSON for v1-only environments)."""
+    if is_pipeline_component(getattr(asset, "spec", None)):
+        return export_pipeline_component(asset)
     return EXPORT[KIND_OF_MODEL[asset._meta.model_name]](asset)
 
 

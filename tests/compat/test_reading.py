@@ -58,13 +58,6 @@ NOT_YET: dict[str, tuple[str, str]] = {
         "bug: uri_file data bound to a component's uri_folder input is refused (count_local_file, "
         "count_asset, count_datastore_file), where Azure ML runs the step with the job input's type",
     ),
-    # point 6: pipeline components
-    "pipeline-nested-three-deep.yml": ("compile", "#13 point 6: type: pipeline components as steps"),
-    "pipeline-group-step.yml": ("compile", "#13 point 6: type: pipeline components as steps"),
-    "pipeline-registered-pipeline-component.yml": (
-        "compile",
-        "#13 point 6: type: pipeline components as steps (and registering one)",
-    ),
     # point 7: tolerance, stated
     "pipeline-tolerated-step-fields.yml": (
         "compile",
@@ -352,12 +345,125 @@ def _compare_step(
         _compare_environment(diff, where, relative, pin, azure["environment"])
 
 
+# --- pipeline components: Studio runs their steps flat, named <group>.<step>; Azure nests them ---
+
+
+def _level(spec, group: str) -> dict[str, Any]:
+    """The steps and groups directly inside `group` ("" for the job), by their own names."""
+    prefix = f"{group}." if group else ""
+    found: dict[str, Any] = {}
+    for name, step in spec.steps.items():
+        if step.group == group:
+            found[name.removeprefix(prefix)] = step
+    for name, held in spec.groups.items():
+        if held.parent == group:
+            found[name.removeprefix(prefix)] = held
+    return found
+
+
+def _seen_from(spec, group: str, step: str, output: str) -> tuple:
+    """A binding to a step's output as a job of `group` names it: the step, or the group holding it."""
+    prefix = f"{group}." if group else ""
+    for name, held in spec.groups.items():
+        if held.parent == group and step.startswith(f"{name}."):
+            outputs = [
+                port
+                for port, source in held.outputs.items()
+                if (source.step, source.output) == (step, output)
+            ]
+            return ("output", name.removeprefix(prefix), outputs[0] if outputs else f"?{output}")
+    return ("output", step.removeprefix(prefix), output)
+
+
+def _group_binding(spec, group: str, holder, port: str, parents: dict[str, Any]) -> tuple:
+    from pipelines.spec import DataBinding, LiteralBinding
+
+    binding = holder.inputs.get(port)
+    if not group and port in holder.input_sources:
+        return ("parent", holder.input_sources[port])
+    if group:  # Azure names the pipeline component's own input: find which one gave this value
+        for name, value in parents.items():
+            if binding is not None and value == binding:
+                return ("parent", name)
+    if binding is None:
+        return None
+    if isinstance(binding, LiteralBinding):
+        return ("literal", binding.value)
+    if isinstance(binding, DataBinding):
+        return ("data", binding.type, binding)
+    return _seen_from(spec, group, binding.step, binding.output)
+
+
+def _compare_level(diff: Differences, relative: str, spec, group: str, azure_jobs: dict, where: str) -> None:
+    from pipelines.spec import GroupSpec
+
+    level = _level(spec, group)
+    diff.check(f"{where}steps", sorted(level), sorted(azure_jobs))
+    parents = dict(spec.groups[group].inputs) if group else {}
+    base = (CORPUS / relative).parent
+    for name, held in level.items():
+        azure = azure_jobs.get(name)
+        if azure is None:
+            continue
+        at = f"{where}jobs.{name}"
+        studio_inputs = {port: _group_binding(spec, group, held, port, parents) for port in held.inputs}
+        studio_inputs = {port: value for port, value in studio_inputs.items() if value is not None}
+        if isinstance(held, GroupSpec) or group:
+            _compare_inputs(diff, at, studio_inputs, azure["inputs"], base)
+        if isinstance(held, GroupSpec):
+            for port, value in azure["outputs"].items():
+                feeds = BINDING.match(value) if isinstance(value, str) else None
+                source = held.outputs.get(port)
+                fed = spec.steps[source.step].outputs.get(source.output) if source else None
+                if not group:
+                    diff.check(
+                        f"{at}.outputs.{port} feeds", fed, feeds["body"].split(".")[1] if feeds else None
+                    )
+            if "jobs" in azure:  # a registered one's jobs are in the workspace, not in the file
+                inner = f"{group}.{name}" if group else name
+                _compare_level(diff, relative, spec, inner, azure["jobs"], f"{at}.")
+        elif group:  # a step inside a pipeline component: what it runs
+            component = azure.get("component")
+            if isinstance(component, str):
+                reference, version = _reference(component, "components")
+                diff.check(f"{at}.component", held.component.name, reference)
+            if "command" in azure and azure["command"] is not None:
+                diff.check(f"{at}.command", held.component.spec.get("command"), azure["command"])
+
+
+def _visible(spec, step):
+    """A top-level step whose bindings name the groups it reads from, as the job's YAML does."""
+    from pipelines.spec import StepOutputBinding
+
+    inputs = {}
+    for port, binding in step.inputs.items():
+        if isinstance(binding, StepOutputBinding):
+            _, name, output = _seen_from(spec, "", binding.step, binding.output)
+            binding = StepOutputBinding(step=name, output=output)
+        inputs[port] = binding
+    return step.model_copy(update={"inputs": inputs})
+
+
 def compare(relative: str, spec) -> list[str]:
     """Every difference between Studio's spec of a corpus job and Azure's reading of it."""
     azure = azure_reading(relative)
     diff = Differences()
     base = (CORPUS / relative).parent
-    if azure["type"] == "pipeline":
+    if azure["type"] == "pipeline" and spec.groups:
+        _compare_level(diff, relative, spec, "", azure["jobs"], "")
+        for name, step in spec.steps.items():
+            if not step.group and name in azure["jobs"]:
+                declared = _azure_declared_outputs(relative, name)
+                _compare_step(
+                    diff,
+                    relative,
+                    name,
+                    _visible(spec, step),
+                    azure["jobs"][name],
+                    declared,
+                    azure["outputs"],
+                )
+    elif azure["type"] == "pipeline":
         diff.check("steps", list(spec.steps), list(azure["jobs"]))
         studio_inputs = {}
         for name, binding in spec.inputs.items():
