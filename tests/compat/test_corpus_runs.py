@@ -14,7 +14,8 @@ warnings (what the server recorded and what the CLI printed) hold each field of 
 there are none for `runs`; `writes` files are on the datastore (`${{name}}` the job's name);
 `registers_outputs` versions exist, tagged with the job; `steps` and `leaves` are its step names;
 `artifacts` are among its steps' default artifacts. An asset file registers, with the warnings
-`warns` lists (none for `registers`). Refused files are tested by test_reading.py.
+`warns` lists (none for `registers`), through the CLI (tests/studio/test_asset_warnings.py checks
+the same through the registry); refused files are tested by test_reading.py.
 
 What Studio cannot do yet is not hidden: PENDING names each such file with what is missing, and
 its test asserts that the file still falls short, so the table shrinks as the work lands (a file
@@ -54,34 +55,6 @@ PENDING: dict[str, str] = {
     "pipeline-group-step.yml": f"{POINT_6}: component-pipeline-inline-steps.yml:2 type: 'pipeline' refused",
     "pipeline-registered-pipeline-component.yml": (
         f"{POINT_6}: jobs.inner.type: only command jobs are supported, not 'pipeline'"
-    ),
-    # tolerance in component files and on asset create (another helper)
-    "component-tolerant.yml": (
-        "#13 point 7: resources.instance_type and queue_settings are refused ('is not a field of this "
-        "schema'), not warned"
-    ),
-    "pipeline-tolerated-step-fields.yml": (
-        "#13 point 7: component-tolerant.yml:11 resources.instance_type and :12 queue_settings are refused"
-    ),
-    "component-conda-env.yml": (
-        "#13 point 7: studio component create warns nothing at the conda file's channels"
-    ),
-    "environment-conda-channels.yml": (
-        "#13 point 7: studio environment create warns nothing at the conda file's channels"
-    ),
-    "environment-python-only-channels.yml": (
-        "#13 point 7: studio environment create warns nothing at the conda file's channels"
-    ),
-    "environment-inline-conda.yml": (
-        "#13 point 7: studio environment create warns nothing at conda_file.channels"
-    ),
-    "environment-inference-config.yml": (
-        "#13 point 7: inference_config is refused ('online inference servers are not supported'), not warned"
-    ),
-    # default artifacts (another helper, runner/default_artifacts.py: not committed yet)
-    "job-artifacts-default.yml": "#13 point 4: default artifacts (GET .../steps/main/artifacts/ answers 404)",
-    "pipeline-default-artifacts.yml": (
-        "#13 point 4: default artifacts (GET .../steps/write_artifacts/artifacts/ answers 404)"
     ),
     # a compiler bug (pipelines/compiler.py; test_reading.py's NOT_YET names it too)
     "pipeline-data-inputs.yml": (
