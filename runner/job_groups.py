@@ -41,6 +41,7 @@ def _input_port(name: str, binding: Any, steps: dict[str, Any], data_nodes: dict
         port["value"] = binding.get("value")
     elif kind == "data":
         port["type"] = binding.get("type", "")
+        port["value"] = binding.get("asset") or binding.get("url") or "uploaded data"
         node = data_nodes.get(data_key(binding))
         if node:
             port["source"], port["sourceHandle"] = node, "data"

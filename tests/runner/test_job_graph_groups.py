@@ -140,6 +140,7 @@ def test_groups_come_parents_first_with_what_they_hold_and_their_ports():
         "name": "raw",
         "type": "uri_folder",
         "bound": "data",
+        "value": "iris:1",
         "source": data_node,
         "sourceHandle": "data",
     }

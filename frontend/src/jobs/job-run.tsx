@@ -4,7 +4,7 @@
  * Everything live comes from the job websocket (`run-store.ts`).
  */
 import { ReactFlowProvider } from '@xyflow/react';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { cancelJob } from './api';
 import {
   elapsedSeconds,
@@ -16,15 +16,27 @@ import {
 } from './format';
 import type { ConnectionState } from './job-socket';
 import './jobs.css';
-import { RunGraph } from './run-graph';
+import { GroupPanel } from './group-panel';
+import { useOpenGroups } from './open-groups';
+import { RunGraph, type Selection } from './run-graph';
+import { indexGroups, revealStep, summarizeGroup } from './run-groups';
 import { useJobRun, useNow } from './run-store';
 import { StepPanel } from './step-panel';
-import { JOB_TERMINAL, type JobRunProps, type JobWarning, type StepGraphNode } from './types';
+import {
+  JOB_TERMINAL,
+  type JobRunProps,
+  type JobWarning,
+  type RunGraphData,
+  type StepGraphNode,
+} from './types';
 
-function selectedFromHash(): string | null {
+const NO_GRAPH: RunGraphData = { nodes: [], edges: [] };
+
+/** `#step=NAME` or `#group=NAME` (names of steps inside pipeline components have dots). */
+function selectedFromHash(): Selection | null {
   if (typeof window === 'undefined') return null;
-  const match = /^#step=([\w-]+)$/.exec(window.location.hash);
-  return match ? match[1]! : null;
+  const match = /^#(step|group)=([\w.-]+)$/.exec(window.location.hash);
+  return match ? { kind: match[1] as Selection['kind'], id: match[2]! } : null;
 }
 
 function ConnectionBadge({ connection, synced }: { connection: ConnectionState; synced: boolean }) {
@@ -101,21 +113,23 @@ export function WarningsNotice({ warnings }: { warnings: JobWarning[] }) {
 }
 
 export function JobRun(props: JobRunProps) {
-  const { job: name, urls = {}, graph = { nodes: [], edges: [] }, parameters = [] } = props;
+  const { job: name, urls = {}, graph = NO_GRAPH, parameters = [] } = props;
   const { run, connection, store } = useJobRun(urls.socket ?? `/ws/jobs/${name}/`);
   const job = run.job;
   const status = job?.status ?? null;
   const terminal = status !== null && JOB_TERMINAL.has(status);
   const now = useNow(!terminal);
-  const [selected, setSelected] = useState<string | null>(selectedFromHash);
+  const [selected, setSelected] = useState<Selection | null>(selectedFromHash);
+  const index = useMemo(() => indexGroups(graph), [graph]);
+  const { open, toggle, update: updateOpen } = useOpenGroups(name);
   const [cancelState, setCancelState] = useState<{ busy: boolean; error: string | null }>({
     busy: false,
     error: null,
   });
 
-  const select = useCallback((step: string | null) => {
-    setSelected(step);
-    const hash = step ? `#step=${step}` : '';
+  const select = useCallback((selection: Selection | null) => {
+    setSelected(selection);
+    const hash = selection ? `#${selection.kind}=${selection.id}` : '';
     if (window.location.hash !== hash) {
       window.history.replaceState(
         null,
@@ -131,6 +145,13 @@ export function JobRun(props: JobRunProps) {
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
 
+  // A step chosen inside closed pipeline components (from the URL or a group's panel) shows;
+  // closing a group around it later is left alone.
+  const selectedStepName = selected?.kind === 'step' ? selected.id : null;
+  useEffect(() => {
+    if (selectedStepName) updateOpen((current) => revealStep(index, current, selectedStepName));
+  }, [selectedStepName, index, updateOpen]);
+
   const onCancel = async () => {
     setCancelState({ busy: true, error: null });
     try {
@@ -142,10 +163,11 @@ export function JobRun(props: JobRunProps) {
   };
 
   const elapsed = elapsedSeconds(job?.started_at, job?.finished_at, now);
-  const selectedStep = selected ? run.steps[selected] : undefined;
+  const selectedStep = selectedStepName ? run.steps[selectedStepName] : undefined;
   const selectedNode = graph.nodes.find(
-    (n): n is StepGraphNode => n.kind === 'step' && n.id === selected,
+    (n): n is StepGraphNode => n.kind === 'step' && n.id === selectedStepName,
   );
+  const selectedGroup = selected?.kind === 'group' ? index.groups.get(selected.id) : undefined;
   const token = props.csrfToken ?? '';
   const title = job?.display_name || props.displayName || name;
 
@@ -227,11 +249,13 @@ export function JobRun(props: JobRunProps) {
           {cancelState.error}
         </p>
       ) : null}
-      <div className={`job-run__main${selectedStep ? ' has-panel' : ''}`}>
+      <div className={`job-run__main${selectedStep || selectedGroup ? ' has-panel' : ''}`}>
         <ReactFlowProvider>
           <RunGraph
-            nodes={graph.nodes}
-            edges={graph.edges}
+            graph={graph}
+            index={index}
+            open={open}
+            onToggle={toggle}
             steps={run.steps}
             selected={selected}
             onSelect={select}
@@ -249,6 +273,18 @@ export function JobRun(props: JobRunProps) {
             live={connection.state === 'live' && run.synced}
             dispatch={store.dispatch}
             now={now}
+            onClose={() => select(null)}
+          />
+        ) : selectedGroup ? (
+          <GroupPanel
+            key={selectedGroup.id}
+            group={selectedGroup}
+            summary={summarizeGroup(index, selectedGroup.id, run.steps)}
+            steps={run.steps}
+            open={open.has(selectedGroup.id)}
+            now={now}
+            onToggle={toggle}
+            onSelectStep={(step) => select({ kind: 'step', id: step })}
             onClose={() => select(null)}
           />
         ) : (

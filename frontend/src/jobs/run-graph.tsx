@@ -1,6 +1,8 @@
 /**
  * The job's pipeline drawn read-only with React Flow, laid out left to right like the designer's
  * auto-layout; each step is coloured by its status and shows duration, attempt, reuse and compute.
+ * A pipeline component is one node until opened (`run-groups.ts` folds the graph, `run-layout.ts`
+ * places what shows).
  */
 import {
   Background,
@@ -16,14 +18,22 @@ import {
   useReactFlow,
   useStore,
 } from '@xyflow/react';
-import { memo, useEffect, useMemo, type CSSProperties } from 'react';
-import { layoutLeftToRight } from '../lib/auto-layout';
-import { isAssetType, portColor } from '../lib/port-types';
+import { memo, useEffect, useMemo, useRef } from 'react';
+import { isAssetType } from '../lib/port-types';
 import { elapsedSeconds, formatDuration, statusClass, statusLabel } from './format';
-import type { RunGraphEdge, RunGraphNode, StepGraphNode, StepInfo } from './types';
+import {
+  GroupFrame,
+  GroupNodeCard,
+  handleStyle,
+  type FrameFlowNode,
+  type GroupFlowNode,
+} from './group-nodes';
+import { foldGraph, summarizeGroup, type GroupIndex, type GroupSummary } from './run-groups';
+import { layoutFolded } from './run-layout';
+import type { RunGraphData, StepGraphNode, StepInfo } from './types';
 
-export const STEP_NODE_SIZE = { width: 236, height: 104 };
-export const DATA_NODE_SIZE = { width: 190, height: 52 };
+/** What the page shows a panel for: a step or a group. */
+export type Selection = { kind: 'step' | 'group'; id: string };
 
 type StepNodeData = {
   graph: StepGraphNode;
@@ -34,14 +44,7 @@ type StepNodeData = {
 type DataNodeData = { label: string; type: string };
 type StepFlowNode = Node<StepNodeData, 'step'>;
 type DataFlowNode = Node<DataNodeData, 'data'>;
-type RunFlowNode = StepFlowNode | DataFlowNode;
-
-function handleStyle(index: number, count: number, type: string): CSSProperties {
-  return {
-    top: `${((index + 1) / (count + 1)) * 100}%`,
-    '--port-color': portColor(type),
-  } as CSSProperties;
-}
+type RunFlowNode = StepFlowNode | DataFlowNode | GroupFlowNode | FrameFlowNode;
 
 function StepNodeCard({ data, selected }: NodeProps<StepFlowNode>) {
   const { graph, step, now, onOpen } = data;
@@ -148,7 +151,12 @@ function DataNodeCard({ data }: NodeProps<DataFlowNode>) {
   );
 }
 
-const nodeTypes = { step: memo(StepNodeCard), data: memo(DataNodeCard) };
+const nodeTypes = {
+  step: memo(StepNodeCard),
+  data: memo(DataNodeCard),
+  group: memo(GroupNodeCard),
+  frame: memo(GroupFrame),
+};
 const FIT_OPTIONS = { maxZoom: 1, padding: 0.15 };
 
 /** Fits the graph again when its box changes size (the step panel opens or closes). */
@@ -174,56 +182,116 @@ function FitOnResize() {
   return null;
 }
 
-/** Top-left positions of every node, laid out once per graph. */
-export function layoutRunGraph(nodes: readonly RunGraphNode[], edges: readonly RunGraphEdge[]) {
-  return layoutLeftToRight(
-    nodes.map((n) => ({ id: n.id, ...(n.kind === 'step' ? STEP_NODE_SIZE : DATA_NODE_SIZE) })),
-    edges,
-    { rankGap: 80, nodeGap: 32 },
-  );
+/** Fits the graph again when a group opens or closes (what shows changed). */
+function FitOnFold({ fold }: { fold: string }) {
+  const { fitView } = useReactFlow();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const frame = requestAnimationFrame(() => void fitView({ ...FIT_OPTIONS, duration: 200 }));
+    return () => cancelAnimationFrame(frame);
+  }, [fold, fitView]);
+  return null;
 }
 
 interface RunGraphProps {
-  nodes: readonly RunGraphNode[];
-  edges: readonly RunGraphEdge[];
+  graph: RunGraphData;
+  index: GroupIndex;
+  /** The groups drawn open; the others are one node each. */
+  open: ReadonlySet<string>;
+  onToggle: (group: string) => void;
   steps: Record<string, StepInfo>;
-  selected: string | null;
-  onSelect: (step: string | null) => void;
+  selected: Selection | null;
+  onSelect: (selection: Selection | null) => void;
   now: number;
 }
 
-export function RunGraph({ nodes, edges, steps, selected, onSelect, now }: RunGraphProps) {
-  const positions = useMemo(() => layoutRunGraph(nodes, edges), [nodes, edges]);
+export function RunGraph({
+  graph,
+  index,
+  open,
+  onToggle,
+  steps,
+  selected,
+  onSelect,
+  now,
+}: RunGraphProps) {
+  const folded = useMemo(() => foldGraph(graph, index, open), [graph, index, open]);
+  const boxes = useMemo(() => layoutFolded(folded), [folded]);
+  const summaries = useMemo(() => {
+    const found: Record<string, GroupSummary> = {};
+    for (const node of folded.nodes) {
+      if (node.kind === 'group' || node.kind === 'frame') {
+        found[node.id] = summarizeGroup(index, node.id, steps);
+      }
+    }
+    return found;
+  }, [folded, index, steps]);
+  const onOpenStep = useMemo(
+    () => (step: string) => onSelect({ kind: 'step', id: step }),
+    [onSelect],
+  );
+  const onShowGroup = useMemo(
+    () => (group: string) => onSelect({ kind: 'group', id: group }),
+    [onSelect],
+  );
   const flowNodes = useMemo<RunFlowNode[]>(
     () =>
-      nodes.map((node): RunFlowNode => {
-        const position = positions[node.id] ?? { x: 0, y: 0 };
-        if (node.kind === 'data') {
+      folded.nodes.map((visible): RunFlowNode => {
+        const box = boxes[visible.id] ?? { x: 0, y: 0, width: 0, height: 0 };
+        const position = { x: box.x, y: box.y };
+        const size = { width: box.width, height: box.height };
+        const isSelected = selected?.id === visible.id;
+        if (visible.kind === 'data') {
           return {
-            id: node.id,
+            id: visible.id,
             type: 'data',
             position,
-            data: { label: node.label, type: node.type },
+            data: { label: visible.node.label, type: visible.node.type },
             selectable: false,
-            ...DATA_NODE_SIZE,
+            ...size,
           };
         }
+        if (visible.kind === 'group' || visible.kind === 'frame') {
+          const data = {
+            group: visible.group,
+            summary: summaries[visible.id]!,
+            now,
+            onShow: onShowGroup,
+            onToggle,
+          };
+          return visible.kind === 'group'
+            ? { id: visible.id, type: 'group', position, data, selected: isSelected, ...size }
+            : {
+                id: visible.id,
+                type: 'frame',
+                position,
+                data,
+                selected: isSelected,
+                className: 'run-frame-node',
+                ...size,
+              };
+        }
         return {
-          id: node.id,
+          id: visible.id,
           type: 'step',
           position,
-          data: { graph: node, step: steps[node.id], now, onOpen: onSelect },
-          selected: node.id === selected,
-          ...STEP_NODE_SIZE,
+          data: { graph: visible.node, step: steps[visible.id], now, onOpen: onOpenStep },
+          selected: isSelected && selected?.kind === 'step',
+          ...size,
         };
       }),
-    [nodes, positions, steps, selected, now, onSelect],
+    [folded, boxes, summaries, steps, selected, now, onOpenStep, onShowGroup, onToggle],
   );
   const flowEdges = useMemo<Edge[]>(
     () =>
-      edges.map((edge) => {
-        const target = steps[edge.target]?.status;
-        const source = steps[edge.source]?.status;
+      folded.edges.map((edge) => {
+        const statusOf = (id: string) => steps[id]?.status ?? summaries[id]?.status;
+        const target = statusOf(edge.target);
+        const source = statusOf(edge.source);
         const flowing = target === 'Running' || target === 'Preparing';
         const done = source === 'Completed';
         return {
@@ -234,11 +302,13 @@ export function RunGraph({ nodes, edges, steps, selected, onSelect, now }: RunGr
           focusable: false,
         };
       }),
-    [edges, steps],
+    [folded, steps, summaries],
   );
   const onNodeClick: NodeMouseHandler<RunFlowNode> = (_event, node) => {
-    if (node.type === 'step') onSelect(node.id);
+    if (node.type === 'step') onSelect({ kind: 'step', id: node.id });
+    else if (node.type === 'group') onSelect({ kind: 'group', id: node.id });
   };
+  const fold = [...open].sort().join(',');
   return (
     <div className="run-graph" data-testid="run-graph">
       <ReactFlow<RunFlowNode, Edge>
@@ -250,6 +320,7 @@ export function RunGraph({ nodes, edges, steps, selected, onSelect, now }: RunGr
         nodesDraggable={false}
         nodesConnectable={false}
         elementsSelectable={false}
+        zoomOnDoubleClick={false}
         deleteKeyCode={null}
         minZoom={0.2}
         maxZoom={1.5}
@@ -261,6 +332,7 @@ export function RunGraph({ nodes, edges, steps, selected, onSelect, now }: RunGr
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} color="#c9cee0" />
         <Controls showInteractive={false} />
         <FitOnResize />
+        <FitOnFold fold={fold} />
       </ReactFlow>
     </div>
   );

@@ -103,6 +103,8 @@ export interface StepGraphNode {
   label: string;
   component: string;
   compute: string;
+  /** The qualified name of the innermost pipeline component holding the step; '' at the top. */
+  group?: string;
   inputs: GraphPort[];
   outputs: GraphPort[];
 }
@@ -122,6 +124,42 @@ export interface RunGraphEdge {
   sourceHandle: string;
   target: string;
   targetHandle: string;
+}
+
+/** An input of a pipeline-component step: where its value comes from, when from the graph. */
+export interface GroupInputPort extends GraphPort {
+  value?: unknown;
+  /** The node (step or data) and handle the inner steps read this input from. */
+  source?: string;
+  sourceHandle?: string;
+}
+
+/** An output of a pipeline-component step: the leaf step output it is. */
+export interface GroupOutputPort extends GraphPort {
+  step: string;
+  output: string;
+}
+
+/** A pipeline-component step (`runner/job_groups.py`): drawn closed as one node, or open. */
+export interface RunGraphGroup {
+  id: string;
+  name: string;
+  label: string;
+  component: string;
+  /** The enclosing group's id; '' at the top. */
+  parent: string;
+  /** Leaf steps directly inside, in run order. */
+  steps: string[];
+  /** Groups directly inside. */
+  groups: string[];
+  inputs: GroupInputPort[];
+  outputs: GroupOutputPort[];
+}
+
+export interface RunGraphData {
+  nodes: RunGraphNode[];
+  edges: RunGraphEdge[];
+  groups?: RunGraphGroup[];
 }
 
 export interface JobParameter {
@@ -146,7 +184,7 @@ export interface JobRunProps {
   createdBy?: string | null;
   source?: string;
   rerunOf?: string | null;
-  graph?: { nodes: RunGraphNode[]; edges: RunGraphEdge[] };
+  graph?: RunGraphData;
   parameters?: JobParameter[];
   /** Fields of the job's YAML that Azure ML accepts but that have no effect here. */
   warnings?: JobWarning[];
