@@ -35,6 +35,11 @@ def _data_label(binding: dict) -> str:
     return "uploaded data"
 
 
+def _own_name(name: str, group: str) -> str:
+    """A step's name inside its pipeline component ('copy' of 'middle.inner.copy')."""
+    return name[len(group) + 1 :] if group and name.startswith(f"{group}.") else name
+
+
 def job_graph(spec: dict) -> dict:
     """`{"nodes": [...], "edges": [...]}` of a job's frozen spec (a `PipelineSpec` as a dict)."""
     steps: dict[str, Any] = spec.get("steps", {})
@@ -95,7 +100,7 @@ def job_graph(spec: dict) -> dict:
             {
                 "id": name,
                 "kind": "step",
-                "label": step.get("display_name") or name,
+                "label": step.get("display_name") or _own_name(name, step.get("group", "")),
                 "component": component_label(component),
                 "compute": step.get("compute", ""),
                 "group": step.get("group", ""),

@@ -99,6 +99,9 @@ def test_each_step_names_its_innermost_group():
         "middle.train": "middle",
         "score": "",
     }
+    labels = {n["id"]: n["label"] for n in graph["nodes"] if n["kind"] == "step"}
+    assert labels["middle.inner.copy"] == "copy"  # its name inside its pipeline component
+    assert labels["score"] == "score"
     edges = {(e["source"], e["sourceHandle"], e["target"], e["targetHandle"]) for e in graph["edges"]}
     assert ("middle.inner.copy", "prepared_data", "middle.train", "training_data") in edges  # leaf to leaf
 
