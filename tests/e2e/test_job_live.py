@@ -201,7 +201,18 @@ def test_it_shows_a_job_running_live_with_logs_and_a_csv_preview(studio_server, 
         sign_in(page, studio_server, "/jobs/")
         # A line a second: on a loaded 2-core machine the page may take seconds to show a line, and
         # the step must still be running when it does (half-second lines failed CI under load).
-        name = submit(studio_server, token, pipeline, tmp_path, "inputs.lines=10", "inputs.delay=1")
+        # Step b need only be seen Running (5 s of it) and c only Completed: they print less.
+        name = submit(
+            studio_server,
+            token,
+            pipeline,
+            tmp_path,
+            "inputs.lines=10",
+            "inputs.delay=1",
+            "jobs.b.inputs.lines=5",
+            "jobs.c.inputs.lines=2",
+            "jobs.c.inputs.delay=0.2",
+        )
 
         # The jobs list, open in a second tab, follows the job without a reload.
         listing = context.new_page()
@@ -294,7 +305,17 @@ def test_a_browser_whose_socket_drops_still_shows_the_final_status(studio_server
     with browser_context() as context:
         page = context.new_page()
         sign_in(page, studio_server, "/jobs/")
-        name = submit(studio_server, token, pipeline, tmp_path, "inputs.lines=6", "inputs.delay=0.5")
+        # b and c run while the socket is down: they need not be slow
+        name = submit(
+            studio_server,
+            token,
+            pipeline,
+            tmp_path,
+            "inputs.lines=6",
+            "inputs.delay=0.5",
+            "jobs.b.inputs.delay=0.1",
+            "jobs.c.inputs.delay=0.1",
+        )
 
         # The page's job socket goes through a relay that can drop it as the server would.
         relay = {"down": False, "urls": [], "open": []}
