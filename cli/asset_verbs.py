@@ -286,6 +286,15 @@ def run_create(args) -> int:
         document, index = load_document(raw, filename=str(definition))
     except DefinitionError as error:
         return report_problems(error.problems, output=args.output)
+    lines_here = None  # a pipeline component is sent rewritten: its problems' lines are looked up here
+    if kind.verb == "component" and document.get("type") == "pipeline":
+        from cli.pipeline_components import prepare_pipeline_component
+
+        prepared = prepare_pipeline_component(document, definition, index, output=args.output)
+        if isinstance(prepared, int):
+            return prepared
+        document, raw = prepared
+        lines_here = index
     parts, problems, opened = collect_parts(
         kind, document, index, definition=definition, filename=str(definition)
     )
@@ -299,7 +308,9 @@ def run_create(args) -> int:
         for stream in opened:
             stream.close()
     if response.status_code == 400:
-        return _report_server_problems(response, kind, document, definition, output=args.output)
+        return _report_server_problems(
+            response, kind, document, definition, output=args.output, lines_here=lines_here
+        )
     asset = checked(response).json()
     reference = f"{asset['name']}:{asset['version']}"
     if response.status_code == 201:
@@ -322,8 +333,24 @@ def print_warnings(warnings: list[dict] | None, *, names: dict[str, str]) -> Non
         print(f"warning: {warning}", file=sys.stderr)
 
 
+def _line_here(item: dict, definition: Path, lines_here: LineIndex | None) -> int | None:
+    """The line of a server problem: the server's, or that of its field in the file here when the
+    server was sent a rewritten copy."""
+    if lines_here is None or str(item.get("file") or "") != definition.name or not item.get("field"):
+        return item.get("line")
+    from cli.jobs.problems import parse_field
+
+    return lines_here.line_of(parse_field(str(item["field"])))
+
+
 def _report_server_problems(
-    response: requests.Response, kind: Kind, document: dict, definition: Path, *, output: str
+    response: requests.Response,
+    kind: Kind,
+    document: dict,
+    definition: Path,
+    *,
+    output: str,
+    lines_here: LineIndex | None = None,
 ) -> int:
     try:
         body = response.json()
@@ -337,7 +364,7 @@ def _report_server_problems(
             names.get(str(item.get("file") or ""), str(item.get("file") or definition)),
             str(item.get("field") or ""),
             str(item.get("message") or ""),
-            item.get("line"),
+            _line_here(item, definition, lines_here),
         )
         for item in body["problems"]
     ]

@@ -62,7 +62,6 @@ class Compiler:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.rewrite = lambda path: path  # a command job's step fields are the job's own
-        self._conda_files_warned: set[Path] = set()
         self._component_files: dict[Path, Any] = {}  # local component file -> (document, lines)
         self.registering = False  # compiling a pipeline component's own jobs to register it
         self.default_datastore = default_datastore()  # or settings.default_datastore, once read
@@ -182,55 +181,6 @@ class Compiler:
             return None
         return target
 
-    def conda_channels(self, component: Component, step, path: tuple) -> None:
-        """Warn (once per conda file) that a step's conda channels have no effect here: packages are
-        installed with pip unless the image has conda or micromamba. Only for a conda file this job
-        names (inline, or in its local component file), located there."""
-        environment = component.environment
-        channels = ((environment.spec or {}).get("conda") or {}).get("channels") if environment else None
-        if not channels:
-            return
-        message = (
-            f"conda channels ({', '.join(map(str, channels))}) are used only when the image has conda or "
-            "micromamba; otherwise the packages are installed with pip from PyPI"
-        )
-        conda_file = self.conda_file_of(step)
-        if conda_file is None:
-            environment_doc = (step.inline or {}).get("environment")
-            if isinstance(environment_doc, dict) and isinstance(environment_doc.get("conda_file"), dict):
-                # written inline (or read by `studio job create` from the file the job names)
-                self.warning((*path, "environment", "conda_file", "channels"), message)
-            return  # else a registered environment: its channels are its author's, not this job's
-        if conda_file in self._conda_files_warned:
-            return  # many steps may share one file: read and warned once
-        self._conda_files_warned.add(conda_file)
-        try:
-            _, index = load_document(conda_file.read_bytes(), filename=str(conda_file))
-        except (OSError, DefinitionError):
-            index = LineIndex()
-        self.warnings.append(Problem(str(conda_file), "channels", message, index.line_of(("channels",))))
-
-    def conda_file_of(self, step) -> Path | None:
-        """The local conda file a step's environment names (inline, or in its local component file)."""
-        if self.base_dir is None:
-            return None
-        folder, definition = self.base_dir, step.inline
-        if definition is None and isinstance(step.component, dict):
-            definition = step.component
-        elif definition is None and isinstance(step.component, str):
-            reference = step.component.strip().removeprefix("file:")
-            if not reference.endswith((".yml", ".yaml")) or reference.startswith("azureml:"):
-                return None  # a registered component
-            file = (self.base_dir / reference).resolve()
-            try:
-                definition = self.component_file(file)[0]
-            except (OSError, DefinitionError):
-                definition = None
-            folder = file.parent
-        environment = definition.get("environment") if isinstance(definition, dict) else None
-        conda_file = environment.get("conda_file") if isinstance(environment, dict) else None
-        return (folder / conda_file).resolve() if isinstance(conda_file, str) else None
-
     def component_file(self, file: Path) -> tuple[Any, LineIndex]:
         """A local component file's document and lines, read once however many steps name it."""
         if file not in self._component_files:
@@ -331,11 +281,21 @@ class Compiler:
             )
         except DefinitionError as error:
             for problem in error.problems:
-                field = format_path(path) + (f".{problem.field}" if problem.field else "")
+                field = ".".join(part for part in (format_path(path), problem.field) if part)
                 line = problem.line or self.index.line_of(path)
                 self.problems.append(Problem(problem.file, field, problem.message, line))
             return None
+        for warning in getattr(component, "registration_warnings", []):
+            if warning.file == self.filename:  # a field of this step: named under it
+                field = ".".join(part for part in (format_path(path), warning.field) if part)
+                warning = Problem(warning.file, field, warning.message, warning.line)
+            self.add_warning(warning)
         return component
+
+    def add_warning(self, warning: Problem) -> None:
+        """Keep a warning found while registering what the job defines, once."""
+        if warning not in self.warnings:
+            self.warnings.append(warning)
 
     def component(self, value: Any, path: tuple) -> Component | None:
         """The component a step runs: a reference, a local file, or an inline definition."""
@@ -354,13 +314,16 @@ class Compiler:
                 if not file.is_file():
                     self.problem(path, f"{value!r} does not exist")
                     return None
-                return self.once(
+                component = self.once(
                     "file",
                     str(file),
                     lambda: register_file(
                         file, kind="component", user=self.user, plan=self.plan, anonymous=True
                     )[0],
                 )
+                for warning in getattr(component, "registration_warnings", []):
+                    self.add_warning(warning)
+                return component
             return self.once(
                 "component", value, lambda: resolve(Component, parse_reference(value, kind="components"))
             )

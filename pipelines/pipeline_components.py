@@ -111,22 +111,15 @@ def register_pipeline_component(
     }
     version = content_hash(spec)[:16] if anonymous else component.version
     fields = {"display_name": display_name or "", "environment": None, "code_digest": ""}
+    options = {"name": name, "version": version, "spec": spec, "filename": filename, "fields": fields}
     if plan is not None:
-        return register_version(
-            Component,
-            name=name,
-            version=version,
-            spec=spec,
-            filename=filename,
-            fields=fields,
-            user=user,
-            plan=plan,
-        )
-    with transaction.atomic():
-        c.plan.apply()
-        return register_version(
-            Component, name=name, version=version, spec=spec, filename=filename, fields=fields, user=user
-        )
+        registered, created = register_version(Component, **options, user=user, plan=plan)
+    else:
+        with transaction.atomic():
+            c.plan.apply()
+            registered, created = register_version(Component, **options, user=user)
+    registered.registration_warnings = list(c.warnings)  # its jobs' and their components'
+    return registered, created
 
 
 def install() -> None:

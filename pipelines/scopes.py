@@ -125,8 +125,6 @@ def compile_jobs(c, jobs: dict, scope: Scope, steps: dict[str, dict], groups: di
         if is_pipeline_component(component):
             _expand_group(c, step, component, qualified, compute, inputs, input_sources, scope, steps, groups)
             continue
-        if component is not None:
-            c.conda_channels(component, step, path)
         steps[qualified] = {
             "name": qualified,
             "display_name": step.display_name,

@@ -19,7 +19,7 @@ from cli.jobs.show import submitted_text
 from cli.jobs.streaming import stream
 from cli.jobs.uploads import Uploader
 from cli.output import CommandError, emit
-from studio.schemas.loading import DefinitionError, LineIndex, Problem, load_document
+from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path, load_document
 
 
 def submit_problems(response: requests.Response, *, pipeline: Path, index: LineIndex) -> ProblemsFound:
@@ -42,13 +42,25 @@ def submit_problems(response: requests.Response, *, pipeline: Path, index: LineI
     return ProblemsFound(problems)  # the server's `detail` names "request body", not the file
 
 
-def print_warnings(warnings: list[dict], *, pipeline: Path, index: LineIndex) -> None:
+def print_warnings(
+    warnings: list[dict],
+    *,
+    pipeline: Path,
+    index: LineIndex,
+    conda_files: dict[str, tuple[Path, LineIndex]] | None = None,
+) -> None:
     """Each warning of the server (a field Azure ML accepts that has no effect here) on stderr, as
-    `warning: file:line: field: message`, located in the pipeline file."""
+    `warning: file:line: field: message`, located in the pipeline file (or in the conda file here
+    whose contents were sent in its place: `conda_files`)."""
     for item in warnings:
         file = str(item.get("file") or "")
         field_name = str(item.get("field") or "")
         line = item.get("line")
+        for sent_at, (conda, lines) in (conda_files or {}).items():
+            if field_name.startswith(f"{sent_at}."):
+                field_name = field_name.removeprefix(f"{sent_at}.")
+                file, line = str(conda), lines.line_of(parse_field(field_name))
+                break
         if file in ("", "request body"):
             file = str(pipeline)
             line = index.line_of(parse_field(field_name)) if field_name else None
@@ -118,8 +130,28 @@ def run_create(args) -> int:
 def _warn_about(warnings: list[dict], path_text: str) -> None:
     if warnings:
         pipeline = Path(path_text)
-        _, index = load_document(pipeline.read_bytes(), filename=str(pipeline))
-        print_warnings(warnings, pipeline=pipeline, index=index)
+        document, index = load_document(pipeline.read_bytes(), filename=str(pipeline))
+        print_warnings(warnings, pipeline=pipeline, index=index, conda_files=_conda_files(document, pipeline))
+
+
+def _conda_files(document: dict, pipeline: Path) -> dict[str, tuple[Path, LineIndex]]:
+    """The conda files the job names that `create` sent as their contents: the field they were
+    sent at (`jobs.s.environment.conda_file`) -> the file here and its lines."""
+    found: dict[str, tuple[Path, LineIndex]] = {}
+    plan = discover(document, base=pipeline.parent, index=LineIndex(), filename=str(pipeline))
+    for path, _ in plan.replacements:
+        value = document
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, str):
+            continue
+        file = pipeline.parent / value.strip()
+        try:
+            _, lines = load_document(file.read_bytes(), filename=str(file))
+        except (OSError, DefinitionError):
+            lines = LineIndex()
+        found[format_path(path)] = (file, lines)
+    return found
 
 
 def run_validate(args) -> int:

@@ -12,7 +12,7 @@ import yaml
 from cli.asset_verbs import INVALID, KINDS, UPLOAD_TIMEOUT, api_call, checked, collect_parts
 from cli.client import StudioClient, describe_error
 from cli.jobs.api import DOWNLOAD_CHUNK
-from cli.jobs.discovery import LocalComponent, LocalData
+from cli.jobs.discovery import LocalComponent, LocalData, discover, rewrite
 from cli.jobs.problems import ProblemsFound, parse_field
 from cli.output import CommandError
 from cli.packing import MultipartBody, PackingError, Part, UploadProgress, format_size, pack_folder
@@ -63,6 +63,10 @@ class Uploader:
             raw = yaml.safe_dump(document, sort_keys=False, allow_unicode=True).encode()
             definition, index = self.pipeline, _sub_index(self.index, local.field)
             filename, upload_name, prefix = str(self.pipeline), f"{document['name']}.yml", local.field
+        if document.get("type") == "pipeline" and local.file is not None:
+            # its own local components and data go up first; the server gets their references
+            document = self.prepared_pipeline_component(document, definition, index)
+            raw = yaml.safe_dump(document, sort_keys=False, allow_unicode=True).encode()
         parts, problems, opened = collect_parts(
             kind, document, index, definition=definition, filename=filename
         )
@@ -88,6 +92,15 @@ class Uploader:
         for warning in self._located(warnings, document, definition, upload_name, prefix, index):
             print(f"warning: {warning}", file=sys.stderr)
         return reference
+
+    def prepared_pipeline_component(self, document: dict, definition: Path, index: LineIndex) -> dict:
+        """A pipeline component's document with its local components registered (anonymous, as a
+        job's) and its local data uploaded, as `studio job create` does for a job's."""
+        plan = discover(document, base=definition.parent, index=index, filename=str(definition))
+        if plan.problems:
+            raise ProblemsFound(plan.problems)
+        inner = Uploader(self.client, pipeline=definition, index=index)
+        return rewrite(document, plan, register=inner.register, upload=inner.upload)
 
     def _prefixed(self, problem: Problem, prefix: tuple) -> Problem:
         if not prefix:
@@ -120,7 +133,9 @@ class Uploader:
             file = str(item.get("file") or "")
             field_name = str(item.get("field") or "")
             line = item.get("line")
-            if prefix and file == upload_name:  # an inline component: lines of the pipeline file
+            if file == upload_name and (prefix or document.get("type") == "pipeline"):
+                # an inline component (lines of the pipeline file), or a pipeline component sent
+                # with its local parts replaced (lines of its file here)
                 line = index.line_of(parse_field(field_name)) if field_name else None
             problem = Problem(
                 names.get(file, file or str(definition)), field_name, str(item.get("message")), line

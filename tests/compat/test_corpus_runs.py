@@ -45,17 +45,6 @@ RUN_DEADLINE_S = 420  # every job ended by then, or the tests report where each 
 POINT_6 = "#13 point 6: type: pipeline components"
 # Corpus file -> what Studio lacks for it to pass today (the file, field and message seen).
 PENDING: dict[str, str] = {
-    # pipeline components (the lead, pipelines/compiler.py)
-    "component-pipeline-inner.yml": f"{POINT_6}: studio component create refuses type 'pipeline'",
-    "component-pipeline-middle.yml": f"{POINT_6}: studio component create refuses type 'pipeline'",
-    "component-pipeline-outer.yml": f"{POINT_6}: studio component create refuses type 'pipeline'",
-    "component-pipeline-inline-steps.yml": f"{POINT_6}: studio component create refuses type 'pipeline'",
-    "registered-component-pipeline-inner.yml": f"{POINT_6}: studio component create refuses type 'pipeline'",
-    "pipeline-nested-three-deep.yml": f"{POINT_6}: component-pipeline-outer.yml:2 type: 'pipeline' refused",
-    "pipeline-group-step.yml": f"{POINT_6}: component-pipeline-inline-steps.yml:2 type: 'pipeline' refused",
-    "pipeline-registered-pipeline-component.yml": (
-        f"{POINT_6}: jobs.inner.type: only command jobs are supported, not 'pipeline'"
-    ),
     # a compiler bug (pipelines/compiler.py; test_reading.py's NOT_YET names it too)
     "pipeline-data-inputs.yml": (
         "bug: jobs.count_local_file/count_asset/count_datastore_file.inputs.data: 'expects uri_folder, "

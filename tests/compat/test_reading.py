@@ -58,11 +58,6 @@ NOT_YET: dict[str, tuple[str, str]] = {
         "bug: uri_file data bound to a component's uri_folder input is refused (count_local_file, "
         "count_asset, count_datastore_file), where Azure ML runs the step with the job input's type",
     ),
-    # point 7: tolerance, stated
-    "pipeline-tolerated-step-fields.yml": (
-        "compile",
-        "#13 point 7: a local component file's resources.instance_type and queue_settings are refused",
-    ),
 }
 
 COMPARED = [rel for rel in EXPECTED_TO_RUN if NOT_YET.get(rel, ("",))[0] != "compile"]

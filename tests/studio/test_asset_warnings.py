@@ -240,11 +240,6 @@ def test_the_cli_prints_the_warnings_of_a_component_and_an_environment(studio_se
 # --- a job using such files ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipelines/compiler.py does not yet take the registry's warnings (component.registration_"
-    "warnings / RegistrationPlan.warnings) into the job's warnings",
-)
 def test_a_jobs_warnings_include_those_of_the_local_component_file_it_names(library, computes, settings):
     from pipelines.compiler import resolve_pipeline
     from studio.schemas.loading import load_document
