@@ -35,6 +35,7 @@ function StepCard({ id, data }: NodeProps<InnerNode>) {
     <div
       className={`studio-node studio-node--component inner-node${pipeline ? ' studio-node--pipeline' : ''}`}
       data-step={id}
+      onDoubleClick={pipeline ? () => openNested({ ref, label: title }) : undefined}
     >
       <div className="studio-node__head">
         <span className="studio-node__icon" aria-hidden="true">

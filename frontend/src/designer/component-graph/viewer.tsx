@@ -8,7 +8,6 @@ import {
   Controls,
   ReactFlow,
   ReactFlowProvider,
-  type NodeMouseHandler,
 } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { splitReference } from '../../lib/draft-graph';
@@ -17,7 +16,7 @@ import { useCatalogStore } from '../catalog-store';
 import { useBrowseStore, useTrail, type TrailStep } from './browse-store';
 import { innerNodeTypes } from './cards';
 import './component-graph.css';
-import { toFlow, type InnerNode } from './to-flow';
+import { toFlow } from './to-flow';
 
 type Loaded = { ref: string; graph: ComponentGraphRecord } | { ref: string; error: string };
 
@@ -83,7 +82,6 @@ function Breadcrumb({ trail, onGoTo }: { trail: TrailStep[]; onGoTo: (index: num
 function InnerCanvas({ step }: { step: TrailStep }) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const components = useCatalogStore((s) => s.components);
-  const openNested = useBrowseStore((s) => s.openNested);
   useEffect(() => {
     let live = true;
     const { name, version } = splitReference(step.ref);
@@ -105,12 +103,6 @@ function InnerCanvas({ step }: { step: TrailStep }) {
     () => (loaded && 'graph' in loaded ? toFlow(loaded.graph, (ref) => components[ref]) : null),
     [loaded, components],
   );
-  const onNodeDoubleClick: NodeMouseHandler<InnerNode> = (_event, node) => {
-    const ref = String(node.data.component ?? '');
-    if (node.type === 'inner-component' && components[ref]?.kind === 'pipeline') {
-      openNested({ ref, label: String(node.data.display_name || '') || node.id });
-    }
-  };
   if (!loaded) {
     return (
       <div className="designer-canvas__overlay" role="status">
@@ -134,9 +126,9 @@ function InnerCanvas({ step }: { step: TrailStep }) {
         nodeTypes={innerNodeTypes}
         nodesDraggable={false}
         nodesConnectable={false}
-        elementsSelectable={false}
+        // Selectable, or React Flow gives the cards no pointer events (no double-click, no Open).
+        elementsSelectable
         deleteKeyCode={null}
-        onNodeDoubleClick={onNodeDoubleClick}
         fitView
         fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
         minZoom={0.1}
