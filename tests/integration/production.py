@@ -174,21 +174,28 @@ class Studio:
 
 @contextlib.contextmanager
 def production_studio(
-    postgres_url: str, redis_url: str, *, reconcile_seconds: int = 2, **settings: str
+    postgres_url: str,
+    redis_url: str,
+    *,
+    reconcile_seconds: int = 2,
+    redis_db: int | None = None,
+    **settings: str,
 ) -> Iterator[Studio]:
     """A migrated, seeded production-mode Studio with a `docker` compute; nothing running yet.
 
-    `settings`: more environment variables for every process of it (e.g. a shorter heartbeat).
+    `redis_db`: its Redis database (1-15; emptied first), a random one when not given: Studios
+    that live at the same time need different ones. `settings`: more environment variables for
+    every process of it (e.g. a shorter heartbeat).
     """
     name = f"studio_crash_{secrets.token_hex(6)}"
     with psycopg.connect(postgres_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     home = Path(tempfile.mkdtemp(prefix="studio-crash-", dir="/tmp"))
     home.chmod(0o755)  # steps run as uid 1000 and must reach their folders
-    redis_db = with_path(redis_url, f"/{random.randint(1, 15)}")
+    redis_db_url = with_path(redis_url, f"/{redis_db or random.randint(1, 15)}")
     import redis
 
-    redis.Redis.from_url(redis_db).flushdb()
+    redis.Redis.from_url(redis_db_url).flushdb()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -197,7 +204,7 @@ def production_studio(
     env.update(
         STUDIO_HOME=str(home),
         DATABASE_URL=with_path(postgres_url, f"/{name}"),
-        REDIS_URL=redis_db,
+        REDIS_URL=redis_db_url,
         STUDIO_RECONCILE_SECONDS=str(reconcile_seconds),
         STUDIO_LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",

@@ -9,16 +9,19 @@ that each scenario waits seconds, not half a minute) and
 - retry it when its container is gone;
 - collect it when its container exited while nobody watched, without running it again.
 
-Each scenario runs once (a module fixture) and records what happened; the tests assert on that,
-so one broken aspect (say the log) does not hide the others.
+Each scenario runs once and records what happened; the tests assert on that, so one broken aspect
+(say the log) does not hide the others. The three run at the same time, each in a Studio of its own.
 """
 
 from __future__ import annotations
 
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +40,7 @@ STALE_AFTER_SECONDS = 6
 RECONCILE_SECONDS = 2
 # The adopted step prints this many lines a second apart: it must still run when its heartbeat
 # turns stale and a new worker looks (about STALE_AFTER + RECONCILE + a worker's start after the kill).
-ADOPT_LINES = 25
+ADOPT_LINES = 30
 COMMAND_TIMEOUT = 180
 # Before the first kill the environment image may still have to be built.
 FIRST_START_TIMEOUT = 300
@@ -161,26 +164,10 @@ class Scenario:
                 self.studio.abandon(self.job)
 
 
-# --- setup ---------------------------------------------------------------------------------------
+# --- the three crashes -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def studio(postgres_url: str, redis_url: str) -> Iterator[Studio]:
-    """A migrated, seeded production-mode Studio with a `docker` compute; nothing running yet."""
-    with production_studio(
-        postgres_url,
-        redis_url,
-        reconcile_seconds=RECONCILE_SECONDS,
-        STUDIO_HEARTBEAT_TIMEOUT_SECONDS=str(STALE_AFTER_SECONDS),
-    ) as made:
-        yield made
-
-
-# --- the three crashes ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def adopted(studio: Studio) -> Scenario:
+def crash_adopted(studio: Studio) -> Scenario:
     """SIGKILL the worker while the step prints; its container keeps running; a new worker adopts it.
 
     ADOPT_LINES lines a second apart: the step still runs when its heartbeat turns stale (~6 s
@@ -202,12 +189,11 @@ def adopted(studio: Studio) -> Scenario:
         scenario.container_state_after_kill = scenario.container_state()
         scenario.recover()
     finally:
-        scenario.cleanup()  # before the next scenario: its workers must not take this one's messages
+        scenario.cleanup()
     return scenario
 
 
-@pytest.fixture(scope="module")
-def retried(studio: Studio) -> Scenario:
+def crash_retried(studio: Studio) -> Scenario:
     """SIGKILL the worker, then remove the step's container: the step is retried."""
     scenario = Scenario(studio, "retry")
     try:
@@ -226,12 +212,11 @@ def retried(studio: Studio) -> Scenario:
         scenario.note(f"SIGKILLed the first worker and removed {scenario.container_id[:12]}")
         scenario.recover()
     finally:
-        scenario.cleanup()  # before the next scenario: its workers must not take this one's messages
+        scenario.cleanup()
     return scenario
 
 
-@pytest.fixture(scope="module")
-def collected(studio: Studio) -> Scenario:
+def crash_collected(studio: Studio) -> Scenario:
     """The worker freezes (SIGSTOP) as the step starts, the container exits, then SIGKILL.
 
     The step is still Running in the database with an exited container: a new worker must collect
@@ -264,8 +249,58 @@ def collected(studio: Studio) -> Scenario:
         scenario.note("SIGKILLed the frozen worker; the container had exited, the step is Running")
         scenario.recover()
     finally:
-        scenario.cleanup()  # before the next scenario: its workers must not take this one's messages
+        scenario.cleanup()
     return scenario
+
+
+CRASHES = {"adopt": crash_adopted, "retry": crash_retried, "collect": crash_collected}
+
+
+@pytest.fixture(scope="module")
+def crashes(postgres_url: str, redis_url: str) -> Iterator[dict[str, Future]]:
+    """The three crashes at the same time, each in a Studio of its own (database, home, Redis
+    database): most of a crash is waiting (for a container, a stale heartbeat, numbered lines).
+
+    The Studios stay until the module ends, so a failing test's diagnostics can still read them.
+    """
+    opened: list[AbstractContextManager] = []
+    lock = threading.Lock()
+
+    def run(redis_db: int, crash: Callable[[Studio], Scenario]) -> Scenario:
+        made = production_studio(
+            postgres_url,
+            redis_url,
+            reconcile_seconds=RECONCILE_SECONDS,
+            redis_db=redis_db,
+            STUDIO_HEARTBEAT_TIMEOUT_SECONDS=str(STALE_AFTER_SECONDS),
+        )
+        studio = made.__enter__()
+        with lock:
+            opened.append(made)
+        return crash(studio)
+
+    pool = ThreadPoolExecutor(max_workers=len(CRASHES), thread_name_prefix="crash")
+    try:
+        yield {name: pool.submit(run, db, crash) for db, (name, crash) in enumerate(CRASHES.items(), 1)}
+    finally:
+        pool.shutdown(wait=True)
+        for made in opened:
+            made.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def adopted(crashes: dict[str, Future]) -> Scenario:
+    return crashes["adopt"].result()
+
+
+@pytest.fixture(scope="module")
+def retried(crashes: dict[str, Future]) -> Scenario:
+    return crashes["retry"].result()
+
+
+@pytest.fixture(scope="module")
+def collected(crashes: dict[str, Future]) -> Scenario:
+    return crashes["collect"].result()
 
 
 # --- helpers for the assertions --------------------------------------------------------------------
