@@ -221,3 +221,24 @@ def test_a_jobs_groups_clone_into_one_node_each_wired_at_their_ports():
     assert graph["outputs"] == {"held_out": {"node": "prep", "port": "test"}}
     validate_graph(graph)  # saves as a draft
     assert graph_problems(graph) == []
+
+
+@pytest.mark.django_db
+def test_a_draft_with_a_pipeline_component_node_compiles_to_its_steps(library):
+    from pipelines.graph.compiling import compile_graph
+    from studio.models import DataAsset
+
+    make_pipeline_components()
+    iris = DataAsset.objects.filter(name="iris").first()
+    graph = pipeline_component_draft()
+    graph["nodes"][0]["data"]["asset"] = f"iris:{iris.version}"
+    graph["settings"]["default_compute"] = "local"
+    spec = compile_graph(graph)
+    assert set(spec.steps) == {"prep.load", "prep.split", "train"}
+    assert spec.groups["prep"].component["name"] == "prep_pipeline"
+    assert spec.steps["prep.split"].inputs["fraction"].value == 0.6
+    assert spec.steps["train"].inputs["dataset"].step == "prep.split"
+    # and back: the job clones into one node for the pipeline component
+    clone = spec_to_graph(spec)
+    assert {node["id"] for node in clone["nodes"] if node["type"] == "component"} == {"prep", "train"}
+    assert ("prep", "train", "train", "dataset") in wires(clone)
