@@ -487,7 +487,8 @@ def resolve_pipeline(
         default_compute=default_compute,
     )
     compile_jobs(c, jobs, top, steps, groups)
-    resolve_group_outputs(c, steps, groups)
+    report = ScopedReport(c, steps)
+    resolve_group_outputs(c, steps, groups, report)
 
     header_fields = {
         "display_name": header.display_name,
@@ -503,7 +504,7 @@ def resolve_pipeline(
         "warnings": [warning.as_dict() for warning in c.warnings],
     }
     pipeline_outputs = header.outputs
-    outputs = check_steps(ScopedReport(c, steps), steps=steps, pipeline_outputs=pipeline_outputs)
+    outputs = check_steps(report, steps=steps, pipeline_outputs=pipeline_outputs)
     if c.problems:
         raise DefinitionError(c.problems)
 

@@ -12,13 +12,14 @@ the hook `install()` sets (studio/registry/pipeline_components.py).
 from __future__ import annotations
 
 import copy
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
 
 from pipelines.compiler import Compiler
 from pipelines.document import INLINE_STEP_FIELDS
-from pipelines.scopes import Scope, ScopedReport, compile_jobs, resolve_group_outputs
+from pipelines.scopes import MAX_DEPTH, Scope, ScopedReport, compile_jobs, resolve_group_outputs
 from pipelines.validation import check_steps
 from studio.models import Component
 from studio.registry import pipeline_components as hook
@@ -28,7 +29,15 @@ from studio.registry.plan import RegistrationPlan
 from studio.registry.versions import content_hash, register_version
 from studio.schemas.common import raise_problems, validate_document
 from studio.schemas.loading import DefinitionError, LineIndex
-from studio.schemas.pipeline_component import PipelineComponentDocument, pipeline_component_problems
+from studio.schemas.pipeline_component import (
+    PipelineComponentDocument,
+    pipeline_component_problems,
+    pipeline_component_warnings,
+)
+
+# The pipeline component files being registered, outermost first: one that names itself (directly
+# or through others) would otherwise be registered forever.
+_REGISTERING: ContextVar[tuple[str, ...]] = ContextVar("registering_pipeline_components", default=())
 
 
 def _port(port) -> dict[str, Any]:
@@ -62,6 +71,26 @@ def register_pipeline_component(
 ) -> tuple[Component, bool]:
     """Check a pipeline component and register it (and the anonymous components its jobs define);
     an identical definition returns the existing version. With a `plan`, nothing is written."""
+    if filename in _REGISTERING.get() or len(_REGISTERING.get()) > MAX_DEPTH:
+        raise DefinitionError.single(
+            filename, "jobs", f"contains itself, or pipeline components nest more than {MAX_DEPTH} deep"
+        )
+    token = _REGISTERING.set((*_REGISTERING.get(), filename))
+    try:
+        return _register(
+            document,
+            index=index,
+            filename=filename,
+            attachments=attachments,
+            user=user,
+            plan=plan,
+            anonymous=anonymous,
+        )
+    finally:
+        _REGISTERING.reset(token)
+
+
+def _register(document, *, index, filename, attachments, user, plan, anonymous) -> tuple[Component, bool]:
     component = validate_document(PipelineComponentDocument, document, index=index, filename=filename)
     raise_problems(pipeline_component_problems(component), index=index, filename=filename)
     base_dir = attachments.base_dir if isinstance(attachments, LocalAttachments) else None
@@ -86,8 +115,9 @@ def register_pipeline_component(
     steps: dict[str, dict] = {}
     groups: dict[str, dict] = {}
     compile_jobs(c, component.jobs, scope, steps, groups)
-    resolve_group_outputs(c, steps, groups)
-    check_steps(ScopedReport(c, steps), steps=steps, pipeline_outputs={})
+    report = ScopedReport(c, steps)
+    resolve_group_outputs(c, steps, groups, report)
+    check_steps(report, steps=steps, pipeline_outputs={})
     for name in outputs:
         if name not in scope.output_sources:
             c.problem(("outputs", name), "no job output is bound to this pipeline output")
@@ -118,6 +148,8 @@ def register_pipeline_component(
         with transaction.atomic():
             c.plan.apply()
             registered, created = register_version(Component, **options, user=user)
+    for path, message in pipeline_component_warnings(component):  # its own tolerated fields
+        c.warning(path, message)
     registered.registration_warnings = list(c.warnings)  # its jobs' and their components'
     return registered, created
 

@@ -203,6 +203,15 @@ def _expand_group(
             f"pipeline components nest more than {MAX_DEPTH} deep, or {identity} contains itself",
         )
         return
+    for key, value in (
+        ("limits", step.limits.timeout),
+        ("retry_settings", step.retry_settings.max_retries or step.retry_settings.retry_on_failure),
+        ("environment_variables", step.environment_variables),
+        ("resources", step.resources),
+        ("force_rerun", step.force_rerun),
+    ):
+        if value:
+            c.warning((*path, key), "has no effect on a pipeline component step: set it on the steps inside")
     declared_inputs = component.spec.get("inputs", {}) or {}
     declared_outputs = component.spec.get("outputs", {}) or {}
     for port in step.inputs:
@@ -263,8 +272,9 @@ def _expand_group(
     }
 
 
-def resolve_group_outputs(c, steps: dict[str, dict], groups: dict[str, dict]) -> None:
-    """Point every binding to a group's output at the inner step that writes it."""
+def resolve_group_outputs(c, steps: dict[str, dict], groups: dict[str, dict], report: ScopedReport) -> None:
+    """Point every binding to a group's output at the inner step that writes it; a binding to an
+    output the group does not have is reported (on `report`) and dropped."""
 
     def leaf(step: str, output: str) -> tuple[str, str] | None:
         for _ in range(MAX_DEPTH + 1):
@@ -281,7 +291,6 @@ def resolve_group_outputs(c, steps: dict[str, dict], groups: dict[str, dict]) ->
         group["outputs"] = {
             name: resolved for name, source in group["outputs"].items() if (resolved := leaf(*source))
         }
-    report = ScopedReport(c, steps)
     for name, holder in [*steps.items(), *groups.items()]:
         for port, binding in list(holder["inputs"].items()):
             if binding.get("kind") != "step_output" or binding["step"] not in groups:
@@ -305,8 +314,13 @@ class ScopedReport:
     def __init__(self, c, steps: dict[str, dict]) -> None:
         self.c, self.steps = c, steps
         self.allow_unset_parameters = c.allow_unset_parameters or c.registering
+        self.reported: set[tuple] = set()  # one problem per input or output of a step is enough
 
     def problem(self, path: tuple, message: str) -> None:
+        if len(path) >= 4 and path[0] == "jobs":
+            if path[:4] in self.reported:
+                return
+            self.reported.add(path[:4])
         step = self.steps.get(path[1]) if len(path) > 1 and path[0] == "jobs" else None
         origin = step.get("_origin") if step else None
         if origin is None:

@@ -441,15 +441,15 @@ CASES = [
         4,
     ),
     Case(
-        "type-pipeline",
+        "pipeline-without-jobs",
         "component",
         text("""
             name: pipe
             type: pipeline
             jobs: {}
         """),
-        "type",
-        2,
+        "jobs",
+        3,
     ),
     Case(
         "distribution",
