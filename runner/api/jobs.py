@@ -28,7 +28,7 @@ from runner.job_rows import job_rows, row_queryset
 from runner.logs import last_seq, log_path, read_log
 from runner.models import PipelineJob, StepRun
 from runner.reuse_explain import explain
-from studio.schemas.loading import LineIndex, load_document
+from studio.schemas.loading import DefinitionError, LineIndex, load_document
 
 MAX_LOG_LINES = 5000
 MAX_EVENTS = 1000
@@ -160,6 +160,9 @@ def submitted(job: PipelineJob) -> Response:
     return Response({**job_row(job), "spec": job.spec}, status=status.HTTP_201_CREATED)
 
 
+JOB_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+
+
 class JobViewSet(viewsets.ReadOnlyModelViewSet):
     """Pipeline jobs, by name."""
 
@@ -202,7 +205,25 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         # A DefinitionError (here or in materialize) rises to the exception handler: 400 with its problems.
         resolution = resolve_pipeline(document, index=index, filename=filename, user=request.user)
         name = request.query_params.get("name") or None
-        if name and not re.match(r"^[A-Za-z0-9_-]{1,100}$", name):
+        if name is None and document.get("name") is not None:  # Azure ML's `name:`: the job's name
+            name = str(document["name"])
+            if not JOB_NAME.match(name):
+                raise DefinitionError.single(
+                    filename,
+                    "name",
+                    "a job name is 1-100 letters, digits, '-' and '_'",
+                    index.line_of(("name",)),
+                )
+            if PipelineJob.objects.filter(name=name).exists():
+                return Response(
+                    {
+                        "detail": f"a job named {name!r} exists already: job names are unique, so change "
+                        "or remove `name:` in the job's YAML (Azure ML refuses it too)",
+                        "errors": {"name": ["is taken"]},
+                    },
+                    status=status.HTTP_409_CONFLICT,
+                )
+        if name and not JOB_NAME.match(name):
             return Response(
                 {
                     "detail": "a job name is 1-100 letters, digits, '-' and '_'",
