@@ -42,6 +42,20 @@ class _Groups:
         return (self.top(inner.group), port) if port is not None else None
 
 
+def _promote(data: dict, port: str, promoted: str, value, kind, spec, pipeline_inputs: dict) -> None:
+    """A node's input that a pipeline input sets: a pipeline parameter of the draft."""
+    data["pipeline_inputs"][port] = promoted
+    if promoted not in pipeline_inputs:
+        declared = spec.input_declarations.get(promoted)
+        pipeline_inputs[promoted] = {
+            "type": (declared and declared.type)
+            or (kind if kind in PARAMETER_TYPES else parameter_type(value)),
+            "value": value,
+        }
+        if declared and declared.description:
+            pipeline_inputs[promoted]["description"] = declared.description
+
+
 def spec_to_graph(spec_json: dict | PipelineSpec) -> dict:
     """The graph of a job's frozen spec: components pinned to the versions it ran, literal values,
     data from their asset (one data node per asset). Data without an asset (an upload, a URL)
@@ -64,7 +78,10 @@ def spec_to_graph(spec_json: dict | PipelineSpec) -> dict:
         data = empty_component_data(f"{group.component.get('name')}:{group.component.get('version')}")
         data["display_name"] = group.display_name
         for port, binding in group.inputs.items():
-            if binding.kind == "literal":
+            promoted = group.input_sources.get(port)
+            if binding.kind == "literal" and promoted in spec.inputs:
+                _promote(data, port, promoted, binding.value, None, spec, pipeline_inputs)
+            elif binding.kind == "literal":
                 data["inputs"][port] = binding.value
             elif binding.kind == "step_output":
                 seen_at = groups.source(binding.step, binding.output)
@@ -97,17 +114,8 @@ def spec_to_graph(spec_json: dict | PipelineSpec) -> dict:
         for port, binding in step.inputs.items():
             promoted = step.input_sources.get(port)
             if binding.kind == "literal" and promoted in spec.inputs:
-                data["pipeline_inputs"][port] = promoted
-                if promoted not in pipeline_inputs:
-                    declared = spec.input_declarations.get(promoted)
-                    kind = step.component.spec.get("inputs", {}).get(port, {}).get("type")
-                    pipeline_inputs[promoted] = {
-                        "type": (declared and declared.type)
-                        or (kind if kind in PARAMETER_TYPES else parameter_type(binding.value)),
-                        "value": binding.value,
-                    }
-                    if declared and declared.description:
-                        pipeline_inputs[promoted]["description"] = declared.description
+                kind = step.component.spec.get("inputs", {}).get(port, {}).get("type")
+                _promote(data, port, promoted, binding.value, kind, spec, pipeline_inputs)
             elif binding.kind == "literal":
                 data["inputs"][port] = binding.value
             elif binding.kind == "step_output":

@@ -242,3 +242,16 @@ def test_a_draft_with_a_pipeline_component_node_compiles_to_its_steps(library):
     clone = spec_to_graph(spec)
     assert {node["id"] for node in clone["nodes"] if node["type"] == "component"} == {"prep", "train"}
     assert ("prep", "train", "train", "dataset") in wires(clone)
+
+
+def test_a_groups_input_set_by_a_pipeline_input_clones_as_that_pipeline_parameter():
+    spec = grouped_spec().model_dump()
+    spec["inputs"] = {"share": {"kind": "literal", "value": 0.6}}
+    spec["groups"]["prep"]["input_sources"] = {"fraction": "share"}
+
+    graph = spec_to_graph(PipelineSpec.model_validate(spec))
+
+    prep = next(node for node in graph["nodes"] if node["id"] == "prep")
+    assert prep["data"]["pipeline_inputs"] == {"fraction": "share"}
+    assert "fraction" not in prep["data"]["inputs"]
+    assert graph["inputs"]["share"] == {"type": "number", "value": 0.6}
