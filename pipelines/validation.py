@@ -11,6 +11,13 @@ from pipelines.spec import PipelineSpec, find_cycle, port_types_compatible
 from studio.schemas.component import ASSET_TYPES
 
 
+def data_fits(data: str, port: str) -> bool:
+    """Whether data of type `data` may be bound to an input of type `port`. As in Azure ML, the
+    data's own type wins where it can be read the port's way: a single file (uri_file) may feed a
+    uri_folder input, and the step gets the file's path."""
+    return port_types_compatible(data, port) or (data == "uri_file" and port == "uri_folder")
+
+
 def _pin(component) -> dict[str, Any]:
     environment = component.environment
     return {
@@ -60,7 +67,7 @@ def _check_inputs(report, name: str, step: dict, steps: dict[str, dict], *, unse
         elif kind == "data":
             if declared["type"] not in ASSET_TYPES:
                 report((*where, port), f"is a {declared['type']} parameter, not a data input")
-            elif not port_types_compatible(binding["type"], declared["type"]):
+            elif not data_fits(binding["type"], declared["type"]):
                 report((*where, port), f"expects {declared['type']}, but the data is {binding['type']}")
         elif kind == "step_output":
             upstream = steps.get(binding["step"])

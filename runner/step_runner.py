@@ -140,11 +140,11 @@ def _input_values(
         if binding.kind == "literal":
             values[name] = binding.value if binding.value is not None else port.get("default")
             continue
-        if binding.kind == "data":
+        if binding.kind == "data":  # as the data is typed (a uri_file may feed a uri_folder port)
             if binding.snapshot:
-                path = snapshot_input_path(binding.snapshot, port["type"])
+                path = snapshot_input_path(binding.snapshot, binding.type)
             else:
-                path = download_once(step.job.name, binding.url, port["type"])
+                path = download_once(step.job.name, binding.url, binding.type)
         else:
             output = upstream[binding.step].outputs.get(binding.output)
             if not output:

@@ -44,13 +44,7 @@ RUN_DEADLINE_S = 420  # every job ended by then, or the tests report where each 
 
 POINT_6 = "#13 point 6: type: pipeline components"
 # Corpus file -> what Studio lacks for it to pass today (the file, field and message seen).
-PENDING: dict[str, str] = {
-    # a compiler bug (pipelines/compiler.py; test_reading.py's NOT_YET names it too)
-    "pipeline-data-inputs.yml": (
-        "bug: jobs.count_local_file/count_asset/count_datastore_file.inputs.data: 'expects uri_folder, "
-        "but the data is uri_file', where Azure ML runs the step with the job input's type"
-    ),
-}
+PENDING: dict[str, str] = {}  # empty: every corpus file does what the manifest says
 
 
 @pytest.fixture(scope="module")

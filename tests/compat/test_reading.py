@@ -50,15 +50,7 @@ REFUSED = sorted(rel for rel, e in FILES.items() if e["expect"] == "refused")
 # refuses the file; `warnings`: it compiles, but its warnings are not the manifest's (a field Azure
 # honours is warned as having no effect, or a warning is missing). Take a file out when its point
 # lands: the test then compares it in full.
-NOT_YET: dict[str, tuple[str, str]] = {
-    # point 1: a command job's literal input written `{value: ...}` (no `type:`) is read as data
-    # a bug, not a #13 point: Studio's reading differs from Azure's in a landed part
-    "pipeline-data-inputs.yml": (
-        "compile",
-        "bug: uri_file data bound to a component's uri_folder input is refused (count_local_file, "
-        "count_asset, count_datastore_file), where Azure ML runs the step with the job input's type",
-    ),
-}
+NOT_YET: dict[str, tuple[str, str]] = {}  # empty: Studio reads every corpus job as Azure does
 
 COMPARED = [rel for rel in EXPECTED_TO_RUN if NOT_YET.get(rel, ("",))[0] != "compile"]
 DATASTORE_URI = re.compile(r"^azureml://datastores/(?P<datastore>[^/]+)/paths/(?P<path>.*)$")
