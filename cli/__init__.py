@@ -19,6 +19,7 @@ from cli import (
     endpoint_verbs,
     job_verbs,
     model_verbs,
+    pipeline_components,
     server_verbs,
 )
 from cli.output import CommandError, fail
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     server_verbs.register(verbs)
     client_verbs.register(verbs)
-    asset_verbs.register(verbs)
+    asset_verbs.register(verbs, prepare_pipeline_component=pipeline_components.prepare_pipeline_component)
     model_verbs.register(verbs)
     datastore_verbs.register(verbs)
     compute_verbs.register(verbs)

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import IO, Any
 import requests
 
 from cli.client import TIMEOUT_SECONDS, StudioClient, describe_error
+from cli.field_paths import parse_field
 from cli.output import CommandError, add_output_option, emit
 from cli.packing import MultipartBody, PackingError, Part, UploadProgress, pack_folder
 from cli.table import render_table
@@ -288,9 +290,7 @@ def run_create(args) -> int:
         return report_problems(error.problems, output=args.output)
     lines_here = None  # a pipeline component is sent rewritten: its problems' lines are looked up here
     if kind.verb == "component" and document.get("type") == "pipeline":
-        from cli.pipeline_components import prepare_pipeline_component
-
-        prepared = prepare_pipeline_component(document, definition, index, output=args.output)
+        prepared = args.prepare_pipeline_component(document, definition, index, output=args.output)
         if isinstance(prepared, int):
             return prepared
         document, raw = prepared
@@ -338,8 +338,6 @@ def _line_here(item: dict, definition: Path, lines_here: LineIndex | None) -> in
     server was sent a rewritten copy."""
     if lines_here is None or str(item.get("file") or "") != definition.name or not item.get("field"):
         return item.get("line")
-    from cli.jobs.problems import parse_field
-
     return lines_here.line_of(parse_field(str(item["field"])))
 
 
@@ -514,8 +512,10 @@ def run_archive(args) -> int:
 # --- The parser --------------------------------------------------------------------------------
 
 
-def register(verbs) -> None:
-    """Add `environment`, `component` and `data` with their subverbs to the `studio` parser."""
+def register(verbs, *, prepare_pipeline_component: Callable[..., Any]) -> None:
+    """Add `environment`, `component` and `data` with their subverbs to the `studio` parser;
+    `prepare_pipeline_component` sends a pipeline component's local parts first (it is
+    cli/pipeline_components.py's, which builds on the job uploads, which build on this module)."""
     for kind in KINDS.values():
         parser = verbs.add_parser(kind.verb, help=f"register, list, show and archive {kind.plural}")
         subverbs = parser.add_subparsers(dest="subverb", metavar="SUBVERB", required=True)
@@ -523,7 +523,7 @@ def register(verbs) -> None:
         create = subverbs.add_parser("create", help=f"register {kind.a} from a YAML definition")
         create.add_argument("--file", "-f", required=True, help="the YAML definition")
         add_output_option(create)
-        create.set_defaults(run=run_create, kind=kind)
+        create.set_defaults(run=run_create, kind=kind, prepare_pipeline_component=prepare_pipeline_component)
 
         listing = subverbs.add_parser("list", help=f"list {kind.plural}, newest version first")
         listing.add_argument("--name", "-n", help="only versions of this name")

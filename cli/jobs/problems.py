@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 from cli.asset_verbs import INVALID
+from cli.field_paths import parse_field as parse_field  # where callers found it
 from studio.errors import Problem, ProblemsError
 
 
@@ -30,17 +30,3 @@ def report_problems(problems: list[Problem], *, output: str, detail: str = "") -
     count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
     print(f"studio: not submitted ({count})", file=sys.stderr)
     return INVALID
-
-
-def parse_field(text: str) -> tuple[str | int, ...]:
-    """`jobs.train.inputs[0].x` (a field name from an API problem) as a path tuple."""
-    path: list[str | int] = []
-    for segment in text.split("."):
-        match = re.match(r"^([^\[]*)((?:\[\d+\])*)$", segment)
-        if match is None:
-            path.append(segment)
-            continue
-        if match[1]:
-            path.append(match[1])
-        path += [int(number) for number in re.findall(r"\[(\d+)\]", match[2])]
-    return tuple(path)
