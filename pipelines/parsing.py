@@ -82,6 +82,8 @@ def parse_header(document: dict[str, Any], report: Report, warn: Report = _ignor
     if not isinstance(raw_outputs, dict):
         report(("outputs",), "must be a mapping")
         raw_outputs = {}
+    for name, value in raw_outputs.items():
+        _check_output_definition(value, ("outputs", name), report)
     tags = document.get("tags")
     return PipelineHeader(
         display_name=str(document.get("display_name") or document.get("name") or ""),
@@ -228,6 +230,26 @@ def output_asset(value: dict, path: Path, report: Report) -> dict | None:
     return {"name": name, "version": None if version is None else str(version)}
 
 
+def _check_output_definition(value: Any, path: Path, report: Report) -> str | None:
+    """Check an output definition's fields (`{type, mode, path, name, version, description}`);
+    its declared type, when valid."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        report(path, f"expected an output definition such as {{type: uri_folder}}, got {value!r}")
+        return None
+    for key in sorted(set(value) - OUTPUT_FIELDS):
+        report((*path, key), "is not a field of an output")
+    mode = value.get("mode")
+    if mode is not None and mode not in OUTPUT_MODES:
+        report((*path, "mode"), f"output mode {mode!r} is not one of {', '.join(OUTPUT_MODES)}")
+    kind = value.get("type")
+    if kind is not None and kind not in DATA_TYPES:
+        report((*path, "type"), f"outputs are {', '.join(DATA_TYPES)}, not {kind!r}")
+        return None
+    return kind
+
+
 def _step_outputs(
     raw: Any, path: Path, report: Report, warn: Report
 ) -> tuple[dict[str, str | None], dict[str, str], dict[str, str], dict[str, dict]]:
@@ -250,16 +272,9 @@ def _step_outputs(
                 report(port_path, f"{value!r} is not ${{{{parent.outputs.Z}}}}")
         elif isinstance(value, dict) or value is None:
             outputs[port] = None
-            for key in sorted(set(value or {}) - OUTPUT_FIELDS):
-                report((*port_path, key), "is not a field of an output")
-            kind = (value or {}).get("type")
-            if kind is not None and kind not in DATA_TYPES:
-                report((*port_path, "type"), f"outputs are {', '.join(DATA_TYPES)}, not {kind!r}")
-            elif kind is not None:
+            kind = _check_output_definition(value, port_path, report)
+            if kind is not None:
                 types[port] = kind
-            mode = (value or {}).get("mode")
-            if mode is not None and mode not in OUTPUT_MODES:
-                report((*port_path, "mode"), f"output mode {mode!r} is not one of {', '.join(OUTPUT_MODES)}")
             asset = output_asset(value or {}, port_path, report)
             if asset is not None:
                 assets[port] = asset

@@ -151,6 +151,8 @@ def _register(document, *, index, filename, attachments, user, plan, anonymous) 
     for path, message in pipeline_component_warnings(component):  # its own tolerated fields
         c.warning(path, message)
     registered.registration_warnings = list(c.warnings)  # its jobs' and their components'
+    if plan is not None:
+        plan.warn(registered.registration_warnings)
     return registered, created
 
 

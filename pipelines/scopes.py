@@ -141,6 +141,7 @@ def compile_jobs(c, jobs: dict, scope: Scope, steps: dict[str, dict], groups: di
             "output_destinations": c.output_destinations(step, scope.outputs),
             "output_assets": c.output_assets(step, scope.outputs),
             "group": scope.group,
+            "_output_types": step.output_types,  # as the step declares them, checked against the component's
         }
         if scope.group:
             steps[qualified]["_origin"] = Origin(c.filename, c.index, step.name)

@@ -129,6 +129,13 @@ def check_steps(
                     ("jobs", name, "outputs", port),
                     f"component {step['component'].name} has no output named {port!r}",
                 )
+        for port, kind in step.get("_output_types", {}).items():
+            written = outputs.get(port, {}).get("type")
+            if written is not None and not port_types_compatible(written, kind):
+                report(
+                    ("jobs", name, "outputs", port, "type"),
+                    f"the component writes a {written} here; it cannot be declared {kind}",
+                )
     graph = {
         name: {b["step"] for b in step["inputs"].values() if b["kind"] == "step_output"}
         for name, step in steps.items()
@@ -161,7 +168,14 @@ def check_steps(
     for target, (name, port) in fed_by.items():
         component = steps[name]["component"]
         if component is not None and port in component.spec.get("outputs", {}):
-            outputs[target] = {"type": component.spec["outputs"][port]["type"], "step": name, "output": port}
+            written = component.spec["outputs"][port]["type"]
+            declared = (pipeline_outputs.get(target) or {}).get("type")
+            if isinstance(declared, str) and not port_types_compatible(written, declared):
+                report(
+                    ("outputs", target, "type"),
+                    f"{name}.{port} writes a {written}; it cannot be declared {declared}",
+                )
+            outputs[target] = {"type": written, "step": name, "output": port}
     return outputs
 
 
