@@ -9,7 +9,9 @@ JOB_TERMINAL = ("Completed", "Failed", "Canceled")
 JOB_STATUSES = ("NotStarted", "Queued", "Running", "CancelRequested", "Completed", "Failed", "Canceled")
 STEP_TERMINAL = ("Completed", "Failed", "Canceled", "Skipped")
 JOB_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
-SERVER_NAME = re.compile(r"^[A-Za-z0-9_]+$")  # step and output names the API routes accept
+SERVER_NAME = re.compile(r"^[A-Za-z0-9_]+$")  # output names the API routes accept
+# Step names: the same, joined by '.' inside pipeline components (outer.inner.step); never '.' or '..'
+STEP_NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 DOWNLOAD_CHUNK = 256 * 1024
 
 

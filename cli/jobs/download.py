@@ -14,7 +14,7 @@ import requests
 
 from cli.asset_verbs import UPLOAD_TIMEOUT, api_call, checked
 from cli.client import StudioClient
-from cli.jobs.api import DOWNLOAD_CHUNK, JOB_TERMINAL, SERVER_NAME, job_path
+from cli.jobs.api import DOWNLOAD_CHUNK, JOB_TERMINAL, SERVER_NAME, STEP_NAME, job_path
 from cli.output import CommandError, emit
 from cli.packing import format_size
 
@@ -23,8 +23,8 @@ ARTIFACT_FOLDERS = ("artifacts", "default_artifacts")  # the first a step has no
 
 def safe_target(root: Path, step: str, output: str, relative: str) -> Path:
     """Where a server-named file goes under ROOT/step/output; CommandError when it would escape."""
-    for label, name in (("step", step), ("output", output)):
-        if not SERVER_NAME.match(name):
+    for label, name, rule in (("step", step, STEP_NAME), ("output", output, SERVER_NAME)):
+        if not rule.match(name):
             raise CommandError(f"the server named a {label} {name!r}; refusing to write it")
     parts = PurePosixPath(relative).parts
     if (

@@ -319,7 +319,16 @@ def test_it_keeps_downloads_inside_the_target_folder(tmp_path):
     for relative in ("../x", "a/../../x", "/etc/passwd", "", "a/..", "a\\..\\b"):
         with pytest.raises(CommandError):
             download.safe_target(tmp_path, "split", "first_dataset", relative)
-    for step, output in (("..", "o"), ("s", "../o"), ("s/t", "o")):
+    inner = download.safe_target(tmp_path, "outer.inner.copy", "copied", "data.csv")
+    assert inner == (tmp_path / "outer.inner.copy" / "copied" / "data.csv").resolve()
+    for step, output in (
+        ("..", "o"),
+        (".", "o"),
+        (".hidden", "o"),
+        ("a..b", "o"),
+        ("s", "../o"),
+        ("s/t", "o"),
+    ):
         with pytest.raises(CommandError):
             download.safe_target(tmp_path, step, output, "data.csv")
 
