@@ -354,7 +354,18 @@ def test_a_local_virtualenv_is_built_once_and_isolated(build_settings):
     assert subprocess.run([python, "-c", "import six"], capture_output=True).returncode == 0
     isolated = subprocess.run([python, "-c", "import django"], capture_output=True)
     assert isolated.returncode != 0  # not the worker's site-packages
+    # Steps call `python -m pip`: the env has its own pip, copied in (not linked to the seed cache,
+    # which may lie where the step's user cannot go) and readable by that user.
+    pip = subprocess.run([python, "-m", "pip", "--version"], capture_output=True, text=True)
+    assert pip.returncode == 0, pip.stderr
+    assert str(path) in pip.stdout
+    site_packages = next(path.glob("lib/python3*/site-packages"))
+    for file in [site_packages, *site_packages.rglob("*")]:
+        assert not file.is_symlink(), file
+        wanted = 0o005 if file.is_dir() else 0o004  # others may list and enter folders, read files
+        assert file.stat().st_mode & wanted == wanted, file
     row = EnvironmentImage.objects.get(environment=environment, target="venv")
+    assert f"studio: creating the virtualenv {path}" in row.log
     assert (row.status, row.builds, row.tag) == (ImageStatus.READY, 1, str(path))
     assert "six" in row.log
     assert ensure_environment_venv(environment, log=lines.append) == path
