@@ -148,6 +148,7 @@ STUDIO_IMAGE_MAP = envmap("STUDIO_IMAGE_MAP")
 STUDIO_COMPUTE_ALIASES = envmap("STUDIO_COMPUTE_ALIASES")
 # The interpreter virtualenvs of the `local` compute are made from (default: /usr/bin/python3).
 STUDIO_LOCAL_PYTHON = envstr("STUDIO_LOCAL_PYTHON")
+STUDIO_VENV_SEED_CACHE = envstr("STUDIO_VENV_SEED_CACHE")  # empty: ~/.cache/studio/virtualenv
 # Folders on the server that pipeline YAML may name as data paths (off by default: any user
 # could otherwise read any file the server can).
 STUDIO_DATA_ROOTS = envlist("STUDIO_DATA_ROOTS")

@@ -70,7 +70,7 @@ def venv_seed_cache() -> Path:
     Every new virtualenv copies pip from there (well under a second) instead of running
     ensurepip (seconds); nothing is fetched: the wheels are the ones virtualenv bundles.
     """
-    chosen = getattr(settings, SEED_CACHE_SETTING, "") or os.environ.get(SEED_CACHE_SETTING, "")
+    chosen = settings.STUDIO_VENV_SEED_CACHE
     if chosen:
         return Path(chosen).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
