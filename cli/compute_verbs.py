@@ -55,6 +55,7 @@ def describe_compute(compute: dict) -> str:
             ("CPUs", compute.get("cpus")),
             ("Memory", f"{memory} MB" if memory else ""),
             ("GPUs", ", ".join(str(gpu) for gpu in compute.get("gpu_ids") or [])),
+            ("Network", compute.get("network")),
             ("Engine version", info.get("server_version")),
             ("Discovered", "yes" if compute.get("discovered") else ""),
             ("Created", format_time(compute.get("created_at"))),
@@ -74,6 +75,8 @@ def _capacity(args) -> dict[str, Any]:
         fields["memory_mb"] = args.memory_mb
     if args.gpus is not None:
         fields["gpu_ids"] = parse_gpus(args.gpus)
+    if args.network is not None:
+        fields["network"] = args.network
     return fields
 
 
@@ -98,7 +101,8 @@ def run_update(args) -> int:
     fields = _capacity(args)
     if not fields:
         raise CommandError(
-            "nothing to change: give --description, --max-concurrent, --cpus, --memory-mb or --gpus",
+            "nothing to change: give --description, --max-concurrent, --cpus, --memory-mb, --gpus "
+            "or --network",
             exit_code=INVALID,
         )
     client = StudioClient.from_saved_login()
@@ -163,6 +167,11 @@ def _capacity_options(parser) -> None:
     parser.add_argument("--cpus", type=float, help="CPUs steps may use")
     parser.add_argument("--memory-mb", type=int, metavar="MB", help="memory steps may use")
     parser.add_argument("--gpus", metavar="IDS", help="GPU device ids steps may use, e.g. 0,1 ('' for none)")
+    parser.add_argument(
+        "--network",
+        choices=["bridge", "none"],
+        help="network of step containers: bridge (Docker's default) or none (no network at all)",
+    )
 
 
 def register(verbs) -> None:

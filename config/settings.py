@@ -7,6 +7,7 @@ a `SettingError` naming the variable.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -155,6 +156,27 @@ STUDIO_DATA_ROOTS = envlist("STUDIO_DATA_ROOTS")
 # Invocations of a pipeline endpoint per key (or user) and window: COUNT/second|minute|hour|day, or off.
 STUDIO_ENDPOINT_RATE_LIMIT = envrate("STUDIO_ENDPOINT_RATE_LIMIT", "60/minute")
 STUDIO_DOCKER_URL = envstr("STUDIO_DOCKER_URL") or envstr("DOCKER_HOST")
+# Who steps run as (docker computes always; the local compute when the worker runs as root): a
+# dedicated uid/gid that is no login account. 65532 lies outside the login range (1000-59999),
+# Debian's package range (60000-64999), systemd's DynamicUser range (61184-65519) and nobody (65534).
+STUDIO_STEP_UID = envint("STUDIO_STEP_UID", 65532, minimum=1, maximum=2**31 - 1)
+STUDIO_STEP_GID = envint("STUDIO_STEP_GID", 65532, minimum=1, maximum=2**31 - 1)
+# Limits of a step container when neither its resources nor its compute set them (0 CPUs: none).
+STUDIO_STEP_DEFAULT_CPUS = envint("STUDIO_STEP_DEFAULT_CPUS", 2, minimum=0, maximum=1024)
+STUDIO_STEP_DEFAULT_MEMORY_MB = envint("STUDIO_STEP_DEFAULT_MEMORY_MB", 4096, minimum=64)
+# The writable /tmp of a step container (its root filesystem is read-only): a tmpfs of this size.
+STUDIO_STEP_TMP_MB = envint("STUDIO_STEP_TMP_MB", 1024, minimum=16)
+# The most a step may leave in its output folders together, checked when it ends: more fails the
+# step with a reason naming both sizes. 0: no limit.
+STUDIO_MAX_OUTPUT_BYTES = envint("STUDIO_MAX_OUTPUT_BYTES", 20 * 1024**3, minimum=0)
+# Resource limits of each image build's containers (the classic builder's container_limits).
+STUDIO_BUILD_MEMORY_MB = envint("STUDIO_BUILD_MEMORY_MB", 4096, minimum=256)
+STUDIO_BUILD_CPUSET = envstr("STUDIO_BUILD_CPUSET")
+STUDIO_BUILD_CPU_SHARES = envint("STUDIO_BUILD_CPU_SHARES", 512, minimum=2, maximum=262144)
+if STUDIO_BUILD_CPUSET and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", STUDIO_BUILD_CPUSET):
+    raise SettingError(
+        "STUDIO_BUILD_CPUSET", f"expected CPUs such as 0-3 or 0,2, got {STUDIO_BUILD_CPUSET!r}"
+    )
 STUDIO_MAX_SNAPSHOT_BYTES = envint("STUDIO_MAX_SNAPSHOT_BYTES", 200 * 1024 * 1024, minimum=1024)
 STUDIO_MAX_SNAPSHOT_FILES = envint("STUDIO_MAX_SNAPSHOT_FILES", 10_000, minimum=1)
 # Uploads of code folders, build contexts and data travel in one request.

@@ -35,6 +35,7 @@ from pipelines.document import (
 )
 from pipelines.rules import ASSET_NAME, JOB_NAME, PARAMETER_TYPES
 from pipelines.rules import PIPELINE_INPUT_NAME as INPUT_NAME
+from studio.schemas.component import NETWORK_PROBLEM, STEP_NETWORKS
 
 
 def _flag(value: Any, path: Path, report: Report) -> bool:
@@ -313,7 +314,7 @@ def _environment_variables(raw: Any, path: Path, report: Report) -> dict[str, st
     return variables
 
 
-STEP_RESOURCES = {"instance_count", "shm_size", "cpu", "memory", "gpus"}
+STEP_RESOURCES = {"instance_count", "shm_size", "cpu", "memory", "gpus", "network"}
 TOLERATED_RESOURCES = {
     "instance_type": "instance types have no effect here; the step runs on its compute",
     "docker_args": "extra docker arguments are not passed on",
@@ -341,6 +342,8 @@ def _resources(raw: Any, path: Path, report: Report, warn: Report) -> dict[str, 
                 report((*path, key), "a step runs on one instance here; multi-node steps are not supported")
         elif key == "gpus" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             report((*path, key), f"expected a whole number of GPUs, got {value!r}")
+        elif key == "network" and value not in STEP_NETWORKS:
+            report((*path, key), NETWORK_PROBLEM.format(value=value))
         else:
             resources[key] = value
     return resources

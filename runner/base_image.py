@@ -3,7 +3,7 @@
 Image registries are not reachable from where Studio runs, so the base image is made
 with ``debootstrap`` from the Debian mirror apt already uses and imported into the
 local Docker engine.  The result is minimal Debian with python3 (``python`` too, via
-python-is-python3), venv and pip, a non-root user ``studio`` (uid/gid 1000, home
+python-is-python3), venv and pip, a non-root user ``studio`` (STUDIO_STEP_UID/GID, home
 /home/studio) as the default user, and optionally an extra CA bundle trusted by
 pip/requests/curl (needed behind a TLS-inspecting proxy).
 
@@ -24,13 +24,13 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
+
 from runner.executors.docker import image_exists, import_rootfs, inspect_image, run_once
 from studio.errors import StudioError
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEBOOTSTRAP_PACKAGES = "python3,python-is-python3,python3-venv,python3-pip,ca-certificates"
-STUDIO_UID = 1000
-STUDIO_GID = 1000
 STUDIO_HOME = "/home/studio"
 CONTAINER_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 EXTRA_CA_PATH = "usr/local/share/ca-certificates/studio-build-ca.crt"
@@ -157,14 +157,15 @@ def _run_streaming(command: list[str], log: Callable[[str], None]) -> None:
 
 
 def _add_studio_user(rootfs: Path) -> None:
-    """Add user and group 'studio' (1000:1000) by editing the account files directly."""
+    """Add user and group 'studio' (STUDIO_STEP_UID:STUDIO_STEP_GID) by editing the account files."""
+    uid, gid = settings.STUDIO_STEP_UID, settings.STUDIO_STEP_GID
     passwd = rootfs / "etc/passwd"
     if any(line.startswith("studio:") for line in passwd.read_text().splitlines()):
         return
     days = int(time.time() // 86400)
     entries = {
-        "etc/passwd": f"studio:x:{STUDIO_UID}:{STUDIO_GID}:Studio:{STUDIO_HOME}:/bin/bash\n",
-        "etc/group": f"studio:x:{STUDIO_GID}:\n",
+        "etc/passwd": f"studio:x:{uid}:{gid}:Studio:{STUDIO_HOME}:/bin/bash\n",
+        "etc/group": f"studio:x:{gid}:\n",
         # '!' locks password login; the account is only ever entered via `docker run --user`.
         "etc/shadow": f"studio:!:{days}:0:99999:7:::\n",
         "etc/gshadow": "studio:!::\n",
@@ -184,8 +185,8 @@ def _add_studio_user(rootfs: Path) -> None:
         for item in skel.iterdir():
             if item.is_file():
                 shutil.copy2(item, home / item.name)
-                os.chown(home / item.name, STUDIO_UID, STUDIO_GID)
-    os.chown(home, STUDIO_UID, STUDIO_GID)
+                os.chown(home / item.name, uid, gid)
+    os.chown(home, uid, gid)
     home.chmod(0o755)
 
 
@@ -237,7 +238,7 @@ def _image_changes(with_ca: bool) -> list[str]:
             f"ENV SSL_CERT_FILE={CONTAINER_CA_BUNDLE}",
         ]
     changes += [
-        f"USER {STUDIO_UID}:{STUDIO_GID}",
+        f"USER {settings.STUDIO_STEP_UID}:{settings.STUDIO_STEP_GID}",
         f"WORKDIR {STUDIO_HOME}",
         'CMD ["python3"]',
         "LABEL studio.base=1",

@@ -31,6 +31,7 @@ from runner.executors.base import (
     Mount,
     StepLaunch,
     exit_description,
+    human_bytes,
     input_target,
     output_target,
 )
@@ -55,7 +56,6 @@ CANCEL_GRACE_SECONDS = 10
 TIMEOUT_GRACE_SECONDS = 3
 # How long a step's end waits for its output to be read (a capped flood takes seconds).
 LOG_DRAIN_SECONDS = 60
-CONTAINER_USER = (1000, 1000)
 MEMORY_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 _local_executor = None
@@ -90,10 +90,42 @@ def executor_for(compute: Compute, *, docker_enabled: bool) -> tuple[Executor, s
 
 
 def step_user() -> tuple[int, int] | None:
-    """Who steps run as: uid 1000 when the worker is root (never root), else the worker's own user."""
+    """Who steps run as, in containers and local processes alike: STUDIO_STEP_UID/GID when the worker
+    is root (never root), else the worker's own user (None: it cannot hand folders to another)."""
     if os.geteuid() == 0:
-        return CONTAINER_USER
+        return container_user()
     return None
+
+
+def container_user() -> tuple[int, int]:
+    """The dedicated uid/gid of steps (STUDIO_STEP_UID, STUDIO_STEP_GID): no login account."""
+    return settings.STUDIO_STEP_UID, settings.STUDIO_STEP_GID
+
+
+def step_network(compute: Compute, resources: dict) -> bool:
+    """Whether the step's container gets a network: the compute's `network`, narrowed (never
+    widened) by the step's `resources.network: none`."""
+    return getattr(compute, "network", "bridge") != "none" and resources.get("network") != "none"
+
+
+def step_limits(compute: Compute, resources: dict) -> tuple[float | None, int | None]:
+    """CPUs and memory (bytes) of the step: its resources, else STUDIO_STEP_DEFAULT_CPUS and
+    STUDIO_STEP_DEFAULT_MEMORY_MB, no more than the compute has when it says."""
+    cpus = resources.get("cpu")
+    if cpus is None and settings.STUDIO_STEP_DEFAULT_CPUS:
+        cpus = float(settings.STUDIO_STEP_DEFAULT_CPUS)
+        # Never more than the compute (or its engine, at its last check) has: the engine refuses that.
+        known = (
+            compute.cpus or (compute.engine_info or {}).get("cpus") or (compute.engine_info or {}).get("ncpu")
+        )
+        if known:
+            cpus = min(cpus, float(known))
+    memory = memory_bytes(resources.get("memory"))
+    if memory is None:
+        memory = settings.STUDIO_STEP_DEFAULT_MEMORY_MB * 1024**2
+        if compute.memory_mb:
+            memory = min(memory, compute.memory_mb * 1024**2)
+    return cpus, memory
 
 
 def memory_bytes(value) -> int | None:
@@ -168,6 +200,11 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
     env_spec = environment.spec
     executor, kind = executor_for(step.compute, docker_enabled=env_spec.get("docker_enabled", True))
     owner = step_user()
+    if kind == "local" and not step_network(step.compute, spec.effective_resources()):
+        raise StudioError(
+            "the step must have no network (the compute's network or resources.network is none), "
+            "but it would run as a local process, which cannot be cut off from the network"
+        )
     build_log = partial(log.write)
     image, venv = "", None
     if kind == "docker":
@@ -209,6 +246,10 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
     resources = spec.effective_resources()
     variables = environment_variables(environment)
     launch = StepLaunch(
+    cpus, memory = step_limits(step.compute, resources)
+    network = step_network(step.compute, resources)
+    if not network:
+        log.note("no network: the container has none (the compute's or the step's resources.network)")
         job=step.job.name,
         step=step.name,
         attempt=step.attempt,
@@ -226,8 +267,10 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
         image=image,
         venv=venv,
         user=f"{owner[0]}:{owner[1]}" if owner else f"{os.getuid()}:{os.getgid()}",
-        cpus=resources.get("cpu"),
-        memory_bytes=memory_bytes(resources.get("memory")),
+        cpus=cpus,
+        memory_bytes=memory,
+        network=network,
+        tmp_bytes=settings.STUDIO_STEP_TMP_MB * 1024**2,
         gpu_ids=tuple(step.gpu_ids),
         shm_size=resources.get("shm_size") or env_spec.get("shm_size"),
     )
@@ -350,6 +393,13 @@ def collect_outputs(outputs: dict[str, dict]) -> dict[str, dict]:
 
 _handoff = threading.local()
 
+    total = sum(output["size"] or 0 for output in collected.values())
+    limit = settings.STUDIO_MAX_OUTPUT_BYTES
+    if limit and total > limit:
+        raise OutputError(
+            f"its outputs hold {human_bytes(total)} ({total} bytes), more than STUDIO_MAX_OUTPUT_BYTES "
+            f"allows ({human_bytes(limit)})"
+        )
 
 def _advance_now(job_id: int, batch: list, *, job: PipelineJob | None = None) -> None:
     # Scheduling right here, in the transaction that ended the step, saves a commit and a trip

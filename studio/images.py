@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from django.conf import settings
+
+# Docker's reference grammar (distribution/reference): [domain[:port]/]path[:tag][@digest], the
+# path in lower case; nothing else reaches an image build (`FROM`) or an engine call.
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_NAME = rf"(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}"
+IMAGE_REFERENCE = re.compile(rf"(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?")
+NAME_MAX = 255
+
+
+def image_reference_problem(image: str) -> str | None:
+    """Why `image` is not a Docker image reference (`registry:5000/team/name:tag@sha256:…`), or None."""
+    match = IMAGE_REFERENCE.fullmatch(image)
+    if match is None:
+        upper = image != image.lower() and IMAGE_REFERENCE.fullmatch(image.lower())
+        hint = " (upper-case letters are not allowed in the repository)" if upper else ""
+        return (
+            f"{image!r} is not a Docker image reference such as python:3.11 or "
+            f"registry.example.com:5000/team/image:tag{hint}"
+        )
+    if len(match["name"]) > NAME_MAX:
+        return f"the repository name of {image[:40]!r}… is longer than {NAME_MAX} characters"
+    return None
 
 
 def split_image(image: str) -> tuple[str, str | None]:

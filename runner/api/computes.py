@@ -15,7 +15,7 @@ from studio.choices import ComputeKind
 from studio.models import Compute
 
 ENGINE_URL = re.compile(r"^(unix|tcp|ssh|https?)://\S+$")
-CAPACITY_FIELDS = ("description", "max_concurrent_steps", "cpus", "memory_mb", "gpu_ids")
+CAPACITY_FIELDS = ("description", "max_concurrent_steps", "cpus", "memory_mb", "gpu_ids", "network")
 
 
 class ComputeSerializer(serializers.ModelSerializer):
@@ -34,6 +34,7 @@ class ComputeSerializer(serializers.ModelSerializer):
             "memory_mb",
             "gpu_ids",
             "state",
+            "network",
             "state_detail",
             "checked_at",
             "engine_info",
@@ -66,6 +67,15 @@ class ComputeSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         if self.instance is not None:
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        if attrs.get("network") == "none" and kind == ComputeKind.LOCAL:
+            raise serializers.ValidationError(
+                {
+                    "network": [
+                        "a local compute runs plain processes, which cannot be cut off from the network"
+                    ]
+                }
+            )
             for field in ("name", "kind", "engine_url"):
                 if field in attrs and attrs[field] != getattr(self.instance, field):
                     raise serializers.ValidationError(

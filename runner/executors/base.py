@@ -81,13 +81,15 @@ class StepLaunch:
     env: dict[str, str] = field(default_factory=dict)
     image: str = ""
     venv: Path | None = None
-    user: str = "1000:1000"
+    user: str = "65532:65532"  # the step runner passes STUDIO_STEP_UID:STUDIO_STEP_GID
     cpus: float | None = None
     memory_bytes: int | None = None
     gpu_ids: tuple[str, ...] = ()
     shm_size: str | None = None
     network: bool = True
     pids_limit: int = 4096
+    # Size of a container's writable /tmp (a tmpfs; it counts against the memory limit).
+    tmp_bytes: int = 1024**3
     # Where the workdir is inside a container (the host path when None); the container starts there.
     container_workdir: str | None = None
 

@@ -128,7 +128,7 @@ def run_once(
     command: list[str],
     *,
     base_url: str | None = None,
-    user: str = "1000:1000",
+    user: str = "65532:65532",
     timeout: int = 60,
 ) -> tuple[int, str]:
     """Run command in a locked-down throwaway container; return (exit code, combined logs)."""

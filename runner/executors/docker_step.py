@@ -1,11 +1,12 @@
 """Runs steps as locked-down containers on one Docker engine (the `docker` compute).
 
 Every container runs as a non-root user with all capabilities dropped, `no-new-privileges`,
-process and memory limits, the labels `studio.job` / `studio.step` / `studio.attempt`, and
-never a mount of the Docker socket. Each host path appears in the container at its own container
-path (`Mount.target`, `StepLaunch.container_workdir`; the step runner uses fixed paths under
-/studio), so a step never needs to cross the host folders above STUDIO_HOME. Two ways to get them
-there (`transfer`):
+process, memory and CPU limits, a size-limited tmpfs at /tmp (HOME=/tmp), a read-only root
+filesystem ("bind" transfer), no network when the launch says so (`network_mode` none), the labels
+`studio.job` / `studio.step` / `studio.attempt`, and never a mount of the Docker socket. Each
+host path appears in the container at its own container path (`Mount.target`,
+`StepLaunch.container_workdir`; the step runner uses fixed paths under /studio), so a step never
+needs to cross the host folders above STUDIO_HOME. Two ways to get them there (`transfer`):
 
 - "bind" (the local engine, unix:// or no URL): host paths are bind-mounted at their container paths.
 - "copy" (remote engines, tcp:// ssh:// http(s)://): nothing is mounted; the workdir and every input
@@ -245,8 +246,9 @@ class DockerExecutor:
             "command": ["bash", "-c", launch.command],
             "user": launch.user,
             "working_dir": workdir_target,
-            # tini as PID 1 passes SIGTERM on to the whole process group of the command.
-            "environment": {**launch.env, "TINI_KILL_PROCESS_GROUP": "1"},
+            # tini as PID 1 passes SIGTERM on to the whole process group of the command. The root
+            # filesystem is read-only: HOME (caches, configs) lies in the writable /tmp.
+            "environment": {"HOME": "/tmp", **launch.env, "TINI_KILL_PROCESS_GROUP": "1"},
             "init": True,
             "labels": labels,
             "cap_drop": ["ALL"],
@@ -268,6 +270,10 @@ class DockerExecutor:
             options["network_mode"] = "none"
         if not copy:
             options["mounts"] = mounts
+            # Copy mode puts the step's files into the container's own filesystem, so only bind
+            # mode can make it read-only; /tmp is a size-limited tmpfs in both.
+            options["read_only"] = True
+        options["tmpfs"] = {"/tmp": f"rw,nosuid,nodev,size={launch.tmp_bytes},mode=1777"}
 
         client = self._docker()
         container = None

@@ -11,15 +11,20 @@ from django.conf import settings
 
 from runner.images.errors import ImageBuildError
 from runner.images.requirements import BaseImageFacts, environment_requirements
-from studio.images import map_image
+from studio.images import image_reference_problem, map_image
 
 VENV_PATH = "/opt/studio/venv"
 BUILD_CA_PATH = "/usr/local/share/ca-certificates/studio-build-ca.crt"
 BUILD_CA_NAME = "studio-build-ca.crt"
 REQUIREMENTS_NAME = "studio-requirements.txt"
-STEP_UID_GID = "1000:1000"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def step_uid_gid() -> str:
+    """`uid:gid` of steps (STUDIO_STEP_UID, STUDIO_STEP_GID): the images' default user and owner of
+    their virtualenv."""
+    return f"{settings.STUDIO_STEP_UID}:{settings.STUDIO_STEP_GID}"
 
 
 def environment_image_tag(environment) -> str:
@@ -96,6 +101,9 @@ def generate_dockerfile(
     notes: list[str] = []
     if has_own_dockerfile(environment):
         notes.append(f"the environment's own Dockerfile is built first, as {context_image_tag(environment)}")
+    problem = image_reference_problem(base)
+    if problem:  # a mapped or stored image that slipped past the schema must not write the Dockerfile
+        raise ImageBuildError(f"cannot build FROM it: {problem}")
     lines = [f"FROM {base}"]
     user_managed = bool(spec.get("user_managed_dependencies"))
     requirements = environment_requirements(environment, facts=facts)
@@ -127,9 +135,10 @@ def generate_dockerfile(
             prefix = facts.conda_prefix if facts and facts.conda_prefix else "/opt/conda"
             path_line = f"ENV PATH={prefix}/bin:${{PATH:-{DEFAULT_PATH}}}"
         else:
-            lines.append(f"RUN python3 -m venv {VENV_PATH} && chown -R {STEP_UID_GID} /opt/studio")
-            lines.append(f"COPY --chown={STEP_UID_GID} {REQUIREMENTS_NAME} /opt/studio/requirements.txt")
-            lines.append(f"USER {STEP_UID_GID}")
+            owner = step_uid_gid()
+            lines.append(f"RUN python3 -m venv {VENV_PATH} && chown -R {owner} /opt/studio")
+            lines.append(f"COPY --chown={owner} {REQUIREMENTS_NAME} /opt/studio/requirements.txt")
+            lines.append(f"USER {owner}")
             pip = (
                 f"{VENV_PATH}/bin/python -m pip install --no-cache-dir --disable-pip-version-check "
                 "--no-input -r /opt/studio/requirements.txt"
@@ -148,7 +157,7 @@ def generate_dockerfile(
         f"LABEL studio.environment={_label_value(f'{environment.name}:{environment.version}')} "
         f"studio.environment.hash={_label_value(environment.content_hash)}"
     )
-    lines.append(f"USER {STEP_UID_GID}")
+    lines.append(f"USER {step_uid_gid()}")
     return "\n".join(lines) + "\n", notes
 
 

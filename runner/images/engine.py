@@ -95,11 +95,26 @@ def _proxy_buildargs() -> dict[str, str]:
     return {name: os.environ[name] for name in _PROXY_VARIABLES if os.environ.get(name)}
 
 
+def build_limits() -> dict[str, int | str]:
+    """The resource limits of every container a build runs (its RUN steps): memory (no swap on top)
+    STUDIO_BUILD_MEMORY_MB, CPU shares STUDIO_BUILD_CPU_SHARES, and the CPUs STUDIO_BUILD_CPUSET."""
+    memory = settings.STUDIO_BUILD_MEMORY_MB * 1024**2
+    limits: dict[str, int | str] = {
+        "memory": memory,
+        "memswap": memory,
+        "cpushares": settings.STUDIO_BUILD_CPU_SHARES,
+    }
+    if settings.STUDIO_BUILD_CPUSET:
+        limits["cpusetcpus"] = settings.STUDIO_BUILD_CPUSET
+    return limits
+
+
 def _stream_build(api, log: Callable[[str], None], **kwargs) -> None:
     """Run one classic-builder build, passing its output lines to `log`; ImageBuildError on error."""
     pending = ""
     error = None
-    for item in api.build(rm=True, forcerm=True, decode=True, pull=False, **kwargs):
+    limits = build_limits()
+    for item in api.build(rm=True, forcerm=True, decode=True, pull=False, container_limits=limits, **kwargs):
         if "stream" in item:
             pending += item["stream"]
             *lines, pending = pending.split("\n")

@@ -20,6 +20,14 @@ class Compute(models.Model):
     cpus = models.FloatField(null=True, blank=True, help_text="CPUs available to steps")
     memory_mb = models.PositiveIntegerField(null=True, blank=True)
     gpu_ids = models.JSONField(default=list, blank=True, help_text="GPU device ids steps may use")
+    # "none": step containers get no network at all; "bridge": Docker's default network. A step's
+    # `resources.network: none` narrows bridge to none, never the other way round.
+    network = models.CharField(
+        max_length=16,
+        choices=[("bridge", "bridge"), ("none", "none")],
+        default="bridge",
+        help_text="network of step containers: bridge, or none (no network at all)",
+    )
     state = models.CharField(max_length=16, choices=ComputeState.choices, default=ComputeState.UNKNOWN)
     state_detail = models.CharField(max_length=500, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)

@@ -51,6 +51,13 @@ class OutputPort(StrictModel):
     mode: str | None = None
 
 
+STEP_NETWORKS = ("none", "bridge")
+NETWORK_PROBLEM = (
+    "{value!r} is not a step network: none (no network at all) or bridge (the compute's network; "
+    "a step can narrow its compute's network, never widen it)"
+)
+
+
 class Resources(StrictModel):
     """What a step of the component needs from its compute (the TOLERATED_RESOURCES are read and
     warned, never kept)."""
@@ -60,6 +67,8 @@ class Resources(StrictModel):
     memory: str | int | None = None
     gpus: int | None = None
     shm_size: str | None = None
+    # Studio's own: "none" runs the step with no network (it can narrow its compute's, never widen).
+    network: str | None = None
     instance_type: str | None = None
     docker_args: str | list[str] | None = None
     locations: list[str] | None = None
@@ -279,6 +288,8 @@ def _resources_problems(resources: Resources | None) -> list[tuple[tuple, str]]:
         isinstance(resources.memory, int) and resources.memory > 0 or MEMORY.match(str(resources.memory))
     ):
         problems.append((("resources", "memory"), f"{resources.memory!r} is not a size such as 4g or 512m"))
+    if resources.network is not None and resources.network not in STEP_NETWORKS:
+        problems.append((("resources", "network"), NETWORK_PROBLEM.format(value=resources.network)))
     if resources.shm_size is not None and not MEMORY.match(resources.shm_size):
         problems.append((("resources", "shm_size"), f"{resources.shm_size!r} is not a size such as 2g"))
     return problems

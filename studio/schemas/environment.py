@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
+from studio.images import image_reference_problem
 from studio.schemas.common import (
     ASSET_NAME,
     SNAPSHOT_REFERENCE,
@@ -231,6 +232,10 @@ def environment_problems(env: EnvironmentDocument) -> list[tuple[tuple, str]]:
         problems.append((("image",), "an environment needs an image or a build context"))
     if env.image is not None and not env.image.strip():
         problems.append((("image",), "is empty"))
+    elif env.image:
+        problem = image_reference_problem(env.image)
+        if problem:
+            problems.append((("image",), problem))
     if env.build is not None:
         problem = _local_path_problem(env.build.path)
         if problem:
@@ -266,6 +271,8 @@ def v1_environment_problems(env: V1EnvironmentDocument) -> list[tuple[tuple, str
         problems.append((("python", "arguments"), "interpreter arguments are not supported"))
     if python.condaDependencies is not None:
         problems.extend(conda_problems(python.condaDependencies, ("python", "condaDependencies")))
+    if docker.baseImage and image_reference_problem(docker.baseImage):
+        problems.append((("docker", "baseImage"), image_reference_problem(docker.baseImage)))
     if docker.baseImage and docker.baseDockerfile:
         problems.append((("docker", "baseDockerfile"), "give either baseImage or baseDockerfile, not both"))
     registry = docker.baseImageRegistry

@@ -82,9 +82,25 @@ def test_it_builds_a_base_image_that_runs_python_as_non_root() -> None:
     assert "3." in base_image.verify_base_image(BASE_IMAGE)
     assert run_once(BASE_IMAGE, ["python3", "-c", "print(1)"]) == (0, "1\n")
     assert run_once(BASE_IMAGE, ["python", "-c", "print(2 * 21)"]) == (0, "42\n")
-    assert run_once(BASE_IMAGE, ["id", "-u"]) == (0, "1000\n")
+    assert run_once(BASE_IMAGE, ["id", "-u"]) == (0, "65532\n")  # run_once's default user
 
     config = inspect_image(BASE_IMAGE)["Config"]
-    assert config["User"] == "1000:1000"
+    # An image bootstrapped before STUDIO_STEP_UID existed still names 1000 (steps give --user anyway).
+    assert config["User"] in ("65532:65532", "1000:1000")
     assert config["WorkingDir"] == "/home/studio"
     assert (config.get("Labels") or {}).get("studio.base") == "1"
+
+
+def test_the_base_image_user_is_the_dedicated_step_user(tmp_path, settings) -> None:
+    """The account and the default user of a new base image are STUDIO_STEP_UID/GID, not 1000."""
+    settings.STUDIO_STEP_UID, settings.STUDIO_STEP_GID = 65532, 65533
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "etc").mkdir(parents=True)
+    for name in ("passwd", "group", "shadow"):
+        (rootfs / "etc" / name).write_text("root:x:0:0:root:/root:/bin/bash\n" if name == "passwd" else "")
+
+    base_image._add_studio_user(rootfs)
+
+    assert "studio:x:65532:65533:Studio:/home/studio:/bin/bash" in (rootfs / "etc/passwd").read_text()
+    assert "studio:x:65533:" in (rootfs / "etc/group").read_text()
+    assert "USER 65532:65533" in base_image._image_changes(with_ca=False)

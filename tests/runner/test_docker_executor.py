@@ -68,7 +68,7 @@ def test_a_step_runs_locked_down_and_reports_its_exit_code_and_logs(executor, jo
         data = client.api.inspect_container(handle)
     finally:
         client.close()
-    assert data["Config"]["User"] == "1000:1000"
+    assert data["Config"]["User"] == "65532:65532"  # StepLaunch's default: no login account
     assert data["HostConfig"]["CapDrop"] == ["ALL"]
     assert "no-new-privileges" in data["HostConfig"]["SecurityOpt"]
     assert data["HostConfig"]["PidsLimit"] == spec.pids_limit
@@ -199,5 +199,8 @@ def test_resources_gpus_and_shm_reach_the_engine_request(executor, job, tmp_path
     assert seen["shm_size"] == "1g" and seen["pids_limit"] == 4096
     (request,) = seen["device_requests"]
     assert request["DeviceIDs"] == ["0", "2"] and request["Capabilities"] == [["gpu"]]
-    assert seen["command"] == ["bash", "-c", "true"] and seen["user"] == "1000:1000"
+    assert seen["command"] == ["bash", "-c", "true"] and seen["user"] == "65532:65532"
     assert "network_mode" not in seen
+    assert seen["read_only"] is True and seen["tmpfs"] == {
+        "/tmp": "rw,nosuid,nodev,size=1073741824,mode=1777"
+    }

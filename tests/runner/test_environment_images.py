@@ -105,7 +105,7 @@ def test_an_image_only_environment_adds_labels_and_never_runs_as_root(settings):
     assert "USER root" not in lines and "RUN" not in dockerfile
     assert f'studio.environment.hash="{environment.content_hash}"' in dockerfile
     assert 'studio.environment="test-env:1"' in dockerfile
-    assert lines[-1] == "USER 1000:1000"
+    assert lines[-1] == "USER 65532:65532"
     assert any("no packages" in note for note in notes)
 
     settings.STUDIO_BASE_IMAGE = "studio/other:1"
@@ -122,12 +122,12 @@ def test_the_pip_list_of_a_conda_file_is_installed_into_a_venv(settings):
         next(i for i, ln in enumerate(lines) if "-m venv /opt/studio/venv" in ln),
     )
     assert root < venv
-    assert "chown -R 1000:1000 /opt/studio" in lines[venv]
+    assert "chown -R 65532:65532 /opt/studio" in lines[venv]
     pip = next(i for i, ln in enumerate(lines) if "pip install" in ln)
-    assert lines.index("USER 1000:1000") < pip  # pip runs as the step user
+    assert lines.index("USER 65532:65532") < pip  # pip runs as the step user
     assert "-r /opt/studio/requirements.txt" in lines[pip]
     assert any(ln.startswith("ENV PATH=/opt/studio/venv/bin:") for ln in lines)
-    assert lines[-1] == "USER 1000:1000"
+    assert lines[-1] == "USER 65532:65532"
     assert "PIP_CERT" not in dockerfile
     assert requirements_text(environment) == "scikit-learn>=1.5,<1.6\nsix\n"
     assert any("virtualenv /opt/studio/venv" in note for note in notes)
@@ -261,14 +261,14 @@ def test_a_real_build_installs_pip_packages_for_the_step_user(build_settings, im
     tag = ensure_environment_image(environment, base_url=ENGINE, log=lines.append)
 
     assert tag == environment_image_tag(environment)
-    assert inspect_image(tag, base_url=ENGINE)["Config"]["User"] == "1000:1000"
+    assert inspect_image(tag, base_url=ENGINE)["Config"]["User"] == "65532:65532"
     code, output = run_once(
         tag,
         ["python", "-c", "import os, six; print(os.getuid(), six.__name__, os.environ['STUDIO_TEST_VAR'])"],
         base_url=ENGINE,
     )
     assert code == 0, output
-    assert output.strip() == "1000 six hello world"
+    assert output.strip() == "65532 six hello world"
     row = EnvironmentImage.objects.get(environment=environment, target=ENGINE or "")
     assert (row.status, row.builds, row.tag, row.error) == (ImageStatus.READY, 1, tag, "")
     assert "six" in row.log and row.finished_at is not None
@@ -398,6 +398,6 @@ def test_a_build_context_is_built_as_a_first_stage(build_settings, images, tmp_p
     code, output = run_once(
         tag, ["bash", "-c", 'cat /opt/ctx/hello.txt; echo "$FROM_ENV"; id -u'], base_url=ENGINE
     )
-    assert (code, output.split()) == (0, ["from", "the", "context", "yes", "1000"])
+    assert (code, output.split()) == (0, ["from", "the", "context", "yes", "65532"])
     assert inspect_image(context_image_tag(environment), base_url=ENGINE)
     assert any("built first" in line for line in lines)

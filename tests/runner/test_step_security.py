@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import docker
 import pytest
 
@@ -44,6 +47,9 @@ def test_a_step_container_is_locked_down(computes, library, worker):
         assert not host.get("Privileged")
         assert (host.get("PidsLimit") or 0) > 0
         assert (host.get("Memory") or 0) > 0
+        assert (host.get("NanoCpus") or 0) > 0  # STUDIO_STEP_DEFAULT_CPUS: no step is unbounded
+        assert host["ReadonlyRootfs"] is True
+        assert host["Tmpfs"]["/tmp"].startswith("rw,nosuid,nodev,size=") and "HOME=/tmp" in config["Env"]
 
         mounts = info["Mounts"]
         assert not any("docker.sock" in (m.get("Source", "") + m.get("Destination", "")) for m in mounts)
@@ -72,3 +78,52 @@ def test_a_step_container_is_locked_down(computes, library, worker):
         assert request_cancel(job)
         wait_for(job, timeout=30)
     assert job.status == JobStatus.CANCELED
+
+
+NO_NETWORK = PIPELINES / "no_network" / "pipeline.yml"
+
+
+def _listening_on_the_bridge() -> tuple[socket.socket, str, int]:
+    """A TCP server on the host's Docker bridge address: a container with a network reaches it."""
+    client = docker.from_env()
+    try:
+        gateway = client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
+    finally:
+        client.close()
+    server = socket.socket()
+    server.bind((gateway, 0))
+    server.listen(4)
+    return server, gateway, server.getsockname()[1]
+
+
+@pytest.mark.parametrize("network", ["bridge", "compute none", "step none"])
+def test_a_step_without_network_cannot_reach_the_host_and_its_root_is_read_only(
+    network, computes, library, worker, settings, tmp_path
+):
+    """One short step per case probes TCP to the host, the read-only root, /tmp, HOME, uid and gid;
+    with the bridge network the same probe connects (so the probe itself can tell)."""
+    server, gateway, port = _listening_on_the_bridge()
+    text = (
+        NO_NETWORK.read_text()
+        .replace("host: 172.17.0.1", f"host: {gateway}")
+        .replace("port: 1", f"port: {port}")
+    )
+    if network == "compute none":
+        computes["docker"].network = "none"
+        computes["docker"].save(update_fields=["network"])
+    elif network == "step none":
+        text = text.replace(
+            "    force_rerun: true\n", "    force_rerun: true\n    resources: {network: none}\n"
+        )
+    path = tmp_path / "pipeline.yml"
+    path.write_text(text)
+    try:
+        job = wait_for(submit_file(path, default_compute="azureml:docker"), timeout=120)
+    finally:
+        server.close()
+    step = job.steps.get()
+    assert step.status == StepStatus.COMPLETED, step.status_reason
+    probe = (Path(step.outputs["out"]["path"]) / "probe.txt").read_text().split()
+    reached = "connected" if network == "bridge" else "refused"
+    uid, gid = str(settings.STUDIO_STEP_UID), str(settings.STUDIO_STEP_GID)
+    assert probe == [reached, "root-read-only", "tmp-ok", "/tmp", uid, gid], (gateway, port, probe)

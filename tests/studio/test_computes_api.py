@@ -175,3 +175,16 @@ def test_a_compute_on_the_local_engine_is_online(admin_client):
     assert body["state"] == "online", body["state_detail"]
     assert body["engine_info"]["ncpu"] >= 1
     assert body["engine_info"]["server_version"]
+
+
+def test_a_compute_network_is_bridge_unless_none_is_asked_and_a_local_compute_cannot_cut_it(
+    admin_client, offline
+):
+    assert offline["network"] == "bridge"
+    changed = _patch(admin_client, f"{API}/remote/", {"network": "none"})
+    assert changed.status_code == 200, changed.content
+    assert Compute.objects.get(name="remote").network == "none"
+    bad = _patch(admin_client, f"{API}/remote/", {"network": "host"})
+    assert bad.status_code == 400 and "network" in bad.json()["errors"]
+    local = _post(admin_client, f"{API}/", {"name": "mine", "kind": "local", "network": "none"})
+    assert local.status_code == 400 and "network" in local.json()["errors"]
