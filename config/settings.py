@@ -7,6 +7,7 @@ a `SettingError` naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from urllib.parse import urlparse
@@ -153,6 +154,19 @@ STUDIO_VENV_SEED_CACHE = envstr("STUDIO_VENV_SEED_CACHE")  # empty: ~/.cache/stu
 # Folders on the server that pipeline YAML may name as data paths (off by default: any user
 # could otherwise read any file the server can).
 STUDIO_DATA_ROOTS = envlist("STUDIO_DATA_ROOTS")
+# URLs users give (http(s) data inputs and data assets) are fetched by the worker; their hosts may
+# not resolve to loopback, link-local, private or other non-public addresses unless this is true,
+# or unless the address lies in one of STUDIO_PRIVATE_URL_NETWORKS (studio/net.py).
+STUDIO_ALLOW_PRIVATE_URLS = envbool("STUDIO_ALLOW_PRIVATE_URLS", False)
+STUDIO_PRIVATE_URL_NETWORKS = envlist("STUDIO_PRIVATE_URL_NETWORKS")
+for _network in STUDIO_PRIVATE_URL_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise SettingError(
+            "STUDIO_PRIVATE_URL_NETWORKS",
+            f"expected networks such as 10.1.0.0/16 or fd00::/8, got {_network!r}",
+        ) from None
 # Invocations of a pipeline endpoint per key (or user) and window: COUNT/second|minute|hour|day, or off.
 STUDIO_ENDPOINT_RATE_LIMIT = envrate("STUDIO_ENDPOINT_RATE_LIMIT", "60/minute")
 STUDIO_DOCKER_URL = envstr("STUDIO_DOCKER_URL") or envstr("DOCKER_HOST")

@@ -32,6 +32,7 @@ from studio.choices import ComputeState
 from studio.datastores import datastore_folder, datastore_uri_path, default_datastore
 from studio.errors import StudioError
 from studio.models import Component, Compute, DataAsset
+from studio.net import url_problem
 from studio.references import ReferenceError, parse_reference, resolve, resolve_compute, resolve_model
 from studio.registry import LocalAttachments, register_file
 from studio.registry.components import ANONYMOUS_COMPONENT, register_component
@@ -122,6 +123,10 @@ class Compiler:
                 return None
             return {"kind": "data", "type": kind, "snapshot": snapshot["digest"]}
         if location.startswith(("http://", "https://")):
+            problem = url_problem(location)
+            if problem is not None:
+                self.problem(path, problem)
+                return None
             return {"kind": "data", "type": kind, "url": location}
         if kind in MODEL_TYPES and location.startswith("azureml:") and "://datastores" not in location:
             try:
@@ -148,6 +153,10 @@ class Compiler:
                 return None
             binding = {"kind": "data", "type": kind, "asset": f"{asset.name}:{asset.version}"}
             if asset.url:
+                problem = url_problem(asset.url)
+                if problem is not None:
+                    self.problem(path, f"{asset} is read from {asset.url}: {problem}")
+                    return None
                 return {**binding, "url": asset.url}
             return {**binding, "snapshot": asset.snapshot_digest}
         if location.startswith("azureml://datastores/"):

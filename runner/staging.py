@@ -9,10 +9,10 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
-import requests
 from django.conf import settings
 
 from studio.errors import StudioError
+from studio.net import FetchError, URLRefused, fetch
 from studio.storage.job_artifacts import job_dir
 from studio.storage.layout import snapshot_exists, snapshot_path
 
@@ -48,11 +48,11 @@ def download_once(job: str, url: str, kind: str) -> Path:
     limit = settings.STUDIO_MAX_SNAPSHOT_BYTES
     scratch = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=folder.parent))
     try:
-        with requests.get(url, stream=True, timeout=(10, 120)) as response:
-            response.raise_for_status()
+        # Checked and pinned to the address it resolved to, every redirect too (studio.net).
+        with fetch(url, connect_timeout=10, read_timeout=120) as response:
             size = 0
             with (scratch / name).open("wb") as handle:
-                for chunk in response.iter_content(1 << 20):
+                for chunk in response.stream(1 << 20):
                     size += len(chunk)
                     if size > limit:
                         raise StagingError(f"{url} is larger than STUDIO_MAX_SNAPSHOT_BYTES ({limit} bytes)")
@@ -65,7 +65,7 @@ def download_once(job: str, url: str, kind: str) -> Path:
         except OSError:
             if not folder.exists():
                 raise
-    except requests.RequestException as error:
+    except (URLRefused, FetchError) as error:
         raise StagingError(f"cannot download {url}: {error}") from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

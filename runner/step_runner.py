@@ -244,12 +244,12 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
         mounts.append(mount)
     command = render_command(spec.component.spec["command"], inputs=inputs, outputs=output_paths)
     resources = spec.effective_resources()
-    variables = environment_variables(environment)
-    launch = StepLaunch(
     cpus, memory = step_limits(step.compute, resources)
     network = step_network(step.compute, resources)
     if not network:
         log.note("no network: the container has none (the compute's or the step's resources.network)")
+    variables = environment_variables(environment)
+    launch = StepLaunch(
         job=step.job.name,
         step=step.name,
         attempt=step.attempt,
@@ -388,11 +388,6 @@ def collect_outputs(outputs: dict[str, dict]) -> dict[str, dict]:
         except (OSError, StorageError) as error:
             raise OutputError(f"the output {name!r} cannot be read: {error}") from error
         collected[name] = {**output, "hash": digest, "size": size}
-    return collected
-
-
-_handoff = threading.local()
-
     total = sum(output["size"] or 0 for output in collected.values())
     limit = settings.STUDIO_MAX_OUTPUT_BYTES
     if limit and total > limit:
@@ -400,6 +395,10 @@ _handoff = threading.local()
             f"its outputs hold {human_bytes(total)} ({total} bytes), more than STUDIO_MAX_OUTPUT_BYTES "
             f"allows ({human_bytes(limit)})"
         )
+    return collected
+
+
+_handoff = threading.local()
 
 def _advance_now(job_id: int, batch: list, *, job: PipelineJob | None = None) -> None:
     # Scheduling right here, in the transaction that ended the step, saves a commit and a trip

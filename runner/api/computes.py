@@ -85,10 +85,13 @@ class ComputeSerializer(serializers.ModelSerializer):
         kind = attrs.get("kind")
         url = attrs.get("engine_url", "")
         if kind == ComputeKind.DOCKER and url and not ENGINE_URL.match(url):
+            scheme = url.partition("://")[0] if "://" in url else ""
+            said = f"{scheme}:// is not a Docker engine address" if scheme else "names no scheme"
             raise serializers.ValidationError(
                 {
                     "engine_url": [
-                        "must look like unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host"
+                        f"{said}; use unix:///var/run/docker.sock, tcp://host:2376, ssh://user@host "
+                        "or http(s)://host:port"
                     ]
                 }
             )

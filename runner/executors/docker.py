@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 from typing import Any
 
 import docker
@@ -46,10 +47,45 @@ def docker_client(
             return docker.from_env(timeout=timeout, **extra)
         return docker.DockerClient(base_url=base_url, timeout=timeout, **extra)
     except (DockerException, requests.exceptions.RequestException, OSError) as exc:
-        raise DockerUnavailable(
-            f"No Docker engine answers at {where}: {exc}. "
-            "Is dockerd running and is its socket readable by this user?"
-        ) from exc
+        raise DockerUnavailable(f"No Docker engine answers at {where}: {engine_failure(exc)}") from exc
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error, what caused it, and the errors wrapped in its arguments (urllib3 nests them)."""
+    seen: list[BaseException] = []
+    pending = [error]
+    while pending and len(seen) < 32:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        pending.extend(item for item in current.args if isinstance(item, BaseException))
+        for nested in (current.__cause__, current.__context__, getattr(current, "reason", None)):
+            if isinstance(nested, BaseException):
+                pending.append(nested)
+    return seen
+
+
+def engine_failure(error: BaseException) -> str:
+    """Why an engine URL gave no Docker engine, never quoting what the address answered.
+
+    An engine URL may point at any service (an admin page, a metadata server, a database): its
+    answer's body or first line would otherwise land in the compute's state for anyone to read.
+    """
+    causes = _causes(error)
+    for cause in causes:
+        response = getattr(cause, "response", None)
+        code = getattr(response, "status_code", None)
+        if isinstance(code, int):
+            return f"the address answered, but not as a Docker engine (HTTP {code})"
+    for cause in causes:
+        if isinstance(cause, ValueError) and type(cause).__name__ == "JSONDecodeError":
+            return "the address answered, but not as a Docker engine (its HTTP answer is not Docker's JSON)"
+        if isinstance(cause, http.client.HTTPException):
+            return "the address answered, but not as a Docker engine (not an HTTP answer)"
+        if type(cause).__module__.startswith("paramiko") and "banner" in str(cause).lower():
+            return "the address answered, but not as an SSH server"
+    return f"{error}. Is dockerd running and is its socket readable by this user?"
 
 
 def engine_answers(base_url: str | None = None, *, timeout: float = 3) -> bool:
@@ -69,20 +105,33 @@ def engine_answers(base_url: str | None = None, *, timeout: float = 3) -> bool:
 def engine_info(base_url: str | None = None, *, timeout: int = 10) -> dict[str, Any]:
     """Return the engine's version, API version, CPU count, memory and GPU runtime availability."""
     client = docker_client(base_url, timeout=timeout)
+    where = base_url or "the default Docker endpoint"
     try:
-        info = client.info()
-        runtimes = info.get("Runtimes") or {}
-        return {
-            "server_version": info.get("ServerVersion", ""),
-            "api_version": client.api.api_version,
-            "ncpu": int(info.get("NCPU") or 0),
-            "mem_total": int(info.get("MemTotal") or 0),
-            "gpus": "nvidia" in runtimes,
-            "runtimes": sorted(runtimes),
-            "os": info.get("OperatingSystem", ""),
-        }
+        try:
+            info = client.info()
+            runtimes = info.get("Runtimes") or {}
+            return {
+                "server_version": _short(info.get("ServerVersion"), 40),
+                "api_version": _short(client.api.api_version, 16),
+                "ncpu": int(info.get("NCPU") or 0),
+                "mem_total": int(info.get("MemTotal") or 0),
+                "gpus": "nvidia" in runtimes,
+                "runtimes": sorted(_short(name, 40) for name in runtimes)[:16],
+                "os": _short(info.get("OperatingSystem"), 100),
+            }
+        except (DockerException, requests.exceptions.RequestException, OSError) as exc:
+            raise DockerUnavailable(f"No Docker engine answers at {where}: {engine_failure(exc)}") from exc
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise DockerUnavailable(
+                f"No Docker engine answers at {where}: the address answered, but not as a Docker engine"
+            ) from exc
     finally:
         client.close()
+
+
+def _short(value: Any, limit: int) -> str:
+    """A field of an engine's answer as short text (an impostor's answer is not copied at length)."""
+    return str(value or "")[:limit]
 
 
 def image_exists(tag: str, *, base_url: str | None = None) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from studio.models import DataAsset
+from studio.net import url_problem
 from studio.registry.attachments import Attachments
 from studio.registry.plan import RegistrationPlan
 from studio.registry.stored_paths import store_path, top_level_file
@@ -33,6 +34,9 @@ def register_data(
     raise_problems(data_problems(data), index=index, filename=filename)
     fields: dict[str, Any] = {"data_type": data.type}
     if path_kind(data.path) == "url":
+        problem = url_problem(data.path)
+        if problem is not None:
+            raise_problems([(("path",), problem)], index=index, filename=filename)
         source = {"url": data.path}
         fields["url"] = data.path
     else:

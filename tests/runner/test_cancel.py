@@ -184,8 +184,9 @@ def test_a_step_ending_as_the_cancel_arrives_leaves_one_terminal_status(computes
 
 
 @pytest.fixture
-def slow_server():
-    """An HTTP server whose answers wait until the test releases them."""
+def slow_server(settings):
+    """An HTTP server whose answers wait until the test releases them (on loopback: allowed)."""
+    settings.STUDIO_ALLOW_PRIVATE_URLS = True
     requested, release = threading.Event(), threading.Event()
 
     class Handler(BaseHTTPRequestHandler):

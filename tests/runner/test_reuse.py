@@ -252,8 +252,9 @@ def _b_inputs() -> dict:
 
 
 @pytest.fixture
-def fruit_server():
-    """An HTTP server answering /value.txt with whatever `server.fruit` is now."""
+def fruit_server(settings):
+    """An HTTP server answering /value.txt with whatever `server.fruit` is now (on loopback: allowed)."""
+    settings.STUDIO_ALLOW_PRIVATE_URLS = True
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Handler(BaseHTTPRequestHandler):
