@@ -10,10 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from studio.registry.components import ANONYMOUS_COMPONENT
+
 
 def data_key(binding: dict) -> str:
     """What tells one piece of outside data from another: one graph node per key."""
     return binding.get("asset") or binding.get("snapshot") or binding.get("url") or "data"
+
+
+def group_component_label(component: dict) -> str:
+    """How a group's pipeline component is named to a person: NAME:VERSION, or for an anonymous one
+    (read from a local file or written inline) the name its definition declared, as steps show
+    theirs ("Score (anonymous)")."""
+    name = component.get("name") or "?"
+    if name == ANONYMOUS_COMPONENT:
+        return f"{component.get('display_name') or name} (anonymous)"
+    return f"{name}:{component.get('version') or '?'}"
 
 
 def _literal_type(value: Any) -> str:
@@ -73,7 +85,7 @@ def job_groups(spec: dict, order: list[str], data_nodes: dict[str, str]) -> list
                 "id": qualified,
                 "name": group.get("name") or qualified.rsplit(".", 1)[-1],
                 "label": group.get("display_name") or group.get("name") or qualified,
-                "component": f"{component.get('name', '?')}:{component.get('version', '?')}",
+                "component": group_component_label(component),
                 "parent": group.get("parent", ""),
                 "steps": [name for name in order if (steps[name].get("group") or "") == qualified],
                 "groups": sorted(

@@ -1,13 +1,30 @@
 """The job page's graph of a job with pipeline components: its groups, two deep, and each step's group.
 
-The spec is built by hand the way the compiler flattens `middle` (holding the pipeline component
-`inner` and the step `train`) between the top-level steps `fetch` and `score`.
+`nested_spec` is built by hand the way the compiler flattens `middle` (holding the pipeline
+component `inner` and the step `train`) between the top-level steps `fetch` and `score`;
+`compiled_three_deep_spec` is the compiler's own spec of the corpus job outer > middle > inner,
+whose pipeline components are anonymous (read from local files).
 """
 
 from __future__ import annotations
 
 from pipelines.spec import PipelineSpec
 from runner.job_graph import job_graph
+from tests.compat.oracle import CORPUS
+
+THREE_DEEP = CORPUS / "pipeline-nested-three-deep.yml"
+
+
+def compiled_three_deep_spec(settings) -> dict:
+    """The compiled spec of tests/compat/corpus/pipeline-nested-three-deep.yml, as a dict (needs the
+    `library` and `computes` fixtures; `settings` gets the corpus's compute alias)."""
+    from pipelines.compiler import compile_pipeline
+    from studio.schemas.loading import load_document
+
+    settings.STUDIO_COMPUTE_ALIASES = {"cpu-cluster": "docker"}
+    document, index = load_document(THREE_DEEP.read_bytes(), filename=THREE_DEEP.name)
+    spec = compile_pipeline(document, index=index, filename=THREE_DEEP.name, base_dir=THREE_DEEP.parent)
+    return spec.model_dump(mode="json")
 
 
 def pin(name: str, inputs: dict[str, str], outputs: dict[str, str]) -> dict:
@@ -155,3 +172,25 @@ def test_a_job_without_pipeline_components_has_no_groups():
     assert job_graph(spec)["groups"] == []
     del spec["groups"]  # a spec frozen before groups existed
     assert job_graph(spec)["groups"] == []
+
+
+def test_a_compiled_three_deep_job_names_its_anonymous_pipeline_components(library, computes, settings):
+    graph = job_graph(compiled_three_deep_spec(settings))
+    groups = {g["id"]: g for g in graph["groups"]}
+    assert list(groups) == ["outer", "outer.middle", "outer.middle.inner"]  # parents first
+    assert groups["outer"]["label"] == "Outer pipeline (middle, then score)"
+    # Anonymous (local-file) components: their declared display name, as steps show theirs.
+    assert groups["outer"]["component"] == "Outer pipeline (middle, then score) (anonymous)"
+    assert groups["outer.middle"]["component"] == "Middle pipeline (inner, then train) (anonymous)"
+    assert groups["outer.middle.inner"]["component"] == "Inner pipeline (copy, then count) (anonymous)"
+    assert groups["outer.middle"]["parent"] == "outer"
+    assert groups["outer.middle"]["groups"] == ["outer.middle.inner"]
+    assert groups["outer.middle.inner"]["steps"] == ["outer.middle.inner.copy", "outer.middle.inner.count"]
+    steps = {n["id"]: n for n in graph["nodes"] if n["kind"] == "step"}
+    assert steps["outer.score"]["component"] == "Score (anonymous)"
+    assert steps["outer.middle.inner.copy"]["group"] == "outer.middle.inner"
+
+
+def test_a_registered_pipeline_component_is_named_with_its_version():
+    graph = job_graph(nested_spec())
+    assert [g["component"] for g in graph["groups"]] == ["compat_middle:1", "compat_inner:2"]

@@ -1,7 +1,8 @@
 /**
  * A pipeline component on the job graph: closed, one node with the group's ports and the status
  * of its steps; open, a labelled frame around the steps and groups it holds. The chevron (or a
- * double-click) opens and closes it; the title shows the group's panel.
+ * double-click, handled by the graph: `run-graph.tsx`) opens and closes it; the title shows the
+ * group's panel.
  */
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import type { CSSProperties } from 'react';
@@ -24,7 +25,8 @@ export type GroupNodeData = {
   onShow: (group: string) => void;
   onToggle: (group: string) => void;
 };
-export type GroupFlowNode = Node<GroupNodeData, 'group'>;
+/** Not React Flow's built-in `group` type: that one draws a box of its own around the node. */
+export type GroupFlowNode = Node<GroupNodeData, 'pipelineGroup'>;
 export type FrameFlowNode = Node<GroupNodeData, 'frame'>;
 
 /** Hidden handles for edges that match none of the group's ports. */
@@ -60,10 +62,6 @@ export function GroupNodeCard({ data, selected }: NodeProps<GroupFlowNode>) {
       className={classes.join(' ')}
       data-status={summary.status}
       data-testid={`run-group-${group.id}`}
-      onDoubleClick={(event) => {
-        event.stopPropagation();
-        onToggle(group.id);
-      }}
     >
       {inputs.map((port, i) => (
         <Handle
@@ -78,21 +76,6 @@ export function GroupNodeCard({ data, selected }: NodeProps<GroupFlowNode>) {
         />
       ))}
       <div className="run-node__head">
-        <span
-          className={`run-node__dot run-node__dot--${statusClass(summary.status)}`}
-          aria-hidden="true"
-        />
-        <div className="run-node__titles">
-          <button
-            type="button"
-            className="run-node__title run-node__open nodrag"
-            onClick={() => onShow(group.id)}
-            aria-label={`Show group ${group.label}`}
-          >
-            {group.label}
-          </button>
-          <code className="run-node__ref">{group.component}</code>
-        </div>
         <button
           type="button"
           className="run-node__chevron nodrag"
@@ -106,6 +89,27 @@ export function GroupNodeCard({ data, selected }: NodeProps<GroupFlowNode>) {
         >
           ▸
         </button>
+        <span
+          className={`run-node__dot run-node__dot--${statusClass(summary.status)}`}
+          aria-hidden="true"
+        />
+        <div className="run-node__titles">
+          <button
+            type="button"
+            className="run-node__title run-node__open nodrag"
+            onClick={(event) => {
+              event.stopPropagation();
+              onShow(group.id);
+            }}
+            aria-label={`Show group ${group.label}`}
+            title={group.label}
+          >
+            {group.label}
+          </button>
+          <code className="run-node__ref" title={group.component}>
+            {group.component}
+          </code>
+        </div>
       </div>
       <div className="run-node__status">
         <span className={`badge badge--${statusClass(summary.status)}`}>
@@ -146,10 +150,6 @@ export function GroupFrame({ data, width, height }: NodeProps<FrameFlowNode>) {
       style={{ width, height }}
       data-status={summary.status}
       data-testid={`run-frame-${group.id}`}
-      onDoubleClick={(event) => {
-        event.stopPropagation();
-        onToggle(group.id);
-      }}
     >
       <div className="run-frame__head">
         <button
@@ -173,7 +173,9 @@ export function GroupFrame({ data, width, height }: NodeProps<FrameFlowNode>) {
         >
           {group.label}
         </button>
-        <code className="run-frame__ref">{group.component}</code>
+        <code className="run-frame__ref" title={group.component}>
+          {group.component}
+        </code>
         <span className={`badge badge--${statusClass(summary.status)}`}>
           {statusLabel(summary.status)}
         </span>

@@ -29,7 +29,7 @@ import {
   type GroupFlowNode,
 } from './group-nodes';
 import { foldGraph, summarizeGroup, type GroupIndex, type GroupSummary } from './run-groups';
-import { layoutFolded } from './run-layout';
+import { boundsOf, layoutFolded, readableViewport, type Box } from './run-layout';
 import type { RunGraphData, StepGraphNode, StepInfo } from './types';
 
 /** What the page shows a panel for: a step or a group. */
@@ -154,46 +154,35 @@ function DataNodeCard({ data }: NodeProps<DataFlowNode>) {
 const nodeTypes = {
   step: memo(StepNodeCard),
   data: memo(DataNodeCard),
-  group: memo(GroupNodeCard),
+  pipelineGroup: memo(GroupNodeCard),
   frame: memo(GroupFrame),
 };
-const FIT_OPTIONS = { maxZoom: 1, padding: 0.15 };
+/** How long a click on a closed group waits for a second one before it shows the group's panel. */
+const DOUBLE_CLICK_MS = 250;
 
-/** Fits the graph again when its box changes size (the step panel opens or closes). */
-function FitOnResize() {
-  const { fitView } = useReactFlow();
-  const domNode = useStore((s) => s.domNode);
+/**
+ * Fits the graph in view, never smaller than readable (`readableViewport`): when the job opens,
+ * when a group opens or closes (what shows changed), and when the graph's box changes size (a
+ * panel opens or closes).
+ */
+function AutoFit({ fold, bounds }: { fold: string; bounds: Box | null }) {
+  const { setViewport } = useReactFlow();
+  const width = useStore((s) => s.width);
+  const height = useStore((s) => s.height);
+  const placed = useRef<string | null>(null);
   useEffect(() => {
-    if (!domNode || typeof ResizeObserver === 'undefined') return;
-    let width = domNode.clientWidth;
-    let frame = 0;
-    const observer = new ResizeObserver(() => {
-      if (domNode.clientWidth === width) return;
-      width = domNode.clientWidth;
-      cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => void fitView({ ...FIT_OPTIONS, duration: 150 }));
+    const key = `${fold}|${width}x${height}`;
+    if (!bounds || !width || !height || placed.current === key) return;
+    const animate = placed.current !== null;
+    const frame = requestAnimationFrame(() => {
+      placed.current = key;
+      void setViewport(
+        readableViewport(bounds, width, height),
+        animate ? { duration: 200 } : undefined,
+      );
     });
-    observer.observe(domNode);
-    return () => {
-      observer.disconnect();
-      cancelAnimationFrame(frame);
-    };
-  }, [domNode, fitView]);
-  return null;
-}
-
-/** Fits the graph again when a group opens or closes (what shows changed). */
-function FitOnFold({ fold }: { fold: string }) {
-  const { fitView } = useReactFlow();
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    const frame = requestAnimationFrame(() => void fitView({ ...FIT_OPTIONS, duration: 200 }));
     return () => cancelAnimationFrame(frame);
-  }, [fold, fitView]);
+  }, [fold, bounds, width, height, setViewport]);
   return null;
 }
 
@@ -221,6 +210,7 @@ export function RunGraph({
 }: RunGraphProps) {
   const folded = useMemo(() => foldGraph(graph, index, open), [graph, index, open]);
   const boxes = useMemo(() => layoutFolded(folded), [folded]);
+  const bounds = useMemo(() => boundsOf(Object.values(boxes)), [boxes]);
   const summaries = useMemo(() => {
     const found: Record<string, GroupSummary> = {};
     for (const node of folded.nodes) {
@@ -264,7 +254,14 @@ export function RunGraph({
             onToggle,
           };
           return visible.kind === 'group'
-            ? { id: visible.id, type: 'group', position, data, selected: isSelected, ...size }
+            ? {
+                id: visible.id,
+                type: 'pipelineGroup',
+                position,
+                data,
+                selected: isSelected,
+                ...size,
+              }
             : {
                 id: visible.id,
                 type: 'frame',
@@ -304,9 +301,23 @@ export function RunGraph({
       }),
     [folded, steps, summaries],
   );
-  const onNodeClick: NodeMouseHandler<RunFlowNode> = (_event, node) => {
+  // A click on a closed group shows its panel once no second click follows: the panel narrows the
+  // graph, which is fitted again, and a double-click's second click would land elsewhere.
+  const pendingShow = useRef<number | undefined>(undefined);
+  useEffect(() => () => window.clearTimeout(pendingShow.current), []);
+  const onNodeClick: NodeMouseHandler<RunFlowNode> = (event, node) => {
+    window.clearTimeout(pendingShow.current);
     if (node.type === 'step') onSelect({ kind: 'step', id: node.id });
-    else if (node.type === 'group') onSelect({ kind: 'group', id: node.id });
+    else if (node.type === 'pipelineGroup' && event.detail < 2) {
+      pendingShow.current = window.setTimeout(
+        () => onSelect({ kind: 'group', id: node.id }),
+        DOUBLE_CLICK_MS,
+      );
+    }
+  };
+  const onNodeDoubleClick: NodeMouseHandler<RunFlowNode> = (_event, node) => {
+    window.clearTimeout(pendingShow.current);
+    if (node.type === 'pipelineGroup' || node.type === 'frame') onToggle(node.id);
   };
   const fold = [...open].sort().join(',');
   return (
@@ -316,6 +327,7 @@ export function RunGraph({
         edges={flowEdges}
         nodeTypes={nodeTypes}
         onNodeClick={onNodeClick}
+        onNodeDoubleClick={onNodeDoubleClick}
         onPaneClick={() => onSelect(null)}
         nodesDraggable={false}
         nodesConnectable={false}
@@ -324,15 +336,12 @@ export function RunGraph({
         deleteKeyCode={null}
         minZoom={0.2}
         maxZoom={1.5}
-        fitView
-        fitViewOptions={FIT_OPTIONS}
         proOptions={{ hideAttribution: false }}
         aria-label="Pipeline graph"
       >
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} color="#c9cee0" />
         <Controls showInteractive={false} />
-        <FitOnResize />
-        <FitOnFold fold={fold} />
+        <AutoFit fold={fold} bounds={bounds} />
       </ReactFlow>
     </div>
   );

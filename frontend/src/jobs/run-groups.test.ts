@@ -7,7 +7,13 @@ import {
   summarizeGroup,
   toggleGroup,
 } from './run-groups';
-import { layoutFolded } from './run-layout';
+import {
+  FRAME_PAD,
+  MAX_FIT_ZOOM,
+  READABLE_ZOOM,
+  layoutFolded,
+  readableViewport,
+} from './run-layout';
 import type { RunGraphData, RunGraphGroup, StepGraphNode, StepInfo } from './types';
 
 const stepNode = (id: string, group = ''): StepGraphNode => ({
@@ -149,6 +155,61 @@ describe('layoutFolded', () => {
     expect(inside('middle.train', 'middle')).toBe(true);
     expect(inside('fetch', 'middle')).toBe(false);
     expect(inside('score', 'middle')).toBe(false);
+  });
+
+  it('keeps what a frame holds clear of its border and header, and the rest clear of the frame', () => {
+    const boxes = layoutFolded(foldGraph(GRAPH, INDEX, new Set(['middle', 'middle.inner'])));
+    const within = (inner: string, outer: string) => {
+      const a = boxes[inner]!;
+      const b = boxes[outer]!;
+      return (
+        a.x - b.x >= FRAME_PAD.side &&
+        a.y - b.y >= FRAME_PAD.top &&
+        b.x + b.width - (a.x + a.width) >= FRAME_PAD.side &&
+        b.y + b.height - (a.y + a.height) >= FRAME_PAD.bottom
+      );
+    };
+    const apart = (one: string, two: string) => {
+      const a = boxes[one]!;
+      const b = boxes[two]!;
+      return (
+        a.x + a.width <= b.x ||
+        b.x + b.width <= a.x ||
+        a.y + a.height <= b.y ||
+        b.y + b.height <= a.y
+      );
+    };
+    expect(within('middle.inner', 'middle')).toBe(true);
+    expect(within('middle.train', 'middle')).toBe(true);
+    expect(within('middle.inner.copy', 'middle.inner')).toBe(true);
+    expect(within('middle.inner.count', 'middle.inner')).toBe(true);
+    expect(apart('middle.train', 'middle.inner')).toBe(true);
+    expect(apart('fetch', 'middle')).toBe(true);
+    expect(apart('score', 'middle')).toBe(true);
+    expect(apart('middle.inner.copy', 'middle.inner.count')).toBe(true);
+  });
+});
+
+describe('readableViewport', () => {
+  it('centres a graph that fits, never larger than its own size', () => {
+    const view = readableViewport({ x: 0, y: 0, width: 400, height: 100 }, 1000, 500);
+    expect(view.zoom).toBe(MAX_FIT_ZOOM);
+    expect(view.x).toBe(300);
+    expect(view.y).toBe(200);
+  });
+
+  it('shrinks a wide graph to fit, down to a readable zoom', () => {
+    const view = readableViewport({ x: 0, y: 0, width: 1200, height: 100 }, 1000, 500);
+    expect(view.zoom).toBeGreaterThan(READABLE_ZOOM);
+    expect(view.zoom).toBeLessThan(1);
+    expect(view.x + 1200 * view.zoom).toBeLessThanOrEqual(1000);
+  });
+
+  it('stops at the readable zoom and shows the start of a graph too wide for that', () => {
+    const view = readableViewport({ x: 100, y: 0, width: 4000, height: 100 }, 1000, 500);
+    expect(view.zoom).toBe(READABLE_ZOOM);
+    expect(view.x + 100 * READABLE_ZOOM).toBe(24); // its left edge, a little way in
+    expect(view.y).toBeCloseTo((500 - 100 * READABLE_ZOOM) / 2);
   });
 });
 

@@ -1,6 +1,8 @@
 /**
- * Left-to-right layout of the folded job graph with dagre: the nodes of an open group are kept
- * together (a dagre cluster) and its frame is drawn around them with room for its header. Pure.
+ * Left-to-right layout of the folded job graph with dagre, from the inside out: what an open group
+ * holds is laid out on its own, its frame drawn around it with room for its header, and the frame
+ * is then one node of the graph around it. A frame never overlaps another node, and what it holds
+ * never crosses its border. Pure.
  */
 import dagre from '@dagrejs/dagre';
 import type { FoldedGraph, VisibleNode } from './run-groups';
@@ -8,7 +10,10 @@ import type { FoldedGraph, VisibleNode } from './run-groups';
 export const STEP_NODE_SIZE = { width: 236, height: 104 };
 export const DATA_NODE_SIZE = { width: 190, height: 52 };
 /** Room a frame keeps around what it holds, and above it for its header. */
-export const FRAME_PAD = { side: 16, top: 40, bottom: 14 };
+export const FRAME_PAD = { side: 24, top: 48, bottom: 20 };
+/** Room between ranks (left to right) and between the nodes of one rank. */
+const RANK_SEP = 80;
+const NODE_SEP = 40;
 
 export interface Box {
   x: number;
@@ -17,88 +22,135 @@ export interface Box {
   height: number;
 }
 
-function sizeOf(node: VisibleNode) {
+type Size = { width: number; height: number };
+
+function sizeOf(node: VisibleNode): Size {
   return node.kind === 'data' ? DATA_NODE_SIZE : STEP_NODE_SIZE;
 }
 
 /** Top-left boxes of every visible node, frames included. */
 export function layoutFolded(folded: FoldedGraph): Record<string, Box> {
-  const graph = new dagre.graphlib.Graph({ compound: true });
-  // Open groups make clusters: more room between nodes for the frames' borders and headers.
-  const framed = folded.nodes.some((n) => n.kind === 'frame');
-  graph.setGraph({
-    rankdir: 'LR',
-    ranksep: 80,
-    nodesep: framed ? 48 : 32,
-    marginx: 0,
-    marginy: 0,
-  });
-  graph.setDefaultEdgeLabel(() => ({}));
+  const byId = new Map(folded.nodes.map((n) => [n.id, n]));
   const frames = new Set(folded.nodes.filter((n) => n.kind === 'frame').map((n) => n.id));
-  for (const node of folded.nodes) {
-    graph.setNode(node.id, node.kind === 'frame' ? {} : { ...sizeOf(node) });
-  }
-  for (const node of folded.nodes) {
-    if (node.parent && frames.has(node.parent)) graph.setParent(node.id, node.parent);
-  }
-  for (const edge of folded.edges) {
-    if (
-      graph.hasNode(edge.source) &&
-      graph.hasNode(edge.target) &&
-      !frames.has(edge.source) &&
-      !frames.has(edge.target) &&
-      edge.source !== edge.target
-    ) {
-      graph.setEdge(edge.source, edge.target);
+  // The open group a node is drawn in ('' at the top; a parent that is not drawn open is the top).
+  const containerOf = (id: string): string => {
+    const parent = byId.get(id)?.parent ?? '';
+    return frames.has(parent) ? parent : '';
+  };
+  const held = new Map<string, string[]>([['', []]]);
+  for (const id of frames) held.set(id, []);
+  for (const node of folded.nodes) held.get(containerOf(node.id))!.push(node.id);
+  // The node drawn directly in `container` that holds `id` (itself, or a frame around it).
+  const within = (id: string, container: string): string | null => {
+    const seen = new Set<string>();
+    for (let at = id; byId.has(at) && !seen.has(at); at = containerOf(at)) {
+      seen.add(at);
+      if (containerOf(at) === container) return at;
+      if (!containerOf(at)) return null;
     }
-  }
-  // dagre cannot lay out a cluster with nothing inside: give an empty open group a stand-in.
-  for (const id of frames) {
-    if (!graph.children(id)?.length) {
-      graph.setNode(`${id}\u0000empty`, { ...DATA_NODE_SIZE });
-      graph.setParent(`${id}\u0000empty`, id);
-    }
-  }
-  dagre.layout(graph);
+    return null;
+  };
 
+  // Each container's children at positions relative to its content's top-left, and its size.
+  const local: Record<string, Box> = {};
+  const content = new Map<string, Size>();
+  const layOut = (container: string): Size => {
+    const children = held.get(container) ?? [];
+    if (!children.length) return DATA_NODE_SIZE; // an empty open group keeps some room
+    const sizes = new Map<string, Size>();
+    for (const id of children) {
+      if (frames.has(id)) {
+        const inner = layOut(id);
+        content.set(id, inner);
+        sizes.set(id, {
+          width: inner.width + 2 * FRAME_PAD.side,
+          height: inner.height + FRAME_PAD.top + FRAME_PAD.bottom,
+        });
+      } else {
+        sizes.set(id, sizeOf(byId.get(id)!));
+      }
+    }
+    const graph = new dagre.graphlib.Graph();
+    graph.setGraph({ rankdir: 'LR', ranksep: RANK_SEP, nodesep: NODE_SEP, marginx: 0, marginy: 0 });
+    graph.setDefaultEdgeLabel(() => ({}));
+    for (const id of children) graph.setNode(id, { ...sizes.get(id)! });
+    for (const edge of folded.edges) {
+      const source = within(edge.source, container);
+      const target = within(edge.target, container);
+      if (source && target && source !== target) graph.setEdge(source, target);
+    }
+    dagre.layout(graph);
+    let right = 0;
+    let bottom = 0;
+    for (const id of children) {
+      const placed = graph.node(id);
+      const { width, height } = sizes.get(id)!;
+      const box = {
+        x: Math.round(placed.x - width / 2),
+        y: Math.round(placed.y - height / 2),
+        width,
+        height,
+      };
+      local[id] = box;
+      right = Math.max(right, box.x + width);
+      bottom = Math.max(bottom, box.y + height);
+    }
+    return { width: right, height: bottom };
+  };
+  layOut('');
+
+  // From the top down: each node's box where its container's content starts.
   const boxes: Record<string, Box> = {};
-  for (const node of folded.nodes) {
-    if (node.kind === 'frame') continue;
-    const placed = graph.node(node.id);
-    const { width, height } = sizeOf(node);
-    boxes[node.id] = {
-      x: Math.round(placed.x - width / 2),
-      y: Math.round(placed.y - height / 2),
-      width,
-      height,
-    };
-  }
-  // Frames from the inside out: each around the boxes of what it holds.
-  const inner = folded.nodes
-    .filter((n) => n.kind === 'frame')
-    .sort((a, b) => (b.kind === 'frame' && a.kind === 'frame' ? b.depth - a.depth : 0));
-  for (const frame of inner) {
-    const held = graph
-      .children(frame.id)
-      .map((child) => boxes[child] ?? standIn(graph.node(child) as Placed))
-      .filter((b): b is Box => Boolean(b));
-    const left = Math.min(...held.map((b) => b.x)) - FRAME_PAD.side;
-    const top = Math.min(...held.map((b) => b.y)) - FRAME_PAD.top;
-    const right = Math.max(...held.map((b) => b.x + b.width)) + FRAME_PAD.side;
-    const bottom = Math.max(...held.map((b) => b.y + b.height)) + FRAME_PAD.bottom;
-    boxes[frame.id] = { x: left, y: top, width: right - left, height: bottom - top };
-  }
+  const place = (container: string, originX: number, originY: number) => {
+    for (const id of held.get(container) ?? []) {
+      const box = local[id]!;
+      boxes[id] = { ...box, x: box.x + originX, y: box.y + originY };
+      if (frames.has(id)) place(id, boxes[id].x + FRAME_PAD.side, boxes[id].y + FRAME_PAD.top);
+    }
+  };
+  place('', 0, 0);
   return boxes;
 }
 
-type Placed = { x: number; y: number; width?: number; height?: number } | undefined;
+/** The box around `boxes` (null for none). */
+export function boundsOf(boxes: readonly Box[]): Box | null {
+  if (!boxes.length) return null;
+  const left = Math.min(...boxes.map((b) => b.x));
+  const top = Math.min(...boxes.map((b) => b.y));
+  const right = Math.max(...boxes.map((b) => b.x + b.width));
+  const bottom = Math.max(...boxes.map((b) => b.y + b.height));
+  return { x: left, y: top, width: right - left, height: bottom - top };
+}
 
-function standIn(placed: Placed): Box | null {
-  if (!placed?.width || !placed.height) return null;
+/** Below this zoom a node's text is too small to read: the graph is fitted no smaller, and pans. */
+export const READABLE_ZOOM = 0.75;
+/** The fitted graph is never drawn larger than its own size. */
+export const MAX_FIT_ZOOM = 1;
+/** Room kept between the graph and the edges of its box, in screen pixels. */
+export const FIT_PADDING = 24;
+
+/**
+ * The viewport that fits `bounds` (the graph's, in graph units) in a `width` x `height` box,
+ * centred, at a zoom between READABLE_ZOOM and MAX_FIT_ZOOM. When even READABLE_ZOOM is too large
+ * for the box, the graph's start shows (its left edge, and its top when it is too tall) and the
+ * rest is a pan away.
+ */
+export function readableViewport(
+  bounds: Box,
+  width: number,
+  height: number,
+): { x: number; y: number; zoom: number } {
+  const room = (size: number) => Math.max(size - 2 * FIT_PADDING, 1);
+  const fit = Math.min(
+    room(width) / Math.max(bounds.width, 1),
+    room(height) / Math.max(bounds.height, 1),
+  );
+  const zoom = Math.min(Math.max(fit, READABLE_ZOOM), MAX_FIT_ZOOM);
+  const place = (start: number, size: number, box: number) =>
+    size * zoom <= room(box) ? (box - size * zoom) / 2 - start * zoom : FIT_PADDING - start * zoom;
   return {
-    x: placed.x - placed.width / 2,
-    y: placed.y - placed.height / 2,
-    width: placed.width,
-    height: placed.height,
+    x: place(bounds.x, bounds.width, width),
+    y: place(bounds.y, bounds.height, height),
+    zoom,
   };
 }
