@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from runner.computes import check_compute_now
+from studio.api.permissions import AdminWrites
 from studio.choices import ComputeKind
 from studio.models import Compute
 
@@ -33,8 +34,8 @@ class ComputeSerializer(serializers.ModelSerializer):
             "cpus",
             "memory_mb",
             "gpu_ids",
-            "state",
             "network",
+            "state",
             "state_detail",
             "checked_at",
             "engine_info",
@@ -66,7 +67,6 @@ class ComputeSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
-        if self.instance is not None:
         kind = attrs.get("kind", getattr(self.instance, "kind", None))
         if attrs.get("network") == "none" and kind == ComputeKind.LOCAL:
             raise serializers.ValidationError(
@@ -76,6 +76,7 @@ class ComputeSerializer(serializers.ModelSerializer):
                     ]
                 }
             )
+        if self.instance is not None:
             for field in ("name", "kind", "engine_url"):
                 if field in attrs and attrs[field] != getattr(self.instance, field):
                     raise serializers.ValidationError(
@@ -109,6 +110,7 @@ class ComputeViewSet(viewsets.ModelViewSet):
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filterset_fields = {"name": ["exact", "icontains"], "kind": ["exact"], "state": ["exact"]}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    permission_classes = [AdminWrites]  # engines run code: registering, changing, probing is an Admin's
 
     def perform_create(self, serializer):
         compute = serializer.save()
