@@ -62,8 +62,15 @@ SECURE_HSTS_SECONDS = envint("STUDIO_HSTS_SECONDS", 31536000 if STUDIO_HTTPS els
 SECURE_HSTS_INCLUDE_SUBDOMAINS = STUDIO_HTTPS
 SECURE_HSTS_PRELOAD = STUDIO_HTTPS and envbool("STUDIO_HSTS_PRELOAD", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-if envbool("STUDIO_BEHIND_PROXY", False):
+# Behind a reverse proxy: trust its X-Forwarded-Proto, and take the client's address (for the
+# sign-in limits) from the last entry of the X-Forwarded-For it appends.
+STUDIO_BEHIND_PROXY = envbool("STUDIO_BEHIND_PROXY", False)
+if STUDIO_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Password sign-ins (the form and HTTP Basic on the API) per username and per client address:
+# COUNT/[N]second|minute|hour|day, or off; over either, 429 until the window ends (`studio.login_limits`).
+STUDIO_LOGIN_USER_LIMIT = envrate("STUDIO_LOGIN_USER_LIMIT", "5/15minutes")
+STUDIO_LOGIN_ADDRESS_LIMIT = envrate("STUDIO_LOGIN_ADDRESS_LIMIT", "30/15minutes")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
@@ -167,7 +174,8 @@ for _network in STUDIO_PRIVATE_URL_NETWORKS:
             "STUDIO_PRIVATE_URL_NETWORKS",
             f"expected networks such as 10.1.0.0/16 or fd00::/8, got {_network!r}",
         ) from None
-# Invocations of a pipeline endpoint per key (or user) and window: COUNT/second|minute|hour|day, or off.
+# Invocations of a pipeline endpoint (all its keys and users together) per window:
+# COUNT/[N]second|minute|hour|day, or off.
 STUDIO_ENDPOINT_RATE_LIMIT = envrate("STUDIO_ENDPOINT_RATE_LIMIT", "60/minute")
 STUDIO_DOCKER_URL = envstr("STUDIO_DOCKER_URL") or envstr("DOCKER_HOST")
 # Who steps run as (docker computes always; the local compute when the worker runs as root): a

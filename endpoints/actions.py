@@ -1,7 +1,8 @@
 """Business actions on endpoints: publish, set default, enable/disable, keys, invoke.
 
 Shared by the REST API, the pages and the CLI (through the API). Every invocation that gets past
-authentication is recorded, whatever its answer, and counts against the caller's rate limit.
+authentication is recorded, whatever its answer, and (unless refused by it) counts against the
+endpoint's rate limit, which all its keys and users share.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from endpoints.models import (
 from endpoints.parameters import build_parameters
 from pipelines.rules import ENDPOINT_NAME
 from pipelines.spec import PipelineSpec
+from studio import rate_limits
 from studio.errors import StudioError
 from studio.registry.versions import content_hash
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, load_document
@@ -213,19 +215,14 @@ def _record(endpoint, caller: Caller, status: int, **fields) -> EndpointInvocati
     )
 
 
-def _rate_limited(caller: Caller) -> int:
-    """Seconds to wait when the caller used up its invocations of the current window, else 0."""
+def _rate_limited(endpoint: PipelineEndpoint) -> int:
+    """Seconds to wait when the endpoint's invocations of the current window are used up, else 0
+    (taking one of them). The budget is the endpoint's, whichever key or user calls: a new key
+    gets no fresh one."""
     count, seconds = settings.STUDIO_ENDPOINT_RATE_LIMIT
     if count <= 0:
         return 0
-    now = timezone.now()
-    recent = EndpointInvocation.objects.filter(
-        caller=caller.ident, created_at__gte=now - timedelta(seconds=seconds)
-    )
-    if recent.count() < count:
-        return 0
-    oldest = recent.order_by("created_at").values_list("created_at", flat=True).first() or now
-    return max(1, int((oldest + timedelta(seconds=seconds) - now).total_seconds()) + 1)
+    return rate_limits.take(f"endpoint:{endpoint.pk}", count, seconds).wait
 
 
 def _replay(endpoint, caller: Caller, idempotency_key: str, request_hash: str) -> Outcome | None:
@@ -268,10 +265,10 @@ def invoke(
     """Run a version of `endpoint` with the body's values; the job is queued on commit."""
     from runner.actions import submit_pipeline
 
-    wait = _rate_limited(caller)
+    wait = _rate_limited(endpoint)
     if wait:
         _record(endpoint, caller, 429)
-        message = f"too many invocations with this key; try again in {wait} s"
+        message = f"too many invocations of endpoint {endpoint.name}; try again in {wait} s"
         return Outcome(429, error=EndpointError(message, status=429), retry_after=wait)
     if not endpoint.is_active:
         _record(endpoint, caller, 409)

@@ -141,7 +141,7 @@ def endpoint_document(version: EndpointVersion, *, base_url: str) -> dict[str, A
                         "401": unauthorized,
                         "409": _problems_response("The endpoint is disabled"),
                         "422": _problems_response("The Idempotency-Key was used with a different body"),
-                        "429": _problems_response("Too many invocations with this key"),
+                        "429": _problems_response("Too many invocations of this endpoint"),
                     },
                 }
             },

@@ -7,6 +7,7 @@ message a person can act on instead of a traceback from deep inside Django.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -66,17 +67,21 @@ RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 def envrate(name: str, default: str) -> tuple[int, int]:
-    """Return a rate such as `60/minute` as (count, seconds); `0` or `off` turns the limit off."""
+    """Return a rate such as `60/minute` or `5/15minutes` as (count, seconds); `0` or `off` turns
+    the limit off."""
     raw = envstr(name, default)
     if raw.lower() in ("0", "off", "none"):
         return 0, 1
-    count, sep, unit = raw.partition("/")
-    unit = unit.strip().lower().removesuffix("s")
-    if not sep or not count.strip().isdigit() or unit not in RATE_UNITS or int(count) < 1:
+    count, sep, period = raw.partition("/")
+    match = re.fullmatch(r"\s*(\d*)\s*([a-z]+?)s?\s*", period.lower())
+    multiple = int(match.group(1) or 1) if match else 0
+    unit = match.group(2) if match else ""
+    if not sep or not count.strip().isdigit() or unit not in RATE_UNITS or int(count) < 1 or multiple < 1:
         raise SettingError(
-            name, f"expected COUNT/second|minute|hour|day such as 60/minute, or off; got {raw!r}"
+            name,
+            f"expected COUNT/[N]second|minute|hour|day such as 60/minute or 5/15minutes, or off; got {raw!r}",
         )
-    return int(count), RATE_UNITS[unit]
+    return int(count), multiple * RATE_UNITS[unit]
 
 
 def envlist(name: str, default: str = "") -> list[str]:

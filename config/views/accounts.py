@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from studio import login_limits
 from studio.models import ApiToken
 
 
 class LoginView(auth_views.LoginView):
-    """The sign-in form."""
+    """The sign-in form; too many failed sign-ins for a username or from an address answer 429
+    with the time to wait (`studio.login_limits`)."""
 
     template_name = "studio/login.html"
     redirect_authenticated_user = True
+    attempt: login_limits.LoginAttempt | None = None
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        if username and request.POST.get("password"):
+            self.attempt = login_limits.begin(request, username)
+            if self.attempt.refused:
+                return self._refused(username, self.attempt.wait)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        if self.attempt is not None:
+            self.attempt.succeeded()
+        return super().form_valid(form)
+
+    def _refused(self, username: str, wait: int):
+        until = timezone.localtime(timezone.now() + timedelta(seconds=wait))
+        form = self.form_class(self.request, initial={"username": username})
+        context = self.get_context_data(
+            form=form, refused_wait=login_limits.wait_text(wait), refused_until=until
+        )
+        response = self.render_to_response(context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
 
 
 class TokenForm(forms.Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from studio import login_limits
 from studio.models import ApiToken
 
 ACCEPTED_KEYWORDS = ("bearer", "token")
@@ -37,6 +38,23 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="studio"'
 
 
+class LimitedBasicAuthentication(authentication.BasicAuthentication):
+    """HTTP Basic (username and password, how `studio login` gets its token) under the sign-in
+    limits of the login form: past them it answers 429 with Retry-After before checking the password."""
+
+    def authenticate_credentials(self, userid, password, request=None):
+        attempt = login_limits.begin(request, userid)
+        if attempt.refused:
+            raise exceptions.Throttled(
+                wait=attempt.wait,
+                detail=f"Too many failed sign-ins for this username or from this address; "
+                f"try again in {login_limits.wait_text(attempt.wait)}.",
+            )
+        result = super().authenticate_credentials(userid, password, request)
+        attempt.succeeded()
+        return result
+
+
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     """Describes bearer-token authentication in the OpenAPI document."""
 
@@ -45,3 +63,17 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": "A Studio API token (stu_…)"}
+
+
+class LimitedBasicScheme(OpenApiAuthenticationExtension):
+    """Describes the limited HTTP Basic authentication in the OpenAPI document."""
+
+    target_class = "studio.api.authentication.LimitedBasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "Username and password (sign-in limits apply)",
+        }

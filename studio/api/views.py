@@ -8,7 +8,7 @@ from rest_framework import authentication, mixins, permissions, status, viewsets
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from studio.api.authentication import BearerTokenAuthentication
+from studio.api.authentication import BearerTokenAuthentication, LimitedBasicAuthentication
 from studio.api.serializers import ApiTokenSerializer, IssuedApiTokenSerializer, UserSerializer
 from studio.models import ApiToken
 
@@ -37,7 +37,7 @@ class ApiTokenViewSet(
     authentication_classes = [
         BearerTokenAuthentication,
         authentication.SessionAuthentication,
-        authentication.BasicAuthentication,
+        LimitedBasicAuthentication,
     ]
     filterset_fields = NAME_FILTERS
 

@@ -349,17 +349,19 @@ def test_a_disabled_endpoint_answers_409(api, key):
     assert invoke(with_key(key)).status_code == 201
 
 
-def test_invocations_are_rate_limited_per_key(api, key, settings):
+def test_invocations_are_rate_limited_per_endpoint(api, key, settings):
     settings.STUDIO_ENDPOINT_RATE_LIMIT = (3, 60)
-    other = new_key(api, name="other")
 
     answers = [invoke(with_key(key)).status_code for _ in range(4)]
 
     assert answers == [201, 201, 201, 429]
     limited = invoke(with_key(key))
-    assert 1 <= int(limited["Retry-After"]) <= 61
-    assert invoke(with_key(other)).status_code == 201  # another key has its own budget
-    assert EndpointInvocation.objects.filter(status_code=429).count() == 2
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert "too many invocations of endpoint split-iris" in limited.json()["detail"]
+    other = new_key(api, name="other")  # a new key gets no fresh budget, nor does a user
+    assert invoke(with_key(other)).status_code == 429
+    assert invoke(api).status_code == 429
+    assert EndpointInvocation.objects.filter(status_code=429).count() == 4
 
 
 def test_every_invocation_is_recorded(api, key):
