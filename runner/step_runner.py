@@ -242,6 +242,8 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
         mount = Mount(folder / name, read_only=False, target=output_target(name) if in_container else None)
         output_paths[name] = mount.inside(path)
         mounts.append(mount)
+    # Values reach the command as references to STUDIO_INPUT_* / STUDIO_OUTPUT_* variables: a
+    # parameter is never read as shell code (studio.schemas.command).
     command = render_command(spec.component.spec["command"], inputs=inputs, outputs=output_paths)
     resources = spec.effective_resources()
     cpus, memory = step_limits(step.compute, resources)
@@ -253,7 +255,7 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
         job=step.job.name,
         step=step.name,
         attempt=step.attempt,
-        command=command,
+        command=command.run,
         workdir=workdir,
         container_workdir=CONTAINER_WORKDIR if in_container else None,
         mounts=tuple(mounts),
@@ -263,6 +265,7 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
             "STUDIO_JOB": step.job.name,
             "STUDIO_STEP": step.name,
             "PYTHONUNBUFFERED": "1",
+            **command.environment,
         },
         image=image,
         venv=venv,
@@ -274,7 +277,9 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
         gpu_ids=tuple(step.gpu_ids),
         shm_size=resources.get("shm_size") or env_spec.get("shm_size"),
     )
-    log.note(f"command: {command}")
+    log.note(f"command: {command.shown}")  # the values written out, as given
+    if command.run != command.shown:
+        log.note(f"runs as: {command.run} (values in their STUDIO_INPUT_/STUDIO_OUTPUT_ variables)")
     return Prepared(executor, kind, launch, outputs)
 
 

@@ -149,14 +149,15 @@ class ComponentRunner:
         outputs = {
             key: Path(tempfile.mkdtemp(prefix=f"{name}.{key}.", dir=self.workdir)) for key in spec["outputs"]
         }
-        command = render_command(
+        rendered = render_command(
             spec["command"], inputs=values, outputs={key: str(path) for key, path in outputs.items()}
         )
+        command = rendered.shown
         code = (COMPONENTS / name / spec["code"]).resolve()
         finished = subprocess.run(
-            ["bash", "-c", command],
+            ["bash", "-c", rendered.run],
             cwd=code,
-            env=self.env,
+            env={**self.env, **rendered.environment},
             capture_output=True,
             text=True,
             timeout=RUN_TIMEOUT_S,
