@@ -201,8 +201,11 @@ if STUDIO_BUILD_CPUSET and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", STUDIO_
     )
 STUDIO_MAX_SNAPSHOT_BYTES = envint("STUDIO_MAX_SNAPSHOT_BYTES", 200 * 1024 * 1024, minimum=1024)
 STUDIO_MAX_SNAPSHOT_FILES = envint("STUDIO_MAX_SNAPSHOT_FILES", 10_000, minimum=1)
-# Uploads of code folders, build contexts and data travel in one request.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The most a request body may hold besides uploaded files (a JSON body, form fields): more is
+# refused with 413 naming the limit. Uploaded files (code folders, build contexts, data) stream to
+# disk and have their own limits (STUDIO_MAX_SNAPSHOT_BYTES, STUDIO_MAX_SNAPSHOT_FILES).
+STUDIO_MAX_REQUEST_BYTES = envint("STUDIO_MAX_REQUEST_BYTES", 10 * 1024 * 1024, minimum=64 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = STUDIO_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Django -----------------------------------------------------------------------------------
@@ -225,6 +228,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a refused request (4xx) is logged as one line, METHOD /path STATUS: reason.
+    "studio.request_log.RefusalLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -291,6 +296,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "studio.api.errors.studio_exception_handler",
+    # JSON nested deeper than studio.schemas.loading.MAX_DEPTH levels is refused with 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "studio.api.parsers.StudioJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -313,7 +324,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A 4xx answer is logged without a traceback (studio.request_log); 5xx keep theirs.
+    "filters": {"one_line_refusals": {"()": "studio.request_log.OneLineRefusals"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["one_line_refusals"]}
+    },
     "root": {"handlers": ["console"], "level": STUDIO_LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["one_line_refusals"]},
+    },
 }

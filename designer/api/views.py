@@ -18,7 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import renderers, status, viewsets
 from rest_framework.decorators import api_view
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from designer import actions
@@ -42,6 +42,7 @@ from designer.models import PipelineDraft
 from designer.queries import drafts_listed
 from pipelines.graph.shape import GraphShapeError, validate_graph
 from pipelines.graph.to_document import graph_to_document
+from studio.api.parsers import StudioJSONParser
 from studio.errors import ProblemsError
 from studio.schemas.loading import DefinitionError
 
@@ -81,7 +82,7 @@ class DraftViewSet(viewsets.GenericViewSet):
     serializer_class = DraftSerializer
     queryset = PipelineDraft.objects.none()
     filterset_class = DraftFilter
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StudioJSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
         return PipelineDraft.objects.alive().select_related("created_by")

@@ -16,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -35,6 +35,7 @@ from endpoints.openapi import endpoint_document
 from endpoints.queries import endpoints_with_activity, invocations_listed, runs_listed
 from studio.api.authentication import BearerTokenAuthentication
 from studio.api.errors import studio_error_response
+from studio.api.parsers import StudioJSONParser
 from studio.errors import ProblemsError, StudioError
 from studio.schemas.loading import DefinitionError
 
@@ -64,7 +65,7 @@ def invocation_problems(error: DefinitionError) -> Response:
 class EndpointListView(APIView):
     """Endpoints, and publishing a pipeline as a new version of one."""
 
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StudioJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(operation_id="endpoints_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
@@ -251,7 +252,7 @@ class EndpointCallerView(APIView):
 class RunsView(EndpointCallerView):
     """POST runs the endpoint; GET lists its recent runs."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [StudioJSONParser]
 
     @extend_schema(
         operation_id="endpoints_invoke",

@@ -16,7 +16,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from pipelines.compiler import resolve_pipeline
@@ -28,6 +28,7 @@ from runner.job_rows import job_rows, row_queryset
 from runner.logs import last_seq, log_path, read_log
 from runner.models import PipelineJob, StepRun
 from runner.reuse_explain import explain
+from studio.api.parsers import StudioJSONParser
 from studio.schemas.loading import DefinitionError, LineIndex, load_document
 
 MAX_LOG_LINES = 5000
@@ -170,7 +171,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "name"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filterset_class = JobFilter
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StudioJSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
         return PipelineJob.objects.select_related("created_by").prefetch_related(

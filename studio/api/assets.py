@@ -12,9 +12,10 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from studio.api.parsers import StudioJSONParser
 from studio.api.serializers import (
     ComponentSerializer,
     DataAssetSerializer,
@@ -78,7 +79,7 @@ class AssetViewSet(viewsets.GenericViewSet):
 
     kind = ""
     model = None
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StudioJSONParser, MultiPartParser, FormParser]
     filterset_class = AssetFilter
     lookup_field = "name"
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from studio.api.parsers import StudioJSONParser
 from studio.api.serializers import DatastoreSerializer
 from studio.datastores import ensure_built_in_datastores
 from studio.models import Datastore
@@ -20,7 +21,7 @@ class DatastoreViewSet(viewsets.GenericViewSet):
     """Datastores: server folders that `azureml://datastores/<name>/paths/...` names."""
 
     serializer_class = DatastoreSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [StudioJSONParser, MultiPartParser, FormParser]
     queryset = Datastore.objects.all()
     filterset_fields = {"name": ["exact", "icontains"], "datastore_type": ["exact"]}
 

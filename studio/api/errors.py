@@ -7,8 +7,10 @@ A `StudioError` raised by a view (or by anything it calls) is rendered here, wit
 from __future__ import annotations
 
 import logging
+import traceback
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -51,8 +53,35 @@ def studio_error_response(error: StudioError, *, headers=None) -> Response:
     return Response(studio_error_body(error), status=error.status, headers=headers)
 
 
+def too_large_response() -> Response:
+    """413 for a request body over STUDIO_MAX_REQUEST_BYTES (uploaded files do not count)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    size = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
+    return Response(
+        {
+            "detail": f"the request body is larger than {size} (STUDIO_MAX_REQUEST_BYTES); send files "
+            "as multipart uploads, which have their own limits",
+            "errors": {},
+            "limit_bytes": limit,
+        },
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+def _log_unhandled(exc: BaseException) -> None:
+    if isinstance(exc, RecursionError):  # a thousand frames say no more than the last few
+        frames = traceback.format_exception(exc, limit=-20)
+        logger.error("unhandled API error (last 20 frames)\n%s", "".join(frames).rstrip())
+        return
+    logger.exception("unhandled API error", exc_info=exc)
+
+
 def studio_exception_handler(exc, context):
     """Render every API error in Studio's shape; unexpected errors become a logged 500."""
+    if isinstance(exc, RequestDataTooBig):
+        return too_large_response()
+    if isinstance(exc, SuspiciousOperation):  # too many form fields or files, and the like: refused input
+        return Response({"detail": str(exc), "errors": {}}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, StudioError):
         if exc.status >= 500:
             logger.warning("%s answered %s: %s", context["request"].path, exc.status, exc.detail)
@@ -68,7 +97,7 @@ def studio_exception_handler(exc, context):
     if response is None:
         if isinstance(exc, (Http404, PermissionDenied)):
             return response
-        logger.exception("unhandled API error", exc_info=exc)
+        _log_unhandled(exc)
         return Response(
             {"detail": "Internal error; the server log has the details.", "errors": {}},
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,

@@ -120,6 +120,8 @@ class UploadedAttachments(Attachments):
     def file(self, field: str, path: str) -> Snapshot:
         part = self._part(field, path)
         name = Path(path).name or getattr(part, "name", "data")
+        if name in (".", ".."):  # `path: ..` names a folder; it cannot be the stored file's name
+            self._fail(field, f"{path!r} names a folder, not a file; give the file's name (e.g. data.csv)")
         with tempfile.TemporaryDirectory() as scratch:
             target = Path(scratch) / name
             with target.open("wb") as handle:

@@ -2,7 +2,8 @@
 
 Documents are read with PyYAML's safe loader only. Anchors and aliases are allowed, but a
 document whose aliases expand to an absurd size (a "billion laughs" bomb) is refused before
-anything walks it.
+anything walks it, and so is one nested deeper than MAX_DEPTH levels (as written, or once its
+aliases and merge keys are expanded): a 400 at the line, never a RecursionError.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from studio.errors import Problem, ProblemsError
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_EXPANDED_NODES = 100_000
+# Mappings and lists inside one another; real definitions nest a dozen levels at most.
+MAX_DEPTH = 100
+TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels (mappings and lists inside one another); refusing"
 
 Path = tuple[str | int, ...]
 
@@ -55,8 +59,25 @@ class LineIndex:
         return None
 
 
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
 class _CountingLoader(yaml.SafeLoader):
-    """The safe loader, reading dates as plain strings (definitions are JSON-like data)."""
+    """The safe loader, reading dates as plain strings (definitions are JSON-like data), refusing
+    to compose a node more than MAX_DEPTH levels down (PyYAML's composer recurses once per level)."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:  # the root is level 0
+                raise _TooDeep(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _CountingLoader.yaml_implicit_resolvers = {
@@ -67,31 +88,47 @@ _CountingLoader.yaml_implicit_resolvers = {
 
 def _index_and_measure(root: yaml.Node) -> tuple[LineIndex, int]:
     index = LineIndex()
-    sizes: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values once expanded, levels below it)
 
-    def size_of(node: yaml.Node, stack: set[int]) -> int:
+    def child_line(parent: yaml.Node, child: yaml.Node) -> int:
+        """Where `child` sits in `parent`: the line of its key, or the parent's own line for an
+        alias (an alias node is its anchor's node, which starts elsewhere)."""
+        line = child.start_mark.line
+        if not parent.start_mark.line <= line <= parent.end_mark.line:
+            line = parent.start_mark.line
+        return line + 1
+
+    def size_of(node: yaml.Node, stack: set[int], depth: int) -> tuple[int, int]:
+        """The node's expanded size and height; refuses more than MAX_DEPTH levels in all, which
+        aliases of deep anchors (or chains of merge keys) reach with few lines."""
         key = id(node)
-        if key in sizes:
+        if key in sizes:  # an alias of an anchor measured before: the line is the alias's parent's
             return sizes[key]
         if key in stack:  # an alias inside its own anchor: infinitely deep
             raise DefinitionError.single(
                 "", "", "an alias refers to its own anchor (a recursive document)", node.start_mark.line + 1
             )
+        if depth > MAX_DEPTH:
+            raise DefinitionError.single("", "", TOO_DEEP, node.start_mark.line + 1)
         stack.add(key)
-        total = 1
+        total, height = 1, 0
         if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                total += size_of(key_node, stack) + size_of(value_node, stack)
-                if total > MAX_EXPANDED_NODES:
-                    break
+            children = [child for pair in node.value for child in pair]
         elif isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                total += size_of(item, stack)
-                if total > MAX_EXPANDED_NODES:
-                    break
+            children = node.value
+        else:
+            children = []
+        for child in children:
+            size, below = size_of(child, stack, depth + 1)
+            if depth + 1 + below > MAX_DEPTH:
+                raise DefinitionError.single("", "", TOO_DEEP, child_line(node, child))
+            total += size
+            height = max(height, below + 1)
+            if total > MAX_EXPANDED_NODES:
+                break
         stack.discard(key)
-        sizes[key] = total
-        return total
+        sizes[key] = (total, height)
+        return total, height
 
     def walk(node: yaml.Node, path: Path, depth: int) -> None:
         index.lines.setdefault(path, node.start_mark.line + 1)
@@ -116,7 +153,7 @@ def _index_and_measure(root: yaml.Node) -> tuple[LineIndex, int]:
             for position, item in enumerate(node.value):
                 walk(item, (*path, position), depth + 1)
 
-    expanded = size_of(root, set())
+    expanded, _ = size_of(root, set(), 0)
     if expanded <= MAX_EXPANDED_NODES:
         walk(root, (), 0)
     return index, expanded
@@ -136,7 +173,10 @@ def load_document(text: str | bytes, *, filename: str) -> tuple[dict[str, Any], 
     loader = None
     try:
         loader = _CountingLoader(text)
-        root = loader.get_single_node()
+        try:
+            root = loader.get_single_node()
+        except _TooDeep as error:
+            raise DefinitionError.single(filename, "", TOO_DEEP, error.line) from None
         if root is None:
             raise DefinitionError.single(filename, "", "the document is empty")
         try:
@@ -160,6 +200,8 @@ def load_document(text: str | bytes, *, filename: str) -> tuple[dict[str, Any], 
         raise DefinitionError.single(filename, "", message, mark.line + 1 if mark else None) from None
     except yaml.YAMLError as error:
         raise DefinitionError.single(filename, "", str(error)) from None
+    except RecursionError:  # a last guard: the limits above keep documents far from it
+        raise DefinitionError.single(filename, "", TOO_DEEP) from None
     finally:
         if loader is not None:
             loader.dispose()
