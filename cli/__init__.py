@@ -21,6 +21,7 @@ from cli import (
     model_verbs,
     pipeline_components,
     server_verbs,
+    user_verbs,
 )
 from cli.output import CommandError, fail
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     compute_verbs.register(verbs)
     job_verbs.register(verbs)
     endpoint_verbs.register(verbs)
+    user_verbs.register(verbs)
     return parser
 
 

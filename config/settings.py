@@ -290,7 +290,7 @@ REST_FRAMEWORK = {
         "studio.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["studio.api.permissions.ReadOnlyForViewers"],
     "DEFAULT_PAGINATION_CLASS": "studio.api.pagination.StudioPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from designer import actions
 from designer.models import PipelineDraft
 from designer.queries import drafts_listed
+from studio.roles import check_can_change, check_can_write
 from studio.schemas.loading import DefinitionError
 from studio.views.assets import not_found
 
@@ -47,6 +48,7 @@ def _missing(request, draft_id: int):
 def drafts(request):
     """Pipeline drafts, most recently changed first; POST creates one and opens its canvas."""
     if request.method == "POST":
+        check_can_write(request.user, "create a draft")
         name = request.POST.get("name", "").strip() or "Untitled pipeline"
         draft = actions.create_draft(name=name, user=request.user)
         return redirect("designer:canvas", draft_id=draft.pk)
@@ -79,6 +81,7 @@ def rename(request, draft_id: int):
     draft = _draft(request, draft_id)
     if draft is None:
         return _missing(request, draft_id)
+    check_can_change(request.user, draft, f"rename draft {draft.name}")
     name = request.POST.get("name", "").strip()[:255]
     if not name:
         messages.error(request, "A draft needs a name.")
@@ -97,6 +100,7 @@ def duplicate(request, draft_id: int):
     draft = _draft(request, draft_id)
     if draft is None:
         return _missing(request, draft_id)
+    check_can_write(request.user, "duplicate a draft")
     copy = actions.duplicate_draft(draft, user=request.user)
     messages.success(request, f"Created {copy.name}.")
     return redirect("designer:drafts")
@@ -108,6 +112,7 @@ def delete(request, draft_id: int):
     draft = _draft(request, draft_id)
     if draft is None:
         return _missing(request, draft_id)
+    check_can_change(request.user, draft, f"delete draft {draft.name}")
     actions.delete_draft(draft)
     messages.success(request, f"Deleted {draft.name}.")
     return redirect("designer:drafts")
@@ -116,6 +121,7 @@ def delete(request, draft_id: int):
 @require_POST
 def import_yaml(request):
     """A draft from an uploaded pipeline job YAML; its canvas opens."""
+    check_can_write(request.user, "import a draft")
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, "Choose a pipeline YAML file to import.")
@@ -133,6 +139,7 @@ def import_yaml(request):
 @require_POST
 def clone_job(request, name: str):
     """A draft from a job's frozen spec (the job page's "Clone into draft" button); its canvas opens."""
+    check_can_write(request.user, "clone a job into a draft")
     try:
         draft = actions.clone_job(name, user=request.user)
     except ValueError as error:

@@ -30,6 +30,7 @@ from pipelines.spec import PipelineSpec
 from studio import rate_limits
 from studio.errors import StudioError
 from studio.registry.versions import content_hash
+from studio.roles import check_can_change, check_can_write
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, load_document
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -42,6 +43,12 @@ class EndpointError(StudioError):
 
 def _user(user):
     return user if getattr(user, "is_authenticated", False) else None
+
+
+def _check_owner(user, endpoint: PipelineEndpoint, doing: str) -> None:
+    """Only the endpoint's owner or an Admin changes it (no user: Studio itself, allowed)."""
+    if user is not None:
+        check_can_change(user, endpoint, f"{doing} endpoint {endpoint.name}")
 
 
 RESERVED_NAMES = {"publish"}  # page routes under /endpoints/
@@ -74,6 +81,7 @@ def publish(
 ) -> EndpointVersion:
     """Publish `spec` as the next version of endpoint `name`, creating the endpoint when new (its
     first version is the default)."""
+    check_may_publish(name, user)
     check_name(name)
     parameters = build_parameters(spec)
     for attempt in range(3):
@@ -87,6 +95,8 @@ def publish(
                         "updated_by": _user(user),
                     },
                 )
+                if not created:
+                    _check_owner(user, endpoint, "publish a new version of")
                 number = (endpoint.versions.aggregate(top=Max("number"))["top"] or 0) + 1
                 version = EndpointVersion.objects.create(
                     endpoint=endpoint,
@@ -109,8 +119,20 @@ def publish(
     raise AssertionError("unreachable")
 
 
+def check_may_publish(name: Any, user) -> None:
+    """Refuse a Viewer, and anyone but its owner or an Admin a new version of an existing endpoint
+    (before anything is compiled or registered; `publish` checks again under the lock)."""
+    if user is None:
+        return
+    check_can_write(user, "publish an endpoint")
+    existing = PipelineEndpoint.objects.filter(name=name).first() if isinstance(name, str) else None
+    if existing is not None:
+        _check_owner(user, existing, "publish a new version of")
+
+
 def publish_draft(draft, **options) -> EndpointVersion:
     """Publish a designer draft (GraphError when it does not compile)."""
+    check_may_publish(options.get("name"), options.get("user"))
     from pipelines.graph.compiling import compile_graph
 
     spec = compile_graph(
@@ -121,6 +143,7 @@ def publish_draft(draft, **options) -> EndpointVersion:
 
 def publish_job(job, **options) -> EndpointVersion:
     """Publish the frozen spec a job ran."""
+    check_may_publish(options.get("name"), options.get("user"))
     return publish(PipelineSpec.model_validate(job.spec), source="job", source_ref=job.name, **options)
 
 
@@ -130,6 +153,7 @@ def publish_document(
     """Publish a pipeline job document (DefinitionError with every problem when it does not compile)."""
     from pipelines.compiler import resolve_pipeline
 
+    check_may_publish(options.get("name"), options.get("user"))
     if not isinstance(document, dict):
         raise DefinitionError([Problem(filename, "", "a pipeline document is a mapping")])
     resolution = resolve_pipeline(
@@ -153,6 +177,7 @@ def publish_yaml(text: str | bytes, *, filename: str, **options) -> EndpointVers
 
 
 def set_default(endpoint: PipelineEndpoint, number: Any, *, user=None) -> None:
+    _check_owner(user, endpoint, "set the default version of")
     if not isinstance(number, int) or isinstance(number, bool):
         raise EndpointError("default_version must be a version number", field="default_version")
     if not endpoint.versions.filter(number=number).exists():
@@ -164,6 +189,7 @@ def set_default(endpoint: PipelineEndpoint, number: Any, *, user=None) -> None:
 
 
 def set_status(endpoint: PipelineEndpoint, status: Any, *, user=None) -> None:
+    _check_owner(user, endpoint, "enable or disable")
     if status not in EndpointStatus.values:
         raise EndpointError(f"status is {' or '.join(EndpointStatus.values)}", field="status")
     endpoint.status = status
@@ -173,6 +199,7 @@ def set_status(endpoint: PipelineEndpoint, status: Any, *, user=None) -> None:
 
 
 def create_key(endpoint: PipelineEndpoint, name: Any, *, user=None) -> tuple[EndpointKey, str]:
+    _check_owner(user, endpoint, "create keys of")
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         raise EndpointError("a key needs a name of 1-100 characters", field="name")
     return EndpointKey.issue(endpoint, name.strip(), user=user)

@@ -14,6 +14,7 @@ from runner.choices import STEP_ACTIVE
 from runner.computes import check_compute_now
 from studio.choices import ComputeState
 from studio.models import Compute
+from studio.roles import check_admin
 from studio.views.assets import not_found
 
 
@@ -59,6 +60,7 @@ def compute_detail(request, name: str):
 def check_compute(request, name: str):
     """Probe the compute now and go back to its page."""
 
+    check_admin(request.user, "check a compute")
     compute = Compute.objects.filter(name=name).first()
     if compute is None:
         return _missing(request, name)
@@ -72,6 +74,7 @@ def check_compute(request, name: str):
 @require_POST
 def drain_compute(request, name: str):
     """Start no new steps on the compute; running ones finish."""
+    check_admin(request.user, "drain a compute")
     compute = Compute.objects.filter(name=name).first()
     if compute is None:
         return _missing(request, name)
@@ -84,6 +87,7 @@ def drain_compute(request, name: str):
 def resume_compute(request, name: str):
     """Take new steps again after draining, and check the compute's state."""
 
+    check_admin(request.user, "resume a compute")
     compute = Compute.objects.filter(name=name).first()
     if compute is None:
         return _missing(request, name)

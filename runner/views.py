@@ -19,6 +19,7 @@ from runner.job_graph import component_label, job_graph, job_parameters
 from runner.job_rows import job_rows, row_queryset
 from runner.logs import tail
 from runner.models import PipelineJob
+from studio.roles import ADMIN, MEMBER, can_change, check_can_change, check_can_write, role_of
 
 PAGE_SIZE = 50
 LOG_TAIL_LINES = 200
@@ -112,6 +113,12 @@ def job_detail(request, name: str):
             "api": f"/api/v1/jobs/{job.name}/",
         },
     }
+    # The island shows a button only when its url is there: none a user may not use.
+    if not can_change(request.user, job):
+        del props["urls"]["cancel"]
+    if role_of(request.user) not in (MEMBER, ADMIN):
+        for action in ("rerun", "clone", "publish"):
+            del props["urls"][action]
     return render(request, "runner/job_detail.html", {"job": job, "steps": steps, "props": json.dumps(props)})
 
 
@@ -119,6 +126,7 @@ def job_detail(request, name: str):
 def cancel_job(request, name: str):
     """Cancel a job from its page."""
     job = get_object_or_404(PipelineJob, name=name)
+    check_can_change(request.user, job, f"cancel job {job.name}")
     if request_cancel(job):
         messages.success(request, f"Canceling {job.name}: running steps are being stopped.")
     else:
@@ -128,7 +136,8 @@ def cancel_job(request, name: str):
 
 @require_POST
 def rerun_job(request, name: str):
-    """Submit the same frozen spec again from the job's page."""
+    """Submit the same frozen spec again from the job's page (a new job, the user's own)."""
+    check_can_write(request.user, "rerun a job")
     job = rerun(get_object_or_404(PipelineJob, name=name), user=request.user)
     messages.success(request, f"Submitted {job.name}; unchanged steps are reused.")
     return redirect("runner:job", name=job.name)

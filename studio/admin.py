@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from studio.models import ApiToken, Component, Compute, DataAsset, Environment
+from studio.roles import ADMIN, MEMBER, VIEWER, role_of, set_role
 
 
 class ImmutableAssetAdmin(admin.ModelAdmin):
@@ -61,3 +64,35 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset) -> None:
         for token in queryset:
             token.revoke()
+
+
+class StudioUserAdmin(UserAdmin):
+    """Users with their Studio role as a column, and actions that set it (`studio.roles`)."""
+
+    list_display = ("username", "email", "studio_role", "is_active", "last_login")
+    actions = ["make_admin", "make_member", "make_viewer"]
+
+    @admin.display(description="Role")
+    def studio_role(self, user) -> str:
+        return role_of(user) or "inactive"
+
+    def _set(self, request, queryset, role: str) -> None:
+        for user in queryset:
+            set_role(user, role)
+        self.message_user(request, f"{queryset.count()} user(s) are now {role}s.")
+
+    @admin.action(description="Make selected users Admins")
+    def make_admin(self, request, queryset) -> None:
+        self._set(request, queryset, ADMIN)
+
+    @admin.action(description="Make selected users Members")
+    def make_member(self, request, queryset) -> None:
+        self._set(request, queryset.exclude(pk=request.user.pk), MEMBER)
+
+    @admin.action(description="Make selected users Viewers (read only)")
+    def make_viewer(self, request, queryset) -> None:
+        self._set(request, queryset.exclude(pk=request.user.pk), VIEWER)
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), StudioUserAdmin)

@@ -44,6 +44,7 @@ from pipelines.graph.shape import GraphShapeError, validate_graph
 from pipelines.graph.to_document import graph_to_document
 from studio.api.parsers import StudioJSONParser
 from studio.errors import ProblemsError
+from studio.roles import check_can_change
 from studio.schemas.loading import DefinitionError
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such draft (or it was deleted)")
@@ -76,6 +77,16 @@ def on_canvas(error: DefinitionError) -> ProblemsError:
     return ProblemsError([replace(problem, file=None) for problem in error.problems])
 
 
+# What only a draft's owner or an Admin may do to it (submitting records the job on the draft).
+OWNER_ACTIONS = {
+    "update": "save",
+    "partial_update": "save",
+    "viewport": "move the view of",
+    "destroy": "delete",
+    "submit": "submit",
+}
+
+
 class DraftViewSet(viewsets.GenericViewSet):
     """Pipeline drafts: the designer's editable graphs, saved with a revision number."""
 
@@ -96,6 +107,8 @@ class DraftViewSet(viewsets.GenericViewSet):
         draft = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
         if draft is None:
             raise Http404(f"there is no draft {self.kwargs['pk']}")
+        if self.action in OWNER_ACTIONS:  # others read, validate and duplicate it
+            check_can_change(self.request.user, draft, f"{OWNER_ACTIONS[self.action]} draft {draft.pk}")
         return draft
 
     @extend_schema(responses=DraftListSerializer(many=True))

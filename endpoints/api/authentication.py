@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions
 
 from endpoints.models import KEY_PREFIX, EndpointKey
 from studio.api.authentication import token_from_header
+from studio.api.permissions import ReadOnlyForViewers
 
 UNAUTHORIZED = "Authentication needed: send 'Authorization: Bearer <key>' with a key of this endpoint."
 
@@ -42,8 +43,9 @@ class EndpointKeyScheme(OpenApiAuthenticationExtension):
         return {"type": "http", "scheme": "bearer", "description": "A key of the endpoint (sep_…)"}
 
 
-class KeyOrUser(permissions.BasePermission):
-    """An endpoint key (checked against the endpoint by the view) or a signed-in user."""
+class KeyOrUser(ReadOnlyForViewers):
+    """An endpoint key (checked against the endpoint by the view) or a signed-in user (a Viewer
+    only reads: invoking runs a job)."""
 
     def has_permission(self, request, view) -> bool:
-        return isinstance(request.auth, EndpointKey) or bool(request.user and request.user.is_authenticated)
+        return isinstance(request.auth, EndpointKey) or super().has_permission(request, view)

@@ -37,6 +37,7 @@ from studio.api.authentication import BearerTokenAuthentication
 from studio.api.errors import studio_error_response
 from studio.api.parsers import StudioJSONParser
 from studio.errors import ProblemsError, StudioError
+from studio.roles import can_change, check_can_change
 from studio.schemas.loading import DefinitionError
 
 
@@ -146,6 +147,7 @@ class EndpointDetailView(APIView):
     )
     def patch(self, request, name):
         endpoint = get_object_or_404(PipelineEndpoint, name=name)
+        check_can_change(request.user, endpoint, f"change endpoint {endpoint.name}")
         data = request.data if isinstance(request.data, dict) else {}
         unknown = set(data) - {"description", "status", "default_version"}
         if unknown:
@@ -195,7 +197,11 @@ class KeyListView(APIView):
 class KeyRevokeView(APIView):
     @extend_schema(operation_id="endpoints_keys_revoke", responses=OpenApiTypes.OBJECT, request=None)
     def post(self, request, name, key_id):
-        key = get_object_or_404(EndpointKey, pk=key_id, endpoint__name=name)
+        key = get_object_or_404(
+            EndpointKey.objects.select_related("endpoint", "created_by"), pk=key_id, endpoint__name=name
+        )
+        if not can_change(request.user, key):  # its creator, the endpoint's owner or an Admin
+            check_can_change(request.user, key.endpoint, f"revoke key {key.name} of endpoint {name}")
         key.revoke()
         return Response(key_data(key))
 
@@ -307,6 +313,8 @@ class RunCancelView(EndpointCallerView):
 
         endpoint = self.endpoint(request, name)
         invocation = self.invocation_of(endpoint, run_id)
+        if not isinstance(request.auth, EndpointKey) and not can_change(request.user, invocation.job):
+            check_can_change(request.user, endpoint, f"cancel run {run_id} of endpoint {endpoint.name}")
         if not request_cancel(invocation.job):
             return error_response(f"run {run_id} already ended ({invocation.job.status})", status_code=409)
         invocation.job.refresh_from_db()

@@ -17,6 +17,7 @@ from endpoints.models import EndpointStatus, EndpointVersion, PipelineEndpoint
 from endpoints.pages.lookup import find_endpoint, missing, version_number
 from endpoints.pages.try_it import data_choices
 from endpoints.queries import invocations_listed, versions_listed
+from studio.roles import can_change, check_can_change
 
 RECENT_RUNS = 20
 
@@ -64,6 +65,7 @@ def _detail(request, endpoint: PipelineEndpoint, *, status: int = 200, **extra):
         "diff_a": older,
         "diff_b": newer,
         "key_name": "",
+        "may_manage": can_change(request.user, endpoint),
         **extra,
     }
     return render(request, "endpoints/detail.html", context, status=status)
@@ -184,6 +186,8 @@ def revoke_key(request, name: str, key_id: int):
     key = endpoint.keys.filter(pk=key_id).first() if endpoint else None
     if key is None:
         return missing(request, name, f" key {key_id}")
+    if not can_change(request.user, key):  # its creator, the endpoint's owner or an Admin
+        check_can_change(request.user, endpoint, f"revoke key {key.name} of endpoint {endpoint.name}")
     key.revoke()
     messages.success(request, f"Key “{key.name}” ({key.prefix}…) revoked: calls with it now get 401.")
     return redirect("endpoints:detail", name=endpoint.name)

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from runner.computes import check_compute_now
+from studio.api.permissions import AdminWrites
 from studio.choices import ComputeKind
 from studio.models import Compute
 
@@ -109,6 +110,7 @@ class ComputeViewSet(viewsets.ModelViewSet):
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filterset_fields = {"name": ["exact", "icontains"], "kind": ["exact"], "state": ["exact"]}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    permission_classes = [AdminWrites]  # engines run code: registering, changing, probing is an Admin's
 
     def perform_create(self, serializer):
         compute = serializer.save()

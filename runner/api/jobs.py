@@ -29,6 +29,7 @@ from runner.logs import last_seq, log_path, read_log
 from runner.models import PipelineJob, StepRun
 from runner.reuse_explain import explain
 from studio.api.parsers import StudioJSONParser
+from studio.roles import check_can_change
 from studio.schemas.loading import DefinitionError, LineIndex, load_document
 
 MAX_LOG_LINES = 5000
@@ -269,6 +270,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         """Stop the job: steps that have not started are canceled, running ones get SIGTERM, then
         SIGKILL; nothing new starts. 202 with the job's row (its steps counted by status)."""
         job = get_object_or_404(row_queryset(), name=name)
+        check_can_change(request.user, job, f"cancel job {job.name}")
         if not request_cancel(job):
             return Response(
                 {"detail": f"{job.name} already ended ({job.status})", "errors": {}},

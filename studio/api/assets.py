@@ -24,6 +24,7 @@ from studio.api.serializers import (
 )
 from studio.models import Component, DataAsset, Environment, ModelAsset
 from studio.registry import REGISTER, UploadedAttachments, export_asset, register_text
+from studio.roles import check_can_change
 from studio.schemas.loading import LineIndex
 
 UPLOAD_PARTS = ("code", "build", "conda_file", "path")
@@ -172,15 +173,17 @@ class AssetViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=None)
     def archive(self, request, name: str, version: str | None = None):
-        """Hide a version from pickers and @latest; jobs that used it keep it."""
+        """Hide a version from pickers and @latest; jobs that used it keep it. Its owner or an Admin."""
         asset = self.get_object()
+        check_can_change(request.user, asset, f"archive {asset.name}:{asset.version}")
         asset.set_archived(True)
         return Response(self.get_serializer(asset).data)
 
     @extend_schema(request=None)
     def unarchive(self, request, name: str, version: str | None = None):
-        """Show an archived version again."""
+        """Show an archived version again. Its owner or an Admin."""
         asset = self.get_object()
+        check_can_change(request.user, asset, f"unarchive {asset.name}:{asset.version}")
         asset.set_archived(False)
         return Response(self.get_serializer(asset).data)
 

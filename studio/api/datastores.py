@@ -10,6 +10,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from studio.api.parsers import StudioJSONParser
+from studio.api.permissions import AdminWrites
 from studio.api.serializers import DatastoreSerializer
 from studio.datastores import ensure_built_in_datastores
 from studio.models import Datastore
@@ -24,6 +25,7 @@ class DatastoreViewSet(viewsets.GenericViewSet):
     parser_classes = [StudioJSONParser, MultiPartParser, FormParser]
     queryset = Datastore.objects.all()
     filterset_fields = {"name": ["exact", "icontains"], "datastore_type": ["exact"]}
+    permission_classes = [AdminWrites]  # a datastore names a folder on the server
 
     def get_queryset(self):
         return Datastore.objects.select_related("created_by").order_by("name")

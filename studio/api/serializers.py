@@ -6,15 +6,21 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from studio.models import ApiToken, Component, DataAsset, Datastore, Environment, ModelAsset
+from studio.roles import role_of
 
 
 class UserSerializer(serializers.ModelSerializer):
-    """The signed-in user."""
+    """The signed-in user, with their role (admin, member or viewer)."""
+
+    role = serializers.SerializerMethodField()
 
     class Meta:
         model = get_user_model()
-        fields = ["id", "username", "email", "first_name", "last_name", "is_staff"]
+        fields = ["id", "username", "email", "first_name", "last_name", "is_staff", "role"]
         read_only_fields = fields
+
+    def get_role(self, user) -> str | None:
+        return role_of(user)
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

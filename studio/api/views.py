@@ -40,6 +40,7 @@ class ApiTokenViewSet(
         LimitedBasicAuthentication,
     ]
     filterset_fields = NAME_FILTERS
+    viewers_may_write = True  # one's own tokens: a Viewer's CLI signs in too
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user

@@ -216,7 +216,7 @@ export function JobRun(props: JobRunProps) {
           ) : null}
         </div>
         <div className="actions-row job-run__actions">
-          {status !== null && !terminal && status !== 'CancelRequested' ? (
+          {urls.cancel && status !== null && !terminal && status !== 'CancelRequested' ? (
             <button
               type="button"
               className="button button--danger"
