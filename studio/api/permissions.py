@@ -8,6 +8,12 @@ from rest_framework import permissions
 from studio.roles import check_admin, check_can_change, check_can_write
 
 
+def _unhandled(request, view) -> bool:
+    """A method the view has no handler for: let the framework answer 405, not a refusal."""
+    method = request.method.lower()
+    return method not in view.http_method_names or getattr(view, method, None) is None
+
+
 def _doing(request, view) -> str:
     action = getattr(view, "action", None) or request.method.lower()
     return f"{action.replace('_', ' ')} here ({request.method} {request.path})"
@@ -22,6 +28,8 @@ class ReadOnlyForViewers(permissions.BasePermission):
             return False
         if request.method in permissions.SAFE_METHODS or getattr(view, "viewers_may_write", False):
             return True
+        if _unhandled(request, view):
+            return True
         check_can_write(request.user, _doing(request, view))
         return True
 
@@ -32,7 +40,7 @@ class AdminWrites(ReadOnlyForViewers):
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
-        if request.method not in permissions.SAFE_METHODS:
+        if request.method not in permissions.SAFE_METHODS and not _unhandled(request, view):
             check_admin(request.user, _doing(request, view))
         return True
 

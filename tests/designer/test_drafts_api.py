@@ -152,15 +152,20 @@ def test_a_bad_viewport_is_a_400_naming_the_field(api, body, field):
     assert PipelineDraft.objects.get(pk=draft["id"]).viewport is None
 
 
-def test_any_signed_in_user_may_save_the_viewport_of_a_draft_they_may_edit(api, db):
-    # Drafts are shared: whoever may save a draft's graph may save where its canvas looks
+def test_whoever_may_save_a_draft_may_save_its_viewport(api, db):
+    # Whoever may save a draft's graph (its owner or an Admin) may save where its canvas looks;
+    # another Member may do neither (studio.roles).
     draft = create(api)
-    other = APIClient()
-    other.force_authenticate(get_user_model().objects.create_user("grace", password="pw-for-tests-2"))
+    admin = APIClient()
+    admin.force_authenticate(get_user_model().objects.create_superuser("grace", password="pw-for-tests-2"))
+    member = APIClient()
+    member.force_authenticate(get_user_model().objects.create_user("linus", password="pw-for-tests-3"))
     url = f"/api/v1/drafts/{draft['id']}/"
 
-    assert other.patch(url, {"name": "Renamed by grace"}, format="json").status_code == 200
-    assert other.put(f"{url}viewport/", {"x": 0, "y": 0, "zoom": 1}, format="json").status_code == 200
+    assert admin.patch(url, {"name": "Renamed by grace"}, format="json").status_code == 200
+    assert admin.put(f"{url}viewport/", {"x": 0, "y": 0, "zoom": 1}, format="json").status_code == 200
+    assert member.patch(url, {"name": "Renamed by linus"}, format="json").status_code == 403
+    assert member.put(f"{url}viewport/", {"x": 0, "y": 0, "zoom": 1}, format="json").status_code == 403
     assert APIClient().put(f"{url}viewport/", {"x": 0, "y": 0, "zoom": 1}, format="json").status_code in (
         401,
         403,
