@@ -4,7 +4,7 @@ and asset versions (`name`, `version`).
 The output stays in Studio's artifact store (where the next steps, previews and downloads read it);
 once the step has succeeded, a copy goes to the datastore path, `${{name}}` being the job's name
 and `${{output_name}}` the output's. Links inside an output are not copied: nothing is followed
-out of it.
+out of it, nor registered with an asset (an output is its regular files, as its hash says).
 """
 
 from __future__ import annotations
@@ -33,10 +33,12 @@ def expand(template: str, *, job: str, output: str) -> str:
 
 
 def _copy(source: Path, target: Path) -> None:
+    if source.is_symlink():
+        raise DestinationError(f"{source.name} is a symbolic link; links are not followed")
     if source.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         destination = target / source.name if target.is_dir() else target
-        shutil.copyfile(source, destination)
+        shutil.copyfile(source, destination, follow_symlinks=False)
         return
     target.mkdir(parents=True, exist_ok=True)
     for entry in source.rglob("*"):
@@ -47,7 +49,7 @@ def _copy(source: Path, target: Path) -> None:
             (target / relative).mkdir(parents=True, exist_ok=True)
         elif entry.is_file():
             (target / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(entry, target / relative)
+            shutil.copyfile(entry, target / relative, follow_symlinks=False)
 
 
 def write_destinations(job: str, destinations: dict[str, str], outputs: dict[str, dict], note) -> None:
@@ -83,7 +85,10 @@ def register_outputs(
         path, kind = Path(output["path"]), output.get("type", "uri_folder")
         where = f"output {port!r} as {asset['name']}" + (f":{asset['version']}" if asset["version"] else "")
         try:
-            snapshot = snapshot_file(path) if kind == "uri_file" else snapshot_folder(path)
+            if path.is_symlink():  # collect_outputs refused it already; never followed here
+                raise DestinationError(f"{path.name} is a symbolic link; links are not followed")
+            # Links inside are left out, as the output's hash and the datastore copy leave them out.
+            snapshot = snapshot_file(path) if kind == "uri_file" else snapshot_folder(path, skip_links=True)
             document = {
                 "name": asset["name"],
                 "type": kind,

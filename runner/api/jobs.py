@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 import re
+import stat
 from pathlib import Path
 
 import django_filters
@@ -397,14 +399,18 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         return response
 
     def _output_file(self, found: StepRun, output: str, path: str) -> Path:
-        """A file of one output of a step; 404 for anything outside the output's folder."""
+        """A file of one output of a step; 404 for anything outside the output's folder, and for a
+        symbolic link anywhere on the way (inside or out: links are not part of an output)."""
         info = found.outputs.get(output)
         if not isinstance(info, dict) or not info.get("path"):
             raise Http404(f"step {found.name} has no output {output!r}")
         root = Path(info["path"])
         base = (root if root.is_dir() else root.parent).resolve()
-        target = (base / path).resolve()
-        if base not in target.parents or not target.is_file():
+        parts = path.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            raise Http404("no such file in this output")
+        target = base.joinpath(*parts)
+        if target.resolve() != target or not _is_real_file(target):  # no link on the way
             raise Http404("no such file in this output")
         if not root.is_dir() and target != root.resolve():
             raise Http404("no such file in this output")
@@ -446,7 +452,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             "truncated": False,
         }
         suffix = target.suffix.lower()
-        with target.open("rb") as handle:
+        with _open_real(target) as handle:
             head = handle.read(PREVIEW_JSON_BYTES if suffix == ".json" else PREVIEW_TEXT_BYTES)
         for image_type, signatures in IMAGE_SIGNATURES.items():
             if any(head.startswith(signature) for signature in signatures):
@@ -496,13 +502,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         for output, info in found.outputs.items():
             root = Path(info["path"])
             base = root if root.is_dir() else root.parent
-            files = (
-                [root]
-                if root.is_file()
-                else sorted(p for p in root.rglob("*") if p.is_file())
-                if root.exists()
-                else []
-            )
+            files = _real_files(root)
             listing[output] = {
                 **info,
                 "files": [{"path": p.relative_to(base).as_posix(), "size": p.stat().st_size} for p in files],
@@ -517,10 +517,36 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         target = self._output_file(self._step(name, step), output, path)
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         response = FileResponse(
-            target.open("rb"), as_attachment=True, filename=target.name, content_type=content_type
+            _open_real(target), as_attachment=True, filename=target.name, content_type=content_type
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+def _is_real_file(path: Path) -> bool:
+    """A regular file, not a symbolic link (nor anything else)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _real_files(root: Path) -> list[Path]:
+    """The regular files of an output, in path order; links (and what is under a linked
+    folder) are left out, as the output's hash leaves them out."""
+    if root.is_symlink():
+        return []
+    if _is_real_file(root):
+        return [root]
+    found = []
+    for folder, _, files in os.walk(root):  # never enters a linked folder
+        found.extend(Path(folder) / name for name in files if _is_real_file(Path(folder) / name))
+    return sorted(found)
+
+
+def _open_real(path: Path):
+    """`path` opened for reading, refusing a link that replaced it since it was checked."""
+    return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
 
 
 def _decode_head(head: bytes, *, complete: bool) -> str | None:

@@ -56,8 +56,10 @@ def _is_ignored(relative: str, is_dir: bool, specs: _Specs) -> bool:
     return ignored
 
 
-def _collect_folder(source: Path, max_bytes: int, max_files: int) -> list[_Entry]:
-    """The files of `source` to snapshot, after ignore files, with symlinks checked."""
+def _collect_folder(
+    source: Path, max_bytes: int, max_files: int, *, skip_links: bool = False
+) -> list[_Entry]:
+    """The files of `source` to snapshot, after ignore files, with symlinks checked (or left out)."""
     if not source.exists():
         raise StorageError(f"{source}: no such folder")
     root = os.path.realpath(source)
@@ -84,6 +86,8 @@ def _collect_folder(source: Path, max_bytes: int, max_files: int) -> list[_Entry
             if name in ALWAYS_EXCLUDED:
                 continue
             path = os.path.join(directory, name)
+            if skip_links and os.path.islink(path):
+                continue
             if _is_ignored(relative, os.path.isdir(path), specs):
                 continue
             real = path
@@ -172,14 +176,17 @@ def _store(entries: list[_Entry], *, max_bytes: int, kind: Literal["folder", "fi
     return snapshot
 
 
-def snapshot_folder(source: Path, *, max_bytes: int | None = None, max_files: int | None = None) -> Snapshot:
+def snapshot_folder(
+    source: Path, *, max_bytes: int | None = None, max_files: int | None = None, skip_links: bool = False
+) -> Snapshot:
     """Store the folder's files (after `.amlignore`/`.gitignore`) as a snapshot; idempotent.
 
     Symbolic links that resolve inside `source` are stored as the files (or folders) they point
-    to; links that point outside it, dangling links and link loops raise StorageError.
+    to; links that point outside it, dangling links and link loops raise StorageError. With
+    `skip_links` (a step's output, whose hash leaves links out) every link is left out instead.
     """
     max_bytes, max_files = _limits(max_bytes, max_files)
-    entries = _collect_folder(Path(source), max_bytes, max_files)
+    entries = _collect_folder(Path(source), max_bytes, max_files, skip_links=skip_links)
     return _store(entries, max_bytes=max_bytes, kind="folder")
 
 
