@@ -32,7 +32,13 @@ class StudioClient:
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
         self.session = requests.Session()
-        self.session.headers.update({"Authorization": f"Bearer {config.token}", "Accept": "application/json"})
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {config.token}",
+                "Accept": "application/json",
+                "User-Agent": "studio-cli/1",  # the audit log says "cli" for what it does
+            }
+        )
 
     @classmethod
     def from_saved_login(cls) -> StudioClient:

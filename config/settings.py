@@ -237,6 +237,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "studio.middleware.LoginRequiredMiddleware",
+    "studio.audit.AuditSourceMiddleware",  # where an action came from: web, api or cli
     "studio.database_busy.DatabaseBusyMiddleware",
     "config.middleware.StudioErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.views import accounts, health, pages
 from runner import compute_pages as computes
-from studio.views import assets, datastores, models
+from studio.views import assets, audit, datastores, models
 
 studio_pages = (
     [
@@ -49,6 +49,7 @@ studio_pages = (
         path("computes/<slug:name>/check/", computes.check_compute, name="compute-check"),
         path("computes/<slug:name>/drain/", computes.drain_compute, name="compute-drain"),
         path("computes/<slug:name>/resume/", computes.resume_compute, name="compute-resume"),
+        path("audit/", audit.audit_log, name="audit"),
         path("profile/", accounts.profile, name="profile"),
         path("profile/tokens/<int:token_id>/revoke/", accounts.revoke_token, name="revoke-token"),
     ],

@@ -26,6 +26,7 @@ from pipelines.graph.from_spec import spec_to_graph
 from pipelines.graph.layout import layout
 from pipelines.graph.problems import GraphError, graph_problem
 from pipelines.graph.shape import validate_graph
+from studio import audit
 from studio.errors import StudioError
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path, load_document
 
@@ -107,10 +108,12 @@ def save_draft_viewport(draft_id: int, viewport: dict) -> None:
         raise PipelineDraft.DoesNotExist(f"no draft {draft_id}")
 
 
-def delete_draft(draft: PipelineDraft) -> None:
-    """Soft delete: the draft disappears from lists and the API; the row stays."""
+def delete_draft(draft: PipelineDraft, *, user=None) -> None:
+    """Soft delete: the draft disappears from lists and the API; the row stays (audit: draft.delete)."""
     now = timezone.now()
-    PipelineDraft.objects.filter(pk=draft.pk, deleted_at__isnull=True).update(deleted_at=now)
+    with transaction.atomic():
+        if PipelineDraft.objects.filter(pk=draft.pk, deleted_at__isnull=True).update(deleted_at=now):
+            audit.record(user, "draft.delete", ("draft", f"{draft.name} (#{draft.pk})"))
     draft.deleted_at = now
 
 

@@ -113,7 +113,7 @@ def delete(request, draft_id: int):
     if draft is None:
         return _missing(request, draft_id)
     check_can_change(request.user, draft, f"delete draft {draft.name}")
-    actions.delete_draft(draft)
+    actions.delete_draft(draft, user=request.user)
     messages.success(request, f"Deleted {draft.name}.")
     return redirect("designer:drafts")
 

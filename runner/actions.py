@@ -11,14 +11,23 @@ from runner import messages
 from runner.choices import JOB_ACTIVE, JobStatus
 from runner.events import recording
 from runner.models import PipelineJob, StepRun
+from studio import audit
 from studio.models import Compute, Environment
 
 
 @transaction.atomic
 def submit_pipeline(
-    spec: PipelineSpec, *, user=None, name: str | None = None, source: str = "yaml", rerun_of=None
+    spec: PipelineSpec,
+    *,
+    user=None,
+    name: str | None = None,
+    source: str = "yaml",
+    rerun_of=None,
+    actor_label: str = "",
+    audit_source: str = "",
 ) -> PipelineJob:
-    """Store a job with its frozen spec and one StepRun per step, then wake the scheduler."""
+    """Store a job with its frozen spec and one StepRun per step, then wake the scheduler. The audit
+    log gets job.submit (job.rerun for a rerun) by `user`, or by `actor_label` (an endpoint key)."""
     fields = {
         "display_name": spec.display_name,
         "experiment_name": spec.experiment_name or "Default",
@@ -47,16 +56,33 @@ def submit_pipeline(
         )
         for step_name, step in spec.steps.items()
     )
+    audit.record(
+        user,
+        "job.rerun" if rerun_of is not None else "job.submit",
+        job,
+        actor_label=actor_label,
+        source=audit_source,
+        via=source,
+        rerun_of=rerun_of.name if rerun_of is not None else None,
+        endpoint=spec.tags.get("endpoint") if source == "endpoint" else None,
+    )
     recording.job_changed(job)  # live event: the job is Queued (steps are in the snapshot)
     transaction.on_commit(partial(messages.advance_job, job.pk))
     return job
 
 
 @transaction.atomic
-def request_cancel(job: PipelineJob, *, reason: str = "canceled by request") -> bool:
+def request_cancel(
+    job: PipelineJob,
+    *,
+    reason: str = "canceled by request",
+    user=None,
+    actor_label: str = "",
+    audit_source: str = "",
+) -> bool:
     """Ask a job to stop: the steps that have not started are canceled now (a few queries however
     many there are), running ones are stopped by their step threads, and the scheduler ends the
-    job. False when it had ended."""
+    job. False when it had ended. The audit log gets job.cancel by `user` (or `actor_label`)."""
     from runner.scheduler import cancel_waiting_steps
 
     moved = job.transition(
@@ -66,6 +92,7 @@ def request_cancel(job: PipelineJob, *, reason: str = "canceled by request") -> 
     )
     if moved:
         cancel_waiting_steps(job)
+        audit.record(user, "job.cancel", job, actor_label=actor_label, source=audit_source)
         transaction.on_commit(partial(messages.advance_job, job.pk))
     return moved or job.status == JobStatus.CANCEL_REQUESTED
 

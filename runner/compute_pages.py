@@ -78,7 +78,7 @@ def drain_compute(request, name: str):
     compute = Compute.objects.filter(name=name).first()
     if compute is None:
         return _missing(request, name)
-    compute.drain()
+    compute.drain(by=request.user)
     messages.success(request, f"{compute.name} is draining: running steps finish, no new ones start.")
     return redirect("studio:compute", name=compute.name)
 
@@ -91,7 +91,7 @@ def resume_compute(request, name: str):
     compute = Compute.objects.filter(name=name).first()
     if compute is None:
         return _missing(request, name)
-    compute.resume()
+    compute.resume(by=request.user)
     check_compute_now(compute)
     messages.success(
         request, f"{compute.name} takes new steps again ({compute.get_state_display().lower()})."

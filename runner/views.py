@@ -127,7 +127,7 @@ def cancel_job(request, name: str):
     """Cancel a job from its page."""
     job = get_object_or_404(PipelineJob, name=name)
     check_can_change(request.user, job, f"cancel job {job.name}")
-    if request_cancel(job):
+    if request_cancel(job, user=request.user):
         messages.success(request, f"Canceling {job.name}: running steps are being stopped.")
     else:
         messages.info(request, f"{job.name} already ended ({job.status}).")

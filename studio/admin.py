@@ -78,7 +78,7 @@ class StudioUserAdmin(UserAdmin):
 
     def _set(self, request, queryset, role: str) -> None:
         for user in queryset:
-            set_role(user, role)
+            set_role(user, role, by=request.user)
         self.message_user(request, f"{queryset.count()} user(s) are now {role}s.")
 
     @admin.action(description="Make selected users Admins")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
+from studio.roles import is_admin
+
 NAVIGATION = [
     ("Designer", "designer:drafts", "designer"),
     ("Jobs", "runner:jobs", "jobs"),
@@ -16,12 +18,14 @@ NAVIGATION = [
     ("Datastores", "studio:datastores", "datastores"),
     ("Computes", "studio:computes", "computes"),
 ]
+ADMIN_NAVIGATION = [("Audit log", "studio:audit", "audit")]  # shown to Admins only
 
 
 def navigation(request: HttpRequest) -> dict:
     """The sidebar entries, with the one for the current page marked."""
     entries = []
-    for label, url_name, icon in NAVIGATION:
+    shown = [*NAVIGATION, *(ADMIN_NAVIGATION if is_admin(getattr(request, "user", None)) else [])]
+    for label, url_name, icon in shown:
         url = reverse(url_name)
         entries.append({"label": label, "url": url, "icon": icon, "current": request.path.startswith(url)})
     return {"navigation": entries}

@@ -50,10 +50,14 @@ def is_admin(user) -> bool:
 
 
 @transaction.atomic
-def set_role(user, role: str) -> None:
-    """Make `user` an Admin (superuser and staff), a Member or a Viewer (neither; in the viewer group)."""
+def set_role(user, role: str, *, by=None, audit: bool = True) -> None:
+    """Make `user` an Admin (superuser and staff), a Member or a Viewer (neither; in the viewer group).
+    A change of role goes in the audit log (user.role, done `by` that user) unless `audit` is False."""
+    from studio import audit as audit_log
+
     if role not in ROLES:
         raise StudioError(f"a role is one of {', '.join(ROLES)}, not {role!r}", field="role")
+    before = role_of(user) if user.pk is not None else None
     user.is_superuser = user.is_staff = role == ADMIN
     user.save(update_fields=["is_superuser", "is_staff"])
     group, _ = Group.objects.get_or_create(name=VIEWER_GROUP)
@@ -62,6 +66,8 @@ def set_role(user, role: str) -> None:
     else:
         user.groups.remove(group)
     user._studio_role = role
+    if audit and before != role:
+        audit_log.record(by, "user.role", user, role=role, previous=before)
 
 
 def check_can_write(user, doing: str = "change anything") -> None:

@@ -191,7 +191,7 @@ class DraftViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={204: None, 404: NOT_FOUND})
     def destroy(self, request, pk=None):
         """Delete the draft (soft: it disappears from lists and the API)."""
-        actions.delete_draft(self.get_object())
+        actions.delete_draft(self.get_object(), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={201: DraftSerializer, 404: NOT_FOUND})

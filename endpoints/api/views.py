@@ -202,7 +202,7 @@ class KeyRevokeView(APIView):
         )
         if not can_change(request.user, key):  # its creator, the endpoint's owner or an Admin
             check_can_change(request.user, key.endpoint, f"revoke key {key.name} of endpoint {name}")
-        key.revoke()
+        actions.revoke_key(key, user=request.user)
         return Response(key_data(key))
 
 
@@ -315,7 +315,7 @@ class RunCancelView(EndpointCallerView):
         invocation = self.invocation_of(endpoint, run_id)
         if not isinstance(request.auth, EndpointKey) and not can_change(request.user, invocation.job):
             check_can_change(request.user, endpoint, f"cancel run {run_id} of endpoint {endpoint.name}")
-        if not request_cancel(invocation.job):
+        if not request_cancel(invocation.job, **self.caller(request).audit()):
             return error_response(f"run {run_id} already ended ({invocation.job.status})", status_code=409)
         invocation.job.refresh_from_db()
         return Response(run_status(invocation, endpoint, request), status=status.HTTP_202_ACCEPTED)

@@ -188,6 +188,6 @@ def revoke_key(request, name: str, key_id: int):
         return missing(request, name, f" key {key_id}")
     if not can_change(request.user, key):  # its creator, the endpoint's owner or an Admin
         check_can_change(request.user, endpoint, f"revoke key {key.name} of endpoint {endpoint.name}")
-    key.revoke()
+    actions.revoke_key(key, user=request.user)
     messages.success(request, f"Key “{key.name}” ({key.prefix}…) revoked: calls with it now get 401.")
     return redirect("endpoints:detail", name=endpoint.name)

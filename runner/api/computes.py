@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.db import transaction
 from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -11,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from runner.computes import check_compute_now
+from studio import audit
 from studio.api.permissions import AdminWrites
 from studio.choices import ComputeKind
 from studio.models import Compute
@@ -114,7 +116,12 @@ class ComputeViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         compute = serializer.save()
+        audit.record(self.request.user, "compute.create", compute, kind=compute.kind)
         check_compute_now(compute)
+
+    def perform_update(self, serializer):
+        compute = serializer.save()
+        audit.record(self.request.user, "compute.update", compute, **serializer.validated_data)
 
     def partial_update(self, request, *args, **kwargs):
         """Change capacity or description; name, kind and engine are fixed."""
@@ -133,7 +140,9 @@ class ComputeViewSet(viewsets.ModelViewSet):
         """Delete a compute no step has used; others can only be drained."""
         compute = self.get_object()
         try:
-            compute.delete()
+            with transaction.atomic():
+                compute.delete()
+                audit.record(request.user, "compute.delete", ("compute", compute.name))
         except ProtectedError:
             return Response(
                 {"detail": f"{compute.name} has run steps; drain it instead of deleting it", "errors": {}},
@@ -146,7 +155,7 @@ class ComputeViewSet(viewsets.ModelViewSet):
     def drain(self, request, name=None):
         """Finish running steps but start no new ones here."""
         compute = self.get_object()
-        compute.drain()
+        compute.drain(by=request.user)
         return Response(self.get_serializer(compute).data)
 
     @extend_schema(request=None)
@@ -154,7 +163,7 @@ class ComputeViewSet(viewsets.ModelViewSet):
     def resume(self, request, name=None):
         """Take new steps again after draining."""
         compute = self.get_object()
-        compute.resume()
+        compute.resume(by=request.user)
         return Response(self.get_serializer(check_compute_now(compute)).data)
 
     @extend_schema(request=None)

@@ -273,7 +273,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         SIGKILL; nothing new starts. 202 with the job's row (its steps counted by status)."""
         job = get_object_or_404(row_queryset(), name=name)
         check_can_change(request.user, job, f"cancel job {job.name}")
-        if not request_cancel(job):
+        if not request_cancel(job, user=request.user):
             return Response(
                 {"detail": f"{job.name} already ended ({job.status})", "errors": {}},
                 status=status.HTTP_409_CONFLICT,

@@ -15,6 +15,7 @@ from rest_framework import status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from studio import audit
 from studio.api.parsers import StudioJSONParser
 from studio.api.serializers import (
     ComponentSerializer,
@@ -177,6 +178,7 @@ class AssetViewSet(viewsets.GenericViewSet):
         asset = self.get_object()
         check_can_change(request.user, asset, f"archive {asset.name}:{asset.version}")
         asset.set_archived(True)
+        audit.record(request.user, "asset.archive", asset)
         return Response(self.get_serializer(asset).data)
 
     @extend_schema(request=None)
@@ -185,6 +187,7 @@ class AssetViewSet(viewsets.GenericViewSet):
         asset = self.get_object()
         check_can_change(request.user, asset, f"unarchive {asset.name}:{asset.version}")
         asset.set_archived(False)
+        audit.record(request.user, "asset.unarchive", asset)
         return Response(self.get_serializer(asset).data)
 
     @extend_schema(responses={(200, "application/yaml"): str})

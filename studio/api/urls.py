@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 from rest_framework.routers import DefaultRouter
 
-from studio.api import assets, datastores, users, views
+from studio.api import assets, audit, datastores, users, views
 
 
 class AssetNameConverter:
@@ -25,6 +25,7 @@ register_converter(AssetNameConverter, "asset")
 router = DefaultRouter(trailing_slash=True)
 router.register("tokens", views.ApiTokenViewSet, basename="token")
 router.register("users", users.UserViewSet, basename="user")
+router.register("audit", audit.AuditEntryViewSet, basename="audit")
 
 
 def asset_routes(prefix: str, viewset, basename: str) -> list:

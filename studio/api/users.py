@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from rest_framework import mixins, serializers, viewsets
 
+from studio import audit
 from studio.api.permissions import AdminOnly
 from studio.errors import StudioError
 from studio.roles import ADMIN, MEMBER, ROLES, role_of, set_role
@@ -46,18 +47,26 @@ class AccountSerializer(serializers.ModelSerializer):
     def create(self, validated_data):
         role = validated_data.pop("role", MEMBER)
         user = get_user_model().objects.create_user(**validated_data)
-        set_role(user, role)
+        set_role(user, role, audit=False)
+        audit.record(self._by(), "user.create", user, role=role)
         return user
 
     @transaction.atomic
     def update(self, user, validated_data):
         role = validated_data.pop("role", None)
+        changed = {field: value for field, value in validated_data.items() if getattr(user, field) != value}
         for field, value in validated_data.items():
             setattr(user, field, value)
         user.save()
+        if changed:
+            audit.record(self._by(), "user.update", user, **changed)
         if role is not None:
-            set_role(user, role)
+            set_role(user, role, by=self._by())
         return user
+
+    def _by(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
 
 
 class UserViewSet(

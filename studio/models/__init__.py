@@ -1,6 +1,7 @@
 """Models of the studio app: API tokens, computes, datastores and the versioned asset registry."""
 
 from studio.models.assets import Component, DataAsset, Environment
+from studio.models.audit import AuditEntry
 from studio.models.compute import Compute
 from studio.models.datastores import Datastore
 from studio.models.model_assets import ModelAsset
@@ -9,6 +10,7 @@ from studio.models.tokens import ApiToken
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
     "Compute",
     "Component",
     "DataAsset",

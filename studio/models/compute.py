@@ -60,14 +60,20 @@ class Compute(models.Model):
             fields.append("engine_info")
         self.save(update_fields=fields)
 
-    def drain(self) -> None:
-        """Let running steps finish but start no new ones here."""
+    def drain(self, *, by=None) -> None:
+        """Let running steps finish but start no new ones here (audit: compute.drain `by` that user)."""
+        from studio import audit
+
         self.state = ComputeState.DRAINING
         self.state_detail = "draining: no new steps start here"
         self.save(update_fields=["state", "state_detail"])
+        audit.record(by, "compute.drain", self)
 
-    def resume(self) -> None:
-        """Take new steps again; the next health check sets the real state."""
+    def resume(self, *, by=None) -> None:
+        """Take new steps again; the next health check sets the real state (audit: compute.resume)."""
+        from studio import audit
+
         self.state = ComputeState.UNKNOWN
         self.state_detail = ""
         self.save(update_fields=["state", "state_detail"])
+        audit.record(by, "compute.resume", self)
