@@ -25,6 +25,19 @@ def setup_django() -> None:
         django.setup()
     except ImproperlyConfigured as error:
         raise CommandError(f"configuration error: {error}", exit_code=2) from None
+    secure_studio_home()
+
+
+def secure_studio_home() -> None:
+    """STUDIO_HOME private to the server's user (studio.home); prints what it changed."""
+    from django.conf import settings
+
+    from studio.home import secure_home
+
+    database = settings.DATABASES["default"]
+    sqlite = database["NAME"] if database["ENGINE"] == "django.db.backends.sqlite3" else None
+    for change in secure_home(settings.STUDIO_HOME, sqlite=sqlite):
+        print(f"Made private: {change}")
 
 
 def prepare_database(*, verbose: bool = True) -> None:

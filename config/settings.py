@@ -158,6 +158,12 @@ STUDIO_COMPUTE_ALIASES = envmap("STUDIO_COMPUTE_ALIASES")
 # The interpreter virtualenvs of the `local` compute are made from (default: /usr/bin/python3).
 STUDIO_LOCAL_PYTHON = envstr("STUDIO_LOCAL_PYTHON")
 STUDIO_VENV_SEED_CACHE = envstr("STUDIO_VENV_SEED_CACHE")  # empty: ~/.cache/studio/virtualenv
+# How `local` steps are confined: bwrap (bubblewrap: they see the system read-only, their venv and
+# inputs read-only, their work and output folders, a private /tmp; nothing else of STUDIO_HOME),
+# auto (bwrap when it works here, else unconfined with a warning), off.
+STUDIO_LOCAL_SANDBOX = envstr("STUDIO_LOCAL_SANDBOX", "auto").lower()
+if STUDIO_LOCAL_SANDBOX not in ("auto", "bwrap", "off"):
+    raise SettingError("STUDIO_LOCAL_SANDBOX", f"expected auto, bwrap or off, got {STUDIO_LOCAL_SANDBOX!r}")
 # Folders on the server that pipeline YAML may name as data paths (off by default: any user
 # could otherwise read any file the server can).
 STUDIO_DATA_ROOTS = envlist("STUDIO_DATA_ROOTS")

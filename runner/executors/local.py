@@ -6,6 +6,8 @@ running as root starts the step as `StepLaunch.user` (numeric, never root), so t
 virtualenv and every parent folder must be searchable by that user; any other worker runs steps as
 itself. Handles are process ids as text. Paths are host paths (`Mount.target` and
 `StepLaunch.container_workdir` are for containers); resource limits (cpus, memory) are not applied.
+With STUDIO_LOCAL_SANDBOX (auto, bwrap) the step runs in bubblewrap and sees only the system, its
+virtualenv, its inputs and its own folders (see "The sandbox" below).
 
 Adoption after a crash: a step's output pipe belongs to the worker that started it, and the exit
 status of a process can only be read by its parent. A dead worker's steps therefore either died
@@ -16,6 +18,7 @@ the step is retried as an infrastructure failure.
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import shutil
@@ -30,6 +33,8 @@ from runner.executors.base import ExecutorError, Inspection, LogSink, StepLaunch
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 POLL_SECONDS = 0.05
+
+logger = logging.getLogger(__name__)
 
 TimedLogSink = Callable[[float, str], None]
 
@@ -76,20 +81,152 @@ def _setpriv() -> str | None:
     return _setpriv_path[0]
 
 
-def _argv_and_credentials(command: str, user: str) -> tuple[list[str], dict]:
-    """The argv and Popen arguments of a step's `bash -c COMMAND`, as `user` when the worker is root.
+def _as_user(argv: list[str], user: str) -> tuple[list[str], dict]:
+    """`argv` and Popen arguments that run it as `user` when the worker is root.
 
     Popen drops privileges itself only by forking the whole worker (user= rules out vfork:
     several milliseconds for a big process, every step); `setpriv` sets the same ids (real,
     effective and saved uid and gid, no supplementary groups) after a cheap vfork.
     """
-    argv = ["bash", "-c", command]
     credentials = _credentials(user)
     setpriv = _setpriv() if credentials else None
     if setpriv:
         ids = [f"--reuid={credentials['user']}", f"--regid={credentials['group']}", "--clear-groups"]
         return [setpriv, *ids, "--", *argv], {}
     return argv, credentials
+
+
+def _argv_and_credentials(
+    command: str, user: str, launch: StepLaunch | None = None
+) -> tuple[list[str], dict]:
+    """The argv and Popen arguments of a step's `bash -c COMMAND`, as `user` when the worker is
+    root, inside the sandbox when `launch` is given and sandboxed(launch)."""
+    argv = ["bash", "-c", command]
+    if launch is not None and sandboxed(launch):
+        env = _env()
+        argv = [
+            env,
+            "--ignore-signal=TERM",
+            *sandbox_arguments(launch, _bwrap() or "bwrap"),
+            env,
+            "--default-signal=TERM",
+            *argv,
+        ]
+    return _as_user(argv, user)
+
+
+# --- The sandbox (bubblewrap) ----------------------------------------------------------------
+# A step sees the system read-only, its virtualenv and inputs read-only, its workdir and output
+# folders read-write and a private /tmp: nothing else of the host, so neither STUDIO_HOME's
+# database and secrets nor other jobs' folders. bwrap runs as the step's user (privileges are
+# dropped before it starts) in a user namespace of its own, which it needs unprivileged.
+#
+# Signals: stop() sends SIGTERM to the step's process group, which holds bwrap and the step. bwrap
+# would die of it at once and report 143 whether the step obeyed or not, so it starts with SIGTERM
+# ignored (`env --ignore-signal`) and the step with it reset to the default (`--default-signal`).
+# No PID namespace: the group then holds every process of the step, as without the sandbox, and
+# another step's /proc entries stay out of reach (each step has a user namespace of its own).
+
+SANDBOX_MODES = ("auto", "bwrap", "off")
+SYSTEM_FOLDERS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_sandbox_probe: dict[str, bool] = {}
+
+
+def sandbox_mode() -> str:
+    """STUDIO_LOCAL_SANDBOX (auto when Django is not configured)."""
+    try:
+        from django.conf import settings
+
+        return getattr(settings, "STUDIO_LOCAL_SANDBOX", "auto")
+    except Exception:  # noqa: BLE001 - no settings: the default
+        return "auto"
+
+
+def _python_home(venv: Path) -> Path | None:
+    """The installation a virtualenv's interpreter comes from (`home` of pyvenv.cfg, minus bin/)."""
+    try:
+        for line in (Path(venv) / "pyvenv.cfg").read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key.strip() == "home" and value.strip():
+                home = Path(value.strip())
+                return home.parent if home.name == "bin" else home
+    except OSError:
+        return None
+    return None
+
+
+def sandbox_arguments(launch: StepLaunch, bwrap: str) -> list[str]:
+    """bwrap's arguments (up to and including `--`) for the step's minimal view of the host."""
+    args = [bwrap, "--unshare-user", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    args += ["--die-with-parent"]
+    args += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for folder in SYSTEM_FOLDERS:
+        if os.path.islink(folder):
+            args += ["--symlink", os.readlink(folder), folder]
+        elif os.path.isdir(folder):
+            args += ["--ro-bind", folder, folder]
+    # No PID namespace, so no fresh procfs: the host's, read-only (see above).
+    args += ["--ro-bind", "/proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
+    if launch.gpu_ids:
+        for device in sorted(Path("/dev").glob("nvidia*")):
+            args += ["--dev-bind", str(device), str(device)]
+    if launch.venv is not None:
+        home = _python_home(Path(launch.venv))
+        if home is not None and home.is_dir() and not home.resolve().is_relative_to("/usr"):
+            args += ["--ro-bind", str(home), str(home)]
+        args += ["--ro-bind-try", str(launch.venv), str(launch.venv)]
+    # After /tmp's tmpfs: a STUDIO_HOME under /tmp must not be hidden by it.
+    for mount in launch.mounts:
+        args += ["--ro-bind" if mount.read_only else "--bind", str(mount.path), str(mount.path)]
+    args += ["--bind", str(launch.workdir), str(launch.workdir), "--chdir", str(launch.workdir), "--"]
+    return args
+
+
+def _bwrap() -> str | None:
+    return shutil.which("bwrap", path=SYSTEM_PATH)
+
+
+def _env() -> str:
+    return shutil.which("env", path=SYSTEM_PATH) or "/usr/bin/env"
+
+
+def _sandbox_works(user: str) -> bool:
+    """Whether bwrap can make its namespaces here as `user` (tried once per user)."""
+    if user not in _sandbox_probe:
+        bwrap = _bwrap()
+        works = False
+        if bwrap:
+            argv, credentials = _as_user([bwrap, "--unshare-user", "--ro-bind", "/", "/", "true"], user)
+            try:
+                probe = subprocess.run(
+                    argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30, **credentials
+                )
+                works = probe.returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                works = False
+        _sandbox_probe[user] = works
+        if not works and sandbox_mode() == "auto":
+            logger.warning(
+                "local steps run without a sandbox: bwrap (Debian package bubblewrap) is %s; "
+                "set STUDIO_LOCAL_SANDBOX=bwrap to refuse that",
+                "not installed" if not bwrap else "installed but cannot make user namespaces here",
+            )
+    return _sandbox_probe[user]
+
+
+def sandboxed(launch: StepLaunch) -> bool:
+    """Whether the step runs in bwrap: STUDIO_LOCAL_SANDBOX, and for auto whether it works here."""
+    mode = sandbox_mode()
+    if mode == "off":
+        return False
+    if _sandbox_works(launch.user):
+        return True
+    if mode == "bwrap":
+        raise ExecutorError(
+            "STUDIO_LOCAL_SANDBOX=bwrap but bwrap cannot run here: install bubblewrap and allow "
+            "unprivileged user namespaces (kernel.unprivileged_userns_clone, user.max_user_namespaces)"
+        )
+    return False
 
 
 def _exit_code(returncode: int) -> int:
@@ -181,8 +318,8 @@ class LocalExecutor:
     def start(self, launch: StepLaunch) -> str:
         """Start `bash -c COMMAND` in the workdir, in a new session; return its pid."""
         workdir = Path(launch.workdir)
-        argv, credentials = _argv_and_credentials(launch.command, launch.user)
         try:
+            argv, credentials = _argv_and_credentials(launch.command, launch.user, launch)
             workdir.mkdir(parents=True, exist_ok=True)
             process = subprocess.Popen(
                 argv,
