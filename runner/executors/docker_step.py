@@ -273,7 +273,8 @@ class DockerExecutor:
             # Copy mode puts the step's files into the container's own filesystem, so only bind
             # mode can make it read-only; /tmp is a size-limited tmpfs in both.
             options["read_only"] = True
-        options["tmpfs"] = {"/tmp": f"rw,nosuid,nodev,size={launch.tmp_bytes},mode=1777"}
+        if not (copy and _copies_under_tmp(launch)):  # a tmpfs would hide what copy mode puts there
+            options["tmpfs"] = {"/tmp": f"rw,nosuid,nodev,size={launch.tmp_bytes},mode=1777"}
 
         client = self._docker()
         container = None
@@ -521,6 +522,14 @@ def _copy_out_pairs(label: str) -> list[tuple[str, Path]]:
             raise ValueError(f"unexpected entry in the {LABEL_COPY_OUT} label: {entry!r}")
         pairs.append((_container_path(entry[0]), Path(entry[1])))
     return pairs
+
+
+def _copies_under_tmp(launch: StepLaunch) -> bool:
+    """Whether copy mode would put some of the step's files under /tmp (a step launched with the
+    host's paths, as older launches were): a tmpfs mounted there at start would hide them."""
+    targets = [launch.container_workdir or str(launch.workdir)]
+    targets += [str(mount.destination) for mount in launch.mounts]
+    return any(_container_path(target).startswith("/tmp/") for target in targets)
 
 
 def _prepare_writable(workdir: Path, writable: list[Path], user: str) -> None:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from runner.executors.base import ExecutorError, StepLaunch
 from runner.executors.local import LocalExecutor
@@ -21,8 +22,8 @@ def workdir() -> Path:
     base.chmod(0o755)
     work = base / "work"
     work.mkdir()
-    if os.geteuid() == 0:
-        os.chown(work, 1000, 1000)
+    if os.geteuid() == 0:  # the step's user (STUDIO_STEP_UID/GID)
+        os.chown(work, settings.STUDIO_STEP_UID, settings.STUDIO_STEP_GID)
     yield work
     shutil.rmtree(base, ignore_errors=True)
 
@@ -89,10 +90,11 @@ def test_gpu_ids_become_cuda_visible_devices(executor, workdir):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only a root worker switches to the step's user")
 def test_a_root_worker_runs_the_step_as_its_user_and_never_as_root(executor, workdir):
-    _, code, lines = run(executor, launch(workdir, "id -u; id -g; id -G; touch written", user="1000:1000"))
+    uid, gid = settings.STUDIO_STEP_UID, settings.STUDIO_STEP_GID
+    _, code, lines = run(executor, launch(workdir, "id -u; id -g; id -G; touch written", user=f"{uid}:{gid}"))
     assert code == 0
-    assert lines == ["1000", "1000", "1000"]
-    assert (workdir / "written").stat().st_uid == 1000
+    assert lines == [str(uid), str(gid), str(gid)]
+    assert (workdir / "written").stat().st_uid == uid
     for user in ("0:0", "root"):
         with pytest.raises(ExecutorError):
             executor.start(launch(workdir, "true", user=user))
