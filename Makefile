@@ -9,11 +9,12 @@ BUNDLE := static/dist/.vite/manifest.json
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
 TEST_HOME ?= $(CURDIR)/var/test
 
-.PHONY: up serve worker test test-python test-frontend lint format rules bench image clean help
+.PHONY: up serve worker test test-python test-frontend faults lint format rules bench image clean help
 
 help:
 	@echo "make up      install what is missing, build the frontend, run Studio on http://127.0.0.1:8000"
 	@echo "make test    the whole suite: pytest (unit, integration, browser) and vitest"
+	@echo "make faults  the fault suite (tests/faults: crashes, cancels, hostile steps and input, access walk)"
 	@echo "make lint    ruff and eslint"
 	@echo "make image   build the offline Python base image (needs Docker, debootstrap, root)"
 
@@ -51,7 +52,13 @@ test: lint test-frontend test-python
 
 test-python: $(PY_STAMP) $(BUNDLE)
 	@mkdir -p $(TEST_HOME)
-	STUDIO_HOME=$(TEST_HOME) $(PY) -m pytest $(PYTEST_ARGS)
+	STUDIO_HOME=$(TEST_HOME) $(PY) -m pytest -m "not faults" $(PYTEST_ARGS)
+
+# The fault suite (issue #16): slower trials of crashes, cancels and hostile steps and input; CI
+# runs it after `make test`. Its counts are in README.md, "Reliability".
+faults: $(PY_STAMP) $(BUNDLE)
+	@mkdir -p $(TEST_HOME)-faults
+	STUDIO_HOME=$(TEST_HOME)-faults $(PY) -m pytest -m faults tests/faults $(PYTEST_ARGS)
 
 test-frontend: $(NPM_STAMP)
 	cd frontend && npm test --silent
@@ -74,4 +81,4 @@ bench: $(PY_STAMP) $(BUNDLE)
 	$(PY) bench/designer_scale.py $(DESIGNER_BENCH_ARGS)
 
 clean:
-	rm -rf static/dist frontend/node_modules $(VENV) var/test
+	rm -rf static/dist frontend/node_modules $(VENV) var/test var/test-faults
