@@ -167,8 +167,13 @@ class StepRun(models.Model):
         """This step's part of the job's frozen PipelineSpec."""
         return self.job.spec["steps"][self.name]
 
-    def transition(self, expected: tuple[str, ...], new: str, **fields) -> bool:
-        """Move to `new` only if the status is still one of `expected`; True when it moved."""
+    def transition(
+        self, expected: tuple[str, ...], new: str, *, unless_canceling: bool = False, **fields
+    ) -> bool:
+        """Move to `new` only if the status is still one of `expected`; True when it moved.
+
+        `unless_canceling`: and only while its job is not being canceled (checked in the same
+        statement, so a cancel is either before it and wins, or after it)."""
         now = timezone.now()
         if new in STEP_TERMINAL:
             fields.setdefault("finished_at", now)
@@ -176,7 +181,10 @@ class StepRun(models.Model):
             fields.setdefault("queued_at", now)
         if new == StepStatus.RUNNING:
             fields.setdefault("started_at", now)
-        moved = StepRun.objects.filter(pk=self.pk, status__in=expected).update(status=new, **fields)
+        rows = StepRun.objects.filter(pk=self.pk, status__in=expected)
+        if unless_canceling:
+            rows = rows.exclude(job__status=JobStatus.CANCEL_REQUESTED)
+        moved = rows.update(status=new, **fields)
         if moved:
             self.status = new
             for key, value in fields.items():

@@ -79,14 +79,18 @@ _docker_executors: dict[str, Executor] = {}
 def executor_for(compute: Compute, *, docker_enabled: bool) -> tuple[Executor, str]:
     """The executor of a compute and its kind (`docker` or `local`); one per engine per process."""
     if compute.kind == ComputeKind.DOCKER and docker_enabled:
-        from runner.executors.docker_step import DockerExecutor
-
-        url = compute.engine_url or settings.STUDIO_DOCKER_URL or ""
-        with _local_lock:
-            if url not in _docker_executors:
-                _docker_executors[url] = DockerExecutor(url or None)
-            return _docker_executors[url], "docker"
+        return docker_executor(compute.engine_url or settings.STUDIO_DOCKER_URL or ""), "docker"
     return local_executor(), "local"
+
+
+def docker_executor(url: str) -> Executor:
+    """The process-wide Docker executor of the engine at `url` ('' = the default engine)."""
+    from runner.executors.docker_step import DockerExecutor
+
+    with _local_lock:
+        if url not in _docker_executors:
+            _docker_executors[url] = DockerExecutor(url or None)
+        return _docker_executors[url]
 
 
 def step_user() -> tuple[int, int] | None:
@@ -626,9 +630,14 @@ def _attempt(step: StepRun, log: StepLog) -> None:
     # Noted before the step reads Running: the line goes out with the Running event, and a worker
     # that dies right after the transition has already said what it started.
     log.note(f"started {'container ' + handle[:12] if prepared.kind == 'docker' else 'process ' + handle}")
-    if not step.transition((StepStatus.PREPARING,), StepStatus.RUNNING, **fields):
+    # Running only while the job is not being canceled, in the same statement: a cancel that
+    # commits after the check above still wins, and the step never reads Running after it.
+    if not step.transition((StepStatus.PREPARING,), StepStatus.RUNNING, unless_canceling=True, **fields):
         prepared.executor.stop(handle, grace_seconds=1)
         prepared.executor.remove(handle)
+        if _job_cancel_requested(step):
+            log.note("the job was canceled as the step was starting; stopped it")
+            finish(step, StepStatus.CANCELED, status_reason="the job was canceled")
         return
     code, outcome = supervise(step, prepared.executor, handle, log, timeout=spec.limits.timeout)
     complete_attempt(step, prepared.outputs, prepared.executor, handle, code, outcome, log)
