@@ -194,6 +194,8 @@ STUDIO_STEP_DEFAULT_CPUS = envint("STUDIO_STEP_DEFAULT_CPUS", 2, minimum=0, maxi
 STUDIO_STEP_DEFAULT_MEMORY_MB = envint("STUDIO_STEP_DEFAULT_MEMORY_MB", 4096, minimum=64)
 # The writable /tmp of a step container (its root filesystem is read-only): a tmpfs of this size.
 STUDIO_STEP_TMP_MB = envint("STUDIO_STEP_TMP_MB", 1024, minimum=16)
+# The most processes (threads count) a step container may have at once: a fork bomb stops there.
+STUDIO_STEP_PIDS_LIMIT = envint("STUDIO_STEP_PIDS_LIMIT", 4096, minimum=16, maximum=4194304)
 # The most a step may leave in its output folders together, checked when it ends: more fails the
 # step with a reason naming both sizes. 0: no limit.
 STUDIO_MAX_OUTPUT_BYTES = envint("STUDIO_MAX_OUTPUT_BYTES", 20 * 1024**3, minimum=0)
@@ -301,7 +303,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "studio.api.pagination.StudioPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "studio.api.schema.StudioAutoSchema",
     "EXCEPTION_HANDLER": "studio.api.errors.studio_exception_handler",
     # JSON nested deeper than studio.schemas.loading.MAX_DEPTH levels is refused with 400.
     "DEFAULT_PARSER_CLASSES": [
@@ -321,6 +323,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Requests and responses get components of their own: read-only fields only in answers,
+    # write-only ones (a password) only in requests.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 STUDIO_LOG_LEVEL = envstr("STUDIO_LOG_LEVEL", "INFO").upper()

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from designer.models import PipelineDraft
 from pipelines.graph.shape import MAX_ZOOM, GraphShapeError, validate_graph, validate_viewport
+from studio.api.serializers import ErrorSerializer  # noqa: F401 - the one error shape, re-exported here
 
 GRAPH_HELP = (
     "The canvas: {nodes: [{id, type: component|data|comment, position: {x, y}, data}], edges: [{id, "
@@ -46,7 +47,7 @@ class DraftListSerializer(serializers.ModelSerializer):
     """A draft in lists: no graph, its node count instead (counted by the database in lists:
     `designer.queries.drafts_listed`)."""
 
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     node_count = serializers.SerializerMethodField()
 
     class Meta:
@@ -111,13 +112,6 @@ class DraftViewportSerializer(serializers.Serializer):
             raise serializers.ValidationError(error.errors) from None
 
 
-class ErrorSerializer(serializers.Serializer):
-    """Studio's error shape."""
-
-    detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
 class ConflictSerializer(ErrorSerializer):
     """A stale save: the draft is at `current_revision`, not at the revision sent."""
 
@@ -132,12 +126,6 @@ class ProblemSerializer(serializers.Serializer):
     field = serializers.CharField(help_text="Where in the graph (or the YAML for imports)")
     line = serializers.IntegerField(allow_null=True, help_text="The YAML line (imports); null for drafts")
     message = serializers.CharField()
-
-
-class ProblemsErrorSerializer(ErrorSerializer):
-    """A 400 with every problem."""
-
-    problems = ProblemSerializer(many=True)
 
 
 class ValidateRequestSerializer(serializers.Serializer):

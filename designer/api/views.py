@@ -32,7 +32,6 @@ from designer.api.serializers import (
     ErrorSerializer,
     ImportJsonSerializer,
     ImportUploadSerializer,
-    ProblemsErrorSerializer,
     SubmitRequestSerializer,
     SubmittedJobSerializer,
     ValidateRequestSerializer,
@@ -217,7 +216,9 @@ class DraftViewSet(viewsets.GenericViewSet):
         request=SubmitRequestSerializer,
         responses={
             201: SubmittedJobSerializer,
-            400: OpenApiResponse(ProblemsErrorSerializer, description="The draft does not compile"),
+            400: OpenApiResponse(
+                ErrorSerializer, description="The draft does not compile: `problems` lists why"
+            ),
             404: NOT_FOUND,
         },
     )
@@ -239,7 +240,7 @@ class DraftViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         responses={
-            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "application/yaml"): OpenApiTypes.OBJECT,
             400: OpenApiResponse(ErrorSerializer, description="The stored graph is malformed"),
             404: NOT_FOUND,
         }
@@ -265,7 +266,9 @@ class DraftViewSet(viewsets.GenericViewSet):
         request={"application/json": ImportJsonSerializer, "multipart/form-data": ImportUploadSerializer},
         responses={
             201: DraftSerializer,
-            400: OpenApiResponse(ProblemsErrorSerializer, description="The YAML does not compile"),
+            400: OpenApiResponse(
+                ErrorSerializer, description="The YAML does not compile: `problems` lists why"
+            ),
         },
     )
     def import_yaml(self, request):

@@ -13,7 +13,7 @@ from dataclasses import replace
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -36,6 +36,7 @@ from endpoints.queries import endpoints_with_activity, invocations_listed, runs_
 from studio.api.authentication import BearerTokenAuthentication
 from studio.api.errors import studio_error_response
 from studio.api.parsers import StudioJSONParser
+from studio.api.serializers import ErrorSerializer
 from studio.errors import ProblemsError, StudioError
 from studio.roles import can_change, check_can_change
 from studio.schemas.loading import DefinitionError
@@ -74,7 +75,7 @@ class EndpointListView(APIView):
 
     @extend_schema(
         operation_id="endpoints_publish",
-        responses=OpenApiTypes.OBJECT,
+        responses={201: OpenApiTypes.OBJECT},
         request=OpenApiTypes.OBJECT,
         description="Publish a pipeline as the next version of endpoint `name` (created when new). "
         "Send exactly one of `draft` (a draft id), `job` (a job name), `pipeline` (the pipeline job "
@@ -185,7 +186,9 @@ class KeyListView(APIView):
         return Response({"results": [key_data(key) for key in endpoint.keys.select_related("created_by")]})
 
     @extend_schema(
-        operation_id="endpoints_keys_create", responses=OpenApiTypes.OBJECT, request=OpenApiTypes.OBJECT
+        operation_id="endpoints_keys_create",
+        responses={201: OpenApiTypes.OBJECT},
+        request=OpenApiTypes.OBJECT,
     )
     def post(self, request, name):
         endpoint = get_object_or_404(PipelineEndpoint, name=name)
@@ -262,7 +265,17 @@ class RunsView(EndpointCallerView):
 
     @extend_schema(
         operation_id="endpoints_invoke",
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            201: OpenApiResponse(OpenApiTypes.OBJECT, description="The run started"),
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The run this Idempotency-Key started"),
+            409: OpenApiResponse(ErrorSerializer, description="The endpoint is disabled"),
+            422: OpenApiResponse(
+                ErrorSerializer, description="The Idempotency-Key was used with another body"
+            ),
+            429: OpenApiResponse(
+                ErrorSerializer, description="Too many runs; retry after Retry-After seconds"
+            ),
+        },
         request=OpenApiTypes.OBJECT,
         parameters=[
             OpenApiParameter("version", int, description="Run this version instead of the default"),
@@ -307,7 +320,14 @@ class RunView(EndpointCallerView):
 
 
 class RunCancelView(EndpointCallerView):
-    @extend_schema(operation_id="endpoints_run_cancel", responses=OpenApiTypes.OBJECT, request=None)
+    @extend_schema(
+        operation_id="endpoints_run_cancel",
+        request=None,
+        responses={
+            202: OpenApiTypes.OBJECT,
+            409: OpenApiResponse(ErrorSerializer, description="The run already ended"),
+        },
+    )
     def post(self, request, name, run_id):
         from runner.actions import request_cancel
 

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -31,6 +31,7 @@ from runner.logs import last_seq, log_path, read_log
 from runner.models import PipelineJob, StepRun
 from runner.reuse_explain import explain
 from studio.api.parsers import StudioJSONParser
+from studio.api.serializers import ErrorSerializer
 from studio.roles import check_can_change
 from studio.schemas.loading import DefinitionError, LineIndex, load_document
 
@@ -70,8 +71,8 @@ def read_job_document(request) -> tuple[dict, LineIndex, str] | Response:
 class StepRunSerializer(serializers.ModelSerializer):
     """A step of a job with everything that explains its state."""
 
-    compute = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    environment = serializers.StringRelatedField()
+    compute = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    environment = serializers.StringRelatedField(allow_null=True)
     reused_from = serializers.SerializerMethodField()
     component = serializers.SerializerMethodField()
     log_seq = serializers.SerializerMethodField()
@@ -101,7 +102,7 @@ class StepRunSerializer(serializers.ModelSerializer):
 class PipelineJobSerializer(serializers.ModelSerializer):
     """A job and its steps."""
 
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     steps = StepRunSerializer(many=True, read_only=True)
     id = serializers.CharField(source="name", read_only=True)
     url = serializers.SerializerMethodField()
@@ -116,6 +117,117 @@ class PipelineJobSerializer(serializers.ModelSerializer):
 
     def get_url(self, job: PipelineJob) -> str:
         return job.get_absolute_url()
+
+
+class JobMetricSerializer(serializers.Serializer):
+    """The newest value of the metric a list asked for (`?metric=NAME`), and the step that logged it."""
+
+    name = serializers.CharField()
+    value = serializers.FloatField()
+    step = serializers.CharField()
+
+
+class JobRowSerializer(serializers.Serializer):
+    """A job as a list row (`runner.job_rows`): no spec, its steps counted by status."""
+
+    id = serializers.CharField()
+    name = serializers.CharField()
+    display_name = serializers.CharField(allow_blank=True)
+    experiment_name = serializers.CharField(allow_blank=True)
+    status = serializers.CharField()
+    status_reason = serializers.CharField(allow_blank=True)
+    created_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration = serializers.FloatField(
+        allow_null=True, help_text="Seconds run (so far); null before it started"
+    )
+    computes = serializers.ListField(child=serializers.CharField())
+    steps = serializers.IntegerField()
+    step_statuses = serializers.DictField(child=serializers.IntegerField())
+    url = serializers.CharField()
+    metric = JobMetricSerializer(
+        allow_null=True, required=False, help_text="With `?metric=NAME`: its newest value, or null"
+    )
+
+
+class JobListRowSerializer(JobRowSerializer):
+    """A row of `/api/v1/jobs/`: the row, its description, tags and source."""
+
+    description = serializers.CharField(allow_blank=True)
+    tags = serializers.DictField()
+    source = serializers.CharField()
+
+
+class JobSubmittedSerializer(JobListRowSerializer):
+    """A job just submitted: its row and the spec it stored."""
+
+    spec = serializers.DictField()
+
+
+class JobSummariesSerializer(serializers.Serializer):
+    """A page of job rows for pages that poll."""
+
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    results = JobRowSerializer(many=True)
+    active = serializers.IntegerField(help_text="How many jobs of the page have not ended")
+    now = serializers.DateTimeField()
+
+
+class JobEventsSerializer(serializers.Serializer):
+    """Stored live events after a sequence number."""
+
+    events = serializers.ListField(child=serializers.DictField(), help_text="The websocket's frames")
+    last_seq = serializers.IntegerField()
+    more = serializers.BooleanField()
+
+
+class StepLogsSerializer(serializers.Serializer):
+    """Log lines of a step after an offset."""
+
+    step = serializers.CharField()
+    status = serializers.CharField()
+    lines = serializers.ListField(child=serializers.DictField(), help_text="{seq, t, stream, text}")
+    next_offset = serializers.IntegerField()
+    complete = serializers.BooleanField()
+
+
+class StepRunRefSerializer(serializers.Serializer):
+    """A step of a job."""
+
+    job = serializers.CharField()
+    step = serializers.CharField()
+
+
+class StepReuseSerializer(serializers.Serializer):
+    """A step's reuse key and why it was reused or ran (`runner.reuse_explain`)."""
+
+    step = serializers.CharField()
+    key = serializers.CharField(allow_blank=True)
+    parts = serializers.DictField()
+    note = serializers.CharField(allow_blank=True)
+    reused = serializers.BooleanField()
+    reused_from = StepRunRefSerializer(allow_null=True)
+    compared_with = serializers.DictField(allow_null=True)
+    changes = serializers.ListField(child=serializers.JSONField())
+    summary = serializers.CharField(allow_blank=True)
+
+
+class OutputPreviewSerializer(serializers.Serializer):
+    """What the job page shows of one output file."""
+
+    output = serializers.CharField()
+    path = serializers.CharField()
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    content_type = serializers.CharField()
+    download = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["csv", "tsv", "json", "image", "text", "binary"])
+    text = serializers.CharField(allow_null=True, allow_blank=True)
+    truncated = serializers.BooleanField()
 
 
 class JobFilter(django_filters.FilterSet):
@@ -184,7 +296,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         operation_id="v1_jobs_list",
         parameters=[OpenApiParameter("metric", str, description="Add each job's newest value")],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: JobListRowSerializer(many=True)},
     )
     def list(self, request, *args, **kwargs):
         """Jobs, newest first, as rows: no spec and no steps (`steps` counts them, by status in
@@ -199,7 +311,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         "Local paths must already be uploaded (`studio job create` does this). 201 with the job's row "
         "(as the list shows it) and its `spec`; a pipeline of more than STUDIO_MAX_STEPS_PER_JOB steps "
         "is refused with 400.",
-        responses={201: OpenApiTypes.OBJECT},
+        responses={201: JobSubmittedSerializer},
     )
     def create(self, request):
         read = read_job_document(request)
@@ -266,7 +378,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             }
         )
 
-    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={202: JobListRowSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, name=None):
         """Stop the job: steps that have not started are canceled, running ones get SIGTERM, then
@@ -280,7 +392,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             )
         return Response(job_row(job), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={201: JobSubmittedSerializer})
     @action(detail=True, methods=["post"])
     def rerun(self, request, name=None):
         """Submit the same frozen spec again; unchanged steps are reused."""
@@ -290,7 +402,8 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         parameters=[
             OpenApiParameter("after", int, description="Events with a greater seq (default 0: all)"),
             OpenApiParameter("limit", int, description=f"At most this many (default and most: {MAX_EVENTS})"),
-        ]
+        ],
+        responses={200: JobEventsSerializer},
     )
     @action(detail=True, methods=["get"])
     def events(self, request, name=None):
@@ -325,7 +438,8 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
                 "search", str, description="Words the name, display name, experiment or description contain"
             ),
             OpenApiParameter("metric", str, description="Add each job's newest value of this metric"),
-        ]
+        ],
+        responses={200: JobSummariesSerializer},
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def summaries(self, request):
@@ -367,6 +481,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             raise Http404(f"job {name} has no step {step!r}")
         return found
 
+    @extend_schema(responses={200: StepReuseSerializer})
     @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_.]+)/reuse")
     def reuse(self, request, name=None, step=None):
         """The step's reuse key and parts, and why it was reused or ran: which part changed since
@@ -422,7 +537,8 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             OpenApiParameter(
                 "path", str, required=True, description="A file of it, as the outputs list names it"
             ),
-        ]
+        ],
+        responses={200: OutputPreviewSerializer},
     )
     @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_.]+)/preview")
     def preview(self, request, name=None, step=None):
@@ -471,6 +587,10 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         body.update(kind=kind, text=text, truncated=truncated)
         return Response(body)
 
+    @extend_schema(
+        parameters=[OpenApiParameter("offset", int, description="Lines after this sequence number")],
+        responses={200: StepLogsSerializer},
+    )
     @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_.]+)/logs")
     def logs(self, request, name=None, step=None):
         """Log lines after `?offset=` (a sequence number); poll with the returned `next_offset`."""
@@ -493,7 +613,14 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             }
         )
 
-    @extend_schema(operation_id="v1_jobs_steps_outputs_list")
+    @extend_schema(
+        operation_id="v1_jobs_steps_outputs_list",
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="{output: {path, ..., files: [{path, size}]}}"
+            )
+        },
+    )
     @action(detail=True, methods=["get"], url_path=r"steps/(?P<step>[A-Za-z0-9_.]+)/outputs")
     def outputs(self, request, name=None, step=None):
         """The files of every output of a step."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.http import Http404, HttpResponse
+from drf_spectacular.drainage import isolate_view_method
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -76,6 +78,10 @@ class AssetFilter(django_filters.FilterSet):
         return super().filter_queryset(queryset)
 
 
+# An exported definition: a YAML mapping (JSON for a v1-only environment).
+EXPORTED = {(200, "application/yaml"): OpenApiTypes.OBJECT, (200, "application/json"): OpenApiTypes.OBJECT}
+
+
 class AssetViewSet(viewsets.GenericViewSet):
     """Shared behaviour of the three asset kinds."""
 
@@ -84,6 +90,17 @@ class AssetViewSet(viewsets.GenericViewSet):
     parser_classes = [StudioJSONParser, MultiPartParser, FormParser]
     filterset_class = AssetFilter
     lookup_field = "name"
+
+    def __init_subclass__(cls, **kwargs):
+        """Each kind's schema names its own serializer where the answer is not the default one."""
+        super().__init_subclass__(**kwargs)
+        serializer = cls.serializer_class
+        schemas = {
+            "versions": extend_schema(responses=serializer(many=True)),
+            "unarchive": extend_schema(request=None, responses={200: serializer}),
+        }
+        for method, schema in schemas.items():
+            setattr(cls, method, schema(isolate_view_method(cls, method)))
 
     def get_queryset(self):
         return self.model.objects.select_related("created_by").order_by("name", "-created_at", "-pk")
@@ -181,7 +198,6 @@ class AssetViewSet(viewsets.GenericViewSet):
         audit.record(request.user, "asset.archive", asset)
         return Response(self.get_serializer(asset).data)
 
-    @extend_schema(request=None)
     def unarchive(self, request, name: str, version: str | None = None):
         """Show an archived version again. Its owner or an Admin."""
         asset = self.get_object()
@@ -190,7 +206,7 @@ class AssetViewSet(viewsets.GenericViewSet):
         audit.record(request.user, "asset.unarchive", asset)
         return Response(self.get_serializer(asset).data)
 
-    @extend_schema(responses={(200, "application/yaml"): str})
+    @extend_schema(responses=EXPORTED)
     def export(self, request, name: str, version: str | None = None):
         """The definition as YAML (v1 JSON for v1-only environments) that registers back unchanged."""
         asset = self.get_object()

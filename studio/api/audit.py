@@ -46,7 +46,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
     """One entry: when, who (`actor`: the username now, None for a key or a deleted user;
     `actor_label`: who in words), what, to what, and through what."""
 
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = AuditEntry

@@ -4,6 +4,7 @@ definition at `/datastores/NAME/export/`. Not versioned: creating under a taken 
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -84,7 +85,7 @@ class DatastoreViewSet(viewsets.GenericViewSet):
         """One datastore."""
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(responses={(200, "application/yaml"): str})
+    @extend_schema(responses={(200, "application/yaml"): OpenApiTypes.OBJECT})
     def export(self, request, name: str):
         """The definition as Azure ML YAML (without credentials), which registers back unchanged."""
         datastore = self.get_object()

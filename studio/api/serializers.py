@@ -13,6 +13,7 @@ class UserSerializer(serializers.ModelSerializer):
     """The signed-in user, with their role (admin, member or viewer)."""
 
     role = serializers.SerializerMethodField()
+    email = serializers.CharField(read_only=True)
 
     class Meta:
         model = get_user_model()
@@ -47,7 +48,7 @@ class IssuedApiTokenSerializer(ApiTokenSerializer):
 class VersionedAssetSerializer(serializers.ModelSerializer):
     """Fields every versioned asset shares; all read-only, since versions are immutable."""
 
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     reference = serializers.CharField(read_only=True)
 
     class Meta:
@@ -90,6 +91,8 @@ class ComponentSerializer(VersionedAssetSerializer):
 
 class DataAssetSerializer(VersionedAssetSerializer):
     """A data asset version."""
+
+    url = serializers.CharField(read_only=True, help_text="Where the data is; empty for an uploaded one")
 
     class Meta(VersionedAssetSerializer.Meta):
         model = DataAsset
@@ -140,7 +143,7 @@ class ModelAssetSerializer(VersionedAssetSerializer):
 class DatastoreSerializer(serializers.ModelSerializer):
     """A datastore: its server folder, the Azure fields kept without effect, and why they have none."""
 
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     reference = serializers.CharField(read_only=True)
     uri = serializers.CharField(read_only=True)
     is_default = serializers.BooleanField(read_only=True)
@@ -174,3 +177,24 @@ class DatastoreSerializer(serializers.ModelSerializer):
 
     def get_warnings(self, datastore: Datastore) -> list[dict]:
         return _warnings(datastore)
+
+
+class ErrorProblemSerializer(serializers.Serializer):
+    """One problem of a `ProblemsError`: in a file (file, line) or on a graph (node, port)."""
+
+    file = serializers.CharField(required=False, allow_null=True, help_text="The file, for a problem in one")
+    node = serializers.CharField(required=False, allow_null=True, help_text="The node id, on a graph")
+    port = serializers.CharField(required=False, allow_null=True, help_text="The port, on a graph")
+    field = serializers.CharField(allow_blank=True)
+    line = serializers.IntegerField(allow_null=True)
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Studio's one error shape (`studio.api.errors`): `detail`, `errors` by field, and for some
+    errors more keys: `problems` (a definition that does not compile), `current_revision` (a stale
+    save), `limit_bytes` (a body too large)."""
+
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    problems = ErrorProblemSerializer(many=True, required=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import mixins, serializers, viewsets
 
 from studio import audit
@@ -14,11 +15,27 @@ from studio.api.permissions import AdminOnly
 from studio.errors import StudioError
 from studio.roles import ADMIN, MEMBER, ROLES, role_of, set_role
 
+INACTIVE = "inactive"  # the role an account shows once deactivated; never one to set
+
+
+class RoleField(serializers.ChoiceField):
+    """A role to set (admin, member, viewer); read back, a deactivated account's is `inactive`."""
+
+
+class RoleFieldSchema(OpenApiSerializerFieldExtension):
+    """The role's schema: the roles to set in a request, those and `inactive` in a response."""
+
+    target_class = RoleField
+
+    def map_serializer_field(self, auto_schema, direction):
+        roles = [*ROLES, INACTIVE] if direction == "response" else list(ROLES)
+        return {"type": "string", "enum": roles}
+
 
 class AccountSerializer(serializers.ModelSerializer):
     """A user as an Admin sees it; `password` is written, never read."""
 
-    role = serializers.ChoiceField(choices=ROLES, default=MEMBER)
+    role = RoleField(choices=ROLES, default=MEMBER)
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
 
     class Meta:
@@ -28,7 +45,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
     def to_representation(self, user):
         data = super().to_representation(user)
-        data["role"] = role_of(user) or ("inactive" if not user.is_active else MEMBER)
+        data["role"] = role_of(user) or (INACTIVE if not user.is_active else MEMBER)
         return data
 
     def validate_password(self, value: str) -> str:
