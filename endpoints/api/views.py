@@ -84,6 +84,8 @@ class EndpointListView(APIView):
     )
     def post(self, request):
         data = request.data
+        if not isinstance(data, dict):  # JSON that is a list, a number, a string: nothing to publish
+            return error_response("send an object: {name, and one of draft, job, pipeline or yaml}")
         upload = request.FILES.get("file")
         sources = [key for key in ("draft", "job", "pipeline", "yaml") if data.get(key) not in (None, "")]
         if upload is not None:

@@ -144,6 +144,8 @@ def test_publishing_a_draft_and_a_job(api, seeded):
             "jobs.split.component",
         ),
         ({"name": "ok", "pipeline": [1]}, 400, None),
+        (7, 400, None),  # not an object at all (was a 500; found by tests/faults/test_api_schema.py)
+        (["yaml"], 400, None),
     ],
 )
 def test_bad_publish_requests_are_refused_with_the_field(api, seeded, body, status, field):

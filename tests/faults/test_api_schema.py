@@ -8,7 +8,12 @@ documented schema, the documented response headers.
 
 A second pass calls each operation once more with path parameters that name rows that exist (the
 seeded library, the computes, a draft, a job, an endpoint), so the 200 answers of the detail views
-are checked too, not only their 404s.
+are checked too, not only their 404s. A third sends requests the schema says are invalid (negative
+data): they must be refused as documented, never with a 5xx.
+
+Reads run first and deletions last, so each operation finds the rows the others name. Nothing is
+skipped: in process with the stub broker, no operation starts a container or a build (a submitted
+job stays Queued; the `local` compute's check runs on this machine).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
@@ -44,6 +50,7 @@ CHECKS = [
 ]
 EXAMPLES_PER_OPERATION = 12  # generated requests per operation (path parameters mostly name nothing)
 KNOWN_EXAMPLES = 4  # more per operation with path parameters that name rows that exist
+NEGATIVE_EXAMPLES = 8  # requests the schema says are invalid: never a 5xx, and answered as documented
 
 # Operations left out, each with why. Keep this tiny.
 SKIPPED: dict[tuple[str, str], str] = {}
@@ -80,9 +87,10 @@ def _run_operation(
     *,
     known=None,
     examples: int,
+    mode: GenerationMode = GenerationMode.POSITIVE,
 ) -> None:
     headers = _auth(token)
-    strategy = operation.as_strategy(path_parameters=known) if known else operation.as_strategy()
+    strategy = operation.as_strategy(mode, path_parameters=known) if known else operation.as_strategy(mode)
 
     @given(case=strategy)
     @settings(
@@ -181,6 +189,17 @@ def _run_all(token: str, rows: dict) -> None:
             counts["operations with known rows"] += 1
             known = {name: value for name, value in known.items() if name in names}
             _run_operation(operation, token, failures, counts, answered, known=known, examples=KNOWN_EXAMPLES)
+        if NEGATIVE_EXAMPLES:
+            _run_operation(
+                operation,
+                token,
+                failures,
+                counts,
+                answered,
+                examples=NEGATIVE_EXAMPLES,
+                known=known if names and names <= set(known) else None,
+                mode=GenerationMode.NEGATIVE,
+            )
 
     kinds = collections.Counter()
     seen = set()
