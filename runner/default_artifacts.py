@@ -195,6 +195,8 @@ def listing(folder: Path) -> dict:
 
 def artifact_file(folder: Path, relative: str) -> Path | None:
     """The kept file at `relative` under `outputs/` or `logs/` of `folder`; None for anything else."""
+    if "\0" in relative:  # a NUL cannot name a file (os calls raise ValueError on it)
+        return None
     base = folder.resolve()
     target = (folder / relative).resolve()
     if base not in target.parents or not target.is_file():

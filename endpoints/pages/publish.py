@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from endpoints import actions
 from endpoints.models import PipelineEndpoint
 from pipelines.graph.problems import GraphError
+from studio.roles import check_can_write
 from studio.schemas.loading import DefinitionError
 from studio.views.assets import not_found
 
@@ -45,7 +46,9 @@ def _publish_source(request):
 @require_http_methods(["GET", "POST"])
 def publish(request):
     """Publish a draft (`?draft=ID`) or a job's pipeline (`?job=NAME`) as the next version of an
-    endpoint; errors are shown at their field, a draft that does not compile lists its problems."""
+    endpoint; errors are shown at their field, a draft that does not compile lists its problems.
+    A Viewer is refused the form itself (403), not only its submission."""
+    check_can_write(request.user, "publish an endpoint")
     kind, source, label = _publish_source(request)
     if kind and source is None:
         back = ("designer:drafts", "All drafts") if kind == "draft" else ("runner:jobs", "All jobs")

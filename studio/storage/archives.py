@@ -98,6 +98,8 @@ def _extract_zip(stream: IO[bytes], extractor: Extractor) -> None:
     try:
         with zipfile.ZipFile(stream) as archive:
             for info in archive.infolist():
+                if "\x00" in info.orig_filename:  # zipfile cuts the name at the NUL: refuse, never cut
+                    raise UnsafeArchiveError(f"{info.orig_filename!r}: NUL in a member name")
                 name = info.filename.replace("\\", "/")
                 unix_mode = info.external_attr >> 16 if info.create_system == 3 else 0
                 file_type = stat.S_IFMT(unix_mode)
