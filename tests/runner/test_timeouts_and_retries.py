@@ -63,8 +63,10 @@ def until(predicate, timeout: float) -> bool:
 
 
 @pytest.fixture
-def shared_folder():
-    """A folder every attempt of a local step can write (steps run as uid 1000 under root)."""
+def shared_folder(settings):
+    """A folder every attempt of a local step can write: outside the step's own folders, so only
+    without the local sandbox (which rightly hides the host's folders from steps)."""
+    settings.STUDIO_LOCAL_SANDBOX = "off"
     folder = Path(tempfile.mkdtemp(prefix="studio-retry-", dir="/tmp"))
     folder.chmod(0o777)
     yield folder
