@@ -150,7 +150,6 @@ EXTRA = [
     ("designer import page", "post", "/designer/import/", {}, MEMBERS),
     ("canvas page", "get", "/designer/{draft}/", None, ALL),
     ("endpoints page", "get", "/endpoints/", None, ALL),
-    ("publish page", "get", "/endpoints/publish/?job={job}", None, MEMBERS),
     ("endpoint diff page", "get", "/endpoints/ep/diff/", None, ALL),
     ("environments page", "get", "/environments/", None, ALL),
     ("environment page", "get", "/environments/env/", None, ALL),

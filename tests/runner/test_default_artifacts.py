@@ -217,6 +217,18 @@ def test_fifos_and_files_that_are_no_folder_are_left_out_with_why(work):
     assert default_artifacts.artifact_file(kept, "skipped.json") is None  # Studio's note, not the step's
 
 
+def test_a_nul_or_a_path_out_is_no_artifact(work):
+    """A NUL in the path (which os calls refuse with ValueError: it was a 500) and `..` name nothing."""
+    (work / "outputs").mkdir()
+    (work / "outputs" / "ok.csv").write_text("a\n")
+    default_artifacts.collect("job", "step")
+    kept = default_artifacts.artifacts_dir("job", "step")
+
+    assert default_artifacts.artifact_file(kept, "outputs/ok.csv") is not None
+    assert default_artifacts.artifact_file(kept, "outputs/ok.csv\0/../ok.csv") is None
+    assert default_artifacts.artifact_file(kept, "outputs/../../../../etc/passwd") is None
+
+
 def test_the_log_says_what_was_kept_and_left_out(work):
     (work / "outputs").mkdir()
     (work / "outputs" / "a.txt").write_text("a")

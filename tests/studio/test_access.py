@@ -89,6 +89,7 @@ ROUTES = [
     ("endpoint key page", "post", "/endpoints/ep/keys/", {"name": "k2"}, OWNER),
     ("endpoint revoke page", "post", "/endpoints/ep/keys/{key}/revoke/", {}, OWNER),
     ("endpoint publish page", "post", "/endpoints/publish/?job={job}", {"name": "ep"}, OWNER),
+    ("endpoint publish form", "get", "/endpoints/publish/?job={job}", None, MEMBERS),
     # accounts
     ("users list", "get", f"{API}/users/", None, ADMIN),
     ("user create", "post", f"{API}/users/", {"username": "newbie", "password": "a-long-pass-1"}, ADMIN),

@@ -515,6 +515,31 @@ def test_it_refuses_unsafe_zip_members(tmp_path, artifacts, name, member):
     assert _stored(artifacts) == [] and _scratch_is_empty(artifacts)
 
 
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("evil\nname.txt", "control character"),
+        ("\x1b[2Jevil.txt", "control character"),
+        ("tab\there.txt", "control character"),
+        ("..\\..\\evil", "backslash"),
+        ("dir\\file.txt", "backslash"),
+    ],
+)
+def test_it_refuses_tar_member_names_with_control_characters_or_backslashes(artifacts, name, says):
+    """Such a name lands as one odd file on Linux, but breaks listings, logs and Windows downloads."""
+    with pytest.raises(UnsafeArchiveError, match=says):
+        snapshot_archive(io.BytesIO(_tar_bytes([(_member("ok.txt"), b"ok"), (_member(name), b"x")])))
+    assert _stored(artifacts) == [] and _scratch_is_empty(artifacts)
+
+
+def test_it_refuses_a_zip_member_name_with_a_nul_zipfile_would_cut(artifacts):
+    """zipfile reads `evil\\0.txt` as `evil`: the archive is refused, not stored under a cut name."""
+    data = _zip_bytes([("evilX.txt", b"x")]).replace(b"evilX.txt", b"evil\0.txt")
+    with pytest.raises(UnsafeArchiveError, match="NUL in a member name"):
+        snapshot_archive(io.BytesIO(data))
+    assert _stored(artifacts) == [] and _scratch_is_empty(artifacts)
+
+
 def test_it_refuses_what_is_not_an_archive(tmp_path):
     """Random bytes and empty input raise StorageError, whatever the file is called."""
     with pytest.raises(StorageError, match="not a readable"):
