@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import tarfile
 import time
 import zipfile
@@ -49,12 +50,12 @@ def plant_canary(root: Path) -> None:
     (root / "loose-secret").write_bytes(SECRET)
 
 
-def tree_state(root: Path) -> dict[str, tuple]:
-    """Every path under `root` but the home: its type, mode, size and content digest."""
+def tree_state(root: Path, *, keep_all: bool = False) -> dict[str, tuple]:
+    """Every path under `root` but the home (unless `keep_all`): its type, mode, size and digest."""
     state = {}
     for folder, folders, files in os.walk(root):
         here = Path(folder)
-        if here == root:
+        if here == root and not keep_all:
             folders[:] = [name for name in folders if name != "home"]
         for name in folders + files:
             path = here / name
@@ -586,6 +587,7 @@ def test_hostile_uploads_and_specs_are_refused_and_write_nothing_outside(home):
     started = time.monotonic()
     before = tree_state(home)
     world = make_world()
+    home_before = tree_state(home / "home", keep_all=True)
     admin = factories.api_client(world["people"]["admin"])
     member_client = factories.api_client(world["people"]["other"])
     cases = hostile_cases(home)
@@ -601,6 +603,13 @@ def test_hostile_uploads_and_specs_are_refused_and_write_nothing_outside(home):
             )
     after = tree_state(home)
     changed = sorted(set(before.items()) ^ set(after.items()))
+    home_after = tree_state(home / "home", keep_all=True)
+    # everything refused: not even inside the home is a file or link left (no snapshot, no scratch)
+    changed += sorted(
+        f"home/{path}"
+        for path, (mode, *_) in set(home_before.items()) ^ set(home_after.items())
+        if not stat.S_ISDIR(mode)
+    )
     print(
         f"\nhostile input: {len(cases)} uploads/specs, {len(cases) - len(wrong)} refused with a 4xx and a "
         f"reason ({dict(sorted(statuses.items()))}), canary tree {len(before)} entries, "
