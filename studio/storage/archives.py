@@ -19,6 +19,7 @@ from studio.storage.extraction import (
     SPECIAL_MEMBER,
     Extractor,
     UnsafeArchiveError,
+    check_uploaded_name,
     extract_tar_member,
     member_parts,
 )
@@ -88,6 +89,7 @@ def _extract_tar(stream: IO[bytes], compression: str, extractor: Extractor) -> N
     try:
         with tarfile.open(fileobj=limited, mode="r|") as archive:
             for member in archive:
+                check_uploaded_name(member.name)
                 extract_tar_member(extractor, archive, member)
     except tarfile.TarError as error:
         raise StorageError(f"not a readable tar, tar.gz or zip archive: {error}") from None
@@ -100,7 +102,8 @@ def _extract_zip(stream: IO[bytes], extractor: Extractor) -> None:
             for info in archive.infolist():
                 if "\x00" in info.orig_filename:  # zipfile cuts the name at the NUL: refuse, never cut
                     raise UnsafeArchiveError(f"{info.orig_filename!r}: NUL in a member name")
-                name = info.filename.replace("\\", "/")
+                name = info.filename.replace("\\", "/")  # a zip's Windows separators read as '/'
+                check_uploaded_name(name)
                 unix_mode = info.external_attr >> 16 if info.create_system == 3 else 0
                 file_type = stat.S_IFMT(unix_mode)
                 if info.is_dir() or file_type == stat.S_IFDIR:

@@ -48,6 +48,15 @@ def test_it_keeps_the_mode_and_time_of_a_file_without_the_top_folder(tmp_path):
     assert stat.S_IMODE((tmp_path / "secret").stat().st_mode) == 0o600
 
 
+def test_a_steps_own_odd_names_are_kept(tmp_path):
+    """Uploads refuse names with a backslash or a newline (check_uploaded_name); a step's results are
+    the step's, so its copy-out keeps them."""
+    names = ["out/a\\b.txt", "out/line\nbreak.txt"]
+    archive = _tar(_folder("out"), *(_file(name, 1) for name in names), data=dict.fromkeys(names, b"x"))
+    extract_folder_tar(archive, tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ["a\\b.txt", "line\nbreak.txt"]
+
+
 def test_it_skips_fifos_and_devices(tmp_path):
     fifo = tarfile.TarInfo("out/pipe")
     fifo.type = tarfile.FIFOTYPE
