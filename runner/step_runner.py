@@ -278,6 +278,7 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
         memory_bytes=memory,
         network=network,
         tmp_bytes=settings.STUDIO_STEP_TMP_MB * 1024**2,
+        pids_limit=settings.STUDIO_STEP_PIDS_LIMIT,
         gpu_ids=tuple(step.gpu_ids),
         shm_size=resources.get("shm_size") or env_spec.get("shm_size"),
     )
@@ -376,11 +377,13 @@ class OutputError(StudioError):
     status = 422
 
 
-def collect_outputs(outputs: dict[str, dict]) -> dict[str, dict]:
+def collect_outputs(outputs: dict[str, dict], *, artifacts_bytes: int = 0) -> dict[str, dict]:
     """Record the content hash and size of every output; OutputError when one cannot be read.
 
     Nothing is followed out of an output: a `uri_file` output (or an output folder) that is a
-    symbolic link is refused, and links inside a folder are left out of its hash.
+    symbolic link is refused, and links inside a folder are left out of its hash. The outputs and
+    the default artifacts kept of `./outputs` and `./logs` (`artifacts_bytes`) together are held to
+    STUDIO_MAX_OUTPUT_BYTES: both are kept for good.
     """
     collected = {}
     for name, output in outputs.items():
@@ -397,12 +400,13 @@ def collect_outputs(outputs: dict[str, dict]) -> dict[str, dict]:
         except (OSError, StorageError) as error:
             raise OutputError(f"the output {name!r} cannot be read: {error}") from error
         collected[name] = {**output, "hash": digest, "size": size}
-    total = sum(output["size"] or 0 for output in collected.values())
+    total = sum(output["size"] or 0 for output in collected.values()) + artifacts_bytes
     limit = settings.STUDIO_MAX_OUTPUT_BYTES
     if limit and total > limit:
+        of_which = f", {artifacts_bytes} of them in ./outputs and ./logs" if artifacts_bytes else ""
         raise OutputError(
-            f"its outputs hold {human_bytes(total)} ({total} bytes), more than STUDIO_MAX_OUTPUT_BYTES "
-            f"allows ({human_bytes(limit)})"
+            f"its outputs hold {human_bytes(total)} ({total} bytes{of_which}), more than "
+            f"STUDIO_MAX_OUTPUT_BYTES allows ({human_bytes(limit)})"
         )
     return collected
 
@@ -520,8 +524,9 @@ def complete_attempt(
     """Turn an attempt's end into the step's status; removes the container."""
     spec = step.job.pipeline_spec().steps[step.name]  # validated once per process, no query
     try:
+        kept = None
         if outcome != "lost":  # the step's files are all there (copied back from a remote engine)
-            default_artifacts.keep(step.job.name, step.name, log.note)
+            kept = default_artifacts.keep(step.job.name, step.name, log.note)
         if outcome == "canceled":
             finish(step, StepStatus.CANCELED, exit_code=code, status_reason="canceled while running")
             return
@@ -539,7 +544,7 @@ def complete_attempt(
             return
         if code == 0:
             try:
-                outputs = collect_outputs(prepared_outputs)
+                outputs = collect_outputs(prepared_outputs, artifacts_bytes=kept.size if kept else 0)
                 write_destinations(step.job.name, spec.output_destinations, prepared_outputs, log.note)
                 for port, asset in register_outputs(
                     step.job.name,

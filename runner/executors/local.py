@@ -124,10 +124,14 @@ def _argv_and_credentials(
 # Signals: stop() sends SIGTERM to the step's process group, which holds bwrap and the step. bwrap
 # would die of it at once and report 143 whether the step obeyed or not, so it starts with SIGTERM
 # ignored (`env --ignore-signal`) and the step with it reset to the default (`--default-signal`).
-# No PID namespace: the group then holds every process of the step, as without the sandbox, and
-# another step's /proc entries stay out of reach (each step has a user namespace of its own).
+# A PID namespace of its own (`--unshare-pid`, with a fresh /proc that shows only the step's
+# processes): when the step's command ends, bwrap's init ends and the kernel kills whatever is
+# left in it, so a daemon the step started in a session of its own (`setsid`, out of the process
+# group that stop() and remove() signal) dies with the step instead of outliving it (issue #16).
+# bwrap and its init keep the group of the step, so SIGTERM and SIGKILL still reach them all.
 
 SANDBOX_MODES = ("auto", "bwrap", "off")
+NAMESPACES = ("--unshare-user", "--unshare-pid")
 SYSTEM_FOLDERS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _sandbox_probe: dict[str, bool] = {}
 
@@ -157,7 +161,7 @@ def _python_home(venv: Path) -> Path | None:
 
 def sandbox_arguments(launch: StepLaunch, bwrap: str) -> list[str]:
     """bwrap's arguments (up to and including `--`) for the step's minimal view of the host."""
-    args = [bwrap, "--unshare-user", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    args = [bwrap, *NAMESPACES, "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     args += ["--die-with-parent"]
     args += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for folder in SYSTEM_FOLDERS:
@@ -165,8 +169,7 @@ def sandbox_arguments(launch: StepLaunch, bwrap: str) -> list[str]:
             args += ["--symlink", os.readlink(folder), folder]
         elif os.path.isdir(folder):
             args += ["--ro-bind", folder, folder]
-    # No PID namespace, so no fresh procfs: the host's, read-only (see above).
-    args += ["--ro-bind", "/proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
     if launch.gpu_ids:
         for device in sorted(Path("/dev").glob("nvidia*")):
             args += ["--dev-bind", str(device), str(device)]
@@ -196,7 +199,8 @@ def _sandbox_works(user: str) -> bool:
         bwrap = _bwrap()
         works = False
         if bwrap:
-            argv, credentials = _as_user([bwrap, "--unshare-user", "--ro-bind", "/", "/", "true"], user)
+            probe_argv = [bwrap, *NAMESPACES, "--ro-bind", "/", "/", "--proc", "/proc", "true"]
+            argv, credentials = _as_user(probe_argv, user)
             try:
                 probe = subprocess.run(
                     argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30, **credentials

@@ -55,6 +55,19 @@ def _ended(pid: int) -> bool:
     return stat.rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
 
 
+def _sleeping(seconds: str) -> list[int]:
+    """Host pids of processes running `sleep SECONDS`, in any PID namespace."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
+        except OSError:
+            continue
+        if argv[:2] == [b"sleep", seconds.encode()]:
+            found.append(int(entry.name))
+    return found
+
+
 def test_it_reports_the_exit_code_and_both_output_streams(executor, workdir):
     handle, code, lines = run(executor, launch(workdir, "echo hi; echo err >&2; pwd; exit 3"))
 
@@ -101,12 +114,13 @@ def test_a_root_worker_runs_the_step_as_its_user_and_never_as_root(executor, wor
 
 
 def test_timeout_then_stop_kills_the_whole_process_group(executor, workdir):
-    handle = executor.start(launch(workdir, "sleep 600 & echo $! > child.pid; sleep 600"))
+    # Found by its unique command line: in the sandbox's PID namespace `$!` is not the host's pid.
+    handle = executor.start(launch(workdir, "sleep 600.875 & echo started > child.pid; sleep 600"))
     deadline = time.monotonic() + 10
-    while not (workdir / "child.pid").exists() or not (workdir / "child.pid").read_text().strip():
+    while not (workdir / "child.pid").exists() or not _sleeping("600.875"):
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    child = int((workdir / "child.pid").read_text())
+    [child] = _sleeping("600.875")
 
     assert executor.wait(handle, timeout=1) is None
     assert executor.inspect(handle).state == "running"

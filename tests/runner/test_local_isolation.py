@@ -117,17 +117,33 @@ def test_a_local_step_sees_its_own_files_and_none_of_studio_home(home):
     assert not (Path(snapshot) / "new.txt").exists()
 
 
+def _sleeping(seconds: str) -> list[int]:
+    """Host pids of processes running `sleep SECONDS`, in any PID namespace."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().split(b"\0")[:2] == [
+                b"sleep",
+                seconds.encode(),
+            ]:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def test_a_sandboxed_step_still_stops_gracefully_and_as_a_whole_group(home):
     executor = LocalExecutor()
-    launch = _step(home, "trap 'echo got TERM; exit 7' TERM; sleep 600 & echo $! > child.pid; wait")
+    # The step has a PID namespace of its own: its `$!` is not the host's pid; the child is found
+    # on the host by its unique command line.
+    launch = _step(home, "trap 'echo got TERM; exit 7' TERM; sleep 600.375 & echo started > child; wait")
     assert sandboxed(launch)
     handle = executor.start(launch)
-    pid_file = Path(launch.workdir) / "child.pid"
     deadline = time.monotonic() + 10
-    while not pid_file.exists() or not pid_file.read_text().strip():
+    while not _sleeping("600.375") or not (Path(launch.workdir) / "child").exists():
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    child = int(pid_file.read_text())
+    [child] = _sleeping("600.375")
 
     executor.stop(handle, grace_seconds=5)
     lines: list[str] = []
@@ -140,3 +156,19 @@ def test_a_sandboxed_step_still_stops_gracefully_and_as_a_whole_group(home):
         assert time.monotonic() < deadline, "the step's background child survived"
         time.sleep(0.05)
     executor.remove(handle)
+
+
+def test_a_daemon_started_in_a_session_of_its_own_dies_with_the_sandboxed_step(home):
+    """`setsid` leaves the process group that stop() and remove() signal; the step's PID namespace
+    still takes the daemon down when the step's command ends (issue #16)."""
+    executor = LocalExecutor()
+    launch = _step(
+        home, "setsid sh -c 'trap \"\" HUP TERM; exec sleep 601.625' </dev/null >/dev/null 2>&1 & sleep 1"
+    )
+    assert sandboxed(launch)
+    code, _text = _run(executor, launch)
+    assert code == 0
+    deadline = time.monotonic() + 5
+    while _sleeping("601.625"):
+        assert time.monotonic() < deadline, "the step's daemon outlived it"
+        time.sleep(0.05)

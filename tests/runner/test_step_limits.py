@@ -56,6 +56,10 @@ def test_outputs_over_the_quota_fail_the_step(settings, tmp_path):
     settings.STUDIO_MAX_OUTPUT_BYTES = 1024
     with pytest.raises(OutputError, match="STUDIO_MAX_OUTPUT_BYTES"):
         collect_outputs(outputs)
+    # What ./outputs and ./logs keep as default artifacts counts too (issue #16: kept for good).
+    settings.STUDIO_MAX_OUTPUT_BYTES = 4096
+    with pytest.raises(OutputError, match=r"\(5120 bytes, 3072 of them in ./outputs and ./logs\)"):
+        collect_outputs(outputs, artifacts_bytes=3072)
 
 
 def test_image_builds_have_limits(settings):
