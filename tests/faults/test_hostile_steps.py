@@ -381,7 +381,14 @@ def hostile():
     gateway = _bridge_gateway()
     # A listener on the host's bridge address: the no-network step must not reach it.
     listener = socket.socket()
-    listener.bind((gateway, 0))
+    try:
+        listener.bind((gateway, 0))
+    except OSError as error:
+        listener.close()
+        pytest.fail(
+            f"the engine's bridge address {gateway} is not on this host ({error}): docker0 is gone, "
+            "as when a dockerd is started with --bridge=none; bridge containers cannot start either"
+        )
     listener.listen(16)
     home = Path(tempfile.mkdtemp(prefix="studio-hostile-", dir="/tmp"))
     home.chmod(0o755)
