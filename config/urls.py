@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.views import accounts, health, pages
@@ -67,8 +66,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    # One sign-in form for the whole site: the admin's own login page sends people to ours.
-    path("admin/login/", RedirectView.as_view(url="/admin/", permanent=False)),
+    # One sign-in form for the whole site: the admin's own login page sends people to ours (the
+    # middleware), an Admin on to the admin, and refuses anyone else with 403.
+    path("admin/login/", accounts.admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

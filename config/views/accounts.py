@@ -9,10 +9,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from studio import login_limits
 from studio.models import ApiToken
+from studio.roles import check_admin
 
 
 class LoginView(auth_views.LoginView):
@@ -81,3 +83,16 @@ def revoke_token(request, token_id: int):
     token.revoke()
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("studio:profile")
+
+
+def admin_login(request):
+    """Where the Django admin sends whoever it does not let in (/admin/login/). Someone not signed
+    in never gets here (LoginRequiredMiddleware sends them to our sign-in form); an Admin goes on
+    to `next`; anyone else is refused with 403 and the reason. (A redirect back to /admin/ sent a
+    signed-in Member or Viewer round in a loop: the admin redirects them straight back here.)"""
+    if request.user.is_active and request.user.is_staff:
+        target = request.GET.get("next", "")
+        safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+        return redirect(target if safe and target else "/admin/")
+    check_admin(request.user, "use the Django admin (/admin/)")
+    return redirect("/admin/")  # not reached: check_admin refuses everyone but an Admin

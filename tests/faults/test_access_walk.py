@@ -51,7 +51,14 @@ EXTRA = [
     ("health", "get", "/healthz", None, PUBLIC),
     ("sign-in page (signed in: on to the dashboard)", "get", "/login/", None, PUBLIC, (200, 302)),
     ("sign out", "post", "/logout/", {}, PUBLIC, 302),
-    ("admin sign-in (ours)", "get", "/admin/login/", None, PUBLIC, 302),
+    (
+        "admin sign-in (an Admin on; anyone else 403, never a loop)",
+        "get",
+        "/admin/login/?next=/admin/",
+        None,
+        ADMIN,
+        302,
+    ),
     # the API's root, schema and docs
     ("api root", "get", f"{API}/", None, ALL),
     ("api root .json", "get", f"{API}/.json", None, ALL),
@@ -365,8 +372,9 @@ def verdict(row: tuple, actor: str, response) -> str | None:
         return None if ok else said
     if want in ("401", "405"):
         return None if status == int(want) else said
-    # 403 with a reason; the Django admin refuses by sending people to sign in as someone else
-    if path.startswith("/admin/"):
+    # 403 with a reason; the Django admin refuses by sending people to /admin/login/, which answers
+    # 403 to a signed-in non-Admin (its own row)
+    if path.startswith("/admin/") and not path.startswith("/admin/login/"):
         return None if status == 302 and "/login/" in response.get("Location", "") else said
     return None if status == 403 and "Admin" in reason_of(response) else said
 
@@ -404,8 +412,8 @@ def rest_methods(callback) -> set[str] | None:
     if cls is None:
         return None
     actions = getattr(callback, "actions", None)
-    if actions:
-        return set(actions)
+    if actions:  # DRF adds 'head' to a GET route's actions once it has been called: HEAD is GET
+        return set(actions) - {"head", "options"}
     return {m for m in ("get", "post", "put", "patch", "delete") if hasattr(cls, m)}
 
 

@@ -220,3 +220,24 @@ def test_a_viewer_sees_no_buttons_they_cannot_use(settings, tmp_path):
             assert (buttons[page] in text) is expected, f"{page} page as {who}"
         props = browser.get(pages["job"]).context["props"]
         assert ("/cancel/" in props) is expected, f"job island as {who}"
+
+
+@pytest.mark.django_db
+def test_the_django_admin_refuses_a_non_admin_with_403_not_a_redirect_loop():
+    """/admin/ sends whoever it does not let in to /admin/login/, which once redirected back to
+    /admin/: a signed-in Member or Viewer went round until the browser gave up."""
+    member = factories.make_user("member")
+    admin = factories.make_user("root", admin=True)
+    browser = Client()
+    browser.force_login(member)
+    first = browser.get("/admin/")
+    assert (first.status_code, first["Location"]) == (302, "/admin/login/?next=/admin/")
+    refused = browser.get(first["Location"])
+    assert refused.status_code == 403
+    assert "only an Admin can use the Django admin" in refused.content.decode()
+    browser.force_login(admin)
+    assert browser.get("/admin/").status_code == 200
+    onward = browser.get("/admin/login/?next=/admin/auth/user/")
+    assert (onward.status_code, onward["Location"]) == (302, "/admin/auth/user/")
+    elsewhere = browser.get("/admin/login/?next=https://evil.example/")
+    assert elsewhere["Location"] == "/admin/"
