@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from runner import messages, step_runner
-from runner.choices import JOB_ACTIVE, STEP_ACTIVE, StepStatus
+from runner.choices import JOB_ACTIVE, STEP_ACTIVE, STEP_TERMINAL, StepStatus
 from runner.executors.base import ExecutorError
 from runner.heartbeat import WORKER_ID, heartbeat_timeout
 from runner.logs import StepLog
@@ -26,7 +26,12 @@ from runner.models import PipelineJob, StepRun
 
 logger = logging.getLogger(__name__)
 
-QUEUED_STALE_AFTER = timedelta(seconds=60)
+
+def queued_stale_after() -> timedelta:
+    """How long a Queued step waits before its message is sent again: twice the heartbeat timeout
+    (60 s by default). A killed worker takes the messages it had fetched with it; sending one
+    again is harmless (only one claim of a step succeeds)."""
+    return 2 * heartbeat_timeout()
 
 
 def _take_over(step: StepRun) -> bool:
@@ -76,6 +81,10 @@ def recover_step(step: StepRun) -> str:
         _catch_up_logs(executor, handle, log, since)
         step_runner.complete_attempt(step, outputs, executor, handle, state.exit_code, "exited", log)
         return "collected"
+    # A container the lost worker started but never recorded (it died between starting it and the
+    # step reading Running), or one recorded and since stopped: removed before another attempt,
+    # which would otherwise run beside it, writing the same output folders.
+    _remove_step_containers(step, executor, kind, log)
     reason = _loss_reason(step, handle)
     limit = step.max_retries + settings.STUDIO_WORKER_LOSS_RETRIES
     if step.attempt > limit:
@@ -90,6 +99,78 @@ def recover_step(step: StepRun) -> str:
     if not step_runner.retry_later(step, reason, log):
         step_runner.finish(step, StepStatus.FAILED, status_reason=f"{reason} and cannot be retried")
     return "retried"
+
+
+def _remove_step_containers(step: StepRun, executor, kind: str, log: StepLog) -> None:
+    if kind != "docker" or not hasattr(executor, "find_step_containers"):
+        return
+    from runner.executors.docker_step import LABEL_STEP
+
+    try:
+        for container_id, labels, state in executor.find_step_containers(step.job.name):
+            if labels.get(LABEL_STEP) == step.name:
+                executor.remove(container_id)
+                log.note(f"recovery: removed the lost attempt's container {container_id[:12]} ({state})")
+    except ExecutorError as error:
+        log.note(f"recovery: could not remove the lost attempt's containers: {error}")
+
+
+def sweep_containers() -> int:
+    """Remove step containers that no attempt holds any more; returns how many.
+
+    A container is stray when its step ended, a newer attempt of it started, or nobody holds the
+    step (NotStarted, Queued): e.g. one started by a worker killed before it recorded the
+    container, whose step was retried meanwhile. A container of a job this Studio does not know
+    is left alone (another Studio may share the engine); so is one whose attempt is current and
+    Preparing or Running (its worker, or the recovery of its step, decides).
+    """
+    from runner.executors.docker_step import LABEL_ATTEMPT, LABEL_JOB, LABEL_STEP
+    from studio.choices import ComputeKind
+    from studio.models import Compute
+
+    urls = {
+        url or settings.STUDIO_DOCKER_URL or ""
+        for url in Compute.objects.filter(kind=ComputeKind.DOCKER).values_list("engine_url", flat=True)
+    }
+    removed = 0
+    for url in urls:
+        executor = step_runner.docker_executor(url)
+        try:
+            found = executor.find_step_containers()
+        except ExecutorError:
+            continue  # an engine down now is looked at again next pass
+        by_job: dict[str, list[tuple[str, dict[str, str]]]] = {}
+        for container_id, labels, _state in found:
+            by_job.setdefault(labels.get(LABEL_JOB, ""), []).append((container_id, labels))
+        rows = StepRun.objects.filter(job__name__in=list(by_job)).values_list(
+            "job__name", "name", "status", "attempt"
+        )
+        steps = {(job, name): (status, attempt) for job, name, status, attempt in rows}
+        for job, containers in by_job.items():
+            for container_id, labels in containers:
+                row = steps.get((job, labels.get(LABEL_STEP, "")))
+                if row is None:
+                    continue
+                status, attempt = row
+                try:
+                    labelled = int(labels.get(LABEL_ATTEMPT, "0"))
+                except ValueError:
+                    labelled = 0
+                if status in STEP_ACTIVE and labelled >= attempt:
+                    continue
+                if status not in STEP_ACTIVE and status not in STEP_TERMINAL and labelled > attempt:
+                    continue
+                try:
+                    executor.remove(container_id)
+                except ExecutorError as error:
+                    logger.warning("could not remove stray container %s: %s", container_id[:12], error)
+                    continue
+                removed += 1
+                logger.info(
+                    "reconciler: removed stray container %s of %s/%s (attempt %s; the step: %s, attempt %s)",
+                    container_id[:12], job, labels.get(LABEL_STEP), labelled, status, attempt,
+                )  # fmt: skip
+    return removed
 
 
 def _loss_reason(step: StepRun, handle: str) -> str:
@@ -162,13 +243,17 @@ def reconcile() -> dict[str, int]:
             continue
         if outcome in counts:
             counts[outcome] += 1
-    queued = StepRun.objects.filter(status=StepStatus.QUEUED, queued_at__lt=now - QUEUED_STALE_AFTER)
+    queued = StepRun.objects.filter(status=StepStatus.QUEUED, queued_at__lt=now - queued_stale_after())
     for step in queued:
         messages.run_step(step.pk)
         counts["requeued"] += 1
     for job_id in PipelineJob.objects.filter(status__in=JOB_ACTIVE).values_list("pk", flat=True):
         transaction.on_commit(partial(messages.advance_job, job_id))
         counts["advanced"] += 1
+    try:
+        counts["containers_removed"] = sweep_containers()
+    except Exception:
+        logger.exception("sweeping stray step containers failed")
     counts["events_pruned"] = _prune_events_now_and_then()
     if any(counts.values()):
         logger.info("reconciler: %s", counts)

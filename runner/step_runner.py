@@ -56,6 +56,8 @@ CANCEL_GRACE_SECONDS = 10
 TIMEOUT_GRACE_SECONDS = 3
 # How long a step's end waits for its output to be read (a capped flood takes seconds).
 LOG_DRAIN_SECONDS = 60
+# Exit codes of a SIGTERM and a SIGKILL (128 + signal), what a stop that Studio did not ask for ends with.
+UNASKED_STOPS = (143, 137)
 MEMORY_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 _local_executor = None
@@ -539,8 +541,13 @@ def complete_attempt(
             )
             return
         if outcome == "lost":
-            if not retry_later(step, "lost contact with the container", log):
-                finish(step, StepStatus.FAILED, status_reason="lost contact with the step's container")
+            where = getattr(executor, "where", "") or "its host"
+            lost = (
+                f"lost contact with the step's container or process on {where} "
+                "(its engine stopped answering, or removed it)"
+            )
+            if not retry_later(step, lost, log):
+                finish(step, StepStatus.FAILED, status_reason=lost)
             return
         if code == 0:
             try:
@@ -564,6 +571,11 @@ def complete_attempt(
             return
         lines = "\n".join(_attempt_tail(step))
         ended = exit_description(executor, handle, code)  # an OOM kill or a signal says so
+        if code in UNASKED_STOPS and "out of memory" not in ended:
+            ended += (
+                "; unless it exited so itself, it was stopped from outside Studio (no cancel, no "
+                "timeout): by its engine stopping or restarting, or its container or process stopped"
+            )
         reason = f"{ended}; last lines:\n{lines}"
         log.note(ended)
         if spec.retry_settings.retry_on_failure and retry_later(step, ended, log):

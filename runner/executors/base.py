@@ -142,8 +142,8 @@ def exit_description(executor: Executor, handle: str, code: int | None) -> str:
     """`describe_exit` for a step that has ended but is not removed yet (inspected here)."""
     try:
         inspection = executor.inspect(handle)
-    except ExecutorError:
-        inspection = None  # the reason loses its detail, never the step its outcome
+    except ExecutorError as error:  # the reason loses its detail, never the step its outcome
+        return f"{describe_exit(code, None)}; asking why failed: {error}"
     if inspection is not None and inspection.state != "exited":
         inspection = None
     return describe_exit(code, inspection)
