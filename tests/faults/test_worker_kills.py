@@ -426,7 +426,7 @@ def restart_engine(studio: Studio, engine: OwnDockerd, folder: Path, rng: random
 
 
 @pytest.fixture(scope="module")
-def faults(postgres_url: str, redis_url: str, tmp_path_factory) -> Iterator[dict]:
+def faults(postgres_url: str, redis_url: str) -> Iterator[dict]:
     """The kill lanes, the web restart and the engine restart, all at the same time, each in a
     Studio of its own (database, home, Redis database)."""
     seed = random.randrange(1 << 30)
@@ -435,6 +435,13 @@ def faults(postgres_url: str, redis_url: str, tmp_path_factory) -> Iterator[dict
     lock = threading.Lock()
     started = time.monotonic()
     with ExitStack() as stack:
+        # Not pytest's temporary folders: another pytest session on the machine may prune those.
+        base = Path(tempfile.mkdtemp(prefix="faults-kills-", dir="/tmp"))
+        stack.callback(shutil.rmtree, base, ignore_errors=True)
+
+        def mktemp(name: str) -> Path:
+            (base / name).mkdir()
+            return base / name
 
         def studio(index: int, **settings: str) -> Studio:
             made = production_studio(
@@ -451,11 +458,11 @@ def faults(postgres_url: str, redis_url: str, tmp_path_factory) -> Iterator[dict
             return opened
 
         def lane(index: int) -> list[Trial]:
-            folder = tmp_path_factory.mktemp(f"kills-{index}")
+            folder = mktemp(f"kills-{index}")
             return run_lane(studio(index), index + 1, folder, random.Random(seed + index))
 
         def web() -> Restart:
-            folder = tmp_path_factory.mktemp("web-restart")
+            folder = mktemp("web-restart")
             return restart_web(studio(LANES), folder, random.Random(seed - 1))
 
         def engine() -> Restart:
@@ -467,7 +474,7 @@ def faults(postgres_url: str, redis_url: str, tmp_path_factory) -> Iterator[dict
             where = studio(LANES + 1, STUDIO_DOCKER_URL=dockerd.url)
             with where.db() as connection:  # no iptables on that engine: steps get no network
                 connection.execute("UPDATE studio_compute SET network = 'none' WHERE name = 'docker'")
-            folder = tmp_path_factory.mktemp("engine-restart")
+            folder = mktemp("engine-restart")
             return restart_engine(where, dockerd, folder, random.Random(seed - 2))
 
         with ThreadPoolExecutor(max_workers=LANES + 2, thread_name_prefix="faults") as pool:
