@@ -25,6 +25,7 @@ from studio.models import Component
 from studio.registry import pipeline_components as hook
 from studio.registry.attachments import Attachments, LocalAttachments
 from studio.registry.components import ANONYMOUS_COMPONENT
+from studio.registry.components import _port as port_spec
 from studio.registry.plan import RegistrationPlan
 from studio.registry.versions import content_hash, register_version
 from studio.schemas.common import raise_problems, validate_document
@@ -38,13 +39,6 @@ from studio.schemas.pipeline_component import (
 # The pipeline component files being registered, outermost first: one that names itself (directly
 # or through others) would otherwise be registered forever.
 _REGISTERING: ContextVar[tuple[str, ...]] = ContextVar("registering_pipeline_components", default=())
-
-
-def _port(port) -> dict[str, Any]:
-    data = port.model_dump(exclude_none=True)
-    if not data.get("optional"):
-        data.pop("optional", None)
-    return data
 
 
 def _pinned_jobs(jobs: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any]:
@@ -98,8 +92,8 @@ def _register(document, *, index, filename, attachments, user, plan, anonymous) 
     c.registering = True
     if plan is not None:
         c.plan = plan
-    inputs = {name: _port(port) for name, port in component.inputs.items()}
-    outputs = {name: _port(port) for name, port in component.outputs.items()}
+    inputs = {name: port_spec(port) for name, port in component.inputs.items()}
+    outputs = {name: port_spec(port) for name, port in component.outputs.items()}
     scope = Scope(
         inputs={
             name: {"kind": "literal", "value": port["default"]}

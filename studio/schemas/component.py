@@ -295,8 +295,8 @@ def _resources_problems(resources: Resources | None) -> list[tuple[tuple, str]]:
     return problems
 
 
-def component_problems(component: CommandComponentDocument) -> list[tuple[tuple, str]]:
-    """Everything wrong with a component beyond the field types."""
+def identity_and_port_problems(component) -> list[tuple[tuple, str]]:
+    """What is wrong with a component's name, version and ports (command and pipeline components)."""
     problems: list[tuple[tuple, str]] = []
     name_problem = check_name(component.name, pattern=COMPONENT_NAME, what="component")
     if name_problem:
@@ -326,6 +326,12 @@ def component_problems(component: CommandComponentDocument) -> list[tuple[tuple,
                     f"output mode {port.mode!r} is not supported; use one of {', '.join(OUTPUT_MODES)}",
                 )
             )
+    return problems
+
+
+def component_problems(component: CommandComponentDocument) -> list[tuple[tuple, str]]:
+    """Everything wrong with a component beyond the field types."""
+    problems = identity_and_port_problems(component)
     if not component.command.strip():
         problems.append((("command",), "is empty"))
     for problem in command_problems(

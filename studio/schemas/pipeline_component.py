@@ -10,15 +10,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from studio.schemas.common import COMPONENT_NAME, StrictModel, Tags, Version, check_name, check_version
+from studio.schemas.common import StrictModel, Tags, Version
 from studio.schemas.component import (
-    OUTPUT_MODES,
     TOLERATED_COMPONENT_FIELDS,
     AutoDeleteSetting,
     InputPort,
     OutputPort,
-    _input_problems,
-    _port_name_problems,
+    identity_and_port_problems,
 )
 
 PIPELINE_COMPONENT_SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json"
@@ -72,31 +70,7 @@ def pipeline_component_warnings(component: PipelineComponentDocument) -> list[tu
 
 def pipeline_component_problems(component: PipelineComponentDocument) -> list[tuple[tuple, str]]:
     """Everything wrong with a pipeline component's own fields beyond their types."""
-    problems: list[tuple[tuple, str]] = []
-    name_problem = check_name(component.name, pattern=COMPONENT_NAME, what="component")
-    if name_problem:
-        problems.append((("name",), name_problem))
-    version_problem = check_version(component.version)
-    if version_problem:
-        problems.append((("version",), version_problem))
-    seen: dict[str, str] = {}
-    for kind, ports in (("inputs", component.inputs), ("outputs", component.outputs)):
-        for name in ports:
-            problem = _port_name_problems(kind, name)
-            if problem:
-                problems.append(((kind, name), problem))
-            folded = name.lower()
-            if folded in seen:
-                problems.append(
-                    ((kind, name), f"{name!r} clashes with {seen[folded]} (port names ignore case)")
-                )
-            seen[folded] = f"{kind}.{name}"
-    for name, port in component.inputs.items():
-        problems += _input_problems(name, port)
-    for name, port in component.outputs.items():
-        if port.mode is not None and port.mode not in OUTPUT_MODES:
-            message = f"output mode {port.mode!r} is not supported; use one of {', '.join(OUTPUT_MODES)}"
-            problems.append((("outputs", name, "mode"), message))
+    problems = identity_and_port_problems(component)
     if not component.jobs:
         problems.append((("jobs",), "a pipeline component needs at least one job under `jobs:`"))
     return problems
