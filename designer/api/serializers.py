@@ -11,6 +11,7 @@ from rest_framework import serializers
 from designer.models import PipelineDraft
 from pipelines.graph.shape import MAX_ZOOM, GraphShapeError, validate_graph, validate_viewport
 from studio.api.serializers import ErrorSerializer  # noqa: F401 - the one error shape, re-exported here
+from studio.roles import can_change
 
 GRAPH_HELP = (
     "The canvas: {nodes: [{id, type: component|data|comment, position: {x, y}, data}], edges: [{id, "
@@ -67,10 +68,19 @@ class DraftSerializer(DraftListSerializer):
     """A draft with its graph (and, in it, the canvas's viewport when one is saved)."""
 
     graph = serializers.JSONField(source="graph_with_viewport", read_only=True, help_text=GRAPH_HELP)
+    can_change = serializers.SerializerMethodField(
+        help_text="Whether the signed-in user may save, delete or submit it (its owner or an Admin); "
+        "others may read, validate and duplicate it"
+    )
 
     class Meta(DraftListSerializer.Meta):
-        fields = [*DraftListSerializer.Meta.fields, "graph"]
+        fields = [*DraftListSerializer.Meta.fields, "graph", "can_change"]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_can_change(self, draft: PipelineDraft) -> bool:
+        request = self.context.get("request")
+        return request is not None and can_change(request.user, draft)
 
 
 class DraftCreateSerializer(serializers.Serializer):

@@ -71,6 +71,11 @@ class DraftFilter(django_filters.FilterSet):
         fields = ["name__icontains"]
 
 
+def draft_data(draft: PipelineDraft, request) -> dict:
+    """A draft as the API answers it, with whether the signed-in user may change it."""
+    return DraftSerializer(draft, context={"request": request}).data
+
+
 def on_canvas(error: DefinitionError) -> ProblemsError:
     """YAML problems as problems of a graph (no node: the draft does not exist yet)."""
     return ProblemsError([replace(problem, file=None) for problem in error.problems])
@@ -123,12 +128,12 @@ class DraftViewSet(viewsets.GenericViewSet):
         serializer = DraftCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         draft = actions.create_draft(**serializer.validated_data, user=request.user)
-        return Response(DraftSerializer(draft).data, status=status.HTTP_201_CREATED)
+        return Response(draft_data(draft, request), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: DraftSerializer, 404: NOT_FOUND})
     def retrieve(self, request, pk=None):
         """One draft with its graph."""
-        return Response(DraftSerializer(self.get_object()).data)
+        return Response(draft_data(self.get_object(), request))
 
     def _save(self, request, *, partial: bool) -> Response:
         draft = self.get_object()
@@ -140,7 +145,7 @@ class DraftViewSet(viewsets.GenericViewSet):
             draft = actions.save_draft(draft.pk, revision=revision, **changes)
         except PipelineDraft.DoesNotExist:
             raise Http404(f"there is no draft {draft.pk}") from None
-        return Response(DraftSerializer(draft).data)
+        return Response(draft_data(draft, request))
 
     @extend_schema(
         request=DraftUpdateSerializer,
@@ -197,7 +202,7 @@ class DraftViewSet(viewsets.GenericViewSet):
     def duplicate(self, request, pk=None):
         """A copy of the draft named "Copy of …", at revision 1."""
         draft = actions.duplicate_draft(self.get_object(), user=request.user)
-        return Response(DraftSerializer(draft).data, status=status.HTTP_201_CREATED)
+        return Response(draft_data(draft, request), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=ValidateRequestSerializer,
@@ -294,7 +299,7 @@ class DraftViewSet(viewsets.GenericViewSet):
             )
         except DefinitionError as error:
             raise on_canvas(error) from None
-        return Response(DraftSerializer(draft).data, status=status.HTTP_201_CREATED)
+        return Response(draft_data(draft, request), status=status.HTTP_201_CREATED)
 
 
 @extend_schema(
@@ -315,4 +320,4 @@ def clone_job(request, name: str):
         return Response({"detail": str(error), "errors": {}}, status=status.HTTP_400_BAD_REQUEST)
     if draft is None:
         raise Http404(f"there is no job {name}")
-    return Response(DraftSerializer(draft).data, status=status.HTTP_201_CREATED)
+    return Response(draft_data(draft, request), status=status.HTTP_201_CREATED)

@@ -13,6 +13,8 @@ export interface DraftRecord {
   revision: number;
   graph: unknown;
   last_job_name: string | null;
+  created_by?: string | null;
+  can_change?: boolean;
 }
 
 /** One problem found by the server's validation; `node` and `port` are null when pipeline-wide. */

@@ -40,7 +40,15 @@ import {
 } from './document-edits';
 
 /** Where the draft stands with the server. `local` means there is no draft to save to. */
-export type SaveStatus = 'local' | 'saved' | 'dirty' | 'saving' | 'offline' | 'conflict' | 'error';
+export type SaveStatus =
+  | 'local'
+  | 'saved'
+  | 'dirty'
+  | 'saving'
+  | 'offline'
+  | 'conflict'
+  | 'error'
+  | 'readonly';
 
 export interface Notice {
   id: number;
@@ -53,6 +61,8 @@ export interface DraftMeta {
   name: string;
   revision: number;
   lastJobName: string | null;
+  /** Whether the signed-in user may save it (its owner or an Admin); others read and duplicate. */
+  canChange?: boolean;
 }
 
 const PASTE_OFFSET = 40;

@@ -15,6 +15,7 @@ const STATUS_LABELS: Record<SaveStatus, string> = {
   offline: 'Offline',
   conflict: 'Conflict — reload',
   error: 'Not saved',
+  readonly: 'Read only',
 };
 
 function SaveStatusPill() {

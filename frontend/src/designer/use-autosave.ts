@@ -14,9 +14,10 @@ export function useAutosave() {
   const ref = useRef<Autosave | null>(null);
   const draftId = useDesignerStore((s) => s.draft.id);
   const ready = useDesignerStore((s) => s.loadState === 'ready');
+  const canChange = useDesignerStore((s) => s.draft.canChange !== false);
 
   useEffect(() => {
-    if (!ready || draftId === null) return;
+    if (!ready || draftId === null || !canChange) return;
     const store = useDesignerStore;
     const snapshot = () => JSON.stringify(flowToGraph(store.getState()));
     const autosave = createAutosave(snapshot(), {
@@ -46,7 +47,7 @@ export function useAutosave() {
       autosave.stop();
       if (ref.current === autosave) ref.current = null;
     };
-  }, [ready, draftId]);
+  }, [ready, draftId, canChange]);
 
   return ref;
 }

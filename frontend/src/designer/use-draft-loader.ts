@@ -31,10 +31,20 @@ export function useDraftLoader(draftId: number | undefined, draftName: string | 
               name: record.name || draftName || '',
               revision: record.revision,
               lastJobName: record.last_job_name ?? null,
+              canChange: record.can_change !== false,
             },
             viewportOf(record.graph),
           );
-          store.setSaveStatus('saved');
+          if (record.can_change === false) {
+            const owner = record.created_by ? `${record.created_by}'s` : 'nobody’s (an Admin’s to change)';
+            store.setSaveStatus(
+              'readonly',
+              `This is ${owner} draft: only its owner or an Admin can change it, so edits here are not ` +
+                'saved. Duplicate it (Drafts page) to make a copy of your own.',
+            );
+          } else {
+            store.setSaveStatus('saved');
+          }
         },
         (error: unknown) => {
           if (cancelled) return;

@@ -13,9 +13,10 @@ import { useDesignerStore } from './store';
 export function useViewportAutosave() {
   const draftId = useDesignerStore((s) => s.draft.id);
   const ready = useDesignerStore((s) => s.loadState === 'ready');
+  const canChange = useDesignerStore((s) => s.draft.canChange !== false);
 
   useEffect(() => {
-    if (!ready || draftId === null) return;
+    if (!ready || draftId === null || !canChange) return;
     const store = useDesignerStore;
     const snapshot = () => {
       const { viewport } = store.getState();
@@ -39,5 +40,5 @@ export function useViewportAutosave() {
       window.removeEventListener('online', onOnline);
       autosave.stop();
     };
-  }, [ready, draftId]);
+  }, [ready, draftId, canChange]);
 }
