@@ -9,12 +9,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.views import accounts, health, pages
 from runner import compute_pages as computes
-from studio.views import assets, audit, datastores, models
+from studio.views import asset_forms, assets, audit, datastores, models
 
 studio_pages = (
     [
         path("", pages.dashboard, name="dashboard"),
         path("environments/", assets.environments, name="environments"),
+        path("environments/new/", asset_forms.new_environment, name="environment-new"),
         path("environments/<asset_name:name>/", assets.environment_detail, name="environment"),
         path(
             "environments/<asset_name:name>/<asset_name:version>/",
@@ -22,6 +23,7 @@ studio_pages = (
             name="environment-version",
         ),
         path("components/", assets.components, name="components"),
+        path("components/new/", asset_forms.new_component, name="component-new"),
         path("components/<asset_name:name>/", assets.component_detail, name="component"),
         path("components/<asset_name:name>/diff/", assets.component_diff, name="component-diff"),
         path(
@@ -35,6 +37,7 @@ studio_pages = (
             name="component-code",
         ),
         path("data/", assets.data_assets, name="data"),
+        path("data/new/", asset_forms.new_data_asset, name="data-new"),
         path("data/<asset_name:name>/", assets.data_detail, name="data-asset"),
         path("data/<asset_name:name>/<asset_name:version>/", assets.data_detail, name="data-version"),
         path("data/<asset_name:name>/<asset_name:version>/raw/<path:path>", assets.data_raw, name="data-raw"),

@@ -6,6 +6,7 @@
 import '@xyflow/react/dist/style.css';
 import { StrictMode, type ComponentType } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
+import { AssetCreateIsland } from './assets';
 import { Designer } from './designer/designer';
 import { EndpointsIsland } from './endpoints';
 import { JobsIsland } from './jobs';
@@ -15,6 +16,7 @@ import { JobsIsland } from './jobs';
 type IslandComponent = ComponentType<any>;
 
 export const islands: Record<string, IslandComponent> = {
+  'asset-create': AssetCreateIsland,
   'designer-canvas': Designer,
   endpoints: EndpointsIsland,
   jobs: JobsIsland,

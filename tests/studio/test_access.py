@@ -60,11 +60,15 @@ ROUTES = [
     ("draft delete page", "post", "/designer/{draft}/delete/", {}, OWNER),
     ("draft duplicate page", "post", "/designer/{draft}/duplicate/", {}, MEMBERS),
     ("job clone page", "post", "/designer/clone/{job}/", {}, MEMBERS),
+    ("draft from sample page", "post", "/designer/samples/classification/", {}, MEMBERS),
     # assets
     ("environment register", "post", f"{API}/environments/", {"name": "e2", "image": "python:3.12"}, MEMBERS),
     ("environment archive", "post", f"{API}/environments/env/1/archive/", None, OWNER),
     ("environment unarchive", "delete", f"{API}/environments/env/1/archive/", None, OWNER),
     ("datastore register", "post", f"{API}/datastores/", {"name": "ds", "type": "azure_blob"}, ADMIN),
+    ("new data asset page", "get", "/data/new/", None, MEMBERS),
+    ("new environment page", "get", "/environments/new/", None, MEMBERS),
+    ("new component page", "get", "/components/new/", None, MEMBERS),
     # computes
     ("compute register", "post", f"{API}/computes/", {"name": "c2", "kind": "local"}, ADMIN),
     ("compute update", "patch", f"{API}/computes/box/", {"max_concurrent_steps": 2}, ADMIN),
