@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.views import accounts, health, pages
+from config.views import accounts, favicon, health, pages
 from runner import compute_pages as computes
 from studio.views import asset_forms, assets, audit, datastores, models
 
@@ -67,6 +67,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # One sign-in form for the whole site: the admin's own login page sends people to ours (the

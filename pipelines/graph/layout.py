@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pipelines.spec import rounds
 
-COLUMN_WIDTH = 320
-ROW_HEIGHT = 160
+# Top to bottom, as the designer draws pipelines: one layer a row, a layer's nodes side by side.
+LAYER_HEIGHT = 200
+NODE_SPACING = 280
 
 
 def layout(graph: dict) -> dict:
-    """The graph with nodes placed left to right: x by topological depth * 320 (the longest path
-    to the node), y by order within the column * 160. Nodes in a cycle are placed anyway.
+    """The graph with nodes placed top to bottom: y by topological depth * 200 (the longest path
+    to the node), x by order within the layer * 280. Nodes in a cycle are placed anyway.
     Linear in nodes and edges."""
     nodes = graph.get("nodes", [])
     incoming: dict[str, set[str]] = {node["id"]: set() for node in nodes}
@@ -21,8 +22,8 @@ def layout(graph: dict) -> dict:
     rows: dict[int, int] = {}
     placed = []
     for node in nodes:
-        column = depth[node["id"]]
-        row = rows.get(column, 0)
-        rows[column] = row + 1
-        placed.append({**node, "position": {"x": column * COLUMN_WIDTH, "y": row * ROW_HEIGHT}})
+        layer = depth[node["id"]]
+        order = rows.get(layer, 0)
+        rows[layer] = order + 1
+        placed.append({**node, "position": {"x": order * NODE_SPACING, "y": layer * LAYER_HEIGHT}})
     return {**graph, "nodes": placed}

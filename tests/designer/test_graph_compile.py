@@ -290,10 +290,10 @@ def test_layout_places_nodes_by_depth_and_order():
     positions = {node["id"]: node["position"] for node in graph["nodes"]}
 
     assert positions["iris-data"] == {"x": 0, "y": 0}
-    assert positions["load-1"] == {"x": 320, "y": 0}
-    assert positions["split-1"] == {"x": 640, "y": 0}
-    assert positions["train-1"] == {"x": 960, "y": 0}
-    assert positions["note"] == {"x": 0, "y": 160}
+    assert positions["load-1"] == {"x": 0, "y": 200}
+    assert positions["split-1"] == {"x": 0, "y": 400}
+    assert positions["train-1"] == {"x": 0, "y": 600}
+    assert positions["note"] == {"x": 280, "y": 0}
 
 
 def test_layout_survives_a_cycle():
@@ -302,4 +302,4 @@ def test_layout_survives_a_cycle():
         "edges": [edge("a", "o", "b", "i"), edge("b", "o", "a", "i")],
     }
     placed = layout(graph)
-    assert {node["id"]: node["position"]["x"] for node in placed["nodes"]} == {"a": 0, "b": 320}
+    assert {node["id"]: node["position"]["y"] for node in placed["nodes"]} == {"a": 0, "b": 200}

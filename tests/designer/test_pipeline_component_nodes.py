@@ -54,9 +54,9 @@ def test_inner_graph_has_the_steps_and_the_components_inputs_and_outputs_as_boun
         "default": 0.7,
     }
     assert nodes["outputs.test"]["data"] == {"name": "test", "type": "uri_folder"}
-    # left to right: inputs, then the steps in order, then the outputs
-    x = {node_id: node["position"]["x"] for node_id, node in nodes.items()}
-    assert x["inputs.source"] < x["load"] < x["split"] < x["outputs.train"]
+    # top to bottom: inputs, then the steps in order, then the outputs
+    y = {node_id: node["position"]["y"] for node_id, node in nodes.items()}
+    assert y["inputs.source"] < y["load"] < y["split"] < y["outputs.train"]
     assert graph["component"] == {
         "name": "prep_pipeline",
         "version": "1",

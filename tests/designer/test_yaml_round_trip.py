@@ -198,9 +198,9 @@ def test_import_pins_versions_and_lays_the_graph_out_left_to_right(api):
     }
     assert {node_id: node["position"] for node_id, node in nodes.items()} == {
         "raw": {"x": 0, "y": 0},
-        "a": {"x": 320, "y": 0},
-        "b": {"x": 640, "y": 0},
-        "c": {"x": 960, "y": 0},
+        "a": {"x": 0, "y": 200},
+        "b": {"x": 0, "y": 400},
+        "c": {"x": 0, "y": 600},
     }
 
     document, index = load_document(CHAIN, filename="chain.yml")

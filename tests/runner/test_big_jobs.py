@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from pipelines.graph.layout import COLUMN_WIDTH, layout
+from pipelines.graph.layout import LAYER_HEIGHT, layout
 from pipelines.spec import PipelineSpec, find_cycle
 from runner.choices import JobStatus, StepStatus
 from runner.models import PipelineJob, StepRun
@@ -147,13 +147,13 @@ def test_a_job_of_10000_steps_clones_into_a_laid_out_draft(admin_client):
     assert len(graph["nodes"]) == LIMIT and len(graph["edges"]) == LIMIT - 1
     positions = {node["id"]: node["position"] for node in graph["nodes"]}
     assert positions["s1"] == {"x": 0, "y": 0}
-    assert positions[f"s{LIMIT}"] == {"x": (LIMIT - 1) * COLUMN_WIDTH, "y": 0}
+    assert positions[f"s{LIMIT}"] == {"x": 0, "y": (LIMIT - 1) * LAYER_HEIGHT}
     listed = admin_client.get("/api/v1/drafts/").json()["results"]
     assert [(draft["name"], draft["node_count"]) for draft in listed] == [(f"Clone of {job.name}", LIMIT)]
 
 
 def test_layout_places_10000_nodes_by_longest_path():
-    """Every node reads the one before it and the one 100 before it: 100 columns' worth of
+    """Every node reads the one before it and the one 100 before it: 100 layers' worth of
     shortcuts that a layout by shortest path, or by first sighting, would get wrong."""
     size = LIMIT
     nodes = [
@@ -174,9 +174,9 @@ def test_layout_places_10000_nodes_by_longest_path():
     # The edge back to n0 makes everything a cycle: the first node listed is placed first.
     assert placed[0]["id"] == f"n{size - 1}" and placed[0]["position"] == {"x": 0, "y": 0}
     positions = {node["id"]: node["position"] for node in placed}
-    assert positions["n0"] == {"x": COLUMN_WIDTH, "y": 0}
-    assert positions[f"n{size - 2}"] == {"x": (size - 1) * COLUMN_WIDTH, "y": 0}
-    assert {position["y"] for position in positions.values()} == {0}  # one node a column
+    assert positions["n0"] == {"x": 0, "y": LAYER_HEIGHT}
+    assert positions[f"n{size - 2}"] == {"x": 0, "y": (size - 1) * LAYER_HEIGHT}
+    assert {position["x"] for position in positions.values()} == {0}  # one node a layer
 
 
 def test_a_cycle_closing_a_chain_of_10000_steps_is_found_without_recursion():

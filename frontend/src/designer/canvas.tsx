@@ -1,6 +1,7 @@
 import {
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -19,7 +20,8 @@ import { checkWire } from './connections';
 import { nodeTypes } from './nodes';
 import { hasPaletteItem, placePaletteItem, readPaletteItem } from './palette-item';
 import { useDesignerStore } from './store';
-import { useCanvasViewport } from './use-canvas-viewport';
+import { Icon } from './icons';
+import { useCanvasViewport, useReadableFit } from './use-canvas-viewport';
 import { useEdges, useHasNodes, useLoadState, useNodes } from './use-designer';
 import { useLevelOfDetail, type DetailMode } from './use-level-of-detail';
 import { WireOverview } from './wire-overview';
@@ -32,6 +34,30 @@ const CANVAS_CLASS: Record<DetailMode, string> = {
   overview: 'designer-canvas designer-canvas--zoomed-out',
   restoring: 'designer-canvas designer-canvas--zoomed-out designer-canvas--restoring',
 };
+
+/** Where a dropped card's top-left sits from the pointer (palette-item.ts), and its width. */
+const DROP_OFFSET = { x: 110, y: 24 };
+const CARD_WIDTH = 232;
+/** Screen pixels kept between a dropped card and the canvas's edges. */
+const DROP_MARGIN = 12;
+
+/**
+ * The drop point moved so the whole card lands inside the canvas: a drop near its left edge would
+ * otherwise put half the card under the library.
+ */
+function insideCanvas(
+  client: { x: number; y: number },
+  rect: DOMRect,
+  zoom: number,
+): { x: number; y: number } {
+  const minX = rect.left + DROP_MARGIN + DROP_OFFSET.x * zoom;
+  const maxX = rect.right - DROP_MARGIN - (CARD_WIDTH - DROP_OFFSET.x) * zoom;
+  const minY = rect.top + DROP_MARGIN + DROP_OFFSET.y * zoom;
+  return {
+    x: maxX > minX ? Math.min(Math.max(client.x, minX), maxX) : client.x,
+    y: Math.max(client.y, minY),
+  };
+}
 
 function miniMapColor(node: Node): string {
   if (node.type === 'data') return '#99f6e4';
@@ -52,7 +78,8 @@ export function DesignerCanvas() {
   const onEdgesChange = useDesignerStore((s) => s.onEdgesChange);
   const addEdge = useDesignerStore((s) => s.addEdge);
   const notify = useDesignerStore((s) => s.notify);
-  const { screenToFlowPosition } = useReactFlow();
+  const { screenToFlowPosition, getZoom } = useReactFlow();
+  const fit = useReadableFit();
   const onMoveEnd = useCanvasViewport();
   const detail = useLevelOfDetail();
 
@@ -124,10 +151,12 @@ export function DesignerCanvas() {
       const item = readPaletteItem(event.dataTransfer);
       if (!item) return;
       event.preventDefault();
-      const point = screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      const rect = event.currentTarget.getBoundingClientRect();
+      const client = insideCanvas({ x: event.clientX, y: event.clientY }, rect, getZoom());
+      const point = screenToFlowPosition(client);
       if (!placePaletteItem(item, point)) notify('That item is no longer in the library.', 'error');
     },
-    [screenToFlowPosition, notify],
+    [screenToFlowPosition, getZoom, notify],
   );
 
   return (
@@ -165,7 +194,15 @@ export function DesignerCanvas() {
       >
         {detail !== 'detail' ? <WireOverview /> : null}
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} color="#c9cee0" />
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} showFitView={false}>
+          <ControlButton
+            onClick={() => void fit({ duration: 300 })}
+            title="Fit view (no smaller than readable)"
+            aria-label="Fit view"
+          >
+            <Icon name="fit" />
+          </ControlButton>
+        </Controls>
         <MiniMap
           style={{ width: 168, height: 116 }}
           pannable

@@ -2,6 +2,7 @@
  * What the palette hands to the canvas: by drag and drop (in the DataTransfer) or by keyboard.
  */
 import type { DesignerNode } from '../lib/draft-graph';
+import { freeSpot } from '../lib/free-spot';
 import { useCatalogStore } from './catalog-store';
 import { createCommentNode, createComponentNode, createDataNode } from './nodes';
 import { useDesignerStore } from './store';
@@ -12,6 +13,8 @@ export type PaletteItem =
 export const PALETTE_MIME = 'application/x-studio-palette-item';
 
 const GRID = 16;
+/** A new node's size before it is measured. */
+const NEW_NODE_SIZE = { width: 232, height: 110 };
 
 export function writePaletteItem(transfer: DataTransfer, item: PaletteItem): void {
   transfer.setData(PALETTE_MIME, JSON.stringify(item));
@@ -40,7 +43,8 @@ export function readPaletteItem(transfer: DataTransfer): PaletteItem | null {
 
 /**
  * Adds the item's node with its top-left corner near `point` (flow coordinates, snapped to the
- * grid), selects it, and returns it; null when the catalogue does not know the item.
+ * grid; moved down past any node it would cover), selects it, and returns it; null when the
+ * catalogue does not know the item.
  */
 export function placePaletteItem(
   item: PaletteItem,
@@ -49,10 +53,16 @@ export function placePaletteItem(
   const catalog = useCatalogStore.getState();
   const store = useDesignerStore.getState();
   const taken = new Set(store.nodes.map((n) => n.id));
-  const position = {
+  const wanted = {
     x: Math.round((point.x - 110) / GRID) * GRID,
     y: Math.round((point.y - 24) / GRID) * GRID,
   };
+  const boxes = store.nodes.map((n) => ({
+    ...n.position,
+    width: n.measured?.width ?? NEW_NODE_SIZE.width,
+    height: n.measured?.height ?? NEW_NODE_SIZE.height,
+  }));
+  const position = freeSpot(wanted, NEW_NODE_SIZE, boxes, GRID);
   let node: DesignerNode | null = null;
   if (item.kind === 'component') {
     const definition = catalog.components[item.ref];

@@ -1,10 +1,10 @@
-import { useReactFlow } from '@xyflow/react';
 import { Icon } from './icons';
 import type { SaveStatus } from './store';
 import { useDesignerStore } from './store';
 import { PublishButton } from './publish-dialog';
 import type { PanelPreferences } from './use-panel-preferences';
 import { useAutoLayout } from './use-auto-layout';
+import { useReadableFit } from './use-canvas-viewport';
 import { useCanRedo, useCanUndo, useDraft, useHasNodes, useSaveStatus } from './use-designer';
 
 const STATUS_LABELS: Record<SaveStatus, string> = {
@@ -60,7 +60,7 @@ export function Toolbar(props: ToolbarProps) {
   const undo = useDesignerStore((s) => s.undo);
   const redo = useDesignerStore((s) => s.redo);
   const autoLayout = useAutoLayout();
-  const { fitView } = useReactFlow();
+  const fit = useReadableFit();
   const saved = draft.id !== null;
 
   return (
@@ -74,65 +74,71 @@ export function Toolbar(props: ToolbarProps) {
           <button
             type="button"
             className="tool-button"
+            aria-label="Library"
             aria-pressed={panels.library}
             onClick={() => onTogglePanel('library')}
             title={panels.library ? 'Hide the library' : 'Show the library'}
           >
             <Icon name="library" />
-            Library
+            <span className="tool-button__label">Library</span>
           </button>
           <button
             type="button"
             className="tool-button"
+            aria-label="Properties"
             aria-pressed={panels.properties}
             onClick={() => onTogglePanel('properties')}
             title={panels.properties ? 'Hide the properties' : 'Show the properties'}
           >
             <Icon name="properties" />
-            Properties
+            <span className="tool-button__label">Properties</span>
           </button>
         </div>
         <div className="button-group" role="group" aria-label="History">
           <button
             type="button"
             className="tool-button"
+            aria-label="Undo"
             onClick={undo}
             disabled={!canUndo}
             title="Undo (Ctrl+Z)"
           >
             <Icon name="undo" />
-            Undo
+            <span className="tool-button__label">Undo</span>
           </button>
           <button
             type="button"
             className="tool-button"
+            aria-label="Redo"
             onClick={redo}
             disabled={!canRedo}
             title="Redo (Ctrl+Shift+Z)"
           >
             <Icon name="redo" />
-            Redo
+            <span className="tool-button__label">Redo</span>
           </button>
         </div>
         <div className="button-group" role="group" aria-label="Layout">
           <button
             type="button"
             className="tool-button"
+            aria-label="Auto-layout"
             onClick={() => void autoLayout()}
             disabled={!hasNodes}
-            title="Arrange the steps left to right"
+            title="Arrange the steps top to bottom"
           >
             <Icon name="layout" />
-            Auto-layout
+            <span className="tool-button__label">Auto-layout</span>
           </button>
           <button
             type="button"
             className="tool-button"
-            onClick={() => void fitView({ padding: 0.2, duration: 300, maxZoom: 1 })}
-            title="Zoom to fit the whole pipeline"
+            aria-label="Zoom to fit"
+            onClick={() => void fit({ duration: 300 })}
+            title="Fit the pipeline in view, no smaller than readable (scroll for the rest)"
           >
             <Icon name="fit" />
-            Zoom to fit
+            <span className="tool-button__label">Zoom to fit</span>
           </button>
         </div>
         <div className="button-group" role="group" aria-label="Draft">

@@ -1,21 +1,21 @@
-import { useReactFlow } from '@xyflow/react';
 import { useCallback } from 'react';
 import { useDesignerStore } from './store';
+import { useReadableFit } from './use-canvas-viewport';
 
 const FALLBACK_SIZE = { width: 240, height: 120 };
 
 /**
- * Arranges the steps left to right along their wires (notes stay put), then fits the view. The
- * layout library loads on first use, so the page does not wait for it.
+ * Arranges the steps top to bottom along their wires (notes stay put), then fits the view no
+ * smaller than readable. The layout library loads on first use, so the page does not wait for it.
  */
 export function useAutoLayout() {
-  const { fitView } = useReactFlow();
+  const fit = useReadableFit();
   return useCallback(async () => {
-    const { layoutLeftToRight } = await import('../lib/auto-layout');
+    const { layoutTopToBottom } = await import('../lib/auto-layout');
     const { nodes, edges, moveNodes } = useDesignerStore.getState();
     const steps = nodes.filter((n) => n.type !== 'comment');
     if (steps.length === 0) return;
-    const positions = layoutLeftToRight(
+    const positions = layoutTopToBottom(
       steps.map((n) => ({
         id: n.id,
         width: n.measured?.width ?? FALLBACK_SIZE.width,
@@ -30,6 +30,6 @@ export function useAutoLayout() {
       Object.entries(positions).map(([id, p]) => [id, { x: p.x + left, y: p.y + top }]),
     );
     moveNodes(shifted);
-    window.requestAnimationFrame(() => void fitView({ padding: 0.2, duration: 300, maxZoom: 1 }));
-  }, [fitView]);
+    window.requestAnimationFrame(() => void fit({ duration: 300 }));
+  }, [fit]);
 }

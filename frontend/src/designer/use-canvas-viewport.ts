@@ -1,20 +1,38 @@
-import { useNodesInitialized, useReactFlow, type Viewport } from '@xyflow/react';
+import { useNodesInitialized, useReactFlow, useStoreApi, type Viewport } from '@xyflow/react';
 import { useCallback, useEffect, useRef } from 'react';
 import { sameViewport } from '../lib/draft-graph';
+import { readableViewport } from '../lib/readable-viewport';
 import { useDesignerStore } from './store';
 import { useHasNodes } from './use-designer';
 
-/** How "fit view" frames the nodes when a draft opens without a saved viewport. */
-export const FIT_VIEW_OPTIONS = { maxZoom: 1, padding: 0.2 };
+/**
+ * Fits every node in view, never below a readable zoom: a pipeline too big for the canvas shows
+ * its first layers and the rest is a scroll away. Used on open, by Zoom to fit and after
+ * auto-layout. Resolves false when there is nothing to fit.
+ */
+export function useReadableFit() {
+  const { getNodes, getNodesBounds, setViewport } = useReactFlow();
+  const store = useStoreApi();
+  return useCallback(
+    async (options?: { duration?: number }) => {
+      const nodes = getNodes();
+      const { width, height } = store.getState();
+      if (!nodes.length || !width || !height) return false;
+      return setViewport(readableViewport(getNodesBounds(nodes), width, height), options);
+    },
+    [getNodes, getNodesBounds, setViewport, store],
+  );
+}
 
 /**
  * Opens the canvas where the draft was left: its saved viewport, or every node in view when it
- * has none (once the nodes are measured). Returns the canvas's `onMoveEnd`, which keeps each
+ * has none (once the nodes are measured), fitted no smaller than readable. Returns the canvas's `onMoveEnd`, which keeps each
  * later pan and zoom in the store for the autosave; placing the view on open is not one of them,
  * so merely opening a draft saves nothing.
  */
 export function useCanvasViewport() {
-  const { setViewport, fitView, getViewport } = useReactFlow();
+  const { setViewport, getViewport } = useReactFlow();
+  const fit = useReadableFit();
   const ready = useDesignerStore((s) => s.loadState === 'ready');
   const hasNodes = useHasNodes();
   const measured = useNodesInitialized();
@@ -37,9 +55,9 @@ export function useCanvasViewport() {
       stage.current = 'placed';
     } else if (measured) {
       stage.current = 'placing';
-      void fitView(FIT_VIEW_OPTIONS).then(placed);
+      void fit().then(placed);
     }
-  }, [ready, hasNodes, measured, setViewport, fitView, getViewport]);
+  }, [ready, hasNodes, measured, setViewport, fit, getViewport]);
 
   return useCallback((_event: MouseEvent | TouchEvent | null, viewport: Viewport) => {
     if (stage.current !== 'placed') return;

@@ -11,9 +11,10 @@ import { elapsedSeconds, formatDuration, statusClass, statusLabel } from './form
 import { GROUP_IN, GROUP_OUT, type GroupSummary } from './run-groups';
 import type { RunGraphGroup } from './types';
 
+/** A port's handle, spread along the card's top (inputs) or bottom (outputs) edge. */
 export function handleStyle(index: number, count: number, type: string): CSSProperties {
   return {
-    top: `${((index + 1) / (count + 1)) * 100}%`,
+    left: `${((index + 1) / (count + 1)) * 100}%`,
     '--port-color': portColor(type),
   } as CSSProperties;
 }
@@ -35,14 +36,14 @@ function FallbackHandles() {
     <>
       <Handle
         type="target"
-        position={Position.Left}
+        position={Position.Top}
         id={GROUP_IN}
         isConnectable={false}
         className="run-node__handle run-node__handle--hidden"
       />
       <Handle
         type="source"
-        position={Position.Right}
+        position={Position.Bottom}
         id={GROUP_OUT}
         isConnectable={false}
         className="run-node__handle run-node__handle--hidden"
@@ -67,7 +68,7 @@ export function GroupNodeCard({ data, selected }: NodeProps<GroupFlowNode>) {
         <Handle
           key={port.name}
           type="target"
-          position={Position.Left}
+          position={Position.Top}
           id={port.name}
           isConnectable={false}
           className="run-node__handle"
@@ -129,7 +130,7 @@ export function GroupNodeCard({ data, selected }: NodeProps<GroupFlowNode>) {
         <Handle
           key={port.name}
           type="source"
-          position={Position.Right}
+          position={Position.Bottom}
           id={port.name}
           isConnectable={false}
           className="run-node__handle"

@@ -1,5 +1,5 @@
 /**
- * The job's pipeline drawn read-only with React Flow, laid out left to right like the designer's
+ * The job's pipeline drawn read-only with React Flow, laid out top to bottom like the designer's
  * auto-layout; each step is coloured by its status and shows duration, attempt, reuse and compute.
  * A pipeline component is one node until opened (`run-groups.ts` folds the graph, `run-layout.ts`
  * places what shows).
@@ -7,6 +7,7 @@
 import {
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   Handle,
   Position,
@@ -67,7 +68,7 @@ function StepNodeCard({ data, selected }: NodeProps<StepFlowNode>) {
         <Handle
           key={port.name}
           type="target"
-          position={Position.Left}
+          position={Position.Top}
           id={port.name}
           isConnectable={false}
           className="run-node__handle"
@@ -117,7 +118,7 @@ function StepNodeCard({ data, selected }: NodeProps<StepFlowNode>) {
         <Handle
           key={port.name}
           type="source"
-          position={Position.Right}
+          position={Position.Bottom}
           id={port.name}
           isConnectable={false}
           className="run-node__handle"
@@ -141,7 +142,7 @@ function DataNodeCard({ data }: NodeProps<DataFlowNode>) {
       </div>
       <Handle
         type="source"
-        position={Position.Right}
+        position={Position.Bottom}
         id="data"
         isConnectable={false}
         className="run-node__handle"
@@ -184,6 +185,28 @@ function AutoFit({ fold, bounds }: { fold: string; bounds: Box | null }) {
     return () => cancelAnimationFrame(frame);
   }, [fold, bounds, width, height, setViewport]);
   return null;
+}
+
+/** React Flow's fit button, but no smaller than readable (the rest of a big graph pans). */
+function ReadableFitButton({ bounds }: { bounds: Box | null }) {
+  const { setViewport } = useReactFlow();
+  const width = useStore((s) => s.width);
+  const height = useStore((s) => s.height);
+  return (
+    <ControlButton
+      onClick={() => {
+        if (bounds && width && height) {
+          void setViewport(readableViewport(bounds, width, height), { duration: 200 });
+        }
+      }}
+      title="Fit view (no smaller than readable)"
+      aria-label="Fit view"
+    >
+      <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
+        <path d="M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5" />
+      </svg>
+    </ControlButton>
+  );
 }
 
 interface RunGraphProps {
@@ -340,7 +363,9 @@ export function RunGraph({
         aria-label="Pipeline graph"
       >
         <Background variant={BackgroundVariant.Dots} gap={16} size={1.2} color="#c9cee0" />
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} showFitView={false}>
+          <ReadableFitButton bounds={bounds} />
+        </Controls>
         <AutoFit fold={fold} bounds={bounds} />
       </ReactFlow>
     </div>

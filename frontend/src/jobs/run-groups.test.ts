@@ -199,10 +199,10 @@ describe('readableViewport', () => {
   });
 
   it('shrinks a wide graph to fit, down to a readable zoom', () => {
-    const view = readableViewport({ x: 0, y: 0, width: 1200, height: 100 }, 1000, 500);
+    const view = readableViewport({ x: 0, y: 0, width: 1100, height: 100 }, 1000, 500);
     expect(view.zoom).toBeGreaterThan(READABLE_ZOOM);
     expect(view.zoom).toBeLessThan(1);
-    expect(view.x + 1200 * view.zoom).toBeLessThanOrEqual(1000);
+    expect(view.x + 1100 * view.zoom).toBeLessThanOrEqual(1000);
   });
 
   it('stops at the readable zoom and shows the start of a graph too wide for that', () => {

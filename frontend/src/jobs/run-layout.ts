@@ -1,5 +1,6 @@
 /**
- * Left-to-right layout of the folded job graph with dagre, from the inside out: what an open group
+ * Top-to-bottom layered layout of the folded job graph with dagre (as Azure's designer draws
+ * pipelines: inputs on a node's top edge, outputs on its bottom), from the inside out: what an open group
  * holds is laid out on its own, its frame drawn around it with room for its header, and the frame
  * is then one node of the graph around it. A frame never overlaps another node, and what it holds
  * never crosses its border. Pure.
@@ -11,8 +12,8 @@ export const STEP_NODE_SIZE = { width: 236, height: 104 };
 export const DATA_NODE_SIZE = { width: 190, height: 52 };
 /** Room a frame keeps around what it holds, and above it for its header. */
 export const FRAME_PAD = { side: 24, top: 48, bottom: 20 };
-/** Room between ranks (left to right) and between the nodes of one rank. */
-const RANK_SEP = 80;
+/** Room between ranks (top to bottom) and between the nodes of one rank. */
+const RANK_SEP = 56;
 const NODE_SEP = 40;
 
 export interface Box {
@@ -71,7 +72,7 @@ export function layoutFolded(folded: FoldedGraph): Record<string, Box> {
       }
     }
     const graph = new dagre.graphlib.Graph();
-    graph.setGraph({ rankdir: 'LR', ranksep: RANK_SEP, nodesep: NODE_SEP, marginx: 0, marginy: 0 });
+    graph.setGraph({ rankdir: 'TB', ranksep: RANK_SEP, nodesep: NODE_SEP, marginx: 0, marginy: 0 });
     graph.setDefaultEdgeLabel(() => ({}));
     for (const id of children) graph.setNode(id, { ...sizes.get(id)! });
     for (const edge of folded.edges) {
@@ -122,35 +123,9 @@ export function boundsOf(boxes: readonly Box[]): Box | null {
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
-/** Below this zoom a node's text is too small to read: the graph is fitted no smaller, and pans. */
-export const READABLE_ZOOM = 0.75;
-/** The fitted graph is never drawn larger than its own size. */
-export const MAX_FIT_ZOOM = 1;
-/** Room kept between the graph and the edges of its box, in screen pixels. */
-export const FIT_PADDING = 24;
-
-/**
- * The viewport that fits `bounds` (the graph's, in graph units) in a `width` x `height` box,
- * centred, at a zoom between READABLE_ZOOM and MAX_FIT_ZOOM. When even READABLE_ZOOM is too large
- * for the box, the graph's start shows (its left edge, and its top when it is too tall) and the
- * rest is a pan away.
- */
-export function readableViewport(
-  bounds: Box,
-  width: number,
-  height: number,
-): { x: number; y: number; zoom: number } {
-  const room = (size: number) => Math.max(size - 2 * FIT_PADDING, 1);
-  const fit = Math.min(
-    room(width) / Math.max(bounds.width, 1),
-    room(height) / Math.max(bounds.height, 1),
-  );
-  const zoom = Math.min(Math.max(fit, READABLE_ZOOM), MAX_FIT_ZOOM);
-  const place = (start: number, size: number, box: number) =>
-    size * zoom <= room(box) ? (box - size * zoom) / 2 - start * zoom : FIT_PADDING - start * zoom;
-  return {
-    x: place(bounds.x, bounds.width, width),
-    y: place(bounds.y, bounds.height, height),
-    zoom,
-  };
-}
+export {
+  FIT_PADDING,
+  MAX_FIT_ZOOM,
+  READABLE_ZOOM,
+  readableViewport,
+} from '../lib/readable-viewport';

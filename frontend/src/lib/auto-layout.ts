@@ -1,5 +1,6 @@
 /**
- * Left-to-right layered layout of the pipeline with dagre. Pure (no React, no DOM).
+ * Top-to-bottom layered layout of the pipeline with dagre, as Azure's designer draws pipelines
+ * (inputs on a node's top edge, outputs on its bottom). Pure (no React, no DOM).
  */
 import dagre from '@dagrejs/dagre';
 
@@ -15,23 +16,23 @@ export interface LayoutEdge {
 }
 
 export interface LayoutOptions {
-  /** Horizontal gap between layers. */
+  /** Vertical gap between layers. */
   rankGap?: number;
-  /** Vertical gap between nodes of one layer. */
+  /** Horizontal gap between nodes of one layer. */
   nodeGap?: number;
 }
 
 /**
- * Top-left positions placing every node so that edges run left to right, layer by layer.
- * Edges to nodes not in `nodes` are ignored.
+ * Top-left positions placing every node so that edges run downwards, layer by layer: a node sits
+ * below every node that feeds it. Edges to nodes not in `nodes` are ignored.
  */
-export function layoutLeftToRight(
+export function layoutTopToBottom(
   nodes: readonly LayoutNode[],
   edges: readonly LayoutEdge[],
-  { rankGap = 72, nodeGap = 36 }: LayoutOptions = {},
+  { rankGap = 56, nodeGap = 40 }: LayoutOptions = {},
 ): Record<string, { x: number; y: number }> {
   const graph = new dagre.graphlib.Graph();
-  graph.setGraph({ rankdir: 'LR', ranksep: rankGap, nodesep: nodeGap, marginx: 0, marginy: 0 });
+  graph.setGraph({ rankdir: 'TB', ranksep: rankGap, nodesep: nodeGap, marginx: 0, marginy: 0 });
   graph.setDefaultEdgeLabel(() => ({}));
   const known = new Set<string>();
   for (const node of nodes) {

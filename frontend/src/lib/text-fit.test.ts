@@ -19,19 +19,26 @@ describe('portNamesMayOverflow', () => {
     ).toBe(false);
   });
 
-  it('clips when the longest input and output cannot share a row', () => {
+  it('clips when the inputs cannot share the top row, or the outputs the bottom one', () => {
     expect(
       portNamesMayOverflow(
-        [{ name: 'dataset', required: true }, { name: 'saved_transform' }],
-        ['transformed_dataset', 'transform'],
+        [{ name: 'scored_dataset', required: true }, { name: 'scored_dataset_to_compare' }],
+        ['evaluation_results'],
       ),
+    ).toBe(true);
+    expect(
+      portNamesMayOverflow([{ name: 'dataset' }], ['transformed_dataset', 'saved_transform_x']),
     ).toBe(true);
   });
 
-  it('counts the mark of a required input', () => {
-    const input = 'x'.repeat(PORT_ROW_CHARS - 4);
+  it('counts the mark of a required input and the room between names', () => {
+    const input = 'x'.repeat(PORT_ROW_CHARS - 1);
     expect(portNamesMayOverflow([{ name: input }], ['abcd'])).toBe(false);
-    expect(portNamesMayOverflow([{ name: input, required: true }], ['abcd'])).toBe(true);
+    expect(portNamesMayOverflow([{ name: input, required: true }], ['abcd'])).toBe(false);
+    expect(portNamesMayOverflow([{ name: input, required: true }, { name: 'a' }], [])).toBe(true);
+    expect(portNamesMayOverflow([{ name: 'x'.repeat(PORT_ROW_CHARS), required: true }], [])).toBe(
+      true,
+    );
   });
 
   it('handles a card without inputs or outputs', () => {

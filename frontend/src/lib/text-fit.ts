@@ -9,8 +9,8 @@
 export const TITLE_CHARS = 17;
 /** Characters of `name@version` (monospace) that always fit beside the icon. */
 export const REFERENCE_CHARS = 26;
-/** Characters of the longest input plus the longest output name that fit on one row. */
-export const PORT_ROW_CHARS = 26;
+/** Characters of port names (with 2 between names) that fit on one row of a card's edge. */
+export const PORT_ROW_CHARS = 30;
 
 /** Whether a title or `name@version` line may need clipping. */
 export function mayOverflow(text: string, limit: number): boolean {
@@ -23,14 +23,16 @@ export function clipped(className: string, clip: boolean): string {
 }
 
 /**
- * Whether the port names of a card may need clipping: inputs (a required one with its `*`)
- * sit on the left of the same rows as outputs on the right.
+ * Whether the port names of a card may need clipping: its inputs (a required one with its `*`)
+ * share one row along the card's top edge, its outputs one along the bottom.
  */
 export function portNamesMayOverflow(
   inputs: readonly { name: string; required?: boolean }[],
   outputs: readonly string[],
 ): boolean {
-  const longestInput = Math.max(0, ...inputs.map((p) => p.name.length + (p.required ? 1 : 0)));
-  const longestOutput = Math.max(0, ...outputs.map((name) => name.length));
-  return longestInput + longestOutput > PORT_ROW_CHARS;
+  const row = (lengths: number[]) =>
+    lengths.reduce((sum, n) => sum + n, 0) + 2 * Math.max(0, lengths.length - 1);
+  const top = row(inputs.map((p) => p.name.length + (p.required ? 1 : 0)));
+  const bottom = row(outputs.map((name) => name.length));
+  return Math.max(top, bottom) > PORT_ROW_CHARS;
 }

@@ -10,7 +10,10 @@ interface PortRowProps {
   problem?: string;
 }
 
-/** One labelled port of a node card, with its handle on the card's edge, coloured by type. */
+/**
+ * One labelled port of a node card, coloured by type, with its handle on the card's edge: the top
+ * edge for an input, the bottom one for an output (wires run downwards).
+ */
 export function PortRow({ port, type, side, required = false, problem }: PortRowProps) {
   const style = { '--port-color': portColor(type) } as CSSProperties;
   const title = `${port} (${type}${required ? ', required' : ''})${problem ? `: ${problem}` : ''}`;
@@ -22,17 +25,19 @@ export function PortRow({ port, type, side, required = false, problem }: PortRow
     >
       <Handle
         type={side === 'input' ? 'target' : 'source'}
-        position={side === 'input' ? Position.Left : Position.Right}
+        position={side === 'input' ? Position.Top : Position.Bottom}
         id={port}
         className="node-handle"
         aria-label={`${side === 'input' ? 'Input' : 'Output'} ${port} (${type})`}
       />
-      <span className="node-port__name">{port}</span>
-      {required ? (
-        <span className="node-port__required" aria-hidden="true">
-          *
-        </span>
-      ) : null}
+      <span className="node-port__label">
+        <span className="node-port__name">{port}</span>
+        {required ? (
+          <span className="node-port__required" aria-hidden="true">
+            *
+          </span>
+        ) : null}
+      </span>
     </li>
   );
 }
