@@ -21,6 +21,7 @@ from cli import (
     model_verbs,
     pipeline_components,
     server_verbs,
+    setup_verb,
     user_verbs,
 )
 from cli.output import CommandError, fail
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     server_verbs.register(verbs)
+    setup_verb.register(verbs)
     client_verbs.register(verbs)
     asset_verbs.register(verbs, prepare_pipeline_component=pipeline_components.prepare_pipeline_component)
     model_verbs.register(verbs)
