@@ -18,5 +18,9 @@ class RunnerConfig(AppConfig):
         from pipelines import pipeline_components
         from runner import actors  # noqa: F401  (declaring actors registers their queues)
         from runner.events import recording  # noqa: F401  (it listens to status changes and log lines)
+        from runner.gpu_leases import release_on_end
+        from runner.signals import step_status_changed
+
+        step_status_changed.connect(release_on_end, dispatch_uid="gpu_leases.release_on_end")
 
         pipeline_components.install()  # the registry registers `type: pipeline` components through it

@@ -68,6 +68,8 @@ class PipelineJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Queued steps start in priority (higher first), then submission order (runner.slots).
+    priority = models.SmallIntegerField(default=0, help_text="Higher starts first; -100 to 100")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -191,6 +193,25 @@ class StepRun(models.Model):
                 setattr(self, key, value)
             signals.step_status_changed.send(sender=StepRun, step=self)  # a live event, on commit
         return bool(moved)
+
+
+class GpuLease(models.Model):
+    """One GPU of one engine held by one attempt of a step: unique per (engine, device), so two
+    computes on the same engine never hand out the same GPU (runner.gpu_leases takes and frees them)."""
+
+    engine = models.CharField(max_length=300, help_text="An identity of the engine (gpu_leases.engine_keys)")
+    device = models.CharField(max_length=100)
+    step = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="gpu_leases")
+    attempt = models.PositiveIntegerField()
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["engine", "device"], name="gpulease_engine_device_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"GPU {self.device} of {self.engine}: step {self.step_id} attempt {self.attempt}"
 
 
 class JobEvent(models.Model):

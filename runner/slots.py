@@ -1,4 +1,6 @@
-"""Claiming a slot for a step: Queued -> Preparing on its compute, within its capacity and GPUs.
+"""Claiming a slot for a step: Queued -> Preparing on its compute, within its capacity, its GPUs
+(leased per device of the engine, `runner.gpu_leases`), its user's quota and its place in the
+queue (`runner.fairness`).
 
 A step thread claims its step (`claim`) before running an attempt; a scheduler pass claims the
 next step of a chain for the thread that just finished one (`take_slot`, in the pass's
@@ -12,7 +14,7 @@ from functools import partial
 from django.db import connection, transaction
 from django.utils import timezone
 
-from runner import messages
+from runner import fairness, gpu_leases, messages
 from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
 from runner.heartbeat import WORKER_ID
 from runner.models import PipelineJob, StepRun
@@ -21,7 +23,8 @@ from studio.models import Compute
 
 
 class Later(Exception):
-    """Raised when a step cannot take a slot yet (its compute is full, draining, or GPUs are busy)."""
+    """Raised when a step cannot take a slot yet (its compute is full or draining, its GPUs are busy,
+    its user is at their quota, or a step ahead of it comes first)."""
 
 
 def claim(step_id: int, *, check_first: bool = True) -> StepRun | None:
@@ -61,28 +64,35 @@ def take_slot(step: StepRun) -> StepRun | None:
     step.compute = compute  # the step as run() needs it: job, compute and environment loaded
     if compute.state == ComputeState.DRAINING:
         raise Later(f"{compute.name} is draining")
-    active = list(
-        StepRun.objects.filter(compute=compute, status__in=STEP_ACTIVE).values_list("gpu_ids", flat=True)
-    )
-    if len(active) >= compute.max_concurrent_steps:
-        raise Later(f"{compute.name} runs {len(active)} steps, its limit")
-    resources = step.job.pipeline_spec().steps[step.name].effective_resources()
-    wanted = int(resources.get("gpus") or 0)
+    running = StepRun.objects.filter(compute=compute, status__in=STEP_ACTIVE).count()
+    if running >= compute.max_concurrent_steps:
+        raise Later(f"{compute.name} runs {running} steps, its limit")
+    wanted = gpu_leases.wanted(step)
+    if wanted > len(compute.gpu_ids):  # refused at submit; the compute may have changed since
+        step.transition(
+            (StepStatus.QUEUED,),
+            StepStatus.FAILED,
+            status_reason=f"needs {wanted} GPUs; {compute.name} has {len(compute.gpu_ids)}",
+        )
+        transaction.on_commit(partial(messages.advance_job, step.job_id))
+        return None
+    waiting = fairness.quota_reason(step.job.created_by_id, lock=True)
+    if waiting:
+        raise Later(waiting)
+    free = len(gpu_leases.free_devices(compute)) if compute.gpu_ids else 0
+    if wanted > free:
+        raise Later(f"waiting for {wanted} free GPUs on {compute.name}")
+    ahead = fairness.first_ahead(step, compute, free_gpus=free, gpus_of=gpu_leases.wanted)
+    if ahead is not None:
+        # Its message may be waiting out a delay (or be lost with a killed worker): wake it now,
+        # not on commit (raising Later rolls the claim's transaction back).
+        messages.run_step(ahead.pk)
+        raise Later(f"{ahead} comes first on {compute.name} (priority, then submission order)")
     gpu_ids: list[str] = []
     if wanted:
-        busy = {gpu for ids in active for gpu in ids}
-        free = [str(gpu) for gpu in compute.gpu_ids if str(gpu) not in busy]
-        if len(compute.gpu_ids) < wanted:
-            step.transition(
-                (StepStatus.QUEUED,),
-                StepStatus.FAILED,
-                status_reason=f"needs {wanted} GPUs; {compute.name} has {len(compute.gpu_ids)}",
-            )
-            transaction.on_commit(partial(messages.advance_job, step.job_id))
-            return None
-        if len(free) < wanted:
+        gpu_ids = gpu_leases.take(step, compute, wanted, attempt=step.attempt + 1)
+        if gpu_ids is None:
             raise Later(f"waiting for {wanted} free GPUs on {compute.name}")
-        gpu_ids = free[:wanted]
     moved = step.transition(
         (StepStatus.QUEUED,),
         StepStatus.PREPARING,
@@ -95,4 +105,6 @@ def take_slot(step: StepRun) -> StepRun | None:
         process_id=None,
         next_attempt_at=None,
     )
+    if not moved and gpu_ids:
+        gpu_leases.release(step.pk)
     return step if moved else None
