@@ -146,16 +146,16 @@ class ComposeStack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self, *args: str) -> list[str]:
+        """The compose command line of this project."""
+        return [
+            *self.compose, "--project-name", self.name, "--env-file", str(self.env_file),
+            "--file", str(COMPOSE_FILE), "--file", str(OVERRIDE_FILE), *args,
+        ]  # fmt: skip
+
     def __call__(self, *args: str, timeout: float = 600) -> str:
         """Run a compose command on this project."""
-        return run(
-            [
-                *self.compose, "--project-name", self.name, "--env-file", str(self.env_file),
-                "--file", str(COMPOSE_FILE), "--file", str(OVERRIDE_FILE), *args,
-            ],
-            env=self.env,
-            timeout=timeout,
-        )  # fmt: skip
+        return run(self.command(*args), env=self.env, timeout=timeout)
 
     def timed(self, label: str, *args: str, timeout: float = 600) -> str:
         started = time.monotonic()

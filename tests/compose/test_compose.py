@@ -136,6 +136,13 @@ def test_compose_stack_runs_a_pipeline_on_the_worker(compose, tmp_path):
         # The worker's bind mounts reached the host's engine: the output is in the host folder.
         summaries = list(stack.data_dir.glob("artifacts/**/summary.txt"))
         assert [path.read_text().strip() for path in summaries] == ["consumed 5 numbers"], summaries
+        # The README's backup: pg_dump through the running db service.
+        dump = subprocess.run(
+            [*stack.command("exec", "-T", "db", "pg_dump", "-U", "studio", "-Fc", "studio")],
+            cwd=REPO_ROOT, env=stack.env, capture_output=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert dump.returncode == 0 and dump.stdout.startswith(b"PGDMP"), dump.stderr[-2000:]
+        assert b"runner_pipelinejob" in dump.stdout
         again = stack.timed("init again", "run", "--rm", "init", timeout=300)
         assert "Administrator 'admin' is ready." in again, again
         assert "docker (online)" in again, again
