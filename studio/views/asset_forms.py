@@ -21,7 +21,7 @@ INTRO = {
     "environment": "A base image with conda and pip packages and environment variables, or a Dockerfile. "
     "The image is built the first time a step needs it, and reused by every step after that.",
     "component": "An Azure ML v2 command component (type: command), written here or loaded from a file, "
-    "with its code folder when it has `code:`. Problems name the line and the field.",
+    "with its code folder when it has code: ./src. Problems name the line and the field.",
 }
 
 

@@ -138,7 +138,9 @@ export function Registered({
         <strong>
           Registered {noun} {registered.name}:{registered.version}.
         </strong>{' '}
-        It is in the designer's palette now.
+        {noun === 'environment'
+          ? `Components use it as azureml:${registered.name}:${registered.version} (or @latest).`
+          : "It is in the designer's palette now."}
       </p>
       {warnings.length > 0 && (
         <ul className="asset-form__warnings">
