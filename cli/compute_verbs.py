@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from cli.asset_verbs import INVALID, fetch_all, format_time, key_value_lines
@@ -48,6 +49,7 @@ def describe_compute(compute: dict) -> str:
             ("Type", compute.get("kind")),
             ("Description", compute.get("description")),
             ("Engine", compute.get("engine_url")),
+            ("TLS", describe_tls(compute.get("tls") or {})),
             ("State", compute.get("state")),
             ("Detail", compute.get("state_detail")),
             ("Checked", format_time(compute.get("checked_at"))),
@@ -61,6 +63,42 @@ def describe_compute(compute: dict) -> str:
             ("Created", format_time(compute.get("created_at"))),
         ]
     )
+
+
+def describe_tls(tls: dict) -> str:
+    """`set, client certificate sha256:…, expires …`: the API never sends the PEM back."""
+    if not tls.get("set"):
+        return ""
+    parts = ["set"]
+    if tls.get("fingerprint"):
+        parts.append(
+            f"{'client certificate' if tls.get('client_certificate') else 'CA'} {tls['fingerprint']}"
+        )
+    if tls.get("expires"):
+        parts.append(f"expires {tls['expires'][:10]}")
+    if tls.get("error"):
+        parts.append(tls["error"])
+    return ", ".join(parts)
+
+
+def _tls(args) -> dict[str, str]:
+    """The PEM files of --tls-ca/--tls-cert/--tls-key as API fields; --no-tls removes them."""
+    if getattr(args, "no_tls", False):
+        if args.tls_ca or args.tls_cert or args.tls_key:
+            raise CommandError(
+                "--no-tls removes the TLS material: give no --tls-* file with it", exit_code=INVALID
+            )
+        return {"tls_ca": "", "tls_cert": "", "tls_key": ""}
+    fields: dict[str, str] = {}
+    for field, path in (("tls_ca", args.tls_ca), ("tls_cert", args.tls_cert), ("tls_key", args.tls_key)):
+        if path is None:
+            continue
+        try:
+            fields[field] = Path(path).read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            option = "--" + field.replace("_", "-")
+            raise CommandError(f"{option} {path}: cannot read it ({error})", exit_code=INVALID) from None
+    return fields
 
 
 def _capacity(args) -> dict[str, Any]:
@@ -88,7 +126,7 @@ def run_create(args) -> int:
     if args.type == "local" and args.docker_url:
         raise CommandError("a local compute has no engine: leave out --docker-url", exit_code=INVALID)
     compute_path(args.name)
-    payload = {"name": args.name, "kind": args.type, **_capacity(args)}
+    payload = {"name": args.name, "kind": args.type, **_capacity(args), **_tls(args)}
     if args.docker_url:
         payload["engine_url"] = args.docker_url
     client = StudioClient.from_saved_login()
@@ -98,11 +136,11 @@ def run_create(args) -> int:
 
 
 def run_update(args) -> int:
-    fields = _capacity(args)
+    fields = {**_capacity(args), **_tls(args)}
     if not fields:
         raise CommandError(
-            "nothing to change: give --description, --max-concurrent, --cpus, --memory-mb, --gpus "
-            "or --network",
+            "nothing to change: give --description, --max-concurrent, --cpus, --memory-mb, --gpus, "
+            "--network, --tls-ca/--tls-cert/--tls-key or --no-tls",
             exit_code=INVALID,
         )
     client = StudioClient.from_saved_login()
@@ -174,6 +212,16 @@ def _capacity_options(parser) -> None:
     )
 
 
+def _tls_options(parser, *, removable: bool) -> None:
+    parser.add_argument(
+        "--tls-ca", metavar="PEM", help="tcp:// engines: CA certificate file that signed the engine's"
+    )
+    parser.add_argument("--tls-cert", metavar="PEM", help="tcp:// engines: client certificate file")
+    parser.add_argument("--tls-key", metavar="PEM", help="tcp:// engines: the client certificate's key file")
+    if removable:
+        parser.add_argument("--no-tls", action="store_true", help="forget the compute's TLS material")
+
+
 def register(verbs) -> None:
     """Add `compute` and its subverbs to the `studio` parser."""
     compute = verbs.add_parser("compute", help="register, list, check and drain computes")
@@ -183,15 +231,18 @@ def register(verbs) -> None:
     create.add_argument("--name", "-n", required=True)
     create.add_argument("--type", choices=["docker", "local"], default="docker", help="default: docker")
     create.add_argument(
-        "--docker-url", help="the Docker engine, e.g. unix:///var/run/docker.sock or ssh://host"
+        "--docker-url",
+        help="the Docker engine, e.g. unix:///var/run/docker.sock, tcp://host:2376 (with --tls-*) or ssh://user@host",
     )
     _capacity_options(create)
+    _tls_options(create, removable=False)
     add_output_option(create)
     create.set_defaults(run=run_create)
 
-    update = subverbs.add_parser("update", help="change a compute's description or capacity")
+    update = subverbs.add_parser("update", help="change a compute's description, capacity or TLS material")
     update.add_argument("name", metavar="NAME")
     _capacity_options(update)
+    _tls_options(update, removable=True)
     add_output_option(update)
     update.set_defaults(run=run_update)
 

@@ -15,14 +15,30 @@ from runner.computes import check_compute_now
 from studio import audit
 from studio.api.permissions import AdminWrites
 from studio.choices import ComputeKind
+from studio.engine_tls import EngineTLS, tls_problems
+from studio.errors import StudioError
 from studio.models import Compute
 
 ENGINE_URL = re.compile(r"^(unix|tcp|ssh|https?)://\S+$")
+ENGINE_TLS_URL = re.compile(r"^(tcp|https)://\S+$")
 CAPACITY_FIELDS = ("description", "max_concurrent_steps", "cpus", "memory_mb", "gpu_ids", "network")
+# Write-only PEM text of a tcp:// engine's TLS client material; PATCH replaces it (all three '': removed).
+TLS_FIELDS = ("tls_ca", "tls_cert", "tls_key")
+
+
+def _pem_field(label: str) -> serializers.CharField:
+    return serializers.CharField(
+        write_only=True, required=False, allow_blank=True, trim_whitespace=False, help_text=label
+    )
 
 
 class ComputeSerializer(serializers.ModelSerializer):
     """A compute, its capacity and its last known state."""
+
+    tls_ca = _pem_field("PEM CA certificate that signed the tcp:// engine's certificate")
+    tls_cert = _pem_field("PEM client certificate the tcp:// engine trusts")
+    tls_key = _pem_field("PEM private key of the client certificate (unencrypted)")
+    tls = serializers.SerializerMethodField(help_text="whether TLS material is set, and its fingerprint")
 
     class Meta:
         model = Compute
@@ -32,6 +48,10 @@ class ComputeSerializer(serializers.ModelSerializer):
             "kind",
             "description",
             "engine_url",
+            "tls_ca",
+            "tls_cert",
+            "tls_key",
+            "tls",
             "max_concurrent_steps",
             "cpus",
             "memory_mb",
@@ -54,6 +74,48 @@ class ComputeSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         extra_kwargs = {"max_concurrent_steps": {"min_value": 1, "max_value": 1024}}
+
+    def get_tls(self, compute: Compute) -> dict:
+        """Which TLS material is set, the client certificate's fingerprint, subject and expiry."""
+        try:
+            material = compute.engine_tls_material()
+        except StudioError as error:
+            return {"set": True, "fingerprint": compute.engine_tls_fingerprint, "error": str(error)}
+        return material.summary() if material else {"set": False}
+
+    def create(self, validated_data):
+        material = validated_data.pop("_engine_tls", None)
+        compute = Compute(**validated_data)
+        compute.set_engine_tls(material)
+        compute.save()
+        return compute
+
+    def update(self, instance, validated_data):
+        if "_engine_tls" in validated_data:
+            instance.set_engine_tls(validated_data.pop("_engine_tls"))
+        return super().update(instance, validated_data)
+
+    def _validate_tls(self, attrs: dict, kind, url: str) -> None:
+        """Check TLS fields and replace them by `_engine_tls` (EngineTLS, or None to remove)."""
+        given = {field: attrs.pop(field) for field in TLS_FIELDS if field in attrs}
+        if not given:
+            return
+        if not any(given.values()):
+            if self.instance is None:
+                return
+            attrs["_engine_tls"] = None
+            return
+        if kind != ComputeKind.DOCKER or not ENGINE_TLS_URL.match(url or ""):
+            field = next(field for field, value in given.items() if value)
+            raise serializers.ValidationError(
+                {field: ["TLS client material is for a docker compute whose engine is tcp://host:port"]}
+            )
+        problems = tls_problems(*(given.get(field, "") for field in TLS_FIELDS))
+        if problems:
+            raise serializers.ValidationError({field: [text] for field, text in problems.items()})
+        attrs["_engine_tls"] = EngineTLS(
+            ca=given.get("tls_ca", ""), cert=given.get("tls_cert", ""), key=given.get("tls_key", "")
+        )
 
     def validate_gpu_ids(self, value):
         if not isinstance(value, list) or not all(isinstance(item, (str, int)) for item in value):
@@ -84,6 +146,7 @@ class ComputeSerializer(serializers.ModelSerializer):
                     raise serializers.ValidationError(
                         {field: ["cannot change; register a new compute instead"]}
                     )
+            self._validate_tls(attrs, self.instance.kind, self.instance.engine_url)
             return attrs
         kind = attrs.get("kind")
         url = attrs.get("engine_url", "")
@@ -100,6 +163,7 @@ class ComputeSerializer(serializers.ModelSerializer):
             )
         if kind == ComputeKind.LOCAL and url:
             raise serializers.ValidationError({"engine_url": ["a local compute has no engine"]})
+        self._validate_tls(attrs, kind, url)
         return attrs
 
 
@@ -120,16 +184,20 @@ class ComputeViewSet(viewsets.ModelViewSet):
         check_compute_now(compute)
 
     def perform_update(self, serializer):
+        detail = {k: v for k, v in serializer.validated_data.items() if k != "_engine_tls"}
+        tls_changed = "_engine_tls" in serializer.validated_data
         compute = serializer.save()
-        audit.record(self.request.user, "compute.update", compute, **serializer.validated_data)
+        if tls_changed:  # never the PEM text: the new fingerprint ('' when removed)
+            detail["tls_fingerprint"] = compute.engine_tls_fingerprint
+        audit.record(self.request.user, "compute.update", compute, **detail)
 
     def partial_update(self, request, *args, **kwargs):
-        """Change capacity or description; name, kind and engine are fixed."""
-        unknown = set(request.data) - set(CAPACITY_FIELDS)
+        """Change capacity, description or TLS material; name, kind and engine are fixed."""
+        unknown = set(request.data) - set(CAPACITY_FIELDS) - set(TLS_FIELDS)
         if unknown:
             return Response(
                 {
-                    "detail": f"only {', '.join(CAPACITY_FIELDS)} can change",
+                    "detail": f"only {', '.join(CAPACITY_FIELDS + TLS_FIELDS)} can change",
                     "errors": {field: ["cannot change"] for field in sorted(unknown)},
                 },
                 status=status.HTTP_400_BAD_REQUEST,

@@ -10,6 +10,8 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.utils import parse_repository_tag
 
+from runner.executors.engine_access import client_options
+from studio.encryption import DecryptionFailed
 from studio.errors import StudioError
 
 # Every throwaway container gets these; callers cannot loosen them.
@@ -45,9 +47,13 @@ def docker_client(
         # The SDK negotiates the API version on construction, so a dead engine fails here.
         if base_url is None:
             return docker.from_env(timeout=timeout, **extra)
+        # tcp:// with its compute's TLS client material; ssh:// through the ssh binary.
+        extra.update(client_options(base_url))
         return docker.DockerClient(base_url=base_url, timeout=timeout, **extra)
     except (DockerException, requests.exceptions.RequestException, OSError) as exc:
         raise DockerUnavailable(f"No Docker engine answers at {where}: {engine_failure(exc)}") from exc
+    except DecryptionFailed as exc:
+        raise DockerUnavailable(f"Cannot connect to {where}: its TLS client material: {exc}") from exc
 
 
 def _causes(error: BaseException) -> list[BaseException]:
@@ -212,4 +218,56 @@ def run_once(
                 container.remove(force=True)
             except NotFound:
                 pass
+        client.close()
+
+
+def _progress_error(items) -> str | None:
+    """The error a push or pull progress stream ended with, if any (the API answers 200 first)."""
+    for item in items:
+        if isinstance(item, dict) and item.get("error"):
+            return str((item.get("errorDetail") or {}).get("message") or item["error"])
+    return None
+
+
+def push_image(tag: str, reference: str, *, base_url: str | None = None) -> None:
+    """Tag the local image `tag` as `reference` (registry/repository:tag) and push it there."""
+    repository, version = parse_repository_tag(reference)
+    client = docker_client(base_url, timeout=600)
+    try:
+        client.api.tag(tag, repository, version)
+        error = _progress_error(client.api.push(repository, tag=version, stream=True, decode=True))
+    except (DockerException, requests.exceptions.RequestException) as exc:
+        error = getattr(exc, "explanation", None) or str(exc)
+    finally:
+        client.close()
+    if error:
+        raise APIError(f"pushing {reference} failed: {error}")
+
+
+def pull_image(reference: str, tag: str, *, base_url: str | None = None) -> None:
+    """Pull `reference` from its registry onto the engine and tag it `tag` there."""
+    repository, version = parse_repository_tag(reference)
+    local_repository, local_version = parse_repository_tag(tag)
+    client = docker_client(base_url, timeout=600)
+    try:
+        error = _progress_error(client.api.pull(repository, tag=version, stream=True, decode=True))
+        if not error:
+            client.api.tag(reference, local_repository, local_version)
+    except (DockerException, requests.exceptions.RequestException) as exc:
+        error = getattr(exc, "explanation", None) or str(exc)
+    finally:
+        client.close()
+    if error:
+        raise APIError(f"pulling {reference} failed: {error}")
+
+
+def registry_has(reference: str, *, base_url: str | None = None) -> bool:
+    """Whether the registry of `reference` holds it, asked through the engine (which must reach it)."""
+    client = docker_client(base_url)
+    try:
+        client.api.inspect_distribution(reference)
+        return True
+    except (NotFound, APIError):
+        return False
+    finally:
         client.close()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from runner.choices import ImageStatus
 from runner.executors.docker import DockerUnavailable, image_exists
 from runner.heartbeat import WORKER_ID, KeepAlive, heartbeat_timeout
+from runner.images import registry
 from runner.images.dockerfiles import environment_image_tag
 from runner.images.engine import _build_image
 from runner.images.errors import EngineUnreachable, ImageBuildError
@@ -312,7 +313,11 @@ def build_lines(log: Callable[[str], None]) -> Callable[[str], None]:
 
 
 def ensure_environment_image(environment, *, base_url: str | None, log: Callable[[str], None]) -> str:
-    """The environment's image tag on the engine at `base_url`, built first if it is missing."""
+    """The environment's image tag on the engine at `base_url`, built first if it is missing.
+
+    With STUDIO_REGISTRY set the build is once for the registry, not per engine
+    (`runner.images.registry`): built and pushed by one engine, pulled by the others.
+    """
     tag = environment_image_tag(environment)
 
     def present() -> bool:
@@ -323,12 +328,31 @@ def ensure_environment_image(environment, *, base_url: str | None, log: Callable
 
     if present():
         return tag
+    name = registry.registry()
+    if not name:
+        build_once(
+            environment,
+            target=base_url or "",
+            tag=tag,
+            present=present,
+            build=lambda build_log: _build_image(environment, tag, base_url=base_url, log=build_log),
+            log=build_lines(log),
+        )
+        return tag
+    reference = registry.registry_reference(tag, name)
+
+    def build_and_push(build_log: Callable[[str], None]) -> None:
+        _build_image(environment, tag, base_url=base_url, log=build_log)
+        registry.push(tag, reference, base_url=base_url, log=build_log)
+
     build_once(
         environment,
-        target=base_url or "",
-        tag=tag,
-        present=present,
-        build=lambda build_log: _build_image(environment, tag, base_url=base_url, log=build_log),
+        target=registry.registry_target(name),
+        tag=reference,
+        present=lambda: registry.in_registry(reference, base_url=base_url),
+        build=build_and_push,
         log=build_lines(log),
     )
+    if not present():  # built on another engine
+        registry.pull(reference, tag, base_url=base_url, log=build_lines(log))
     return tag

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from studio.choices import SCHEDULABLE_COMPUTE_STATES, ComputeKind, ComputeState
+from studio.engine_tls import EngineTLS
 
 
 class Compute(models.Model):
@@ -16,6 +17,9 @@ class Compute(models.Model):
     description = models.TextField(blank=True)
     # Docker engine address (unix://, tcp://, ssh://); empty means the engine of DOCKER_HOST.
     engine_url = models.CharField(max_length=300, blank=True)
+    # tcp:// engines: CA, client certificate and key (studio.engine_tls), encrypted; never shown back.
+    engine_tls = models.TextField(blank=True, editable=False)
+    engine_tls_fingerprint = models.CharField(max_length=80, blank=True, editable=False)
     max_concurrent_steps = models.PositiveIntegerField(default=2)
     cpus = models.FloatField(null=True, blank=True, help_text="CPUs available to steps")
     memory_mb = models.PositiveIntegerField(null=True, blank=True)
@@ -42,6 +46,15 @@ class Compute(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def set_engine_tls(self, material: EngineTLS | None) -> None:
+        """Keep the engine's TLS client material encrypted (None: forget it); the caller saves."""
+        self.engine_tls = material.sealed() if material else ""
+        self.engine_tls_fingerprint = material.fingerprint() if material else ""
+
+    def engine_tls_material(self) -> EngineTLS | None:
+        """The engine's TLS client material, decrypted; None when it has none."""
+        return EngineTLS.unsealed(self.engine_tls) if self.engine_tls else None
 
     @property
     def is_schedulable(self) -> bool:

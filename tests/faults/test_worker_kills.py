@@ -32,10 +32,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import docker
 import pytest
 import requests
 
+from tests.engines import OwnDockerd
 from tests.integration.production import STUDIO_BIN, Studio, docker_client, manage, production_studio
 from tests.servers import REPO_ROOT, free_port
 
@@ -299,84 +299,6 @@ def restart_web(studio: Studio, folder: Path, rng: random.Random) -> Restart:
         worker.stop()
         _kill_group(server, signal.SIGTERM)
     return scenario
-
-
-class OwnDockerd:
-    """A Docker engine of the test's own (data, exec root, socket, config in a temporary folder,
-    a bridge of its own): restarting it touches nothing else on the host.
-
-    Never `--bridge=none`: a dockerd without a bridge deletes the host's `docker0` as it starts,
-    cutting every other engine's containers off. Its own bridge (made here, removed at the end),
-    no iptables and no ip forwarding changes leave the host's network alone.
-    """
-
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="faults-dockerd-", dir="/tmp"))
-        self.url = f"unix://{self.root}/docker.sock"
-        self.process: subprocess.Popen | None = None
-        self.bridge = f"sfb{uuid.uuid4().hex[:8]}"
-        (self.root / "daemon.json").write_text("{}")
-        subnet = f"10.{random.randint(200, 250)}.{random.randint(0, 255)}"
-        for command in (
-            ["ip", "link", "add", self.bridge, "type", "bridge"],
-            ["ip", "addr", "add", f"{subnet}.1/24", "dev", self.bridge],
-            ["ip", "link", "set", self.bridge, "up"],
-        ):
-            subprocess.run(command, check=True, capture_output=True, timeout=30)
-
-    def start(self) -> None:
-        with (self.root / "dockerd.log").open("ab") as sink:
-            self.process = subprocess.Popen(
-                [
-                    "dockerd",
-                    f"--data-root={self.root}/data",
-                    f"--exec-root={self.root}/exec",
-                    f"--pidfile={self.root}/dockerd.pid",
-                    f"--host={self.url}",
-                    f"--config-file={self.root}/daemon.json",
-                    f"--bridge={self.bridge}",
-                    "--iptables=false",
-                    "--ip-masq=false",
-                    "--ip-forward=false",
-                ],
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log()
-            try:
-                if docker.DockerClient(base_url=self.url, timeout=5).ping():
-                    return
-            except Exception:
-                time.sleep(0.3)
-        raise TimeoutError(f"the test's dockerd did not answer:\n{self.log()}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                _kill_group(self.process)
-
-    def log(self) -> str:
-        path = self.root / "dockerd.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
-
-    def load(self, image: str) -> None:
-        save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
-        loaded = subprocess.run(
-            ["docker", "-H", self.url, "load", "-q"], stdin=save.stdout, capture_output=True, timeout=300
-        )
-        save.wait(timeout=60)
-        assert loaded.returncode == 0, loaded.stderr
-
-    def close(self) -> None:
-        self.stop()
-        subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True, timeout=30, check=False)
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def restart_engine(studio: Studio, engine: OwnDockerd, folder: Path, rng: random.Random) -> Restart:

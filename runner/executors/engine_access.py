@@ -1,0 +1,107 @@
+"""How the Docker SDK reaches an engine URL: TLS client material for tcp://, the ssh binary for ssh://.
+
+tcp:// (and https://) engines take the TLS material of the compute registered with that URL
+(`Compute.engine_tls`, decrypted here). Python's ssl module loads certificates and keys from files
+only, so the material is written to a private folder of this process (0700, on /dev/shm when the
+host has it, so never on a disk) and removed when the process exits.
+
+ssh://user@host engines go through the `ssh` binary (`docker system dial-stdio` on the far side):
+~/.ssh/config, known_hosts and the agent of the worker's user apply, and no password is asked.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from docker.tls import TLSConfig
+
+from studio.engine_tls import EngineTLS
+
+_lock = threading.Lock()
+_folder: Path | None = None
+
+
+def is_tls_url(base_url: str | None) -> bool:
+    """Whether the engine URL is reached over TCP, where TLS material applies."""
+    return (base_url or "").strip().lower().startswith(("tcp://", "https://"))
+
+
+def client_options(base_url: str | None) -> dict[str, Any]:
+    """Keyword arguments of `docker.DockerClient` for this engine URL beyond the URL itself."""
+    url = (base_url or "").strip()
+    if url.lower().startswith("ssh://"):
+        return {"use_ssh_client": True}
+    if not is_tls_url(url):
+        return {}
+    material = registered_tls(url)
+    if material is None:
+        return {}
+    return {"tls": tls_config(material)}
+
+
+def registered_tls(base_url: str) -> EngineTLS | None:
+    """The TLS material of the compute registered with this engine URL, if it has any."""
+    from studio.models import Compute
+
+    token = (
+        Compute.objects.filter(engine_url=base_url)
+        .exclude(engine_tls="")
+        .values_list("engine_tls", flat=True)
+        .first()
+    )
+    return EngineTLS.unsealed(token) if token else None
+
+
+class _EngineTLSConfig(TLSConfig):
+    """The SDK's TLS settings, with the engine's CA winning over REQUESTS_CA_BUNDLE.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace a session's `verify` on every request
+    (psf/requests#3829): the engine's CA would be ignored and its certificate refused.
+    """
+
+    def configure_client(self, client) -> None:
+        super().configure_client(client)
+        client.trust_env = False
+
+
+def tls_config(material: EngineTLS) -> TLSConfig:
+    """The SDK's TLS settings for this material (files written once per material per process)."""
+    folder = _material_folder(material)
+    paths: dict[str, Any] = {"verify": True}
+    if material.ca:
+        paths["ca_cert"] = str(folder / "ca.pem")
+    if material.cert:
+        paths["client_cert"] = (str(folder / "cert.pem"), str(folder / "key.pem"))
+    return _EngineTLSConfig(**paths)
+
+
+def _material_folder(material: EngineTLS) -> Path:
+    global _folder
+    digest = hashlib.sha256("\0".join((material.ca, material.cert, material.key)).encode()).hexdigest()
+    with _lock:
+        if _folder is None:
+            shm = Path("/dev/shm")
+            where = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+            _folder = Path(tempfile.mkdtemp(prefix="studio-engine-tls-", dir=where))  # 0700
+            atexit.register(shutil.rmtree, _folder, True)
+        folder = _folder / digest[:24]
+        if not folder.is_dir():
+            scratch = Path(tempfile.mkdtemp(dir=_folder))
+            for name, text in (
+                ("ca.pem", material.ca),
+                ("cert.pem", material.cert),
+                ("key.pem", material.key),
+            ):
+                if text:
+                    descriptor = os.open(scratch / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(descriptor, "w") as handle:
+                        handle.write(text)
+            os.rename(scratch, folder)
+        return folder
