@@ -187,6 +187,17 @@ for _network in STUDIO_PRIVATE_URL_NETWORKS:
 # COUNT/[N]second|minute|hour|day, or off.
 STUDIO_ENDPOINT_RATE_LIMIT = envrate("STUDIO_ENDPOINT_RATE_LIMIT", "60/minute")
 STUDIO_DOCKER_URL = envstr("STUDIO_DOCKER_URL") or envstr("DOCKER_HOST")
+# Keys that encrypt secrets kept in the database (a compute's TLS client material): one or more
+# strings of 32+ characters, comma-separated; the first encrypts, any decrypts (rotation). Unset:
+# derived from SECRET_KEY (rotating SECRET_KEY then loses them: set this in production).
+STUDIO_ENCRYPTION_KEYS = envlist("STUDIO_ENCRYPTION_KEY")
+if any(len(key) < 32 for key in STUDIO_ENCRYPTION_KEYS):
+    raise SettingError("STUDIO_ENCRYPTION_KEY", "each key must be at least 32 characters")
+# An image registry (host[:port]) engines push environment images to after a build and pull from
+# instead of building; empty: every engine builds its own.
+STUDIO_REGISTRY = envstr("STUDIO_REGISTRY").rstrip("/")
+if STUDIO_REGISTRY and not re.fullmatch(r"[A-Za-z0-9.-]+(:\d{1,5})?(/[a-z0-9._/-]+)?", STUDIO_REGISTRY):
+    raise SettingError("STUDIO_REGISTRY", f"expected host[:port] like 127.0.0.1:5000: {STUDIO_REGISTRY!r}")
 # Who steps run as (docker computes always; the local compute when the worker runs as root): a
 # dedicated uid/gid that is no login account. 65532 lies outside the login range (1000-59999),
 # Debian's package range (60000-64999), systemd's DynamicUser range (61184-65519) and nobody (65534).
