@@ -60,7 +60,10 @@ def _detail(request, endpoint: PipelineEndpoint, *, status: int = 200, **extra):
         "chosen": chosen,
         "invoke_url": request.build_absolute_uri(f"/api/v1/endpoints/{endpoint.name}/runs") + pinned,
         "openapi_url": request.build_absolute_uri(f"/api/v1/endpoints/{endpoint.name}/openapi.json") + pinned,
-        "props": json.dumps(island_props(request, endpoint, versions, chosen)),
+        # A key created by this request goes into the snippets, so they run as shown.
+        "props": json.dumps(
+            {**island_props(request, endpoint, versions, chosen), "apiKey": extra.get("new_secret")}
+        ),
         "keys": list(endpoint.keys.select_related("created_by")),
         "diff_a": older,
         "diff_b": newer,

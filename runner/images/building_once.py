@@ -236,6 +236,31 @@ def _pass_on(log: Callable[[str], None], shown: str, current: str) -> str:
     return current
 
 
+def record_present(environment, target: str, tag: str) -> None:
+    """Note that (environment, target) is ready although no step built it here (the image was on
+    the engine already), so the environment's page does not say "not built yet"."""
+
+    def note() -> None:
+        if EnvironmentImage.objects.filter(environment=environment, target=target).exists():
+            return
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                EnvironmentImage.objects.create(
+                    environment=environment,
+                    target=target,
+                    tag=tag,
+                    status=ImageStatus.READY,
+                    log=f"{tag} was found on the engine; it was not built here.\n",
+                    started_at=now,
+                    finished_at=now,
+                )
+        except IntegrityError:
+            pass  # another step noted it (or claimed a build) at the same moment
+
+    _db(note)
+
+
 def build_once(
     environment,
     *,
@@ -327,6 +352,7 @@ def ensure_environment_image(environment, *, base_url: str | None, log: Callable
             raise EngineUnreachable(str(exc)) from exc
 
     if present():
+        record_present(environment, base_url or "", tag)
         return tag
     name = registry.registry()
     if not name:

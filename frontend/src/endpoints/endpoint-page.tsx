@@ -6,6 +6,7 @@ import { snippetBody, snippets } from './snippets';
 import { TryIt } from './try-it';
 import type { EndpointDetailProps } from './types';
 import { useLiveRuns } from './use-live-runs';
+import { useRunsToday } from './use-runs-today';
 
 /** The live part of an endpoint's page: "Try it", the recent runs and the code snippets. */
 export function EndpointPage(props: EndpointDetailProps) {
@@ -17,8 +18,9 @@ export function EndpointPage(props: EndpointDetailProps) {
 
   const code = useMemo(() => {
     const { body } = readBody(parameters, values, experiment);
-    return snippets(invokeUrl, snippetBody(parameters, body));
-  }, [parameters, values, experiment, invokeUrl]);
+    return snippets(invokeUrl, snippetBody(parameters, body), props.apiKey || undefined);
+  }, [parameters, values, experiment, invokeUrl, props.apiKey]);
+  useRunsToday(props.endpoint, live.updatedAt);
 
   const onValue = (name: string, patch: Partial<FieldValue>) =>
     setValues((current) => ({ ...current, [name]: { ...current[name]!, ...patch } }));

@@ -109,3 +109,12 @@ describe('snippetBody', () => {
     expect(snippetBody(parameters, full)).toBe(full);
   });
 });
+
+describe('snippets with a key', () => {
+  it('use the key just created instead of the placeholder, in curl and Python', () => {
+    const { curl, python } = snippets(URL, {}, 'sk_live_abc');
+    expect(shellWords(curl)).toContain('Authorization: Bearer sk_live_abc');
+    expect(python).toContain('"Bearer sk_live_abc"');
+    expect(snippets(URL, {}).curl).toContain('Bearer <YOUR-KEY>');
+  });
+});

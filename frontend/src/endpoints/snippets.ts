@@ -1,6 +1,6 @@
 /**
  * The curl and Python (requests) calls the endpoint page shows, written from the body "Try it"
- * would send, the key left as a placeholder. Pure.
+ * would send, with the key just created on this page or else a placeholder. Pure.
  */
 import type { EndpointParameter } from './types';
 
@@ -70,18 +70,22 @@ export interface Snippets {
 }
 
 /** curl and Python calls of `url` with `body`. */
-export function snippets(url: string, body: Record<string, unknown>): Snippets {
+export function snippets(
+  url: string,
+  body: Record<string, unknown>,
+  key: string = KEY_PLACEHOLDER,
+): Snippets {
   const data = JSON.stringify(body, null, 2).replace(/'/g, "'\\''");
   const curl =
     `curl -X POST '${url}' \\\n` +
-    `  -H 'Authorization: Bearer ${KEY_PLACEHOLDER}' \\\n` +
+    `  -H 'Authorization: Bearer ${key}' \\\n` +
     "  -H 'Content-Type: application/json' \\\n" +
     `  -d '${data}'`;
   const python =
     'import requests\n\n' +
     'response = requests.post(\n' +
     `    ${JSON.stringify(url)},\n` +
-    `    headers={"Authorization": "Bearer ${KEY_PLACEHOLDER}"},\n` +
+    `    headers={"Authorization": "Bearer ${key}"},\n` +
     `    json=${pythonLiteral(body, 4)},\n` +
     '    timeout=30,\n' +
     ')\n' +

@@ -51,6 +51,8 @@ export interface EndpointDetailProps {
   openapiUrl: string;
   runsUrl: string;
   runs: RunRow[];
+  /** The secret of the key created by the request that drew this page (shown once), for the snippets. */
+  apiKey?: string | null;
 }
 
 /** The answer to a run created through `POST …/runs`. */
