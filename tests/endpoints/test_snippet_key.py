@@ -31,7 +31,8 @@ def endpoint(api, seeded):
 def test_the_new_key_goes_into_the_snippets_once(page, endpoint):
     response = page.post(PAGE + "keys/", {"name": "for the snippet"})
 
-    secret = re.search(r'id="new-key" type="text" readonly value="(sep_[^"]+)"', response.content.decode()).group(1)
+    html = response.content.decode()
+    secret = re.search(r'id="new-key" type="text" readonly value="(sep_[^"]+)"', html).group(1)
     assert island(response)["apiKey"] == secret
     assert island(page.get(PAGE))["apiKey"] is None
 
