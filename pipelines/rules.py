@@ -38,6 +38,18 @@ def port_types_compatible(source: str, target: str) -> bool:
     return source in FOLDER_LIKE and target in FOLDER_LIKE
 
 
+#: What registered data may feed beyond `port_types_compatible`: as in Azure ML, a single file
+#: (uri_file) may be bound to a uri_folder input, and the step gets the file's path (the built-in
+#: components read a CSV file given there as they read a folder holding data.csv).
+DATA_FEEDS: dict[str, tuple[str, ...]] = {"uri_file": ("uri_folder",)}
+
+
+def data_fits(data: str, port: str) -> bool:
+    """Whether a data asset (or other data input) of type `data` may be bound to an input of type
+    `port`: the port rule, or one of DATA_FEEDS."""
+    return port_types_compatible(data, port) or port in DATA_FEEDS.get(data, ())
+
+
 def literal_type(value: Any) -> str | None:
     """The parameter type a literal value has (True -> boolean, 20 -> integer, 1.8 -> number,
     'x' -> string), or None for what is not a literal (None, lists, mappings)."""
@@ -89,6 +101,7 @@ def browser_rules() -> dict[str, Any]:
         "asset_types": list(ASSET_TYPES),
         "parameter_types": list(PARAMETER_TYPES),
         "folder_like": list(FOLDER_LIKE),
+        "data_feeds": {data: list(ports) for data, ports in DATA_FEEDS.items()},
         "name_patterns": {rule: pattern.pattern for rule, pattern in NAME_PATTERNS.items()},
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.urls import path
 
 import studio.api.urls  # noqa: F401 - registers the <asset:…> converter used below
+from designer.api.columns import component_columns_view, data_columns_view
 from designer.api.component_graph import component_graph_view
 from designer.api.views import DraftViewSet, clone_job
 
@@ -30,4 +31,10 @@ urlpatterns = [
         component_graph_view,
         name="component-graph",
     ),
+    path(
+        "components/<asset:name>/<asset:version>/columns/",
+        component_columns_view,
+        name="component-columns",
+    ),
+    path("data/<asset:name>/<asset:version>/columns/", data_columns_view, name="data-columns"),
 ]

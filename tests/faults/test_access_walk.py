@@ -111,6 +111,8 @@ EXTRA = [
         if not (base == E and name == "env" and row[1] in ("post", "delete") and "archive" in row[2])
     ],
     ("component graph", "get", f"{C}/comp/1/graph/", None, ALL, 400),
+    ("component columns", "get", f"{C}/comp/1/columns/", None, ALL),
+    ("data columns", "get", f"{D}/rows/1/columns/", None, ALL),
     ("datastores", "get", f"{API}/datastores/", None, ALL),
     ("datastore", "get", f"{API}/datastores/workspaceblobstore/", None, ALL),
     ("datastore export", "get", f"{API}/datastores/workspaceblobstore/export/", None, ALL),

@@ -26,6 +26,8 @@ def _text(arg: Any) -> Any:
 def _apply(rule: str, args: list[Any]) -> Any:
     if rule == "can_feed":
         return rules.port_types_compatible(*args)
+    if rule == "data_fits":
+        return rules.data_fits(*args)
     if rule == "is_asset_type":
         return args[0] in rules.ASSET_TYPES
     if rule == "is_parameter_type":

@@ -41,6 +41,8 @@ ROUTES = [
     ("computes list", "get", f"{API}/computes/", None, ALL),
     ("endpoint page", "get", "/endpoints/ep/", None, ALL),
     ("own token", "post", f"{API}/tokens/", {"name": "cli"}, ALL),
+    ("component columns", "get", f"{API}/components/nope/1/columns/", None, ALL),
+    ("data columns", "get", f"{API}/data/nope/1/columns/", None, ALL),
     # jobs
     ("job submit", "post", f"{API}/jobs/", {"jobs": {}}, MEMBERS),
     ("job cancel", "post", f"{API}/jobs/{{job}}/cancel/", None, OWNER),

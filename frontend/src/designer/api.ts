@@ -2,6 +2,7 @@
  * The designer's calls to the Studio REST API: drafts, and the component, data and compute
  * catalogues it offers in the palette and the properties panel.
  */
+import type { ColumnRules } from '../lib/columns';
 import { apiFetch } from '../lib/csrf';
 import type { CanvasViewport, ParameterValue } from '../lib/draft-graph';
 import type { InputPortSpec, OutputPortSpec } from '../lib/parameters';
@@ -191,5 +192,25 @@ export interface ComponentGraphRecord {
 export function getComponentGraph(name: string, version: string): Promise<ComponentGraphRecord> {
   return apiFetch<ComponentGraphRecord>(
     `/api/v1/components/${encodeURIComponent(name)}/${encodeURIComponent(version)}/graph/`,
+  );
+}
+
+/** A data asset's columns, or null with the reason when it has none Studio can read. */
+export interface DataColumnsRecord {
+  columns: { name: string; type: string }[] | null;
+  source?: string;
+  reason?: string;
+}
+
+export function getDataColumns(name: string, version: string): Promise<DataColumnsRecord> {
+  return apiFetch<DataColumnsRecord>(
+    `/api/v1/data/${encodeURIComponent(name)}/${encodeURIComponent(version)}/columns/`,
+  );
+}
+
+/** Which parameters of a component name columns, and how its outputs' columns follow. */
+export function getComponentColumns(name: string, version: string): Promise<ColumnRules> {
+  return apiFetch<ColumnRules>(
+    `/api/v1/components/${encodeURIComponent(name)}/${encodeURIComponent(version)}/columns/`,
   );
 }

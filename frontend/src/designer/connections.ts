@@ -52,6 +52,7 @@ function liveContext(): ConnectionContext & {
     outputType: (node, port) => nodePorts(byId.get(node), catalog).outputs[port],
     inputType: (node, port) => nodePorts(byId.get(node), catalog).inputs[port],
     outputsOf: (node) => nodePorts(byId.get(node), catalog).outputs,
+    isData: (id) => byId.get(id)?.type === 'data',
     nodeLabel: (id) => {
       const node = byId.get(id);
       return node?.type === 'component' ? node.data.display_name || id : id;

@@ -137,13 +137,13 @@ describe('Designer without a mouse', () => {
     const panel = screen.getByRole('complementary', { name: 'Properties' });
     const source = within(panel).getByLabelText(/^dataset/) as HTMLSelectElement;
     const offered = Array.from(source.options).map((o) => o.textContent);
-    // The iris file does not fit a folder input.
-    expect(offered).toEqual(['Not connected', 'import_csv · dataset']);
-    fireEvent.change(source, { target: { value: source.options[1]!.value } });
+    // The iris CSV file feeds a table input directly, as does Import CSV's table.
+    expect(offered).toEqual(['Not connected', 'iris · data', 'import_csv · dataset']);
+    fireEvent.change(source, { target: { value: source.options[2]!.value } });
     expect(useDesignerStore.getState().edges.map((e) => e.id)).toEqual([
       'import_csv.dataset->split_data.dataset',
     ]);
-    expect(source.value).toBe(source.options[1]!.value);
+    expect(source.value).toBe(source.options[2]!.value);
     fireEvent.change(source, { target: { value: '' } });
     expect(useDesignerStore.getState().edges).toEqual([]);
   });

@@ -334,18 +334,31 @@ describe('checkWire', () => {
     ).toEqual({ ok: true });
   });
 
-  it('refuses a uri_file into a uri_folder input, naming the display names', () => {
+  it('accepts a CSV data asset straight into a table input (the step reads the file)', () => {
+    expect(
+      checkWire({
+        source: 'iris',
+        sourceHandle: 'data',
+        target: 'split_data',
+        targetHandle: 'dataset',
+      }),
+    ).toEqual({ ok: true });
+  });
+
+  it('refuses a folder into a file input, naming the display names and the fix', () => {
     const verdict = checkWire({
-      source: 'iris',
-      sourceHandle: 'data',
-      target: 'split_data',
-      targetHandle: 'dataset',
+      source: 'split_data',
+      sourceHandle: 'first_dataset',
+      target: 'import_csv',
+      targetHandle: 'source_file',
     });
     expect(verdict).toEqual({
       ok: false,
       code: 'type',
       reason:
-        'Cannot connect iris · data (uri_file) to Split Data · dataset (uri_folder): the types do not match.',
+        'Cannot connect Split Data · first_dataset (uri_folder) to Import CSV · source_file (uri_file): ' +
+        'the types do not match. This input reads a single file, and that output is a folder: ' +
+        'connect it to a table input instead.',
     });
   });
 

@@ -49,8 +49,18 @@ describe('checkConnection', () => {
     expect(verdict).toEqual({
       ok: false,
       code: 'type',
-      reason: 'Cannot connect A · out (uri_folder) to C · file (uri_file): the types do not match.',
+      reason:
+        'Cannot connect A · out (uri_folder) to C · file (uri_file): the types do not match. ' +
+        'This input reads a single file, and that output is a folder: connect it to a table input instead.',
     });
+  });
+
+  it('lets a data asset of a CSV file feed a table input, but not a step output of one', () => {
+    const fromData = { ...context([]), isData: (node: string) => node === 'a' };
+    expect(checkConnection(wire('a', 'file', 'b', 'in'), fromData)).toEqual({ ok: true });
+    const verdict = checkConnection(wire('a', 'file', 'b', 'in'), context([]));
+    expect(verdict.ok).toBe(false);
+    expect(!verdict.ok && verdict.reason).toContain('Put Import CSV between them');
   });
 
   it('refuses a second edge into the same input', () => {

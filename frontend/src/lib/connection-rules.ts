@@ -2,7 +2,7 @@
  * Which new edges the designer accepts, and why it refuses the others. Pure.
  */
 import { findCycle } from './graph';
-import { canFeed } from './port-types';
+import { canFeed, canFeedData, feedHint } from './port-types';
 
 /** A proposed or existing edge, from an output port to an input port. */
 export interface Wire {
@@ -21,6 +21,13 @@ export interface ConnectionContext {
   inputType: (node: string, port: string) => string | undefined;
   /** How to name a node in messages (its display name); defaults to its id. */
   nodeLabel?: (node: string) => string;
+  /** Whether a node is a data asset, whose data may feed more inputs (see `canFeedData`). */
+  isData?: (node: string) => boolean;
+}
+
+/** Whether `source`'s output of `outType` may feed an input of `inType`. */
+function fits(context: ConnectionContext, source: string, outType: string, inType: string) {
+  return context.isData?.(source) ? canFeedData(outType, inType) : canFeed(outType, inType);
 }
 
 export type RefusalCode = 'port' | 'self' | 'type' | 'occupied' | 'cycle';
@@ -29,7 +36,7 @@ export type ConnectionVerdict = { ok: true } | { ok: false; code: RefusalCode; r
 
 /**
  * Accepts a wire when it joins an existing output to an existing input of another node, the
- * types fit (see `canFeed`), the input has no edge yet, and the graph stays acyclic.
+ * types fit (see `canFeed`, and `canFeedData` from a data asset), the input has no edge yet, and the graph stays acyclic.
  */
 export function checkConnection(wire: Wire, context: ConnectionContext): ConnectionVerdict {
   const label = context.nodeLabel ?? ((id: string) => id);
@@ -48,13 +55,15 @@ export function checkConnection(wire: Wire, context: ConnectionContext): Connect
   if (source === target) {
     return { ok: false, code: 'self', reason: `${label(source)} cannot feed its own input.` };
   }
-  if (!canFeed(outType, inType)) {
+  if (!fits(context, source, outType, inType)) {
+    const hint = feedHint(outType, inType, context.isData?.(source) ?? false);
     return {
       ok: false,
       code: 'type',
       reason:
         `Cannot connect ${label(source)} · ${sourcePort} (${outType}) to ` +
-        `${label(target)} · ${targetPort} (${inType}): the types do not match.`,
+        `${label(target)} · ${targetPort} (${inType}): the types do not match.` +
+        (hint ? ` ${hint}` : ''),
     };
   }
   const taken = context.edges.some(
@@ -115,7 +124,7 @@ export function connectableSources(
   for (const node of context.nodeIds) {
     if (downstream.has(node)) continue;
     for (const [output, type] of Object.entries(outputsOf(node))) {
-      if (canFeed(type, inType)) result.push({ node, port: output, type });
+      if (fits(context, node, type, inType)) result.push({ node, port: output, type });
     }
   }
   return result;

@@ -2,7 +2,7 @@
  * Port types of components and data assets, which outputs may feed which inputs (the rules come
  * from the server, see rules.ts), and their colours.
  */
-import { ASSET_TYPES, portTypesCompatible } from './rules';
+import { ASSET_TYPES, dataFits, portTypesCompatible } from './rules';
 
 /** Whether a port of this type is a data port (drawn as a handle) rather than a parameter. */
 export function isAssetType(type: string): boolean {
@@ -16,6 +16,36 @@ export function isAssetType(type: string): boolean {
  */
 export function canFeed(outputType: string, inputType: string): boolean {
   return portTypesCompatible(outputType, inputType);
+}
+
+/** Whether a data node's asset of `dataType` may feed an input of `inputType` (see `dataFits`). */
+export function canFeedData(dataType: string, inputType: string): boolean {
+  return dataFits(dataType, inputType);
+}
+
+/** Types a table travels as: a CSV file, a folder holding data.csv, an MLTable folder. */
+export const TABLE_TYPES: readonly string[] = ['uri_file', 'uri_folder', 'mltable'];
+
+/**
+ * What to do instead of a wire the types refuse, in words; `fromData` when the source is a data
+ * asset node. Null when there is nothing better to say than "the types do not match".
+ */
+export function feedHint(outputType: string, inputType: string, fromData: boolean): string | null {
+  if (outputType === 'uri_file' && (inputType === 'uri_folder' || inputType === 'mltable')) {
+    return 'Put Import CSV between them: it reads the file into a table folder.';
+  }
+  if (inputType === 'uri_file' && TABLE_TYPES.includes(outputType)) {
+    return fromData
+      ? 'This input reads a single file: use a uri_file data asset (a CSV file).'
+      : 'This input reads a single file, and that output is a folder: connect it to a table input instead.';
+  }
+  if (inputType === 'mlflow_model' || inputType === 'custom_model') {
+    return 'This input takes a model: connect the model output of Train Model, or a registered model.';
+  }
+  if (outputType === 'mlflow_model' || outputType === 'custom_model') {
+    return 'That output is a model: connect it to a model input, such as Score Model · model.';
+  }
+  return null;
 }
 
 const PORT_COLORS: Record<string, string> = {

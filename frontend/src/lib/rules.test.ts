@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import table from '../../../tests/fixtures/rules_cases.json';
 import { connectableSources } from './connection-rules';
-import { canFeed, isAssetType } from './port-types';
+import { canFeed, canFeedData, isAssetType } from './port-types';
 import {
   FOLDER_LIKE,
   NAME_PATTERNS,
@@ -31,6 +31,8 @@ function apply({ rule, args }: Case): unknown {
   switch (rule) {
     case 'can_feed':
       return canFeed(args[0] as string, args[1] as string);
+    case 'data_fits':
+      return canFeedData(args[0] as string, args[1] as string);
     case 'is_asset_type':
       return isAssetType(args[0] as string);
     case 'is_parameter_type':

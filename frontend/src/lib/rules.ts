@@ -22,10 +22,21 @@ export const NAME_PATTERNS = Object.fromEntries(
   Object.entries(generated.name_patterns).map(([rule, pattern]) => [rule, new RegExp(pattern)]),
 ) as Record<NameRule, RegExp>;
 
+/** What registered data may feed beyond `portTypesCompatible` (a uri_file into a uri_folder). */
+export const DATA_FEEDS: Readonly<Record<string, readonly string[]>> = generated.data_feeds;
+
 /** Whether an output of type `source` may feed an input of type `target`. */
 export function portTypesCompatible(source: string, target: string): boolean {
   if (source === target) return true;
   return FOLDER_LIKE.includes(source) && FOLDER_LIKE.includes(target);
+}
+
+/**
+ * Whether a data asset of type `data` may feed an input of type `port`: the port rule, or one of
+ * DATA_FEEDS (as in Azure ML, a CSV file feeds a table input and the step gets the file's path).
+ */
+export function dataFits(data: string, port: string): boolean {
+  return portTypesCompatible(data, port) || (DATA_FEEDS[data] ?? []).includes(port);
 }
 
 /**

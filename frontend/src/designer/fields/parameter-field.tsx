@@ -6,7 +6,10 @@ import {
   parseParameter,
   type InputPortSpec,
 } from '../../lib/parameters';
+import { unknownColumns } from '../../lib/columns';
+import { ColumnPicker } from './column-picker';
 import { TypePill } from './type-pill';
+import { useColumnChoice, type ColumnTarget } from './use-column-choice';
 import { keep, useFieldDraft } from './use-field-draft';
 
 export interface ParameterFieldProps {
@@ -27,6 +30,8 @@ export interface ParameterFieldProps {
   setting?: boolean;
   /** Whether to offer Clear/Reset when a value is set (not for values bound elsewhere). */
   clearable?: boolean;
+  /** The step and port, when the parameter may name columns of the step's table (a picker then). */
+  columnsOf?: ColumnTarget;
 }
 
 function rangeHint(port: InputPortSpec): string | null {
@@ -48,8 +53,16 @@ export function ParameterField(props: ParameterFieldProps) {
   const { setting = false, clearable: allowClear = true } = props;
   const [text, setText] = useFieldDraft(value, (v) => formatParameter(v));
   const [touched, setTouched] = useState(false);
+  const choice = useColumnChoice(
+    port.type === 'string' && !port.enum?.length ? props.columnsOf : undefined,
+  );
+  const strangers = choice ? unknownColumns(choice, value) : [];
   const parsed = parseParameter(port, text);
-  const localError = parsed.ok ? null : parsed.error;
+  const localError = parsed.ok
+    ? strangers.length > 0
+      ? `${strangers.map((n) => `'${n}'`).join(', ')} ${strangers.length === 1 ? 'is not a column' : 'are not columns'} of ${choice!.of}`
+      : null
+    : parsed.error;
   // An empty required field says "Required" once someone emptied it, or validation said so.
   const error =
     localError && (localError !== 'Required' || touched) ? localError : (problem ?? null);
@@ -82,7 +95,19 @@ export function ParameterField(props: ParameterFieldProps) {
   };
 
   let control: ReactNode;
-  if (port.type === 'boolean') {
+  if (choice?.known) {
+    control = (
+      <ColumnPicker
+        id={id}
+        choice={{ ...choice, known: choice.known }}
+        value={value}
+        onChange={onChange}
+        optional={port.optional === true || hasDefault(port)}
+        describedBy={describedBy}
+        invalid={Boolean(error)}
+      />
+    );
+  } else if (port.type === 'boolean') {
     const checked = (value ?? port.default ?? false) === true;
     control = (
       <label className="switch" htmlFor={id}>
@@ -187,6 +212,12 @@ export function ParameterField(props: ParameterFieldProps) {
       </div>
       {note}
       {control}
+      {choice && !choice.known ? (
+        <p className="pfield__columns-note">
+          {choice.many ? 'Columns' : 'A column'} of <code>{choice.of}</code>: connect data whose
+          columns are known to pick from them.
+        </p>
+      ) : null}
       {error ? (
         <p className="field-error" id={errorId}>
           {error}

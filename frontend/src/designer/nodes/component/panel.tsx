@@ -171,6 +171,7 @@ function Parameters({ node, definition, problemOf }: SectionProps) {
               port={spec}
               value={pipelineInput?.value ?? undefined}
               problem={problemOf(port)}
+              columnsOf={{ node: node.id, port }}
               onChange={(value) =>
                 setPipelineInputValue(bound, value ?? null, `pipeline_input:${bound}`)
               }
@@ -203,6 +204,7 @@ function Parameters({ node, definition, problemOf }: SectionProps) {
             port={spec}
             value={value}
             problem={problemOf(port)}
+            columnsOf={{ node: node.id, port }}
             onChange={(next) => setNodeInput(node.id, port, next, `input:${node.id}:${port}`)}
             actions={
               <button
