@@ -23,7 +23,9 @@ def compute_path(name: str) -> str:
 
 
 def parse_gpus(text: str) -> list[str]:
-    """`0,1` as ["0", "1"]; an empty string means no GPUs."""
+    """`0,1` as ["0", "1"]; an empty string means no GPUs; `auto` asks the server to detect them."""
+    if text.strip().lower() == "auto":
+        return "auto"  # type: ignore[return-value]  (the API detects them through the engine)
     ids = [item.strip() for item in text.split(",")] if text.strip() else []
     if any(not item for item in ids):
         raise CommandError(
@@ -204,7 +206,11 @@ def _capacity_options(parser) -> None:
     parser.add_argument("--max-concurrent", type=int, metavar="N", help="steps it runs at once (1-1024)")
     parser.add_argument("--cpus", type=float, help="CPUs steps may use")
     parser.add_argument("--memory-mb", type=int, metavar="MB", help="memory steps may use")
-    parser.add_argument("--gpus", metavar="IDS", help="GPU device ids steps may use, e.g. 0,1 ('' for none)")
+    parser.add_argument(
+        "--gpus",
+        metavar="IDS",
+        help="GPU device ids steps may use, e.g. 0,1 ('' for none; auto: detected through the engine)",
+    )
     parser.add_argument(
         "--network",
         choices=["bridge", "none"],

@@ -26,6 +26,11 @@ def register(verbs) -> None:
         "(repeatable; values read as YAML scalars)",
     )
     create.add_argument("--name", "-n", help="the job's name (default: a generated one)")
+    create.add_argument(
+        "--priority",
+        type=int,
+        help="-100 to 100 (default 0): queued steps of higher-priority jobs start first",
+    )
     create.add_argument("--stream", "-s", action="store_true", help="follow status and logs until it ends")
     add_output_option(create)
     create.set_defaults(run=run_create)

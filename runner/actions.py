@@ -25,6 +25,7 @@ def submit_pipeline(
     rerun_of=None,
     actor_label: str = "",
     audit_source: str = "",
+    priority: int = 0,
 ) -> PipelineJob:
     """Store a job with its frozen spec and one StepRun per step, then wake the scheduler. The audit
     log gets job.submit (job.rerun for a rerun) by `user`, or by `actor_label` (an endpoint key)."""
@@ -38,6 +39,7 @@ def submit_pipeline(
         "rerun_of": rerun_of,
         "created_by": user if getattr(user, "is_authenticated", False) else None,
         "status": JobStatus.QUEUED,
+        "priority": priority,  # queued steps start in priority, then submission order
     }
     job = PipelineJob.objects.create(name=name, **fields) if name else PipelineJob.objects.create(**fields)
     computes = {c.name: c for c in Compute.objects.filter(name__in={s.compute for s in spec.steps.values()})}

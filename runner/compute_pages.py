@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from runner.choices import STEP_ACTIVE
 from runner.computes import check_compute_now
+from runner.gpu_leases import holders
 from studio.choices import ComputeState
 from studio.models import Compute
 from studio.roles import check_admin
@@ -50,6 +51,7 @@ def compute_detail(request, name: str):
             "running_steps": compute.steps.filter(status__in=STEP_ACTIVE)
             .select_related("job")
             .defer("job__spec"),
+            "gpus": holders(compute),  # which step holds which GPU (on this or another compute)
             "checked_just_now": compute.checked_at is not None
             and timezone.now() - compute.checked_at < timedelta(minutes=1),
         },

@@ -109,7 +109,12 @@ def run_create(args) -> int:
             client,
             "POST",
             "jobs/",
-            params={"name": args.name} if args.name else None,
+            params={
+                key: value
+                for key, value in (("name", args.name), ("priority", args.priority))
+                if value is not None
+            }
+            or None,
             data=json.dumps(document, default=str).encode(),
             headers={"Content-Type": "application/json"},
         )

@@ -32,6 +32,16 @@ def _pem_field(label: str) -> serializers.CharField:
     )
 
 
+def detected_gpus(kind: str | None, engine_url: str) -> list[str]:
+    """`gpu_ids: "auto"`: the compute's GPUs as its engine (or nvidia-smi) reports them, or a 400."""
+    from runner.gpu_detect import GpuDetectionError, detect_gpus
+
+    try:
+        return detect_gpus(kind or ComputeKind.DOCKER, engine_url or "")
+    except GpuDetectionError as error:
+        raise serializers.ValidationError({"gpu_ids": [f"auto: {error}"]}) from error
+
+
 class ComputeSerializer(serializers.ModelSerializer):
     """A compute, its capacity and its last known state."""
 
@@ -118,8 +128,10 @@ class ComputeSerializer(serializers.ModelSerializer):
         )
 
     def validate_gpu_ids(self, value):
+        if value == "auto":  # detected in validate(), where the kind and engine are known
+            return value
         if not isinstance(value, list) or not all(isinstance(item, (str, int)) for item in value):
-            raise serializers.ValidationError("a list of GPU device ids, e.g. [0, 1]")
+            raise serializers.ValidationError('a list of GPU device ids, e.g. [0, 1], or "auto"')
         ids = [str(item).strip() for item in value]
         if len(set(ids)) != len(ids) or any(not item for item in ids):
             raise serializers.ValidationError("GPU ids must be unique and non-empty")
@@ -132,6 +144,10 @@ class ComputeSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        if attrs.get("gpu_ids") == "auto":
+            attrs["gpu_ids"] = detected_gpus(
+                kind, attrs.get("engine_url", getattr(self.instance, "engine_url", ""))
+            )
         if attrs.get("network") == "none" and kind == ComputeKind.LOCAL:
             raise serializers.ValidationError(
                 {

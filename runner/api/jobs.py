@@ -111,7 +111,8 @@ class PipelineJobSerializer(serializers.ModelSerializer):
         model = PipelineJob
         fields = [
             "id", "name", "display_name", "experiment_name", "description", "tags", "status", "status_reason",
-            "source", "created_by", "created_at", "started_at", "finished_at", "url", "steps", "spec",
+            "source", "created_by", "priority", "created_at", "started_at", "finished_at", "url", "steps",
+            "spec",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -270,6 +271,26 @@ def job_row(job: PipelineJob) -> dict:
     return job_rows(row_queryset().filter(pk=job.pk), detail=True)[0]
 
 
+def job_priority(request) -> int | Response:
+    """`?priority=N` of a submit: a whole number from -100 to 100 (0 when absent), or a 400."""
+    from runner.fairness import MAX_PRIORITY, MIN_PRIORITY
+
+    text = request.query_params.get("priority")
+    if text is None or text == "":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not MIN_PRIORITY <= value <= MAX_PRIORITY:
+        problem = f"a whole number from {MIN_PRIORITY} to {MAX_PRIORITY}, got {text!r}"
+        return Response(
+            {"detail": f"priority: {problem}", "errors": {"priority": [problem]}},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return value
+
+
 def submitted(job: PipelineJob) -> Response:
     """201 for a job just submitted: its row and the spec it stored. Not its steps (a job may have
     10,000; `GET /api/v1/jobs/<name>/` has them), so answering costs the same at any size."""
@@ -307,7 +328,8 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         return with_metric_column(request, response)
 
     @extend_schema(
-        description="Submit a pipeline job: JSON (the pipeline document) or multipart `file` (the YAML). "
+        description="Submit a pipeline job: JSON (the pipeline document) or multipart `file` (the YAML); "
+        "`?priority=N` (-100 to 100, default 0): queued steps of higher-priority jobs start first. "
         "Local paths must already be uploaded (`studio job create` does this). 201 with the job's row "
         "(as the list shows it) and its `spec`; a pipeline of more than STUDIO_MAX_STEPS_PER_JOB steps "
         "is refused with 400.",
@@ -352,8 +374,11 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
                 {"detail": f"a job named {name!r} exists already", "errors": {"name": ["is taken"]}},
                 status=status.HTTP_409_CONFLICT,
             )
+        priority = job_priority(request)
+        if isinstance(priority, Response):
+            return priority
         with transaction.atomic():  # the job and what it registers, or neither
-            job = submit_pipeline(resolution.materialize(), user=request.user, name=name)
+            job = submit_pipeline(resolution.materialize(), user=request.user, name=name, priority=priority)
         return submitted(job)
 
     @extend_schema(

@@ -117,6 +117,7 @@ def engine_info(base_url: str | None = None, *, timeout: int = 10) -> dict[str, 
             info = client.info()
             runtimes = info.get("Runtimes") or {}
             return {
+                "id": _short(info.get("ID"), 100),  # the engine's identity: GPU leases (runner.gpu_leases)
                 "server_version": _short(info.get("ServerVersion"), 40),
                 "api_version": _short(client.api.api_version, 16),
                 "ncpu": int(info.get("NCPU") or 0),
