@@ -6,17 +6,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pipelines.columns import check_columns
 from pipelines.document import literal_problem
 from pipelines.gpu_requests import check_gpu_requests
+from pipelines.gpu_requests import check_gpu_requests
+from pipelines.rules import data_fits
 from pipelines.spec import PipelineSpec, find_cycle, port_types_compatible
 from studio.schemas.component import ASSET_TYPES
-
-
-def data_fits(data: str, port: str) -> bool:
-    """Whether data of type `data` may be bound to an input of type `port`. As in Azure ML, the
-    data's own type wins where it can be read the port's way: a single file (uri_file) may feed a
-    uri_folder input, and the step gets the file's path."""
-    return port_types_compatible(data, port) or (data == "uri_file" and port == "uri_folder")
 
 
 def _pin(component) -> dict[str, Any]:
@@ -177,6 +173,9 @@ def check_steps(
                     f"{name}.{port} writes a {written}; it cannot be declared {declared}",
                 )
             outputs[target] = {"type": written, "step": name, "output": port}
+    if not cycle:
+        check_columns(report, steps)
+    check_gpu_requests(report, steps)
     check_gpu_requests(report, steps)
     return outputs
 
