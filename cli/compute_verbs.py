@@ -41,6 +41,12 @@ def summary(compute: dict) -> str:
     return f"{compute['name']} ({compute.get('kind')}): {state}" + (f" — {detail}" if detail else "")
 
 
+def worker_line(worker: dict) -> str:
+    """`host:pid (4 threads, 0.1.0)`, and `stopping` while it hands back its steps."""
+    line = f"{worker.get('worker_id')} ({worker.get('threads')} threads, {worker.get('version')})"
+    return line + (" stopping" if worker.get("stopping") else "")
+
+
 def describe_compute(compute: dict) -> str:
     """The key fields of a compute as aligned text."""
     info = compute.get("engine_info") or {}
@@ -63,6 +69,7 @@ def describe_compute(compute: dict) -> str:
             ("Engine version", info.get("server_version")),
             ("Discovered", "yes" if compute.get("discovered") else ""),
             ("Created", format_time(compute.get("created_at"))),
+            ("Workers", "; ".join(worker_line(w) for w in compute.get("workers") or []) or "none live"),
         ]
     )
 

@@ -117,7 +117,7 @@ def run_up(args) -> int:
         )
     computes = register_available_computes()
     print("Computes: " + ", ".join(f"{c.name} ({c.state})" for c in computes))
-    worker = start_workers()
+    worker = start_workers(announce=True)
     print(f"Serving http://{host}:{port}/  (Ctrl-C stops)", flush=True)
     try:
         serve_http(host, port)
@@ -142,10 +142,28 @@ def run_serve(args) -> int:
     return 0
 
 
+def parse_compute_names(text: str | None) -> list[str] | None:
+    """`--compute a,b` as ['a', 'b']; None when not given (serve what this host reaches)."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise CommandError(
+            "--compute needs at least one compute name, e.g. --compute docker,gpu-1", exit_code=2
+        )
+    return names
+
+
 def run_worker(args) -> int:
     """Worker threads only, consuming the Redis broker until SIGINT or SIGTERM."""
+    computes = parse_compute_names(args.compute)
+    if args.threads is not None and args.threads < 1:
+        raise CommandError("--threads must be at least 1", exit_code=2)
     setup_django()
+    from django.conf import settings
+
     from runner import broker
+    from runner.serving import ServingError
 
     if broker.is_embedded():
         raise CommandError(
@@ -158,15 +176,24 @@ def run_worker(args) -> int:
         signal.signal(signum, lambda *_: stop.set())
     from runner.worker import start_workers
 
-    worker = start_workers(step_threads=args.threads)
+    try:
+        worker = start_workers(
+            step_threads=args.threads, computes=computes, every_compute=False, announce=True
+        )
+    except ServingError as error:
+        raise CommandError(f"--compute: {error}", exit_code=2) from None
+    served = ", ".join(worker.serving.served()) or "none reachable yet (looked at again every 30 s)"
+    print(f"Worker serving computes: {served}", flush=True)
     print(
         f"Worker running with {worker.worker_threads} threads: {worker.control.worker_threads} for control, "
         f"{worker.steps.worker_threads} for steps (Ctrl-C stops)",
         flush=True,
     )
     stop.wait()
-    print("Stopping worker: finishing current messages…", flush=True)
-    worker.stop(timeout=30_000)
+    grace = settings.STUDIO_WORKER_STOP_GRACE_SECONDS
+    print(f"Stopping worker: running steps have {grace} s to finish, then are handed back…", flush=True)
+    handed_back = worker.stop(timeout=grace * 1000)
+    print(f"Worker stopped; {handed_back} steps handed back.", flush=True)
     return 0
 
 
@@ -219,6 +246,12 @@ def register(verbs) -> None:
 
     worker = verbs.add_parser("worker", help="run job worker threads only (production, needs REDIS_URL)")
     worker.add_argument("--threads", type=int, help="step threads (default STUDIO_STEP_THREADS)")
+    worker.add_argument(
+        "--compute",
+        metavar="NAME[,NAME]",
+        help="take only these computes' steps (default: the computes whose engine this host reaches, "
+        "and the local computes of this host)",
+    )
     worker.set_defaults(run=run_worker)
 
     image = verbs.add_parser("image", help="manage Studio's container images")

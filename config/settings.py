@@ -138,6 +138,9 @@ STUDIO_RECONCILE_SECONDS = envint("STUDIO_RECONCILE_SECONDS", 30, minimum=1)
 STUDIO_HEARTBEAT_TIMEOUT_SECONDS = envint("STUDIO_HEARTBEAT_TIMEOUT_SECONDS", 30, minimum=3)
 # Attempts a step gets back when its worker dies under it, on top of its own max_retries.
 STUDIO_WORKER_LOSS_RETRIES = envint("STUDIO_WORKER_LOSS_RETRIES", 2, minimum=0, maximum=20)
+# A stopping `studio worker` (SIGTERM) lets its running steps finish for this long, then hands the
+# rest back: another worker of their compute adopts or retries them.
+STUDIO_WORKER_STOP_GRACE_SECONDS = envint("STUDIO_WORKER_STOP_GRACE_SECONDS", 30, minimum=0, maximum=3600)
 # Steps of one user's jobs that may hold a slot (Preparing or Running) at once, on all computes
 # together; more wait Queued (`runner.fairness`). 0: no limit.
 STUDIO_USER_MAX_RUNNING_STEPS = envint("STUDIO_USER_MAX_RUNNING_STEPS", 0, minimum=0)

@@ -1,18 +1,19 @@
 """Dramatiq actors: each takes ids, loads, calls the real code, returns. Idempotent.
 
-Control messages (`studio` queue) are short; step attempts (`studio.steps`) block a worker thread
-for as long as the step runs, so they have their own threads and a time limit that never fires
-before the step's own timeout does.
+Control messages (`studio` queue) are short; step attempts block a worker thread for as long as
+the step runs, so they have their own threads and a time limit that never fires before the step's
+own timeout does. A step attempt's message goes to its compute's queue (`runner.queues`,
+`runner.messages.run_step`); `run_step` is declared on the shared steps queue of old.
 """
 
 from __future__ import annotations
 
 import dramatiq
 
+from runner.queues import CONTROL_QUEUE, SHARED_STEPS_QUEUE
 from studio.models import Compute
 
-CONTROL_QUEUE = "studio"
-STEPS_QUEUE = "studio.steps"
+STEPS_QUEUE = SHARED_STEPS_QUEUE
 # A step's own timeout stops its container; Dramatiq's limit must never be what does.
 STEP_TIME_LIMIT_MS = 30 * 24 * 3600 * 1000
 LATER_DELAY_MS = 500
@@ -39,14 +40,21 @@ def advance_job(job_id: int) -> None:
 
 @dramatiq.actor(queue_name=STEPS_QUEUE, max_retries=0, time_limit=STEP_TIME_LIMIT_MS)
 def run_step(step_id: int) -> None:
-    """Run one attempt of a step; when its compute is full, try again shortly."""
-    from runner import step_runner
+    """Run one attempt of a step; when its compute is full, try again shortly. A message for a
+    compute this worker does not serve (sent before queues per compute) goes to its queue."""
+    from runner import messages, serving, step_runner
     from runner.slots import Later
 
+    compute = Compute.objects.filter(steps__pk=step_id).first()
+    if compute is None:
+        return
+    if not serving.current().serves(compute):
+        messages.run_step(step_id, delay_ms=LATER_DELAY_MS)
+        return
     try:
         step_runner.run_and_follow(step_id)
     except Later:
-        run_step.send_with_options(args=(step_id,), delay=LATER_DELAY_MS)
+        messages.run_step(step_id, delay_ms=LATER_DELAY_MS)
 
 
 @dramatiq.actor(queue_name=CONTROL_QUEUE, max_retries=0)

@@ -65,15 +65,25 @@ class _SameWorkerMiddlewareTwice(logging.Filter):
         return "_WorkerMiddleware" not in record.getMessage()
 
 
-def start_worker(*, threads: int | None = None, queues: set[str] | None = None) -> dramatiq.Worker:
-    """Start worker threads consuming the configured broker in this process and return them."""
+def start_worker(
+    *,
+    threads: int | None = None,
+    queues: set[str] | None = None,
+    worker_class: type[dramatiq.Worker] = dramatiq.Worker,
+    **options,
+) -> dramatiq.Worker:
+    """Start worker threads consuming the configured broker in this process and return them.
+
+    `worker_class` and `options`: another kind of worker (`runner.worker.StepWorker`) and its own
+    arguments."""
     broker = configure()
     logging.getLogger(f"dramatiq.broker.{type(broker).__name__}").addFilter(_SameWorkerMiddlewareTwice())
-    worker = dramatiq.Worker(
+    worker = worker_class(
         broker,
         queues=queues,
         worker_threads=threads or settings.STUDIO_WORKER_THREADS,
         worker_timeout=250,
+        **options,
     )
     worker.start()
     logger.info(

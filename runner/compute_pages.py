@@ -1,4 +1,5 @@
-"""Pages of the computes: the list, one compute's detail, and its check/drain/resume buttons."""
+"""Pages of the computes: the list, one compute's detail with its live workers, and its
+check/drain/resume buttons."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from runner import presence, serving
 from runner.choices import STEP_ACTIVE
 from runner.computes import check_compute_now
 from runner.gpu_leases import holders
@@ -21,7 +23,11 @@ from studio.views.assets import not_found
 
 def computes(request):
     """Registered computes with capacity and state."""
-    return render(request, "studio/computes.html", {"computes": Compute.objects.all()})
+    computes = list(Compute.objects.all())
+    live = list(presence.live_workers())
+    for compute in computes:
+        compute.live_workers = [worker for worker in live if compute.name in (worker.computes or [])]
+    return render(request, "studio/computes.html", {"computes": computes})
 
 
 def _missing(request, name: str):
@@ -51,6 +57,8 @@ def compute_detail(request, name: str):
             "running_steps": compute.steps.filter(status__in=STEP_ACTIVE)
             .select_related("job")
             .defer("job__spec"),
+            "workers": presence.workers_of(compute),
+            "local_host": serving.local_host_of(compute, claim=False) if compute.kind == "local" else None,
             "gpus": holders(compute),  # which step holds which GPU (on this or another compute)
             "checked_just_now": compute.checked_at is not None
             and timezone.now() - compute.checked_at < timedelta(minutes=1),

@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 MAX_BEAT_SECONDS = 5.0
 # Who holds a claim: this process, on this host.
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+WORKER_HOST = socket.gethostname()
+WORKER_ID = f"{WORKER_HOST}:{os.getpid()}"
 
 
 def heartbeat_timeout() -> timedelta:

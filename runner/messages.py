@@ -4,15 +4,29 @@ The scheduler, a step's attempt and the reconciler wake each other up with messa
 `runner.actors` for its actors' `.send` would make them import the module that calls them (an
 import circle); Dramatiq resolves an actor by its name on the broker, so this module only names
 them. The actors are declared when the runner app is ready (`runner.apps`), before any message.
+
+A step's message goes to the queue of its compute (`runner.queues`), whatever queue the actor
+was declared with: only the workers serving that compute consume it.
 """
 
 from __future__ import annotations
 
+import threading
+
 import dramatiq
+
+from runner.models import StepRun
+from runner.queues import step_queue
+from studio.models import Compute
 
 ADVANCE_JOB = "advance_job"
 RUN_STEP = "run_step"
 CHECK_COMPUTE = "check_compute"
+RECONCILE = "reconcile"
+
+# Compute id -> name: a compute's name never changes, so one lookup per compute per process.
+_compute_names: dict[int, str] = {}
+_names_lock = threading.Lock()
 
 
 def send(actor_name: str, *args, delay_ms: int | None = None) -> dramatiq.Message:
@@ -28,9 +42,37 @@ def advance_job(job_id: int) -> None:
     send(ADVANCE_JOB, job_id)
 
 
-def run_step(step_id: int, *, delay_ms: int | None = None) -> None:
-    """Ask a step thread to run an attempt of a step (`runner.step_runner.run_and_follow`)."""
-    send(RUN_STEP, step_id, delay_ms=delay_ms)
+def run_step(step_id: int, *, delay_ms: int | None = None) -> dramatiq.Message | None:
+    """Ask a step thread of a worker serving the step's compute to run an attempt of it
+    (`runner.step_runner.run_and_follow`); None when the step or its compute is gone."""
+    queue = queue_of_step(step_id)
+    if queue is None:
+        return None
+    broker = dramatiq.get_broker()
+    actor = broker.get_actor(RUN_STEP)
+    message = actor.message(step_id).copy(queue_name=queue)
+    broker.declare_queue(queue)  # the in-process broker refuses a queue it does not know
+    return broker.enqueue(message, delay=delay_ms or None)
+
+
+def queue_of_step(step_id: int) -> str | None:
+    """The queue of the step's compute, or None when the step or its compute is gone."""
+    compute_id = StepRun.objects.filter(pk=step_id).values_list("compute_id", flat=True).first()
+    if compute_id is None:
+        return None
+    name = _compute_names.get(compute_id)
+    if name is None:
+        name = Compute.objects.filter(pk=compute_id).values_list("name", flat=True).first()
+        if name is None:
+            return None
+        with _names_lock:
+            _compute_names[compute_id] = name
+    return step_queue(name)
+
+
+def reconcile() -> None:
+    """Ask any worker for a reconciler pass now (`runner.reconciler.reconcile`)."""
+    send(RECONCILE)
 
 
 def check_compute(compute_id: int) -> None:

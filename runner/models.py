@@ -275,3 +275,7 @@ class EnvironmentImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.environment} on {self.target or 'docker'}: {self.status}"
+
+
+# Worker announcements and the host of each local compute (issue #14): their own module.
+from runner.worker_models import LocalComputeHost, WorkerPresence  # noqa: E402, F401

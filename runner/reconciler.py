@@ -3,6 +3,8 @@
 Steps whose worker stopped heartbeating are adopted (their container still runs: logs resume
 after the last line recorded), collected (their container exited), or retried (it is gone).
 Queued steps whose message was lost are sent again; jobs whose steps all ended are finished.
+A worker recovers only the steps of computes it serves (`runner.serving`): another host's local
+processes and engines it cannot reach are for their own workers.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from runner.executors.base import ExecutorError
 from runner.heartbeat import WORKER_ID, heartbeat_timeout
 from runner.logs import StepLog
 from runner.models import PipelineJob, StepRun
+from runner.serving import current as current_serving
 
 logger = logging.getLogger(__name__)
 
@@ -128,9 +131,11 @@ def sweep_containers() -> int:
     from studio.choices import ComputeKind
     from studio.models import Compute
 
+    serving = current_serving()
     urls = {
-        url or settings.STUDIO_DOCKER_URL or ""
-        for url in Compute.objects.filter(kind=ComputeKind.DOCKER).values_list("engine_url", flat=True)
+        compute.engine_url or settings.STUDIO_DOCKER_URL or ""
+        for compute in Compute.objects.filter(kind=ComputeKind.DOCKER)
+        if serving.serves(compute)
     }
     removed = 0
     for url in urls:
@@ -235,7 +240,10 @@ def reconcile() -> dict[str, int]:
     stale = StepRun.objects.filter(status__in=STEP_ACTIVE, heartbeat_at__lt=stale_before).select_related(
         "job", "compute", "environment"
     )
+    serving = current_serving()
     for step in stale:
+        if not serving.serves(step.compute):
+            continue  # its engine (or, for a local compute, its host) is another worker's
         try:
             outcome = recover_step(step)
         except Exception:

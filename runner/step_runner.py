@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from pipelines.spec import StepSpec
-from runner import default_artifacts, messages
+from runner import default_artifacts, messages, serving
 from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
 from runner.executors.base import (
     CONTAINER_WORKDIR,
@@ -424,6 +424,8 @@ def _advance_now(job_id: int, batch: list, *, job: PipelineJob | None = None) ->
 
     taking = getattr(_handoff, "steps", None)
     take_one = taking is not None and not taking and not _worker_stopping()
+    # Only a job whose steps all run on computes served here: another compute's step is its workers'.
+    take_one = take_one and serving.current().serves_job(job_id)
     taken: list[StepRun] = []
     mark = len(batch)
     try:

@@ -1,23 +1,78 @@
-"""The job worker: control threads, step threads and the reconciler, in whatever process hosts them.
+"""The job worker: control threads, step threads, the reconciler and the announcement, in whatever
+process hosts them.
 
-`studio up` runs it inside the web process (in-process broker); `studio worker` runs it alone
-against Redis. Step threads block for as long as their step runs, so control messages have
-threads of their own and are never stuck behind a long step.
+`studio up` runs it inside the web process and serves every compute; `studio worker` runs it alone
+against Redis and serves the computes it is given (`--compute`) or those reachable from its host.
+Step threads consume only the queues of the computes served (`runner.queues`); control messages
+have threads of their own and are never stuck behind a long step.
+
+A clean stop (SIGTERM) takes no new messages, lets running steps finish for
+STUDIO_WORKER_STOP_GRACE_SECONDS, then hands back the steps still held: they are marked as lost
+at once, and the reconciler of another worker serving their compute adopts their container or
+retries them (`runner.reconciler.recover_step`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import dramatiq
 from django.conf import settings
+from django.utils import timezone
+from dramatiq.common import dq_name, q_name
 
-from runner import broker
-from runner.actors import CONTROL_QUEUE, STEPS_QUEUE
+from runner import broker, messages, presence
+from runner.choices import STEP_ACTIVE
+from runner.heartbeat import WORKER_ID, heartbeat_timeout
+from runner.models import StepRun
+from runner.queues import CONTROL_QUEUE, compute_of_queue, is_step_queue, step_queue
 from runner.reconciler import ReconcilerThread
+from runner.serving import EVERY, Serving, serve_every_compute, start_serving
 
 logger = logging.getLogger(__name__)
+
+
+class StepWorker(dramatiq.Worker):
+    """Dramatiq worker threads that consume the step queues of the computes `serving` serves."""
+
+    def __init__(self, broker_: dramatiq.Broker, *, serving: Serving, **options) -> None:
+        super().__init__(broker_, **options)
+        self.serving = serving
+        self.consumer_whitelist = None  # `wants` decides, and its answer grows with `serving`
+        self.stopped = False
+
+    def wants(self, queue_name: str) -> bool:
+        """Whether this worker consumes `queue_name` (or its delay queue)."""
+        if self.stopped:
+            # Dramatiq never removes a worker's middleware from the broker: a queue declared after
+            # this worker stopped (another worker in this process runs now) must not feed it.
+            return False
+        name = q_name(queue_name)
+        if self.serving.mode == EVERY:
+            return is_step_queue(name)
+        return compute_of_queue(name) in self.serving.served()
+
+    def _add_consumer(self, queue_name: str, *, delay: bool = False) -> None:
+        if self.wants(queue_name):
+            super()._add_consumer(queue_name, delay=delay)
+
+    def stop(self, timeout: int = 600_000) -> None:
+        self.stopped = True
+        super().stop(timeout=timeout)
+
+    def serve(self, names: set[str]) -> None:
+        """Consume the queues of the computes `names` (already added to `serving`)."""
+        declared = self.broker.get_declared_queues()
+        for name in sorted(names):
+            queue = step_queue(name)
+            if queue in declared:  # declared before it was served (a message sent from here)
+                self._add_consumer(queue)
+                self._add_consumer(dq_name(queue), delay=True)
+            else:
+                self.broker.declare_queue(queue)
 
 
 @dataclass
@@ -25,32 +80,102 @@ class WorkerGroup:
     """The running parts of a job worker."""
 
     control: dramatiq.Worker
-    steps: dramatiq.Worker
+    steps: StepWorker
     reconciler: ReconcilerThread | None
+    announcer: presence.Announcer | None = None
 
     @property
     def worker_threads(self) -> int:
         """All worker threads together."""
         return self.control.worker_threads + self.steps.worker_threads
 
-    def stop(self, timeout: int = 10_000) -> None:
-        """Stop taking messages and let current ones finish (up to `timeout` ms)."""
+    @property
+    def serving(self) -> Serving:
+        """The computes whose steps this worker takes."""
+        return self.steps.serving
+
+    def stop(self, timeout: int = 10_000) -> int:
+        """Stop taking messages, let running steps finish for up to `timeout` ms (`studio worker`:
+        STUDIO_WORKER_STOP_GRACE_SECONDS), hand back the others; returns how many were handed back."""
+        grace_seconds = timeout / 1000
+        self.steps.stopped = True  # no new queues from now on
         if self.reconciler is not None:
             self.reconciler.stop()
+        if self.announcer is not None:
+            self.announcer.stop()
+            _quietly(presence.announce, self.serving, threads=self.steps.worker_threads, stopping=True)
+        for thread in self.steps.workers:
+            thread.stop()  # each ends after its current message; `_worker_stopping` ends handoffs;
+            # messages fetched meanwhile go back to the broker in `steps.stop` below
+        deadline = time.monotonic() + grace_seconds
+        for thread in self.steps.workers:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        handed_back = 0
+        try:
+            handed_back = hand_back_steps()
+        except Exception:
+            logger.warning("stopping: handing back steps failed; the reconciler finds them", exc_info=True)
         self.control.stop(timeout=timeout)
-        self.steps.stop(timeout=timeout)
+        self.steps.stop(timeout=1000)  # its threads still running hold handed-back steps only
+        if handed_back:
+            _quietly(messages.reconcile)  # another worker looks now, not at its next pass
+        if self.announcer is not None:
+            _quietly(presence.withdraw)
+        return handed_back
+
+
+def _quietly(call, *args, **kwargs) -> None:
+    try:
+        call(*args, **kwargs)
+    except Exception:
+        logger.warning("stopping: %s failed", getattr(call, "__name__", call), exc_info=True)
+
+
+def hand_back_steps() -> int:
+    """Give up the steps this worker still holds: their heartbeat is made stale and they no longer
+    name this worker, so its beats stop renewing them and the next reconciler pass of a worker
+    serving their compute adopts or retries them. Returns how many."""
+    stale = timezone.now() - 2 * heartbeat_timeout() - timedelta(seconds=1)
+    held = StepRun.objects.filter(worker_id=WORKER_ID, status__in=STEP_ACTIVE)
+    names = list(held.values_list("job__name", "name"))
+    count = held.update(worker_id=f"{WORKER_ID} (handed back)"[:100], heartbeat_at=stale)
+    for job, step in names:
+        logger.info("handed back %s/%s to the reconciler", job, step)
+    return count
 
 
 def start_workers(
-    *, control_threads: int | None = None, step_threads: int | None = None, reconcile: bool = True
+    *,
+    control_threads: int | None = None,
+    step_threads: int | None = None,
+    reconcile: bool = True,
+    computes: list[str] | None = None,
+    every_compute: bool = True,
+    announce: bool = False,
 ) -> WorkerGroup:
-    """Start control and step worker threads, and the reconciler."""
+    """Start control and step worker threads, the reconciler, and the announcement.
+
+    `every_compute`: serve every compute (`studio up`); otherwise the `computes` named, or when
+    None those reachable from this host (raises `runner.serving.ServingError` for a compute that
+    does not exist or belongs to another host). `announce`: write and renew this worker's
+    announcement (`runner.presence`).
+    """
+    serving = serve_every_compute() if every_compute else start_serving(computes)
     control = broker.start_worker(
         threads=control_threads or settings.STUDIO_WORKER_THREADS, queues={CONTROL_QUEUE}
     )
-    steps = broker.start_worker(threads=step_threads or settings.STUDIO_STEP_THREADS, queues={STEPS_QUEUE})
+    steps = broker.start_worker(
+        threads=step_threads or settings.STUDIO_STEP_THREADS, worker_class=StepWorker, serving=serving
+    )
+    steps.serve(set(serving.served()))
+    logger.info("step threads serve %s", "every compute" if serving.mode == EVERY else serving.served())
+    announcer = None
+    if announce:
+        presence.announce(serving, threads=steps.worker_threads)
+        announcer = presence.Announcer(serving, threads=steps.worker_threads, on_change=steps.serve)
+        announcer.start()
     reconciler = None
     if reconcile:
         reconciler = ReconcilerThread(interval=settings.STUDIO_RECONCILE_SECONDS)
         reconciler.start()
-    return WorkerGroup(control, steps, reconciler)
+    return WorkerGroup(control, steps, reconciler, announcer)

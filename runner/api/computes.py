@@ -11,6 +11,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from runner import presence
 from runner.computes import check_compute_now
 from studio import audit
 from studio.api.permissions import AdminWrites
@@ -45,6 +46,8 @@ def detected_gpus(kind: str | None, engine_url: str) -> list[str]:
 class ComputeSerializer(serializers.ModelSerializer):
     """A compute, its capacity and its last known state."""
 
+    workers = serializers.SerializerMethodField(help_text="The live workers that take its steps")
+
     tls_ca = _pem_field("PEM CA certificate that signed the tcp:// engine's certificate")
     tls_cert = _pem_field("PEM client certificate the tcp:// engine trusts")
     tls_key = _pem_field("PEM private key of the client certificate (unencrypted)")
@@ -73,6 +76,7 @@ class ComputeSerializer(serializers.ModelSerializer):
             "engine_info",
             "discovered",
             "created_at",
+            "workers",
         ]
         read_only_fields = [
             "id",
@@ -126,6 +130,9 @@ class ComputeSerializer(serializers.ModelSerializer):
         attrs["_engine_tls"] = EngineTLS(
             ca=given.get("tls_ca", ""), cert=given.get("tls_cert", ""), key=given.get("tls_key", "")
         )
+
+    def get_workers(self, compute) -> list[dict]:
+        return [presence.describe(worker) for worker in presence.workers_of(compute)]
 
     def validate_gpu_ids(self, value):
         if value == "auto":  # detected in validate(), where the kind and engine are known
