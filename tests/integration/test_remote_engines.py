@@ -8,6 +8,8 @@ remote compute is registered through the REST API with its CA, client certificat
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -23,12 +25,20 @@ from runner.models import EnvironmentImage
 from studio.choices import ComputeKind
 from studio.models import Compute
 from tests import factories
-from tests.engines import OwnDockerd, OwnRegistry, TLSFiles
+from tests.engines import REGISTRY_BIN, OwnDockerd, OwnRegistry, TLSFiles
+from tests.requirements import required
 from tests.runner.jobs import submit_file, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
 
 BASE_IMAGE = "studio/python:3.11-bookworm"
+
+
+def _missing(reason: str) -> None:
+    """Skip, or fail when STUDIO_REQUIRE names docker (CI): a broken install must not hide."""
+    if "docker" in required():
+        pytest.fail(f"STUDIO_REQUIRE names docker, but {reason}")
+    pytest.skip(reason)
 
 
 class EngineEvents:
@@ -59,6 +69,8 @@ class EngineEvents:
 @pytest.fixture(scope="module")
 def remote(tmp_path_factory) -> Iterator[OwnDockerd]:
     """A second engine with TLS on tcp://127.0.0.1, holding only the offline base image."""
+    if os.geteuid() != 0 or not shutil.which("dockerd"):
+        _missing("starting a second dockerd (and its bridge) needs root and dockerd")
     tls = TLSFiles.make(tmp_path_factory.mktemp("tls"))
     engine = OwnDockerd(tls=tls)
     try:
@@ -71,6 +83,8 @@ def remote(tmp_path_factory) -> Iterator[OwnDockerd]:
 
 @pytest.fixture(scope="module")
 def registry() -> Iterator[OwnRegistry]:
+    if not Path(REGISTRY_BIN).exists():
+        _missing("no docker-registry (apt-get install docker-registry)")
     server = OwnRegistry()
     try:
         server.start()
@@ -222,3 +236,5 @@ def test_an_image_built_for_one_engine_is_pulled_not_rebuilt_by_the_other(
         assert f"{registry.address}/{tag}" in client.images.get(tag).tags  # pulled, tagged as run
     finally:
         client.close()
+    for name in (f"{registry.address}/{tag}", tag):  # the host engine keeps no image of this test
+        host.client.images.remove(name)
