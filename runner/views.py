@@ -19,6 +19,7 @@ from runner.job_graph import component_label, job_graph, job_parameters
 from runner.job_rows import job_rows, row_queryset
 from runner.logs import tail
 from runner.models import PipelineJob
+from runner.rerun_parameters import rerun_parameters
 from studio.roles import ADMIN, MEMBER, can_change, check_can_change, check_can_write, role_of
 
 PAGE_SIZE = 50
@@ -101,12 +102,14 @@ def job_detail(request, name: str):
         "rerunOf": job.rerun_of.name if job.rerun_of_id and job.rerun_of else None,
         "graph": job_graph(job.spec),
         "parameters": job_parameters(job.spec),
+        "rerunParameters": rerun_parameters(job.spec),
         "warnings": job.spec.get("warnings", []),
         "csrfToken": get_token(request),
         "urls": {
             "jobs": reverse("runner:jobs"),
             "cancel": f"/api/v1/jobs/{job.name}/cancel/",
             "rerun": reverse("runner:rerun-job", args=[job.name]),
+            "rerunApi": f"/api/v1/jobs/{job.name}/rerun/",
             "clone": reverse("designer:clone-job", args=[job.name]),
             "publish": f"/endpoints/publish/?job={job.name}",
             "socket": f"/ws/jobs/{job.name}/",
@@ -117,7 +120,7 @@ def job_detail(request, name: str):
     if not can_change(request.user, job):
         del props["urls"]["cancel"]
     if role_of(request.user) not in (MEMBER, ADMIN):
-        for action in ("rerun", "clone", "publish"):
+        for action in ("rerun", "rerunApi", "clone", "publish"):
             del props["urls"][action]
     return render(request, "runner/job_detail.html", {"job": job, "steps": steps, "props": json.dumps(props)})
 

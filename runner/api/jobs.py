@@ -417,11 +417,22 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             )
         return Response(job_row(job), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses={201: JobSubmittedSerializer})
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: JobSubmittedSerializer, 400: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def rerun(self, request, name=None):
-        """Submit the same frozen spec again; unchanged steps are reused."""
-        return submitted(rerun(get_object_or_404(PipelineJob, name=name), user=request.user))
+        """Submit the same frozen spec again; unchanged steps are reused. `{"parameters": {name:
+        value}}` changes pipeline parameters first (400 naming each refused one)."""
+        from runner.rerun_parameters import ParameterProblems, rerun_with_parameters
+
+        job = get_object_or_404(PipelineJob, name=name)
+        changes = request.data.get("parameters") if isinstance(request.data, dict) else None
+        if not changes:
+            return submitted(rerun(job, user=request.user))
+        try:
+            return submitted(rerun_with_parameters(job, changes, user=request.user))
+        except ParameterProblems as problems:
+            errors = {field: [message] for field, message in problems.problems.items()}
+            return Response({"detail": str(problems), "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
     @extend_schema(
         parameters=[

@@ -18,6 +18,7 @@ import type { ConnectionState } from './job-socket';
 import './jobs.css';
 import { GroupPanel } from './group-panel';
 import { useOpenGroups } from './open-groups';
+import { CancelButton, ResubmitButton } from './run-actions';
 import { RunGraph, type Selection } from './run-graph';
 import { indexGroups, revealStep, summarizeGroup } from './run-groups';
 import { useJobRun, useNow } from './run-store';
@@ -202,7 +203,8 @@ export function JobRun(props: JobRunProps) {
                 <a href={`/jobs/${encodeURIComponent(props.rerunOf)}/`}>{props.rerunOf}</a>
               </span>
             ) : null}
-            <ConnectionBadge connection={connection} synced={run.synced} />
+            {/* A finished job changes no more: its page is not "Live". */}
+            {terminal ? null : <ConnectionBadge connection={connection} synced={run.synced} />}
           </p>
           {parameters.length ? (
             <ul className="job-run__parameters" aria-label="Parameters">
@@ -217,16 +219,17 @@ export function JobRun(props: JobRunProps) {
         </div>
         <div className="actions-row job-run__actions">
           {urls.cancel && status !== null && !terminal && status !== 'CancelRequested' ? (
-            <button
-              type="button"
-              className="button button--danger"
-              onClick={onCancel}
-              disabled={cancelState.busy}
-            >
-              {cancelState.busy ? 'Canceling…' : 'Cancel'}
-            </button>
+            <CancelButton busy={cancelState.busy} onConfirm={() => void onCancel()} />
           ) : null}
-          {urls.rerun ? <ActionForm action={urls.rerun} token={token} label="Resubmit" /> : null}
+          {urls.rerunApi ? (
+            <ResubmitButton
+              job={name}
+              url={urls.rerunApi}
+              parameters={props.rerunParameters ?? []}
+            />
+          ) : urls.rerun ? (
+            <ActionForm action={urls.rerun} token={token} label="Resubmit" />
+          ) : null}
           {urls.clone ? (
             <ActionForm action={urls.clone} token={token} label="Clone to draft" />
           ) : null}

@@ -176,6 +176,15 @@ export interface JobWarning {
   message: string;
 }
 
+export interface RerunParameter {
+  name: string;
+  type: 'integer' | 'number' | 'boolean' | 'string';
+  value: unknown;
+  enum?: unknown[];
+  min?: number;
+  max?: number;
+}
+
 export interface JobRunProps {
   job: string;
   displayName?: string;
@@ -186,6 +195,8 @@ export interface JobRunProps {
   rerunOf?: string | null;
   graph?: RunGraphData;
   parameters?: JobParameter[];
+  /** The literal pipeline parameters a resubmit may change, with their types and bounds. */
+  rerunParameters?: RerunParameter[];
   /** Fields of the job's YAML that Azure ML accepts but that have no effect here. */
   warnings?: JobWarning[];
   csrfToken?: string;
@@ -193,6 +204,7 @@ export interface JobRunProps {
     jobs?: string;
     cancel?: string;
     rerun?: string;
+    rerunApi?: string;
     clone?: string;
     publish?: string;
     socket?: string;
