@@ -114,6 +114,13 @@ def parameter(page, port: str):
     return properties(page).get_by_role("textbox", name=re.compile(f"^{port}"))
 
 
+def pick_column(page, port: str, column: str) -> None:
+    """Choose a column in a column parameter's picker (a list once the step's columns are known)."""
+    picker = properties(page).get_by_label(re.compile(f"^{port}"))
+    expect(picker).to_have_js_property("tagName", "SELECT", timeout=10_000)
+    picker.select_option(column)
+
+
 def select_node(page, node_id: str) -> None:
     node(page, node_id).locator(".studio-node__head").click()
     properties(page).get_by_text(f"Step · {node_id}").wait_for()
@@ -235,7 +242,7 @@ def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
         auto_layout(page)
         # And set the label column of Train Model
         select_node(page, "train_model")
-        parameter(page, "label_column").fill("species")
+        pick_column(page, "label_column", "species")
         save_status(page, "Saved")
         screenshot(page, "designer-pipeline")
         # (With both side panels hidden the canvas has the whole width.)
@@ -265,14 +272,15 @@ def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
         page.wait_for_timeout(500)
         save_status(page, "Saved")
         select_node(page, "train_model")
-        assert parameter(page, "label_column").input_value() == "species"
+        assert properties(page).get_by_label(re.compile("^label_column")).input_value() == "species"
 
-        # When they wire a file into a folder input, the designer refuses and says why
+        # When they wire a folder into a file input, the designer refuses and says why and what to do
         page.locator(".react-flow__pane").click(position={"x": 5, "y": 5})
-        connect(page, "iris", "data", "split_data", "dataset")
+        connect(page, "split_data", "first_dataset", "import_csv", "source_file")
         notice = page.get_by_role("status").filter(has_text="Cannot connect")
         notice.wait_for()
         assert "uri_file" in notice.inner_text() and "uri_folder" in notice.inner_text()
+        assert "connect it to a table input instead" in notice.inner_text()
         expect(page.locator(".react-flow__edge")).to_have_count(len(WIRES), timeout=10_000)
         screenshot(page, "designer-refused-connection")
 
@@ -308,7 +316,7 @@ def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
 
         # When they fill it in and submit, they land on the job's page
         select_node(page, "evaluate_model")
-        parameter(page, "label_column").fill("species")
+        pick_column(page, "label_column", "species")
         save_status(page, "Saved")
         page.get_by_role("button", name="Submit", exact=True).click()
         dialog = page.get_by_role("dialog")
