@@ -1,5 +1,5 @@
-"""Routes of the designer API under /api/v1/: drafts, cloning a job into a draft, and the inner
-graph of a pipeline component."""
+"""Routes of the designer API under /api/v1/: drafts, cloning a job into a draft, the inner
+graph of a pipeline component, and the columns the column pickers offer."""
 
 from __future__ import annotations
 
