@@ -220,7 +220,8 @@ def job_report(page, server, job: dict) -> str:
 
 
 def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
-    with chromium_contexts(1) as (context,):
+    # Tall enough that the six layers of the laid-out pipeline, at a readable zoom, all show.
+    with chromium_contexts(1, height=1200) as (context,):
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -286,7 +287,10 @@ def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
 
         # When they delete a wire, undo brings it back and redo deletes it again
         last = "score_model.scored_dataset->evaluate_model.scored_dataset"
-        page.locator(f'.react-flow__edge[data-id="{last}"] .react-flow__edge-interaction').click(force=True)
+        # (A vertical wire's box is a fraction of a pixel wide: click its middle.)
+        wire = page.locator(f'.react-flow__edge[data-id="{last}"] .react-flow__edge-interaction')
+        wire = wire.bounding_box()
+        page.mouse.click(wire["x"] + wire["width"] / 2, wire["y"] + wire["height"] / 2)
         page.keyboard.press("Delete")
         expect(page.locator(".react-flow__edge")).to_have_count(len(WIRES) - 1, timeout=10_000)
         page.keyboard.press("Control+z")
@@ -496,7 +500,8 @@ def test_it_renames_a_pipeline_parameter_everywhere_and_undoes_it(studio_server)
 
 
 def test_a_big_draft_zoomed_out_is_drawn_in_less_detail_and_still_answers(studio_server):
-    # Given a draft of 120 steps in 60 wired pairs, opened fitted (far below zoom 0.45)
+    # Given a draft of 120 steps in 60 wired pairs, zoomed out far below 0.45 (opening fits it no
+    # smaller than readable)
     def step(node_id: str, ref: str, x: int, y: int) -> dict:
         return {"id": node_id, "type": "component", "position": {"x": x, "y": y}, "data": {"component": ref}}
 
@@ -522,6 +527,10 @@ def test_a_big_draft_zoomed_out_is_drawn_in_less_detail_and_still_answers(studio
         assert response.ok, response.text()
         page.goto(f"{studio_server.url}/designer/{response.json()['id']}/")
         wait_for_designer(page)
+        assert canvas_viewport(page)["zoom"] >= 0.8
+        for _ in range(5):
+            page.locator(".react-flow__controls-zoomout").click()
+        page.wait_for_timeout(400)
 
         # Then the cards are blank and the wires are one image under them
         canvas = page.get_by_test_id("designer-canvas")

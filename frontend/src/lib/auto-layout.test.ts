@@ -79,6 +79,17 @@ describe('layoutTopToBottom', () => {
     expect(view.y + top * view.zoom).toBe(24); // its first layer shows, the rest a scroll away
   });
 
+  it('puts nodes without wires in a grid below the wired ones, not in one long row', () => {
+    const loose = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => box(id));
+    const p = layoutTopToBottom(
+      [box('src'), box('dst'), ...loose],
+      [{ source: 'src', target: 'dst' }],
+    );
+    const xs = new Set(loose.map((n) => p[n.id]!.x));
+    expect(xs.size).toBe(2); // six loose nodes: two columns of three
+    for (const node of loose) expect(p[node.id]!.y).toBeGreaterThan(p.dst!.y + 110);
+  });
+
   it('positions unconnected nodes and ignores edges to unknown nodes', () => {
     const p = layoutTopToBottom([box('x'), box('y')], [{ source: 'x', target: 'ghost' }]);
     expect(Object.keys(p).sort()).toEqual(['x', 'y']);
