@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from studio.schemas.loading import LineIndex, Problem, format_path
+from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path, load_document
 
 REMOTE_DATA = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|azureml:)")
 
@@ -149,10 +147,14 @@ def discover(document: dict, *, base: Path, index: LineIndex, filename: str) -> 
             where = (*prefix, "environment", "conda_file")
             target = base / conda.strip()
             try:
-                text = target.read_text()
-                spec = yaml.safe_load(text)
-            except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+                spec, _ = load_document(target.read_bytes(), filename=str(target))
+            except OSError as error:
                 problem(where, f"{conda!r} cannot be read as a conda file ({target}): {error}")
+                continue
+            except DefinitionError as error:  # not YAML, too deep or too big: the loader's limits
+                first = error.problems[0]
+                at = f" line {first.line}" if first.line else ""
+                problem(where, f"{conda!r} cannot be read as a conda file ({target}{at}): {first.message}")
                 continue
             if not isinstance(spec, dict):
                 problem(where, f"{conda!r} is not a conda specification (a mapping)")

@@ -290,6 +290,37 @@ def test_it_reports_a_yaml_syntax_error_with_its_line(tmp_path, offline, capsys)
     assert main(["job", "create", "-f", str(tmp_path / "absent.yml")]) == 2
 
 
+def test_it_refuses_deep_yaml_anywhere_it_reads_with_the_file(tmp_path, offline, capsys):
+    """YAML nested 2,000 levels (the job file, or a conda file it names) is a clear refusal naming
+    the file, never a RecursionError's traceback."""
+    deep = "a: " + "[" * 2000 + "]" * 2000 + "\n"
+    pipeline = tmp_path / "deep.yml"
+    pipeline.write_text(deep)
+    assert main(["job", "create", "-f", str(pipeline)]) == 2
+    err = capsys.readouterr().err
+    assert f"{pipeline}" in err and "nested deeper than 100 levels" in err, err
+    assert "Traceback" not in err
+
+    conda = tmp_path / "conda.yml"
+    conda.write_text("name: x\ndependencies: " + "[" * 2000 + "]" * 2000 + "\n")
+    job = write(
+        tmp_path / "job.yml",
+        """
+        command: echo hi
+        environment:
+          image: python:3.11
+          conda_file: ./conda.yml
+        """,
+    )
+    assert main(["job", "create", "-f", str(job)]) == 2
+    err = capsys.readouterr().err
+    assert f"{job}:4: environment.conda_file: './conda.yml' cannot be read as a conda file ({conda}" in err, (
+        err
+    )
+    assert "nested deeper than 100 levels" in err
+    assert "Traceback" not in err
+
+
 def test_it_locates_api_problems_in_the_pipeline_file():
     assert problems.parse_field("jobs.train.compute") == ("jobs", "train", "compute")
     assert problems.parse_field("inputs.x[2].path") == ("inputs", "x", 2, "path")
