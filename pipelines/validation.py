@@ -9,7 +9,6 @@ from pydantic import ValidationError
 from pipelines.columns import check_columns
 from pipelines.document import literal_problem
 from pipelines.gpu_requests import check_gpu_requests
-from pipelines.gpu_requests import check_gpu_requests
 from pipelines.rules import data_fits
 from pipelines.spec import PipelineSpec, find_cycle, port_types_compatible
 from studio.schemas.component import ASSET_TYPES
@@ -175,7 +174,6 @@ def check_steps(
             outputs[target] = {"type": written, "step": name, "output": port}
     if not cycle:
         check_columns(report, steps)
-    check_gpu_requests(report, steps)
     check_gpu_requests(report, steps)
     return outputs
 
