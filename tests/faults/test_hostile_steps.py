@@ -12,6 +12,7 @@ calls `GET /api/v1/jobs/` every half second and the p95 of its latency is record
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import shutil
 import socket
@@ -355,9 +356,11 @@ class LatencyProbe(threading.Thread):
 def _bridge_gateway() -> str:
     client = docker.from_env()
     try:
-        return client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
+        config = client.networks.get("bridge").attrs["IPAM"]["Config"][0]
     finally:
         client.close()
+    # An engine restarted on an existing docker0 may name only the subnet: the gateway is its first host.
+    return config.get("Gateway") or str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
 
 
 def _sleepers(seconds: str) -> list[int]:
