@@ -11,6 +11,7 @@ from runner.api.jobs import JobViewSet
 from runner.api.metric_names import metric_names
 from runner.api.metrics import job_metrics
 from runner.api.snapshots import upload_snapshot
+from runner.api.tables import step_output_table
 
 
 class StepNameConverter:
@@ -41,6 +42,7 @@ urlpatterns = [
         JobViewSet.as_view({"get": "download"}),
         name="job-output-file",
     ),
+    path("jobs/<slug:name>/steps/<step:step>/table/", step_output_table, name="job-step-table"),
     path("jobs/<slug:name>/steps/<step:step>/artifacts/", step_artifacts, name="job-step-artifacts"),
     path(
         "jobs/<slug:name>/steps/<step:step>/artifacts/<path:path>",

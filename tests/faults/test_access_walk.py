@@ -134,6 +134,7 @@ EXTRA = [
     ("step log download", "get", f"{API}/jobs/{{job}}/steps/s/logs/download/", None, ALL, 404),
     ("step outputs", "get", f"{API}/jobs/{{job}}/steps/s/outputs/", None, ALL, 404),
     ("step preview", "get", f"{API}/jobs/{{job}}/steps/s/preview/", None, ALL, 404),
+    ("step table", "get", f"{API}/jobs/{{job}}/steps/s/table/", None, ALL, 400),
     ("step reuse", "get", f"{API}/jobs/{{job}}/steps/s/reuse/", None, ALL, 404),
     # designer
     ("drafts", "get", f"{API}/drafts/", None, ALL),

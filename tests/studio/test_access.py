@@ -43,6 +43,7 @@ ROUTES = [
     ("own token", "post", f"{API}/tokens/", {"name": "cli"}, ALL),
     ("component columns", "get", f"{API}/components/nope/1/columns/", None, ALL),
     ("data columns", "get", f"{API}/data/nope/1/columns/", None, ALL),
+    ("step table explorer", "get", f"{API}/jobs/{{job}}/steps/s/table/?output=o&path=a.csv", None, ALL),
     # jobs
     ("job submit", "post", f"{API}/jobs/", {"jobs": {}}, MEMBERS),
     ("job cancel", "post", f"{API}/jobs/{{job}}/cancel/", None, OWNER),
