@@ -195,7 +195,10 @@ def _action(action: str, past: str):
     def run(args) -> int:
         client = StudioClient.from_saved_login()
         compute = client.request("POST", f"{compute_path(args.name)}{action}/")
-        emit(compute, output=args.output, text=f"{past}: {summary(compute)}" if past else summary(compute))
+        text = f"{past}: {summary(compute)}" if past else summary(compute)
+        if (compute.get("check") or {}).get("requested"):  # a worker serving it checks it
+            text = compute["check"]["message"]
+        emit(compute, output=args.output, text=text)
         return 0
 
     return run

@@ -21,11 +21,17 @@ LATER_DELAY_MS = 500
 
 @dramatiq.actor(queue_name=CONTROL_QUEUE, max_retries=0)
 def check_compute(compute_id: int) -> None:
-    """Record whether a compute answers; the runner's health checks call this periodically."""
+    """Record whether a compute answers, as seen from this worker's host. Its message comes on the
+    compute's check queue (`runner.messages.check_compute`); one for a compute this worker does not
+    serve (sent to the control queue) goes to that queue."""
+    from runner import messages, serving
     from runner.computes import check_compute_now
 
     compute = Compute.objects.filter(pk=compute_id).first()
     if compute is None:
+        return
+    if not serving.current().serves(compute):
+        messages.check_compute(compute)
         return
     check_compute_now(compute)
 

@@ -3,7 +3,7 @@ check/drain/resume buttons."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -13,12 +13,16 @@ from django.views.decorators.http import require_POST
 
 from runner import presence, serving
 from runner.choices import STEP_ACTIVE
-from runner.computes import check_compute_now
+from runner.computes import request_check
 from runner.gpu_leases import holders
 from studio.choices import ComputeState
 from studio.models import Compute
 from studio.roles import check_admin
 from studio.views.assets import not_found
+
+# A check asked from a compute's page: the page reloads until a worker answers, for CHECK_WAIT.
+CHECK_PENDING = "compute-check-pending:"
+CHECK_WAIT = timedelta(minutes=1)
 
 
 def computes(request):
@@ -60,6 +64,7 @@ def compute_detail(request, name: str):
             "workers": presence.workers_of(compute),
             "local_host": serving.local_host_of(compute, claim=False) if compute.kind == "local" else None,
             "gpus": holders(compute),  # which step holds which GPU (on this or another compute)
+            "check_pending": _check_pending(request, compute),
             "checked_just_now": compute.checked_at is not None
             and timezone.now() - compute.checked_at < timedelta(minutes=1),
         },
@@ -74,11 +79,36 @@ def check_compute(request, name: str):
     compute = Compute.objects.filter(name=name).first()
     if compute is None:
         return _missing(request, name)
-    check_compute_now(compute)
-    level = messages.SUCCESS if compute.state == ComputeState.ONLINE else messages.WARNING
-    detail = f": {compute.state_detail}" if compute.state_detail else ""
-    messages.add_message(request, level, f"Checked {compute.name}: {compute.get_state_display()}{detail}")
+    asked = request_check(compute)
+    if asked.requested:  # the page reloads until the worker's answer lands (`_check_pending`)
+        request.session[CHECK_PENDING + compute.name] = timezone.now().isoformat()
+        level = messages.INFO
+    elif asked.checked and compute.state == ComputeState.ONLINE:
+        level = messages.SUCCESS
+    else:
+        level = messages.WARNING
+    messages.add_message(request, level, asked.message)
     return redirect("studio:compute", name=compute.name)
+
+
+def _check_pending(request, compute: Compute) -> bool:
+    """Whether a check asked from this page still waits for its worker's answer (up to
+    CHECK_WAIT); once it lands, say what it found."""
+    asked_at = request.session.get(CHECK_PENDING + compute.name)
+    if asked_at is None:
+        return False
+    asked = datetime.fromisoformat(asked_at)
+    if compute.checked_at is not None and compute.checked_at >= asked:
+        del request.session[CHECK_PENDING + compute.name]
+        level = messages.SUCCESS if compute.state == ComputeState.ONLINE else messages.WARNING
+        detail = f": {compute.state_detail}" if compute.state_detail else ""
+        messages.add_message(request, level, f"Checked {compute.name}: {compute.get_state_display()}{detail}")
+        return False
+    if timezone.now() - asked > CHECK_WAIT:
+        del request.session[CHECK_PENDING + compute.name]
+        messages.warning(request, f"No worker answered the check of {compute.name} within a minute.")
+        return False
+    return True
 
 
 @require_POST
@@ -102,7 +132,7 @@ def resume_compute(request, name: str):
     if compute is None:
         return _missing(request, name)
     compute.resume(by=request.user)
-    check_compute_now(compute)
+    request_check(compute)
     messages.success(
         request, f"{compute.name} takes new steps again ({compute.get_state_display().lower()})."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -77,3 +78,61 @@ def register_available_computes() -> list[Compute]:
     check_compute_now(existing)
     found.append(existing)
     return found
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What asking for a health check did: `checked` here (embedded: the result is recorded), or
+    sent to the live `workers` serving the compute (ids, and their `hosts`), or nothing when no
+    worker serves it."""
+
+    compute: Compute
+    checked: bool = False
+    workers: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+
+    @property
+    def requested(self) -> bool:
+        """Whether a worker was asked (its answer lands in the compute's state later)."""
+        return bool(self.workers)
+
+    @property
+    def message(self) -> str:
+        """One line for the page, the API and the CLI."""
+        name = self.compute.name
+        if self.checked:
+            detail = f": {self.compute.state_detail}" if self.compute.state_detail else ""
+            return f"Checked {name}: {self.compute.get_state_display()}{detail}"
+        if self.workers:
+            where = ", ".join(sorted(set(self.hosts)))
+            return f"Check of {name} requested from its worker on {where}; its state changes when it answers"
+        return no_worker_line(name)
+
+
+def no_worker_line(name: str) -> str:
+    """Why a compute cannot be checked now, and what to do."""
+    return f"No worker serves {name}: start `studio worker --compute {name}`"
+
+
+def request_check(compute: Compute) -> CheckRequest:
+    """Have `compute` checked where its engine is reached from.
+
+    Embedded (`studio up` without Redis: this process is the worker of every compute) the check
+    runs here. Otherwise it goes to the compute's check queue, which only the workers serving the
+    compute consume (`runner.queues`), and this process never probes the engine itself: a web
+    process without a Docker socket, or a host that cannot reach the engine, would record a false
+    Offline. With no live worker serving it nothing is sent and the state stays as it was.
+    """
+    from runner import broker, messages, presence
+
+    if broker.is_embedded():
+        return CheckRequest(check_compute_now(compute), checked=True)
+    workers = [worker for worker in presence.workers_of(compute) if not worker.stopping]
+    if not workers:
+        return CheckRequest(compute)
+    messages.check_compute(compute)
+    return CheckRequest(
+        compute,
+        workers=tuple(worker.worker_id for worker in workers),
+        hosts=tuple(worker.host for worker in workers),
+    )

@@ -6,7 +6,8 @@ import circle); Dramatiq resolves an actor by its name on the broker, so this mo
 them. The actors are declared when the runner app is ready (`runner.apps`), before any message.
 
 A step's message goes to the queue of its compute (`runner.queues`), whatever queue the actor
-was declared with: only the workers serving that compute consume it.
+was declared with: only the workers serving that compute consume it. So does a compute's health
+check, on that compute's check queue.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 import dramatiq
 
 from runner.models import StepRun
-from runner.queues import step_queue
+from runner.queues import check_queue, step_queue
 from studio.models import Compute
 
 ADVANCE_JOB = "advance_job"
@@ -75,6 +76,11 @@ def reconcile() -> None:
     send(RECONCILE)
 
 
-def check_compute(compute_id: int) -> None:
-    """Ask for a health check of a compute (`runner.computes.check_compute_now`)."""
-    send(CHECK_COMPUTE, compute_id)
+def check_compute(compute: Compute) -> dramatiq.Message:
+    """Ask a worker serving `compute` for a health check of it (`runner.computes.check_compute_now`
+    run where the compute's engine is reached from)."""
+    broker = dramatiq.get_broker()
+    queue = check_queue(compute.name)
+    message = broker.get_actor(CHECK_COMPUTE).message(compute.pk).copy(queue_name=queue)
+    broker.declare_queue(queue)
+    return broker.enqueue(message)

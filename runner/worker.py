@@ -28,9 +28,17 @@ from runner import broker, messages, presence
 from runner.choices import STEP_ACTIVE
 from runner.heartbeat import WORKER_ID, heartbeat_timeout
 from runner.models import StepRun
-from runner.queues import CONTROL_QUEUE, compute_of_queue, is_step_queue, step_queue
+from runner.queues import (
+    CONTROL_QUEUE,
+    check_queue,
+    compute_of_check_queue,
+    compute_of_queue,
+    is_step_queue,
+    step_queue,
+)
 from runner.reconciler import ReconcilerThread
 from runner.serving import EVERY, Serving, serve_every_compute, start_serving
+from studio.models import Compute
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +79,44 @@ class StepWorker(dramatiq.Worker):
             if queue in declared:  # declared before it was served (a message sent from here)
                 self._add_consumer(queue)
                 self._add_consumer(dq_name(queue), delay=True)
+            else:
+                self.broker.declare_queue(queue)
+
+
+class ControlWorker(dramatiq.Worker):
+    """Control threads: the control queue, and the health-check queues of the computes `serving`
+    serves (a check runs where the compute's engine is reached from, `runner.computes`)."""
+
+    def __init__(self, broker_: dramatiq.Broker, *, serving: Serving, **options) -> None:
+        super().__init__(broker_, **options)
+        self.serving = serving
+        self.consumer_whitelist = None  # `wants` decides, and its answer grows with `serving`
+        self.stopped = False
+
+    def wants(self, queue_name: str) -> bool:
+        """Whether this worker consumes `queue_name`."""
+        if self.stopped:  # as StepWorker: a queue declared after this worker stopped is not its
+            return False
+        name = q_name(queue_name)
+        if name == CONTROL_QUEUE:
+            return True
+        return compute_of_check_queue(name) in self.serving.served()
+
+    def _add_consumer(self, queue_name: str, *, delay: bool = False) -> None:
+        if self.wants(queue_name):
+            super()._add_consumer(queue_name, delay=delay)
+
+    def stop(self, timeout: int = 600_000) -> None:
+        self.stopped = True
+        super().stop(timeout=timeout)
+
+    def serve(self, names: set[str]) -> None:
+        """Consume the check queues of the computes `names` (already added to `serving`)."""
+        declared = self.broker.get_declared_queues()
+        for name in sorted(names):
+            queue = check_queue(name)
+            if queue in declared:
+                self._add_consumer(queue)
             else:
                 self.broker.declare_queue(queue)
 
@@ -144,6 +190,13 @@ def hand_back_steps() -> int:
     return count
 
 
+def check_served(names: set[str]) -> None:
+    """Ask for a health check of each compute this worker starts serving: the state a web process
+    or another host recorded is replaced by what this host sees."""
+    for compute in Compute.objects.filter(name__in=names):
+        _quietly(messages.check_compute, compute)
+
+
 def start_workers(
     *,
     control_threads: int | None = None,
@@ -162,18 +215,25 @@ def start_workers(
     """
     serving = serve_every_compute() if every_compute else start_serving(computes)
     control = broker.start_worker(
-        threads=control_threads or settings.STUDIO_WORKER_THREADS, queues={CONTROL_QUEUE}
+        threads=control_threads or settings.STUDIO_WORKER_THREADS, worker_class=ControlWorker, serving=serving
     )
     steps = broker.start_worker(
         threads=step_threads or settings.STUDIO_STEP_THREADS, worker_class=StepWorker, serving=serving
     )
-    steps.serve(set(serving.served()))
+
+    def serve(names: set[str]) -> None:
+        steps.serve(names)
+        control.serve(names)
+        if announce and not broker.is_embedded():
+            check_served(names)
+
     logger.info("step threads serve %s", "every compute" if serving.mode == EVERY else serving.served())
     announcer = None
     if announce:
         presence.announce(serving, threads=steps.worker_threads)
-        announcer = presence.Announcer(serving, threads=steps.worker_threads, on_change=steps.serve)
+        announcer = presence.Announcer(serving, threads=steps.worker_threads, on_change=serve)
         announcer.start()
+    serve(set(serving.served()))
     reconciler = None
     if reconcile:
         reconciler = ReconcilerThread(interval=settings.STUDIO_RECONCILE_SECONDS)

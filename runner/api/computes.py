@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from runner import presence
-from runner.computes import check_compute_now
+from runner.computes import CheckRequest, request_check
 from studio import audit
 from studio.api.permissions import AdminWrites
 from studio.choices import ComputeKind
@@ -204,7 +204,13 @@ class ComputeViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer):
         compute = serializer.save()
         audit.record(self.request.user, "compute.create", compute, kind=compute.kind)
-        check_compute_now(compute)
+        self.check_request = request_check(compute)
+
+    def create(self, request, *args, **kwargs):
+        """Register a compute; a worker serving it checks it (`check` says which, or that none does)."""
+        response = super().create(request, *args, **kwargs)
+        response.data = {**response.data, "check": _check_summary(self.check_request)}
+        return response
 
     def perform_update(self, serializer):
         detail = {k: v for k, v in serializer.validated_data.items() if k != "_engine_tls"}
@@ -255,11 +261,30 @@ class ComputeViewSet(viewsets.ModelViewSet):
         """Take new steps again after draining."""
         compute = self.get_object()
         compute.resume(by=request.user)
-        return Response(self.get_serializer(check_compute_now(compute)).data)
+        return Response(_check_fields(request_check(compute), self.get_serializer))
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def check(self, request, name=None):
-        """Probe the compute now: engine version, CPUs, memory and GPUs."""
-        compute = check_compute_now(self.get_object())
-        return Response(self.get_serializer(compute).data)
+        """Have the compute probed where its engine is reached from: here when embedded (200, the
+        result), else by a live worker serving it (202, the state changes when it answers); 409
+        when no live worker serves it."""
+        asked = request_check(self.get_object())
+        if not asked.checked and not asked.requested:
+            return Response({"detail": asked.message, "errors": {}}, status=status.HTTP_409_CONFLICT)
+        answer = status.HTTP_200_OK if asked.checked else status.HTTP_202_ACCEPTED
+        return Response(_check_fields(asked, self.get_serializer), status=answer)
+
+
+def _check_fields(asked: CheckRequest, serializer) -> dict:
+    """The compute as the API shows it, and `check`: what asking for its health check did."""
+    return {**serializer(asked.compute).data, "check": _check_summary(asked)}
+
+
+def _check_summary(asked: CheckRequest) -> dict:
+    return {
+        "checked": asked.checked,
+        "requested": asked.requested,
+        "workers": list(asked.workers),
+        "message": asked.message,
+    }
