@@ -1,0 +1,299 @@
+"""Studio against Prefect and Dagster on the same N-step chain, measured side by side in one run.
+
+Every tool runs the same chain of N sequential steps, each step the same command: on `local`
+`python -c pass` with the interpreter of Studio's local environment, on `docker`
+`docker run --rm <Studio's environment image> python -c pass`. The floor is those N commands run
+by a plain loop. For each tool: its total and its overhead per step over the floor; then how many
+times Studio's overhead is below each peer's (goal: at least 5x below the faster peer).
+
+- Studio: the chain of bench/step_overhead.py (embedded mode, SQLite, in-process broker, worker
+  threads in this process), timed from submit to Completed;
+- Prefect: a flow of N sequential tasks (bench/peer_chains/prefect_chain.py), its default local
+  mode (a temporary server of its own, started by the warm-up), timed around the flow call;
+- Dagster: a job of N ops in a line (bench/peer_chains/dagster_chain.py), with its default
+  multiprocess executor (`execute_job`, each op in a child process) and in process
+  (`execute_in_process`), timed around the call.
+
+Each peer is installed, pinned, into its own virtualenv under bench/.peers/ on first use (pip,
+the configured index); the versions go into the results. Peers run warm (a 2-step run first),
+as Studio does (its workers started and its environment built before anything is timed).
+Telemetry is off (DO_NOT_TRACK, PREFECT_SERVER_ANALYTICS_ENABLED=false, Dagster's
+`telemetry.enabled: false`).
+
+    .venv/bin/python bench/peers.py [--steps 40] [--repeat 3] [--computes local,docker]
+        [--peers prefect,dagster-in-process,dagster-multiprocess]
+
+Rows go to bench/results/peers.json (bench/report.py); it always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import report
+import step_overhead as chain
+
+BENCH = Path(__file__).resolve().parent
+PEERS_HOME = BENCH / ".peers"
+DRIVERS = BENCH / "peer_chains"
+PINS = {"prefect": "prefect==3.9.1", "dagster": "dagster==1.13.28"}
+ALL_PEERS = ["prefect", "dagster-in-process", "dagster-multiprocess"]
+GOAL_TIMES_BELOW = 5.0
+
+
+# --- peer virtualenvs ------------------------------------------------------------------------------
+
+
+def peer_python(package: str) -> Path:
+    """The Python of bench/.peers/<package>, created and the pinned version installed when missing."""
+    venv = PEERS_HOME / package
+    python = venv / "bin" / "python"
+    pin = PINS[package]
+    wanted = pin.split("==")[1]
+    if python.exists() and installed_version(python, package) == wanted:
+        return python
+    PEERS_HOME.mkdir(parents=True, exist_ok=True)
+    print(f"installing {pin} into {venv} (once; log in {venv}.install.log)", flush=True)
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    subprocess.run([base, "-m", "venv", "--clear", str(venv)], check=True)
+    with open(f"{venv}.install.log", "wb") as log:
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--disable-pip-version-check", pin],
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return python
+
+
+def installed_version(python: Path, package: str) -> str | None:
+    result = subprocess.run(
+        [str(python), "-c", f"import importlib.metadata as m; print(m.version({package!r}))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def peer_env(home: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PREFECT_", "DAGSTER_", "DJANGO_", "STUDIO_", "VIRTUAL_ENV"))
+    }
+    env.update(
+        DO_NOT_TRACK="1",
+        PREFECT_HOME=str(home / "prefect"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="true",
+        DAGSTER_HOME=str(home / "dagster"),
+    )
+    (home / "dagster").mkdir(parents=True, exist_ok=True)
+    (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return env
+
+
+def run_peer(peer: str, command: list[str], *, steps: int, repeat: int, capture: bool) -> dict:
+    """Warm up and time `repeat` runs of the chain in `peer`; {'tool', 'version', 'warm_up', 'runs'}."""
+    package = peer.split("-")[0]
+    python = peer_python(package)
+    home = Path(tempfile.mkdtemp(prefix=f"studio-bench-{package}-", dir="/tmp"))
+    out = home / "result.json"
+    env = peer_env(home)
+    env.update(
+        BENCH_STEPS=str(steps), BENCH_COMMAND=json.dumps(command), BENCH_CAPTURE="1" if capture else "0"
+    )
+    if package == "prefect":
+        args = [str(DRIVERS / "prefect_chain.py"), str(out), "--steps", str(steps), "--repeat", str(repeat)]
+        args += (["--capture"] if capture else []) + ["--", *command]
+    else:
+        executor = "in_process" if peer == "dagster-in-process" else "multiprocess"
+        args = [str(DRIVERS / "dagster_chain.py"), str(out), "--executor", executor, "--repeat", str(repeat)]
+    log = home / "output.log"
+    try:
+        with log.open("wb") as sink:
+            done = subprocess.run(
+                [str(python), *args], cwd=home, env=env, stdout=sink, stderr=subprocess.STDOUT, check=False
+            )
+        if done.returncode != 0 or not out.exists():
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{peer} exited {done.returncode}:\n{tail}")
+        return json.loads(out.read_text())
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+# --- the floor -------------------------------------------------------------------------------------
+
+
+def time_floor(command: list[str], steps: int, *, capture: bool) -> float:
+    started = time.perf_counter()
+    for _ in range(steps):
+        subprocess.run(command, check=True, capture_output=capture)
+    return time.perf_counter() - started
+
+
+# --- main ------------------------------------------------------------------------------------------
+
+
+def measure(compute: str, command: list[str], spec, args, peers: list[str]) -> dict[str, list[float]]:
+    """Floor and Studio interleaved `repeat` times, then each peer, then the floor once more."""
+    capture = compute == "docker"
+    totals: dict[str, list[float]] = {"floor": [], "studio": []}
+    for attempt in range(1, args.repeat + 1):
+        totals["floor"].append(time_floor(command, args.steps, capture=capture))
+        totals["studio"].append(chain.run_job(spec).wall)
+        print(
+            f"{compute} {attempt}/{args.repeat}: floor {totals['floor'][-1]:.2f} s, "
+            f"studio {totals['studio'][-1]:.2f} s",
+            flush=True,
+        )
+    for peer in peers:
+        repeat = args.multiprocess_repeat if peer == "dagster-multiprocess" else args.repeat
+        try:
+            result = run_peer(peer, command, steps=args.steps, repeat=repeat, capture=capture)
+        except (RuntimeError, subprocess.CalledProcessError) as error:
+            print(f"{peer} on {compute} failed: {error}", flush=True)
+            totals[peer] = []
+            continue
+        totals[peer] = result["runs"]
+        VERSIONS[peer] = result["version"]
+        runs = ", ".join(f"{value:.2f}" for value in result["runs"])
+        print(
+            f"{compute} {peer} {result['version']}: warm-up {result['warm_up']:.1f} s, runs {runs} s",
+            flush=True,
+        )
+    totals["floor"].append(time_floor(command, args.steps, capture=capture))
+    return totals
+
+
+VERSIONS: dict[str, str] = {}
+
+
+def add_rows(out: report.Report, compute: str, totals: dict[str, list[float]], steps: int) -> None:
+    floor = statistics.median(totals["floor"])
+    out.row(
+        f"{compute}: floor, {steps} commands in a loop",
+        floor,
+        "s",
+        note=f"{len(totals['floor'])} runs, median",
+    )
+    overheads: dict[str, float] = {}
+    for tool, values in totals.items():
+        if tool == "floor":
+            continue
+        if not values:
+            out.row(f"{compute}: {tool} total", None, "s", note="failed: see the output")
+            continue
+        total = statistics.median(values)
+        overheads[tool] = (total - floor) / steps * 1000
+        label = f"{tool} {VERSIONS[tool]}" if tool in VERSIONS else tool
+        out.row(
+            f"{compute}: {label} total",
+            total,
+            "s",
+            note=f"{len(values)} run(s), median; min {min(values):.2f}",
+        )
+        out.row(
+            f"{compute}: {tool} overhead", overheads[tool], "ms/step", note=f"{total / floor:.2f}x the floor"
+        )
+    studio = overheads.get("studio")
+    peers = {tool: value for tool, value in overheads.items() if tool != "studio"}
+    if studio is None or not peers:
+        return
+    for tool, value in peers.items():
+        out.row(f"{compute}: {tool} overhead / Studio's", _times(value, studio), "x")
+    fastest = min(peers, key=peers.get)
+    times = _times(peers[fastest], studio)
+    note = f"faster peer: {fastest} ({peers[fastest]:+.1f} vs Studio {studio:+.1f} ms/step)"
+    if studio <= 0:
+        note += "; Studio at or under the floor (noise)"
+    out.row(
+        f"{compute}: faster peer's overhead / Studio's",
+        times,
+        "x",
+        goal=f">= {GOAL_TIMES_BELOW:.0f}x",
+        met=(studio <= 0) or (times is not None and times >= GOAL_TIMES_BELOW),
+        note=note,
+    )
+
+
+def _times(peer: float, studio: float) -> float | None:
+    """How many times Studio's overhead is below the peer's (None when Studio's is not above 0)."""
+    return peer / studio if studio > 0 else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per tool (default 3)")
+    parser.add_argument("--multiprocess-repeat", type=int, default=1, help="runs of dagster-multiprocess (1)")
+    parser.add_argument("--computes", default="local,docker")
+    parser.add_argument("--peers", default=",".join(ALL_PEERS), help=f"default {','.join(ALL_PEERS)}")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    computes = [name.strip() for name in args.computes.split(",") if name.strip()]
+    peers = [name.strip() for name in args.peers.split(",") if name.strip()]
+    unknown = sorted(set(peers) - set(ALL_PEERS))
+    if unknown:
+        parser.error(f"--peers: unknown {', '.join(unknown)} (known: {', '.join(ALL_PEERS)})")
+
+    out = report.Report("peers")
+    out.meta("steps", args.steps)
+    out.meta("pins", PINS)
+    for package in sorted({peer.split("-")[0] for peer in peers}):
+        peer_python(package)  # install before anything is timed
+    home = Path(tempfile.mkdtemp(prefix="studio-bench-", dir="/tmp"))
+    home.chmod(0o755)  # steps run as uid 1000 when this runs as root
+    workers = None
+    try:
+        chain.setup_django(home, verbose=args.verbose)
+        if "docker" in computes and not chain.docker_answers():
+            print("no Docker engine answers: measuring local only")
+            out.meta("skipped", "docker: no engine answers")
+            computes = [name for name in computes if name != "docker"]
+        chain.create_computes(computes)
+        from runner.worker import start_workers
+
+        workers = start_workers()
+        images = {}
+        for compute in computes:
+            images[compute] = chain.run_job(chain.compile_chain(home / "bench", 2, compute)).image
+        for compute in computes:
+            if compute == "local":
+                command = [str(Path(images["local"]) / "bin" / "python"), "-c", "pass"]
+            else:
+                command = [
+                    shutil.which("docker") or "docker",
+                    "run",
+                    "--rm",
+                    images["docker"],
+                    "python",
+                    "-c",
+                    "pass",
+                ]
+                time_floor(command, 2, capture=True)  # warm the engine
+            spec = chain.compile_chain(home / "bench", args.steps, compute)
+            totals = measure(compute, command, spec, args, peers)
+            add_rows(out, compute, totals, args.steps)
+        out.meta("versions", VERSIONS)
+    finally:
+        if workers is not None:
+            workers.stop(timeout=10_000)
+        shutil.rmtree(home, ignore_errors=True)
+    out.save()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
