@@ -41,8 +41,8 @@ ROUTES = [
     ("computes list", "get", f"{API}/computes/", None, ALL),
     ("endpoint page", "get", "/endpoints/ep/", None, ALL),
     ("own token", "post", f"{API}/tokens/", {"name": "cli"}, ALL),
-    ("component columns", "get", f"{API}/components/nope/1/columns/", None, ALL),
-    ("data columns", "get", f"{API}/data/nope/1/columns/", None, ALL),
+    ("component columns", "get", f"{API}/components/comp/1/columns/", None, ALL),
+    ("data columns", "get", f"{API}/data/rows/1/columns/", None, ALL),
     ("step table explorer", "get", f"{API}/jobs/{{job}}/steps/s/table/?output=o&path=a.csv", None, ALL),
     # jobs
     ("job submit", "post", f"{API}/jobs/", {"jobs": {}}, MEMBERS),
