@@ -76,9 +76,16 @@ format: $(PY_STAMP) $(NPM_STAMP)
 rules: $(PY_STAMP)
 	$(PY) -m pipelines.rules
 
+# Issue 17's scripts each write their rows to bench/results/<script>.json (bench/report.py) and
+# also run alone; the last line merges them into bench/results/latest.json and prints one table.
+BENCH_SCRIPTS ?= peers production fan_out reuse submit_latency endpoint_load memory
 bench: $(PY_STAMP) $(BUNDLE)
+	@mkdir -p bench/results && rm -f bench/results/*.json
 	$(PY) bench/step_overhead.py --steps 40 --repeat 3 $(BENCH_ARGS)
 	$(PY) bench/designer_scale.py $(DESIGNER_BENCH_ARGS)
+	@for script in $(BENCH_SCRIPTS); do echo "== bench/$$script.py"; \
+		$(PY) bench/$$script.py || echo "bench/$$script.py exited $$?"; done
+	$(PY) bench/report.py
 
 clean:
 	rm -rf static/dist frontend/node_modules $(VENV) var/test var/test-faults
