@@ -187,6 +187,24 @@ def _write(steps: list[StepRun], names: tuple[str, ...], *, expected: tuple[str,
         cursor.executemany(sql, rows)
 
 
+def _take_waiting(work: _Pass) -> StepRun | None:
+    """The job's first Queued step, claimed for the step thread that just freed a slot (or None).
+
+    A fan-out's steps are all queued by the first pass; without this, each waits for its message
+    to come back from its delay after a full compute said Later (up to `LATER_DELAY_MS`). Only
+    this job's steps: its row is the one the pass holds locked. Its message, still pending,
+    finds it claimed and does nothing.
+    """
+    name = next((row.name for row in work.rows.values() if row.status == StepStatus.QUEUED), None)
+    if name is None:
+        return None
+    step, _ = work.full(name)
+    try:
+        return take_slot(step)
+    except Later:
+        return None  # its message takes it when a slot frees up
+
+
 def cancel_waiting_steps(job: PipelineJob, *, reason: str = "the job was canceled") -> list[StepRun]:
     """Cancel every step of the job that has not started (Not started or Queued): two statements
     whatever their number; the canceled steps. In the caller's transaction, with the job's row
@@ -301,6 +319,10 @@ def advance_job(
                 queued.append(full.pk)
                 transaction.on_commit(send)
             work.flush()
+            if take_one and not queued and taken is not None:
+                claimed = _take_waiting(work)
+                if claimed is not None:
+                    taken.append(claimed)
         if any(step.status in STEP_ACTIVE or step.status in STEP_WAITING for step in steps.values()):
             return queued
         _finish_job(job, steps)

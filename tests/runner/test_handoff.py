@@ -67,3 +67,25 @@ def test_a_full_compute_leaves_the_next_step_queued_for_its_message(running_a, c
 def test_a_step_ended_outside_a_step_thread_is_only_queued(running_a):
     step_runner.finish(running_a, StepStatus.COMPLETED, exit_code=0, outputs={})
     assert StepRun.objects.get(job=running_a.job_id, name="b").status == StepStatus.QUEUED
+
+
+def test_ending_a_fan_out_step_claims_a_queued_step_of_its_job(computes, library):
+    # Three independent steps on a one-slot compute: the first pass queues all three, and the
+    # messages of b and c find the compute full (Later: they come back after a delay).
+    computes["local"].max_concurrent_steps = 1
+    computes["local"].save()
+    job = submit_file(PIPELINES / "three_steps" / "fan_out.yml", default_compute="azureml:local")
+    advance_job(job.pk)
+    steps = {step.name: step for step in job.steps.all()}
+    assert {step.status for step in steps.values()} == {StepStatus.QUEUED}
+    a = slots.claim(steps["a"].pk)
+    with pytest.raises(slots.Later):
+        slots.claim(steps["b"].pk)
+
+    taken = finish_in_step_thread(a)
+
+    assert [step.pk for step in taken] == [steps["b"].pk]
+    b, c = (StepRun.objects.get(pk=steps[name].pk) for name in "bc")
+    assert b.status == StepStatus.PREPARING and b.worker_id == step_runner.WORKER_ID
+    assert c.status == StepStatus.QUEUED  # the slot is b's now
+    assert slots.claim(b.pk) is None  # its pending message does nothing
