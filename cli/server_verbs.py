@@ -100,6 +100,7 @@ def run_up(args) -> int:
     setup_django()
     from django.conf import settings
 
+    from runner import base_image_build
     from runner.computes import register_available_computes
     from runner.worker import start_workers
     from studio.accounts import ensure_admin
@@ -117,6 +118,7 @@ def run_up(args) -> int:
         )
     computes = register_available_computes()
     print("Computes: " + ", ".join(f"{c.name} ({c.state})" for c in computes))
+    base_image_build.start_if_missing(log=lambda line: print(line, flush=True))
     worker = start_workers(announce=True)
     print(f"Serving http://{host}:{port}/  (Ctrl-C stops)", flush=True)
     try:

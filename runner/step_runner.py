@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from pipelines.spec import StepSpec
-from runner import default_artifacts, messages, serving
+from runner import base_image_build, default_artifacts, messages, serving
 from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
 from runner.executors.base import (
     CONTAINER_WORKDIR,
@@ -199,7 +199,7 @@ def _input_values(
 def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
     """Build or find the environment, lay out folders, resolve inputs and render the command."""
     from runner.images.building_once import ensure_environment_image
-    from runner.images.dockerfiles import environment_variables
+    from runner.images.dockerfiles import base_image_for, environment_variables
     from runner.images.venvs import ensure_environment_venv
 
     environment = step.environment
@@ -214,9 +214,9 @@ def prepare(step: StepRun, spec: StepSpec, log: StepLog) -> Prepared:
     build_log = partial(log.write)
     image, venv = "", None
     if kind == "docker":
-        image = ensure_environment_image(
-            environment, base_url=step.compute.engine_url or settings.STUDIO_DOCKER_URL or None, log=build_log
-        )
+        engine = step.compute.engine_url or settings.STUDIO_DOCKER_URL or None
+        base_image_build.check_ready(base_image_for(environment), engine)  # waits while it is built
+        image = ensure_environment_image(environment, base_url=engine, log=build_log)
     elif not env_spec.get("user_managed_dependencies"):
         venv = ensure_environment_venv(environment, log=build_log)
     if kind == "local" and owner and venv:
@@ -617,6 +617,9 @@ def _attempt(step: StepRun, log: StepLog) -> None:
     log.note(f"attempt {step.attempt} on {step.compute.name} ({WORKER_ID})")
     try:
         prepared = prepare(step, spec, log)
+    except base_image_build.BaseImageWaiting as waiting:
+        base_image_build.wait_queued(step, str(waiting), log.note)  # Queued until it is built
+        return
     except (StagingError, ExecutorError, EngineUnreachable) as error:
         log.note(str(error))
         if not retry_later(step, str(error), log):
