@@ -36,6 +36,7 @@ install: $(PY_STAMP) $(BUNDLE)
 
 # --- running -------------------------------------------------------------------------------------
 up: $(PY_STAMP) $(BUNDLE)
+	@command -v studio >/dev/null || echo "The studio command is $(VENV)/bin/studio: '. $(VENV)/bin/activate' puts it on PATH."
 	$(VENV)/bin/studio up
 
 serve: $(PY_STAMP) $(BUNDLE)
