@@ -555,7 +555,7 @@ jobs:
       model: ${{parent.jobs.b_train.outputs.model}}
       dataset: ${{parent.jobs.m_split.outputs.second_dataset}}
   c_evaluate:
-    component: azureml:evaluate_model:1
+    component: azureml:evaluate_model:2
     inputs:
       scored_dataset: ${{parent.jobs.a_score.outputs.scored_dataset}}
       label_column: species

@@ -257,7 +257,7 @@ def test_it_defines_each_component_as_valid_azure_ml_yaml(path: Path) -> None:
     assert spec["type"] == "command"
     assert re.fullmatch(r"[a-z0-9_]+", spec["name"]), spec["name"]
     assert spec["name"] == path.parent.name
-    assert spec["version"] == "1"
+    assert spec["version"].isdigit()  # a changed component takes the next number: installs reseed
     assert isinstance(spec["is_deterministic"], bool)
     assert spec["description"].strip() and spec["display_name"].strip()
     assert spec["tags"]["category"] in CATEGORIES
@@ -493,6 +493,9 @@ def test_it_classifies_iris(run: ComponentRunner, iris: dict[str, Path], algorit
     assert metrics["confusion_matrix"]["labels"] == ["setosa", "versicolor", "virginica"]
     assert sum(map(sum, metrics["confusion_matrix"]["matrix"])) == 45
     assert_png(evaluated.outputs["evaluation"] / "confusion_matrix.png")
+    scores = read_csv(evaluated.outputs["evaluation"] / "scores.csv")  # the rows behind the curves
+    assert len(scores) == 45 and list(scores[0]) == ["label", "scored_label", *list(rows[0])[-3:]]
+    assert metrics["scores"] == {"file": "scores.csv", "rows": 45, "sampled_from": 45}
 
 
 def test_it_fits_the_synthetic_regression(run: ComponentRunner) -> None:
@@ -525,6 +528,8 @@ def test_it_fits_the_synthetic_regression(run: ComponentRunner) -> None:
     assert metrics["r2"] > 0.8
     assert 0 < metrics["mae"] <= metrics["rmse"] < 2
     assert_png(evaluated.outputs["evaluation"] / "residuals.png")
+    scores = read_csv(evaluated.outputs["evaluation"] / "scores.csv")
+    assert len(scores) == 50 and list(scores[0]) == ["label", "scored_label"]
 
 
 def test_it_one_hot_encodes_text_features(run: ComponentRunner, tmp_path: Path) -> None:

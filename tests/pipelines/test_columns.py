@@ -102,7 +102,7 @@ def test_every_built_in_declaration_names_ports_of_its_component():
     rules = library_rules()  # parse_rules checks each against its component.yml
     assert set(rules) >= {
         "split_data:1", "select_columns:1", "clean_missing_data:1", "normalize_data:1",
-        "train_model:1", "score_model:1", "evaluate_model:1", "import_csv:1",
+        "train_model:1", "score_model:1", "evaluate_model:2", "import_csv:1",
     }  # fmt: skip
     assert rules["split_data:1"][1].parameters["stratify_column"].of == "dataset"
 
@@ -193,7 +193,7 @@ CHAIN = [
     """,
     """
     evaluate:
-      component: azureml:evaluate_model:1
+      component: azureml:evaluate_model:2
       inputs:
         scored_dataset: ${{parent.jobs.score.outputs.scored_dataset}}
         label_column: %(evaluate)s

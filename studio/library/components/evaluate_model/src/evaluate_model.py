@@ -1,4 +1,9 @@
-"""Evaluate Model: metrics and a plot for a dataset scored by Score Model."""
+"""Evaluate Model: metrics, a plot and the per-row scores for a dataset scored by Score Model.
+
+scores.csv keeps, per row, the true `label`, the `scored_label` and, for classifiers, each
+`scored_probability_<class>`: the job page draws ROC and precision-recall curves with a threshold,
+or the residuals of a regression, from it. Past MAX_SCORE_ROWS rows it holds a seeded sample.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from sklearn import metrics  # noqa: E402
 
 SCORED_LABEL = "scored_label"
 PROBABILITY_PREFIX = "scored_probability_"
+SCORES_FILE = "scores.csv"
+MAX_SCORE_ROWS = 20_000
 
 
 def fail(message: str) -> NoReturn:
@@ -126,6 +133,18 @@ def regression(truth: pd.Series, predicted: pd.Series, output: Path) -> dict[str
     return result
 
 
+def write_scores(frame: pd.DataFrame, usable: pd.DataFrame, label: str, output: Path) -> dict[str, object]:
+    """The rows behind the metrics (a seeded sample past MAX_SCORE_ROWS) as scores.csv."""
+    probabilities = [name for name in frame.columns if str(name).startswith(PROBABILITY_PREFIX)]
+    scores = pd.concat(
+        [usable.rename(columns={label: "label"}), frame.loc[usable.index, probabilities]], axis=1
+    )
+    if len(scores) > MAX_SCORE_ROWS:
+        scores = scores.sample(n=MAX_SCORE_ROWS, random_state=0).sort_index()
+    scores.to_csv(output / SCORES_FILE, index=False)
+    return {"file": SCORES_FILE, "rows": len(scores), "sampled_from": len(usable)}
+
+
 def main() -> None:
     """Parse the arguments, compute the metrics and write metrics.json and the plot."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -154,11 +173,12 @@ def main() -> None:
     result = evaluate(usable[label], usable[SCORED_LABEL], args.output)
     result = {key: plain(value) for key, value in result.items()}
     result["label_column"] = label
+    result["scores"] = write_scores(frame, usable, label, args.output)
     (args.output / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
     for key, value in result.items():
         if isinstance(value, float):
             print(f"{key}: {value:.4f}")
-    print(f"Wrote metrics.json and the plot to {args.output}")
+    print(f"Wrote metrics.json, {SCORES_FILE} and the plot to {args.output}")
 
 
 if __name__ == "__main__":
