@@ -190,6 +190,9 @@ for _network in STUDIO_PRIVATE_URL_NETWORKS:
 # COUNT/[N]second|minute|hour|day, or off.
 STUDIO_ENDPOINT_RATE_LIMIT = envrate("STUDIO_ENDPOINT_RATE_LIMIT", "60/minute")
 STUDIO_DOCKER_URL = envstr("STUDIO_DOCKER_URL") or envstr("DOCKER_HOST")
+# ssh:// engines: an ssh_config file given to `ssh -F` (its key, known_hosts); unset: the worker
+# user's ~/.ssh/config.
+STUDIO_SSH_CONFIG = envstr("STUDIO_SSH_CONFIG")
 # Keys that encrypt secrets kept in the database (a compute's TLS client material): one or more
 # strings of 32+ characters, comma-separated; the first encrypts, any decrypts (rotation). Unset:
 # derived from SECRET_KEY (rotating SECRET_KEY then loses them: set this in production).

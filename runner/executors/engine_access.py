@@ -6,7 +6,9 @@ only, so the material is written to a private folder of this process (0700, on /
 host has it, so never on a disk) and removed when the process exits.
 
 ssh://user@host engines go through the `ssh` binary (`docker system dial-stdio` on the far side):
-~/.ssh/config, known_hosts and the agent of the worker's user apply, and no password is asked.
+~/.ssh/config (or STUDIO_SSH_CONFIG), known_hosts and the agent of the worker's user apply. ssh
+runs with BatchMode: no password, passphrase or unknown host key is ever asked on a terminal (a
+worker has none, and the prompt would hang its thread); a refused key or host fails at once.
 """
 
 from __future__ import annotations
@@ -15,17 +17,64 @@ import atexit
 import hashlib
 import os
 import shutil
+import signal
+import subprocess
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from docker.tls import TLSConfig
+from docker.transport import sshconn
 
 from studio.engine_tls import EngineTLS
 
 _lock = threading.Lock()
 _folder: Path | None = None
+
+
+SSH_CONNECT_TIMEOUT = 10  # seconds
+
+
+def ssh_options() -> list[str]:
+    """Options of every `ssh` run for an ssh:// engine."""
+    options = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={SSH_CONNECT_TIMEOUT}"]
+    if settings.STUDIO_SSH_CONFIG:
+        options = ["-F", settings.STUDIO_SSH_CONFIG, *options]
+    return options
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C of a foreground worker stops it, not ssh
+
+
+class BatchSSHSocket(sshconn.SSHSocket):
+    """The SDK's `ssh` child (`docker/transport/sshconn.py`), with `ssh_options()`: the SDK takes
+    no ssh options, so the module's SSHSocket is this class from the import of this module on."""
+
+    def connect(self, **kwargs) -> None:
+        args = ["ssh", *ssh_options()]
+        if self.user:
+            args += ["-l", self.user]
+        if self.port:
+            args += ["-p", self.port]
+        args += ["--", self.host, "docker system dial-stdio"]
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "SSL_CERT_FILE")}
+        self.proc = subprocess.Popen(
+            args, env=env, stdout=subprocess.PIPE, stdin=subprocess.PIPE, preexec_fn=_ignore_sigint
+        )
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:  # the ssh child already ended (the far side went away): just reap it
+            if self.proc is not None:
+                self.proc.kill()
+                self.proc.wait()
+
+
+sshconn.SSHSocket = BatchSSHSocket
 
 
 def is_tls_url(base_url: str | None) -> bool:
