@@ -15,6 +15,7 @@ from runner.choices import StepStatus
 from runner.models import GpuLease, StepRun
 from runner.scheduler import advance_job
 from studio.choices import ComputeKind
+from studio.models import Compute
 from studio.schemas.loading import DefinitionError, load_document
 from tests import factories
 
@@ -144,3 +145,46 @@ def test_a_user_at_the_quota_waits_and_does_not_hold_back_others(library, settin
     assert claim(first).status == StepStatus.PREPARING
     assert "STUDIO_USER_MAX_RUNNING_STEPS=1" in claim(second)
     assert claim(bobs).status == StepStatus.PREPARING  # behind ada's second step, which cannot start
+
+
+def test_the_compute_page_shows_which_step_holds_which_gpu_on_every_compute_of_the_engine(
+    gpu_box, admin_client
+):
+    # Two local computes of one host share its GPUs: a lease taken through one shows on both.
+    factories.make_compute("gpu-box-2", ComputeKind.LOCAL, gpu_ids=["1", "0", "2"])
+    job = submit(pipeline("gpu-box", 1))
+    step = claim(job.steps.get())
+    (held,) = step.gpu_ids
+
+    for name, elsewhere in (("gpu-box", False), ("gpu-box-2", True)):
+        page = admin_client.get(f"/computes/{name}/").content.decode()
+        section = page[page.index('id="gpus-title"') : page.index('id="engine-title"')]
+        rows = section.split("<tr>")[2:]  # after the header row: one per GPU id, in the compute's order
+        ids = ["0", "1"] if name == "gpu-box" else ["1", "0", "2"]
+        assert [row.split("<code>")[1].split("</code>")[0] for row in rows] == ids, section
+        for gpu, row in zip(ids, rows, strict=True):
+            if gpu == held:
+                assert f'href="{job.get_absolute_url()}">{job.name}</a> / s1' in row, row
+                assert ("on gpu-box</span>" in row) is elsewhere, row
+            else:
+                assert "free" in row and job.name not in row, row
+
+    step_runner.finish(step, StepStatus.COMPLETED, exit_code=0, outputs={})
+    page = admin_client.get("/computes/gpu-box-2/").content.decode()
+    assert job.name not in page[page.index('id="gpus-title"') :].split("</table>")[0]
+
+
+def test_gpus_auto_without_nvidia_smi_on_the_host_is_a_400_naming_the_field(
+    library, admin_client, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a host without the NVIDIA driver's nvidia-smi
+    response = admin_client.post(
+        "/api/v1/computes/",
+        json.dumps({"name": "auto-box", "kind": "local", "gpu_ids": "auto"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"]["gpu_ids"] == [
+        "auto: nvidia-smi is not installed on this host (no NVIDIA driver found)"
+    ]
+    assert not Compute.objects.filter(name="auto-box").exists()
