@@ -1,14 +1,20 @@
 /**
  * A step's outputs: every file with a download link, and previews — a CSV's first rows as a
  * table, images, JSON pretty-printed, the head of a text file; then its "Outputs + logs".
+ * A table can be explored (statistics, histograms, pages of rows), and Evaluate Model's
+ * scores.csv is drawn as curves with a threshold (or residuals).
  */
 import { useEffect, useMemo, useState } from 'react';
 import { ArtifactsView } from './artifacts-view';
+import { EvaluationView, SCORES_FILE } from './evaluation-view';
+import './results.css';
+import { TableExplorerDialog } from './table-explorer';
 import { fetchOutputs, fetchPreview, outputFileUrl, type OutputListing, type Preview } from './api';
 import { previewCsv } from './csv';
 import { formatBytes } from './format';
 
 const PREVIEW_ROWS = 50;
+const TABLE = /\.(csv|tsv)$/i;
 const PREVIEWABLE = /\.(csv|tsv|json|txt|log|md|ya?ml|png|jpe?g|gif|py|html?|xml|ini|cfg|toml)$/i;
 
 type Load<T> =
@@ -144,6 +150,7 @@ function OutputFileRow({
   initiallyOpen: boolean;
 }) {
   const [open, setOpen] = useState(initiallyOpen);
+  const [exploring, setExploring] = useState(false);
   return (
     <li className="output-file">
       <div className="output-file__row">
@@ -159,6 +166,16 @@ function OutputFileRow({
           >
             {open ? 'Hide' : 'Preview'}
           </button>
+          {TABLE.test(file.path) ? (
+            <button
+              type="button"
+              className="button button--small"
+              onClick={() => setExploring(true)}
+              aria-label={`Explore ${file.path}`}
+            >
+              Explore
+            </button>
+          ) : null}
           <a
             className="button button--small"
             href={outputFileUrl(job, step, output, file.path)}
@@ -172,6 +189,15 @@ function OutputFileRow({
         <div className="output-file__preview">
           <FilePreview job={job} step={step} output={output} path={file.path} />
         </div>
+      ) : null}
+      {exploring ? (
+        <TableExplorerDialog
+          job={job}
+          step={step}
+          output={output}
+          path={file.path}
+          onClose={() => setExploring(false)}
+        />
       ) : null}
     </li>
   );
@@ -250,6 +276,9 @@ function DeclaredOutputs({ job, step, status, version }: OutputsViewProps) {
             ) : null}
             {output.asset ? <RegisteredAs asset={output.asset} type={output.type} /> : null}
           </div>
+          {output.files.some((file) => file.path === SCORES_FILE) ? (
+            <EvaluationView job={job} step={step} output={name} />
+          ) : null}
           {output.files.length ? (
             <ul className="output-files">
               {output.files.map((file, i) => (
