@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from runner import metrics
+from runner.compare_charts import metric_charts
 from runner.models import PipelineJob, StepRun
 
 MAX_JOBS = 10
@@ -205,9 +206,10 @@ def compare_jobs(request):
     if not jobs:
         context["problem"] = "None of these jobs exist."
         return render(request, "runner/job_compare.html", context, status=404)
+    metric_table = metric_rows(jobs)
     sections = [
         ("Parameters", "parameters", parameter_rows(jobs)),
-        ("Metrics", "metrics", metric_rows(jobs)),
+        ("Metrics", "metrics", metric_table),
         ("Durations", "durations", duration_rows(jobs)),
     ]
     context.update(
@@ -224,5 +226,6 @@ def compare_jobs(request):
             for title, slug, rows in sections
         ],
         known_ids=",".join(job.name for job in jobs),
+        charts=metric_charts([job.display_name or job.name for job in jobs], metric_table),
     )
     return render(request, "runner/job_compare.html", context)
