@@ -6,7 +6,7 @@ import re
 
 from django.db import transaction
 from django.db.models import ProtectedError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -33,6 +33,26 @@ def _pem_field(label: str) -> serializers.CharField:
     )
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "array",
+                "items": {"oneOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]},
+                "uniqueItems": True,
+                "description": "GPU device ids (answered as strings)",
+            },
+            {"type": "string", "enum": ["auto"], "description": "detect them through the engine"},
+        ],
+        "description": 'GPU device ids steps may use, e.g. ["0", "1"]; on create or update "auto" '
+        "detects them through the engine's NVIDIA runtime (docker) or nvidia-smi (local), or is a "
+        "400 at gpu_ids saying why. Answers always carry the list.",
+    }
+)
+class GpuIdsField(serializers.JSONField):
+    """`gpu_ids`: a list of device ids, or "auto" on the way in (checked in the serializer)."""
+
+
 def detected_gpus(kind: str | None, engine_url: str) -> list[str]:
     """`gpu_ids: "auto"`: the compute's GPUs as its engine (or nvidia-smi) reports them, or a 400."""
     from runner.gpu_detect import GpuDetectionError, detect_gpus
@@ -47,6 +67,7 @@ class ComputeSerializer(serializers.ModelSerializer):
     """A compute, its capacity and its last known state."""
 
     workers = serializers.SerializerMethodField(help_text="The live workers that take its steps")
+    gpu_ids = GpuIdsField(required=False)
 
     tls_ca = _pem_field("PEM CA certificate that signed the tcp:// engine's certificate")
     tls_cert = _pem_field("PEM client certificate the tcp:// engine trusts")
@@ -150,11 +171,15 @@ class ComputeSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
+        attrs = self._validate_fields(attrs)
+        if attrs.get("gpu_ids") == "auto":  # once the kind and engine address are known good
+            kind = attrs.get("kind", getattr(self.instance, "kind", None))
+            url = attrs.get("engine_url", getattr(self.instance, "engine_url", ""))
+            attrs["gpu_ids"] = detected_gpus(kind, url)
+        return attrs
+
+    def _validate_fields(self, attrs):
         kind = attrs.get("kind", getattr(self.instance, "kind", None))
-        if attrs.get("gpu_ids") == "auto":
-            attrs["gpu_ids"] = detected_gpus(
-                kind, attrs.get("engine_url", getattr(self.instance, "engine_url", ""))
-            )
         if attrs.get("network") == "none" and kind == ComputeKind.LOCAL:
             raise serializers.ValidationError(
                 {

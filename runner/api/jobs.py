@@ -333,6 +333,14 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         "Local paths must already be uploaded (`studio job create` does this). 201 with the job's row "
         "(as the list shows it) and its `spec`; a pipeline of more than STUDIO_MAX_STEPS_PER_JOB steps "
         "is refused with 400.",
+        parameters=[
+            OpenApiParameter(
+                "priority",
+                {"type": "integer", "minimum": -100, "maximum": 100, "default": 0},
+                description="-100 to 100 (default 0): queued steps of higher-priority jobs start first, "
+                "then in submission order; anything else is a 400 naming priority",
+            )
+        ],
         responses={201: JobSubmittedSerializer},
     )
     def create(self, request):

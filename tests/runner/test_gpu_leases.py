@@ -188,3 +188,10 @@ def test_gpus_auto_without_nvidia_smi_on_the_host_is_a_400_naming_the_field(
         "auto: nvidia-smi is not installed on this host (no NVIDIA driver found)"
     ]
     assert not Compute.objects.filter(name="auto-box").exists()
+    # A bad engine address is named before anything is asked of it.
+    response = admin_client.post(
+        "/api/v1/computes/",
+        json.dumps({"name": "auto-box", "kind": "docker", "engine_url": "ftp://gpu-host", "gpu_ids": "auto"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["engine_url"], response.content
