@@ -11,7 +11,7 @@ level. Submitting a draft and cloning a job need it; those functions import it w
 from __future__ import annotations
 
 import copy
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.db import transaction
@@ -28,6 +28,7 @@ from pipelines.graph.problems import GraphError, graph_problem
 from pipelines.graph.shape import validate_graph
 from studio import audit
 from studio.errors import StudioError
+from studio.registry.components import ANONYMOUS_COMPONENT
 from studio.schemas.loading import DefinitionError, LineIndex, Problem, format_path, load_document
 
 MAX_NAME = 255
@@ -172,8 +173,11 @@ def submit_draft(
     return job
 
 
-def _unsupported(document: dict, index: LineIndex, filename: str) -> list[Problem]:
-    """What a draft cannot hold: local or inline components, data that is not a registered asset."""
+def _unsupported(
+    document: dict, index: LineIndex, filename: str, *, local_components: bool = False
+) -> list[Problem]:
+    """What a draft cannot hold: local or inline components, data that is not a registered asset.
+    `local_components`: local component files are allowed (they came with the YAML, in its folder)."""
     problems: list[Problem] = []
 
     def refuse(path: tuple, message: str) -> None:
@@ -210,15 +214,16 @@ def _unsupported(document: dict, index: LineIndex, filename: str) -> list[Proble
                 "(`studio component create`) and refer to it as azureml:NAME:VERSION",
             )
         elif (
-            isinstance(component, str)
+            not local_components
+            and isinstance(component, str)
             and component.strip().endswith((".yml", ".yaml"))
             and not component.strip().startswith("azureml:")
         ):
             refuse(
                 path,
-                f"{component!r} is a local component file; the designer places registered components only: "
-                f"register it (`studio component create --file {component}`) and refer to it as "
-                "azureml:NAME:VERSION",
+                f"{component!r} is a local component file: import the pipeline's folder (or a zip of it) "
+                f"with its component files, or register it (`studio component create --file {component}`) "
+                "and refer to it as azureml:NAME:VERSION",
             )
         step_inputs = step.get("inputs")
         for port, value in step_inputs.items() if isinstance(step_inputs, dict) else ():
@@ -226,17 +231,29 @@ def _unsupported(document: dict, index: LineIndex, filename: str) -> list[Proble
     return problems
 
 
-def import_pipeline(text: str | bytes, *, filename: str, name: str | None = None, user=None) -> PipelineDraft:
+def import_pipeline(
+    text: str | bytes, *, filename: str, name: str | None = None, user=None, base_dir: Path | None = None
+) -> PipelineDraft:
     """A draft from pipeline job YAML, laid out left to right. DefinitionError (with lines) when the
-    YAML does not compile or holds what a draft cannot (local components, unregistered data)."""
+    YAML does not compile or holds what a draft cannot (local components, unregistered data).
+
+    `base_dir`: the folder the YAML came in (an uploaded folder or archive, unpacked by
+    designer.imports, which keeps every local reference inside it): its local component files are
+    registered as anonymous components, as `studio job create` does, and the nodes pinned to them."""
     from pipelines.compiler import compile_pipeline
 
     document, index = load_document(text, filename=filename)
-    problems = _unsupported(document, index, filename)
+    problems = _unsupported(document, index, filename, local_components=base_dir is not None)
     if problems:
         raise DefinitionError(problems)
-    spec = compile_pipeline(document, index=index, filename=filename, user=user)
-    graph = layout(document_to_graph(document, spec=spec))
+    spec = compile_pipeline(document, index=index, filename=filename, user=user, base_dir=base_dir)
+    graph = document_to_graph(document, spec=spec)
+    for node in graph["nodes"]:  # a local component is anonymous: its node shows the name it declared
+        step = spec.steps.get(node["id"])
+        if step is not None and node["type"] == "component" and not node["data"].get("display_name"):
+            if step.component.name == ANONYMOUS_COMPONENT:
+                node["data"]["display_name"] = step.component.spec.get("display_name") or node["id"]
+    graph = layout(graph)
     title = (
         name
         or str(document.get("display_name") or document.get("name") or "")

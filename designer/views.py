@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from designer import actions
+from designer import actions, imports
 from designer.models import PipelineDraft
 from designer.queries import drafts_listed
 from studio.roles import check_can_change, check_can_write
@@ -122,17 +122,29 @@ def delete(request, draft_id: int):
 def import_yaml(request):
     """A draft from an uploaded pipeline job YAML; its canvas opens."""
     check_can_write(request.user, "import a draft")
-    upload = request.FILES.get("file")
-    if upload is None:
-        messages.error(request, "Choose a pipeline YAML file to import.")
+    upload, folder = request.FILES.get("file"), request.FILES.getlist("files")
+    paths = request.POST.getlist("paths")
+    if upload is None and not folder:
+        messages.error(request, "Choose a pipeline YAML file, a zip or tar of its folder, or the folder.")
+        return redirect("designer:drafts")
+    if folder and len(paths) != len(folder):
+        messages.error(request, "paths: send one relative path for each file of the folder.")
         return redirect("designer:drafts")
     try:
-        draft = actions.import_pipeline(upload.read(), filename=upload.name, user=request.user)
+        if folder:  # the folder's files, with their local components (designer.imports)
+            source = paths[0].split("/")[0] if paths else "the folder"
+            draft = imports.import_files(zip(paths, folder, strict=True), user=request.user)
+        elif imports.is_archive(upload.name):
+            source = upload.name
+            draft = imports.import_archive(upload, filename=upload.name, user=request.user)
+        else:
+            source = upload.name
+            draft = actions.import_pipeline(upload.read(), filename=upload.name, user=request.user)
     except DefinitionError as error:
         for problem in error.problems[:10]:
             messages.error(request, str(problem))
         return redirect("designer:drafts")
-    messages.success(request, f"Imported {upload.name} as {draft.name}.")
+    messages.success(request, f"Imported {source} as {draft.name}.")
     return redirect("designer:canvas", draft_id=draft.pk)
 
 

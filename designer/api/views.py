@@ -21,7 +21,7 @@ from rest_framework.decorators import api_view
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from designer import actions
+from designer import actions, imports
 from designer.api.serializers import (
     ConflictSerializer,
     DraftCreateSerializer,
@@ -278,7 +278,9 @@ class DraftViewSet(viewsets.GenericViewSet):
     )
     def import_yaml(self, request):
         """A new draft from pipeline job YAML (multipart `file`, or JSON `{"yaml": …}`), laid out
-        left to right. Every reference must be registered; local files are refused."""
+        left to right. Every reference must be registered; local files are refused, except in a
+        zip or tar of the pipeline's folder (multipart `file`): its local component files are
+        registered anonymously, as `studio job create` does (designer.imports)."""
         upload = request.FILES.get("file")
         name = request.data.get("name") if hasattr(request.data, "get") else None
         if upload is not None:
@@ -294,9 +296,15 @@ class DraftViewSet(viewsets.GenericViewSet):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         try:
-            draft = actions.import_pipeline(
-                text, filename=filename, name=str(name)[:255] if name else None, user=request.user
-            )
+            if upload is not None and imports.is_archive(filename):
+                upload.seek(0)
+                draft = imports.import_archive(
+                    upload, filename=filename, name=str(name)[:255] if name else None, user=request.user
+                )
+            else:
+                draft = actions.import_pipeline(
+                    text, filename=filename, name=str(name)[:255] if name else None, user=request.user
+                )
         except DefinitionError as error:
             raise on_canvas(error) from None
         return Response(draft_data(draft, request), status=status.HTTP_201_CREATED)

@@ -558,3 +558,38 @@ def test_a_big_draft_zoomed_out_is_drawn_in_less_detail_and_still_answers(studio
         expect(node(page, "train_0").locator(".studio-node__head")).to_be_visible()
         expect(page.locator(".react-flow__edge")).to_have_count(60)
         assert errors == []
+
+
+def test_it_imports_a_pipeline_folder_and_a_zip_with_their_local_component(studio_server, tmp_path):
+    from tests.designer.test_import_folder import FILES, zipped
+
+    folder = tmp_path / "picked"
+    for relative, content in FILES.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_bytes(content)
+    archive = tmp_path / "shout-iris.zip"
+    archive.write_bytes(zipped(FILES))
+    with chromium_contexts(1, width=1280, height=720) as (context,):
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in(page, studio_server)
+
+        # When they pick the pipeline's folder, its local component comes along and the canvas opens
+        page.get_by_label("Pipeline folder", exact=True).set_input_files(str(folder / "shout-iris"))
+        page.wait_for_url(re.compile(r"/designer/\d+/$"))
+        wait_for_designer(page)
+        expect(node(page, "shout")).to_be_visible()
+        expect(node(page, "load")).to_be_visible()
+        screenshot(page, "designer-imported-folder-1280x720")
+
+        # And a zip of the folder imports the same way, from the drafts page's file field
+        page.goto(studio_server.url + "/designer/")
+        page.get_by_label("Pipeline YAML, or a zip or tar of its folder").set_input_files(str(archive))
+        page.get_by_role("button", name="Import YAML").click()
+        page.wait_for_url(re.compile(r"/designer/\d+/$"))
+        wait_for_designer(page)
+        expect(node(page, "shout")).to_be_visible()
+        page.locator(".designer-toolbar").get_by_role("button", name="Validate").click()
+        expect(page.get_by_text(re.compile("no problems", re.IGNORECASE)).first).to_be_visible()
+        assert errors == []

@@ -122,6 +122,7 @@ def test_publish_from_the_designer_create_a_key_and_try_it_live(studio_server, t
         expect(page.get_by_test_id("new-key")).to_have_count(0)
         assert secret not in page.content()
         expect(page.locator(f'[data-key="{secret[:12]}"]')).to_contain_text("partner-a")
+        page.set_viewport_size({"width": 1280, "height": 720})
 
         # When they try a value out of range, the endpoint's answer is shown at the field
         mark_page(page)
@@ -131,6 +132,7 @@ def test_publish_from_the_designer_create_a_key_and_try_it_live(studio_server, t
         )
         fraction = page.get_by_label("fraction", exact=True)
         expect(fraction).to_have_value("0.7")
+        screenshot(page, "endpoint-page-1280x720")
         fraction.fill("5")
         expect(page.locator('[data-snippet="curl"]')).to_contain_text('"fraction": 5')
         expect(page.locator('[data-snippet="python"]')).to_contain_text('"fraction": 5,')
@@ -201,6 +203,12 @@ def test_publish_from_the_designer_create_a_key_and_try_it_live(studio_server, t
         expect(listed).to_contain_text(run_id)
         expect(listed.locator("td.num").last).to_have_text("1")
         screenshot(page, "endpoints-list")
+
+        # And the environment its steps ran in says its image is built
+        page.goto(f"{url}/environments/sklearn-1.5/")
+        expect(page.get_by_role("heading", name=re.compile("sklearn-1.5"), level=1)).to_be_visible()
+        expect(page.locator("main")).not_to_contain_text("not built yet")
+        screenshot(page, "environment-page-1280x720")
         assert errors == []
 
     # And the run used the value, as a caller with the key sees
