@@ -1,4 +1,5 @@
-"""GPU leases against the real Docker engine: PostgreSQL, Redis and two `studio worker` processes.
+"""GPU leases against the real Docker engine: PostgreSQL, Redis, `studio serve` (jobs are submitted
+and canceled through the REST API) and two `studio worker` processes.
 
 The engine here has no NVIDIA runtime and refuses device requests, so each compute reaches it
 through a recording proxy (tests/docker_proxy.py): the proxy keeps every container create as
@@ -10,12 +11,13 @@ different proxy sockets (two addresses of one machine); `gpu-solo` has GPU 0 onl
   GPU, at most two ran at a time over both computes, and no two running at once had the same id;
 - a worker killed with SIGKILL (its container gone with its host) under a one-GPU step: the other
   worker's reconciler retries the step, the lost attempt's lease row is gone, and GPU 0 is leased
-  and sent to the engine again for the new attempt.
+  and sent to the engine again for the new attempt; canceling the job then frees it.
 """
 
 from __future__ import annotations
 
 import itertools
+import signal
 import subprocess
 import tempfile
 import time
@@ -23,37 +25,44 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import requests
 
 from tests.docker_proxy import DockerProxy
 from tests.integration.production import STUDIO_BIN, Studio, Worker, docker_client, manage, production_studio
-from tests.servers import REPO_ROOT
+from tests.servers import REPO_ROOT, free_port, wait_for_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.postgres]
 
-PIPELINES = Path(__file__).parent / "pipelines" / "gpu_leases"
 STALE_AFTER_SECONDS = 6
 JOB_TIMEOUT = 120
-COMPUTES = """
-from studio.models import Compute
+# The computes, and an Admin with an API token for the REST calls, in one `studio manage` call.
+SETUP = """
+from django.contrib.auth import get_user_model
+from studio.models import ApiToken, Compute
 for name, url, gpus in (
     ('gpu-a', {a!r}, ['0', '1']), ('gpu-b', {b!r}, ['0', '1']), ('gpu-solo', {a!r}, ['0'])
 ):
     Compute.objects.create(name=name, kind='docker', state='online', engine_url=url,
                            max_concurrent_steps=3, gpu_ids=gpus)
+user = get_user_model().objects.create_superuser('boss', 'b@example.com', 'pw-for-the-boss-1')
+print('TOKEN', ApiToken.issue(user, name='tests')[1])
 """
-SUBMIT = """
-from pathlib import Path
-from pipelines.compiler import compile_pipeline
-from runner.actions import submit_pipeline
-from studio.schemas.loading import load_document
-for path, compute, inputs in {jobs!r}:
-    path = Path(path)
-    document, index = load_document(path.read_bytes(), filename=str(path))
-    document['inputs'].update(inputs)
-    document['settings']['default_compute'] = 'azureml:' + compute
-    spec = compile_pipeline(document, index=index, filename=str(path), base_dir=path.parent)
-    print('JOB', submit_pipeline(spec).name)
-"""
+
+
+def pipeline(compute: str, steps: list[str], seconds: float) -> dict:
+    """Independent steps on `compute`, each asking for one GPU and printing when it starts and ends."""
+    component = {
+        "name": "gpu_sleep",
+        "type": "command",
+        "environment": "azureml:python-3.11@latest",
+        "resources": {"gpus": 1},
+        "command": f'echo "start $(date +%s.%N)"; sleep {seconds}; echo "end $(date +%s.%N)"',
+    }
+    return {
+        "type": "pipeline",
+        "settings": {"default_compute": f"azureml:{compute}", "force_rerun": True},
+        "jobs": {step: {"type": "command", "component": component} for step in steps},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -72,18 +81,33 @@ def studio(postgres_url, redis_url, proxies) -> Studio:
     with production_studio(
         postgres_url, redis_url, reconcile_seconds=1, STUDIO_HEARTBEAT_TIMEOUT_SECONDS=stale
     ) as studio:
-        manage(studio.env, "shell", "-c", COMPUTES.format(a=proxies[0].url, b=proxies[1].url))
+        output = manage(studio.env, "shell", "-c", SETUP.format(a=proxies[0].url, b=proxies[1].url))
+        studio.admin_token = output.split("TOKEN ", 1)[1].split()[0]  # for `api`
         yield studio
 
 
 @pytest.fixture(scope="module")
 def workers(studio):
+    """Two workers serving the three computes, and `studio serve` (started at the same time)."""
     started = [start_worker(studio, name) for name in ("w1", "w2")]
+    port = free_port()
+    with (studio.home / "serve.log").open("wb") as sink:
+        server = subprocess.Popen(
+            [str(STUDIO_BIN), "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO_ROOT,
+            env=studio.env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    studio.url = f"http://127.0.0.1:{port}"  # for `api`
     for worker in started:
         wait_until(lambda w=worker: "Worker serving computes" in w.text(), 60, worker.text)
+    wait_for_port(port, process=server, timeout=60)
     yield started
+    server.send_signal(signal.SIGINT)
     for worker in started:
         worker.stop()
+    server.wait(timeout=30)
 
 
 def start_worker(studio: Studio, name: str) -> Worker:
@@ -100,11 +124,17 @@ def start_worker(studio: Studio, name: str) -> Worker:
     return Worker(process, output)
 
 
-def submit(studio: Studio, *jobs: tuple[str, str, dict]) -> list[str]:
-    """Submit each (pipeline file, compute, inputs) in one `studio manage` call; the job names."""
-    code = SUBMIT.format(jobs=[(str(PIPELINES / path), compute, inputs) for path, compute, inputs in jobs])
-    output = manage(studio.env, "shell", "-c", code)
-    return [line.split()[1] for line in output.splitlines() if line.startswith("JOB ")]
+def api(studio: Studio, method: str, path: str, **kwargs) -> dict:
+    """A REST call to the module's `studio serve` as its Admin; the answer's JSON (2xx only)."""
+    headers = {"Authorization": f"Token {studio.admin_token}"}
+    response = requests.request(method, f"{studio.url}/api/v1/{path}", headers=headers, timeout=30, **kwargs)
+    assert response.status_code < 300, (method, path, response.status_code, response.text[:2000])
+    return response.json()
+
+
+def submit(studio: Studio, document: dict) -> str:
+    """POST /api/v1/jobs/ with the pipeline document; the job's name."""
+    return api(studio, "POST", "jobs/", json=document)["name"]
 
 
 def wait_until(condition, timeout: float, explain=lambda: "") -> None:
@@ -144,7 +174,8 @@ def log_times(studio: Studio, job: str, step: str) -> tuple[float, float]:
 def test_one_gpu_steps_on_two_computes_of_one_engine_each_run_on_a_gpu_nobody_else_holds(
     studio, proxies, workers
 ):
-    jobs = submit(studio, ("three.yml", "gpu-a", {"seconds": 2}), ("three.yml", "gpu-b", {"seconds": 2}))
+    steps = ["g1", "g2", "g3"]
+    jobs = [submit(studio, pipeline("gpu-a", steps, 1.5)), submit(studio, pipeline("gpu-b", steps, 1.5))]
     most_active = 0
     deadline = time.monotonic() + JOB_TIMEOUT
     while {studio.job(job)["status"] for job in jobs} - {"Completed", "Failed", "Canceled"}:
@@ -162,12 +193,12 @@ def test_one_gpu_steps_on_two_computes_of_one_engine_each_run_on_a_gpu_nobody_el
 
     runs = []  # (job, step, device id sent to the engine, proxy, start, end)
     for job, proxy in zip(jobs, proxies, strict=True):
-        for step in ("g1", "g2", "g3"):
+        for step in steps:
             creates = proxy.creates_labelled(studio_job=job, studio_step=step)
             assert len(creates) == 1, [c.labels for c in creates]
-            requests = creates[0].device_requests
-            assert len(requests) == 1 and requests[0]["Capabilities"] == [["gpu"]], requests
-            assert len(creates[0].device_ids) == 1 and creates[0].device_ids[0] in ("0", "1"), requests
+            asked = creates[0].device_requests
+            assert len(asked) == 1 and asked[0]["Capabilities"] == [["gpu"]], asked
+            assert len(creates[0].device_ids) == 1 and creates[0].device_ids[0] in ("0", "1"), asked
             runs.append((job, step, creates[0].device_ids[0], proxy.path.name, *log_times(studio, job, step)))
         other = jobs[1 - jobs.index(job)]
         assert not proxy.creates_labelled(studio_job=other), f"{other} went through {proxy.path.name}"
@@ -186,7 +217,7 @@ def test_one_gpu_steps_on_two_computes_of_one_engine_each_run_on_a_gpu_nobody_el
 def test_a_worker_killed_under_a_gpu_step_leaves_no_lease_and_the_gpu_is_leased_again(
     studio, proxies, workers
 ):
-    (job,) = submit(studio, ("one.yml", "gpu-solo", {"seconds": 60}))
+    job = submit(studio, pipeline("gpu-solo", ["hold"], 60))
     wait_until(
         lambda: hold(studio, job)["status"] == "Running" and hold(studio, job)["container_id"],
         JOB_TIMEOUT,
@@ -215,13 +246,7 @@ def test_a_worker_killed_under_a_gpu_step_leaves_no_lease_and_the_gpu_is_leased_
     assert [(c.labels["studio.attempt"], c.device_ids) for c in creates] == [("1", ["0"]), ("2", ["0"])]
     assert any("lost" in line["line"] or "retrying" in line["line"] for line in studio.log(job, "hold"))
 
-    manage(
-        studio.env,
-        "shell",
-        "-c",
-        f"from runner.actions import request_cancel\nfrom runner.models import PipelineJob\n"
-        f"request_cancel(PipelineJob.objects.get(name={job!r}), user=None)",
-    )
+    api(studio, "POST", f"jobs/{job}/cancel/")
     wait_until(lambda: studio.job(job)["status"] == "Canceled", 60, lambda: studio.steps(job))
     wait_until(lambda: not leases(studio, job), 10, lambda: leases(studio, job))
     with psycopg.connect(studio.env["DATABASE_URL"]) as connection:
