@@ -175,7 +175,7 @@ def test_the_compute_page_shows_which_step_holds_which_gpu_on_every_compute_of_t
 
 
 def test_gpus_auto_without_nvidia_smi_on_the_host_is_a_400_naming_the_field(
-    library, admin_client, monkeypatch, tmp_path
+    gpu_box, admin_client, monkeypatch, tmp_path
 ):
     monkeypatch.setenv("PATH", str(tmp_path))  # a host without the NVIDIA driver's nvidia-smi
     response = admin_client.post(
@@ -188,6 +188,15 @@ def test_gpus_auto_without_nvidia_smi_on_the_host_is_a_400_naming_the_field(
         "auto: nvidia-smi is not installed on this host (no NVIDIA driver found)"
     ]
     assert not Compute.objects.filter(name="auto-box").exists()
+    response = admin_client.patch(
+        "/api/v1/computes/gpu-box/", json.dumps({"gpu_ids": "auto"}), content_type="application/json"
+    )
+    assert (
+        response.status_code == 400
+        and "nvidia-smi is not installed" in response.json()["errors"]["gpu_ids"][0]
+    )
+    gpu_box.refresh_from_db()
+    assert gpu_box.gpu_ids == ["0", "1"]  # unchanged
     # A bad engine address is named before anything is asked of it.
     response = admin_client.post(
         "/api/v1/computes/",
