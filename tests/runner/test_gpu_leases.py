@@ -204,3 +204,35 @@ def test_gpus_auto_without_nvidia_smi_on_the_host_is_a_400_naming_the_field(
         content_type="application/json",
     )
     assert response.status_code == 400 and list(response.json()["errors"]) == ["engine_url"], response.content
+
+
+def test_gpus_auto_on_a_local_compute_takes_the_indexes_nvidia_smi_lists(
+    library, admin_client, monkeypatch, tmp_path
+):
+    # A stand-in for the driver's nvidia-smi (this machine has no GPU): what the query prints.
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text(
+        "#!/bin/sh\n"
+        '[ "$1 $2" = "--query-gpu=index --format=csv,noheader" ] || exit 2\n'
+        'printf "0\\n1\\n3\\n"\n'
+    )
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    response = admin_client.post(
+        "/api/v1/computes/",
+        json.dumps({"name": "smi-box", "kind": "local", "gpu_ids": "auto"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["gpu_ids"] == ["0", "1", "3"]
+
+    smi.write_text(
+        '#!/bin/sh\necho "NVIDIA-SMI has failed because it couldn\'t communicate with the driver"; exit 9\n'
+    )
+    response = admin_client.patch(
+        "/api/v1/computes/smi-box/", json.dumps({"gpu_ids": "auto"}), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["gpu_ids"] == [
+        "auto: nvidia-smi failed: NVIDIA-SMI has failed because it couldn't communicate with the driver"
+    ]
