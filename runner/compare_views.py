@@ -184,6 +184,12 @@ def duration_rows(jobs: list[PipelineJob]) -> list[Row]:
     return rows
 
 
+def chart_labels(jobs: list[PipelineJob]) -> list[str]:
+    """Display names when they tell the jobs apart, else the jobs' names."""
+    shown = [job.display_name or job.name for job in jobs]
+    return shown if len(set(shown)) == len(shown) else [job.name for job in jobs]
+
+
 def compare_jobs(request):
     """Jobs side by side; unknown names are listed, not fatal, while at least one is found."""
     names = requested_names(request.GET.get("ids", ""))
@@ -226,6 +232,6 @@ def compare_jobs(request):
             for title, slug, rows in sections
         ],
         known_ids=",".join(job.name for job in jobs),
-        charts=metric_charts([job.display_name or job.name for job in jobs], metric_table),
+        charts=metric_charts(chart_labels(jobs), metric_table),
     )
     return render(request, "runner/job_compare.html", context)
