@@ -33,8 +33,19 @@ def claim(step_id: int, *, check_first: bool = True) -> StepRun | None:
     `check_first`: look without a lock first (a message that arrives after a step thread took
     its step, or a duplicate, costs one read, not a write transaction).
     """
-    if check_first and not StepRun.objects.filter(pk=step_id, status=StepStatus.QUEUED).exists():
-        return None
+    if check_first:
+        waiting = StepRun.objects.filter(pk=step_id, status=StepStatus.QUEUED)
+        row = waiting.values_list("compute_id", "compute__max_concurrent_steps", "job__status").first()
+        if row is None:
+            return None
+        compute_id, limit, job_status = row
+        # A full compute says Later from a read, without the write transaction (SQLite's write
+        # lock): the messages of a big fan-out's waiting steps come back every LATER_DELAY_MS.
+        # The locked check below decides; a stale read costs one more wait at most.
+        if job_status != JobStatus.CANCEL_REQUESTED and limit is not None:
+            running = StepRun.objects.filter(compute_id=compute_id, status__in=STEP_ACTIVE).count()
+            if running >= limit:
+                raise Later(f"its compute runs {running} steps, its limit")
     with transaction.atomic():
         if connection.features.has_select_for_update:
             # The job's row before the step's, in the order a scheduler pass takes them: taking

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from runner import slots, step_runner
 from runner.choices import StepStatus
@@ -89,3 +91,20 @@ def test_ending_a_fan_out_step_claims_a_queued_step_of_its_job(computes, library
     assert b.status == StepStatus.PREPARING and b.worker_id == step_runner.WORKER_ID
     assert c.status == StepStatus.QUEUED  # the slot is b's now
     assert slots.claim(b.pk) is None  # its pending message does nothing
+
+
+def test_a_full_compute_answers_later_from_a_read(computes, library):
+    # The waiting steps' messages come back every LATER_DELAY_MS: on a full compute a claim is
+    # two reads, not a write transaction (on SQLite, the database's one write lock) per message.
+    computes["local"].max_concurrent_steps = 1
+    computes["local"].save()
+    job = submit_file(PIPELINES / "three_steps" / "fan_out.yml", default_compute="azureml:local")
+    advance_job(job.pk)
+    a, b = (job.steps.get(name=name) for name in "ab")
+    assert slots.claim(a.pk) is not None
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(slots.Later):
+        slots.claim(b.pk)
+
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["SELECT", "SELECT"]
+    assert StepRun.objects.get(pk=b.pk).status == StepStatus.QUEUED
