@@ -58,10 +58,18 @@ def document(compute: str, index: int) -> dict:
     }
 
 
-def submit_and_wait(session: requests.Session, url: str, compute: str, index: int) -> tuple[float, dict]:
-    """Seconds from before the POST to the step's started_at; the job's detail once it ended."""
+PHASES = ("POST answered", "created -> step Queued", "Queued -> Running")
+
+
+def submit_and_wait(
+    session: requests.Session, url: str, compute: str, index: int, phases: dict | None = None
+) -> tuple[float, dict]:
+    """Seconds from before the POST to the step's started_at; the job's detail once it ended.
+    `phases`: where that time went, appended to (PHASES: the client's round trip of the POST,
+    the job's created_at to the step's queued_at, queued_at to started_at)."""
     sent = time.time()
     response = session.post(f"{url}/api/v1/jobs/", json=document(compute, index), timeout=60)
+    answered = time.time()
     if response.status_code != 201:
         raise SystemExit(f"submit: HTTP {response.status_code}: {response.text[:500]}")
     name = response.json()["name"]
@@ -75,6 +83,12 @@ def submit_and_wait(session: requests.Session, url: str, compute: str, index: in
         if job["status"] in ("Completed", "Failed", "Canceled"):
             if job["status"] != "Completed":
                 raise SystemExit(f"job {name} ended {job['status']}: {job.get('status_reason')}")
+            if phases is not None:
+                created = datetime.fromisoformat(job["created_at"]).timestamp()
+                queued = datetime.fromisoformat(step["queued_at"]).timestamp()
+                spans = (answered - sent, queued - created, started_at - queued)
+                for phase, seconds in zip(PHASES, spans, strict=True):
+                    phases.setdefault(phase, []).append(seconds)
             return started_at - sent, job
         time.sleep(0.02)
     raise SystemExit(f"job {name} did not end within 300 s")
@@ -115,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         _, warm = submit_and_wait(session, server.url, args.compute, 0)
         image = warm["steps"][0].get("image", "")
         print(f"warm-up: {time.perf_counter() - started:.1f} s ({image})", flush=True)
+        phases: dict[str, list[float]] = {}
         studio = [
-            submit_and_wait(session, server.url, args.compute, index)[0] for index in range(1, args.count + 1)
+            submit_and_wait(session, server.url, args.compute, index, phases)[0]
+            for index in range(1, args.count + 1)
         ]
         bare = bare_runs(image, args.count) if args.compute == "docker" else []
         for label, values in (("studio submit -> step Running", studio), ("bare docker run -d", bare)):
@@ -134,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             "ms",
             note=f"{args.count} submissions, mean {statistics.mean(studio) * 1000:.0f} ms",
         )
+        for phase in PHASES:
+            values = phases.get(phase, [])
+            if values:
+                report.row(f"  of which {phase}: p50", percentile(values, 0.5) * 1000, "ms")
         if bare:
             report.row("bare docker run -d: p50", percentile(bare, 0.5) * 1000, "ms")
             report.row("bare docker run -d: p95", percentile(bare, 0.95) * 1000, "ms")
