@@ -48,6 +48,7 @@ DRIVERS = BENCH / "peer_chains"
 PINS = {"prefect": "prefect==3.9.1", "dagster": "dagster==1.13.28"}
 ALL_PEERS = ["prefect", "dagster-in-process", "dagster-multiprocess"]
 GOAL_TIMES_BELOW = 5.0
+VERSIONS: dict[str, str] = {}  # peer -> the version its driver reported
 
 
 # --- peer virtualenvs ------------------------------------------------------------------------------
@@ -96,6 +97,8 @@ def peer_env(home: Path) -> dict[str, str]:
         PREFECT_HOME=str(home / "prefect"),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="true",
+        # its temporary server must answer within 20 s by default: not always so on a loaded host
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
         DAGSTER_HOME=str(home / "dagster"),
     )
     (home / "dagster").mkdir(parents=True, exist_ok=True)
@@ -103,34 +106,82 @@ def peer_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_peer(peer: str, command: list[str], *, steps: int, repeat: int, capture: bool) -> dict:
-    """Warm up and time `repeat` runs of the chain in `peer`; {'tool', 'version', 'warm_up', 'runs'}."""
-    package = peer.split("-")[0]
-    python = peer_python(package)
-    home = Path(tempfile.mkdtemp(prefix=f"studio-bench-{package}-", dir="/tmp"))
-    out = home / "result.json"
-    env = peer_env(home)
-    env.update(
-        BENCH_STEPS=str(steps), BENCH_COMMAND=json.dumps(command), BENCH_CAPTURE="1" if capture else "0"
-    )
-    if package == "prefect":
-        args = [str(DRIVERS / "prefect_chain.py"), str(out), "--steps", str(steps), "--repeat", str(repeat)]
-        args += (["--capture"] if capture else []) + ["--", *command]
-    else:
-        executor = "in_process" if peer == "dagster-in-process" else "multiprocess"
-        args = [str(DRIVERS / "dagster_chain.py"), str(out), "--executor", executor, "--repeat", str(repeat)]
-    log = home / "output.log"
-    try:
-        with log.open("wb") as sink:
-            done = subprocess.run(
-                [str(python), *args], cwd=home, env=env, stdout=sink, stderr=subprocess.STDOUT, check=False
+class PeerProcess:
+    """One peer's driver process (bench/peer_chains/), warmed up, timing a chain per `run()`."""
+
+    def __init__(self, peer: str, command: list[str], *, steps: int, capture: bool) -> None:
+        package = peer.split("-")[0]
+        python = peer_python(package)
+        self.peer = peer
+        self.home = Path(tempfile.mkdtemp(prefix=f"studio-bench-{package}-", dir="/tmp"))
+        self.out = self.home / "result.jsonl"
+        self.log = self.home / "output.log"
+        env = peer_env(self.home)
+        env.update(
+            BENCH_STEPS=str(steps), BENCH_COMMAND=json.dumps(command), BENCH_CAPTURE="1" if capture else "0"
+        )
+        if package == "prefect":
+            args = [str(DRIVERS / "prefect_chain.py"), str(self.out), "--steps", str(steps)]
+            args += (["--capture"] if capture else []) + ["--", *command]
+        else:
+            executor = "in_process" if peer == "dagster-in-process" else "multiprocess"
+            args = [str(DRIVERS / "dagster_chain.py"), str(self.out), "--executor", executor]
+        with self.log.open("wb") as sink:
+            self.process = subprocess.Popen(
+                [str(python), *args],
+                cwd=self.home,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                text=True,
             )
-        if done.returncode != 0 or not out.exists():
-            tail = log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{peer} exited {done.returncode}:\n{tail}")
-        return json.loads(out.read_text())
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+        self.records = 0
+        ready = self._next()
+        self.version = ready["version"]
+        self.warm_up = ready["warm_up"]
+
+    def run(self) -> float:
+        self.process.stdin.write("run\n")
+        self.process.stdin.flush()
+        return self._next()["run"]
+
+    def _next(self, timeout: float = 1800) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = self.out.read_text().splitlines() if self.out.exists() else []
+            if len(lines) > self.records:
+                self.records += 1
+                return json.loads(lines[self.records - 1])
+            if self.process.poll() is not None:
+                tail = self.log.read_text(errors="replace")[-1500:]
+                raise RuntimeError(f"{self.peer} exited {self.process.returncode}:\n{tail}")
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.peer}: no answer within {timeout} s")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def start_peer(peer: str, command: list[str], *, steps: int, capture: bool) -> PeerProcess | None:
+    """The peer's driver, warmed up; once more when it fails (e.g. a server that started slowly)."""
+    for attempt in (1, 2):
+        try:
+            process = PeerProcess(peer, command, steps=steps, capture=capture)
+        except RuntimeError as error:
+            print(f"{peer} failed to start (attempt {attempt}/2): {error}", flush=True)
+            continue
+        VERSIONS[peer] = process.version
+        print(f"{peer} {process.version}: warm-up {process.warm_up:.1f} s", flush=True)
+        return process
+    return None
 
 
 # --- the floor -------------------------------------------------------------------------------------
@@ -147,37 +198,36 @@ def time_floor(command: list[str], steps: int, *, capture: bool) -> float:
 
 
 def measure(compute: str, command: list[str], spec, args, peers: list[str]) -> dict[str, list[float]]:
-    """Floor and Studio interleaved `repeat` times, then each peer, then the floor once more."""
+    """`repeat` rounds of: the floor, Studio, each peer (warmed up before the first round), one
+    right after the other; dagster-multiprocess (minutes a run) after the rounds."""
     capture = compute == "docker"
-    totals: dict[str, list[float]] = {"floor": [], "studio": []}
-    for attempt in range(1, args.repeat + 1):
-        totals["floor"].append(time_floor(command, args.steps, capture=capture))
-        totals["studio"].append(chain.run_job(spec).wall)
-        print(
-            f"{compute} {attempt}/{args.repeat}: floor {totals['floor'][-1]:.2f} s, "
-            f"studio {totals['studio'][-1]:.2f} s",
-            flush=True,
-        )
-    for peer in peers:
-        repeat = args.multiprocess_repeat if peer == "dagster-multiprocess" else args.repeat
-        try:
-            result = run_peer(peer, command, steps=args.steps, repeat=repeat, capture=capture)
-        except (RuntimeError, subprocess.CalledProcessError) as error:
-            print(f"{peer} on {compute} failed: {error}", flush=True)
-            totals[peer] = []
-            continue
-        totals[peer] = result["runs"]
-        VERSIONS[peer] = result["version"]
-        runs = ", ".join(f"{value:.2f}" for value in result["runs"])
-        print(
-            f"{compute} {peer} {result['version']}: warm-up {result['warm_up']:.1f} s, runs {runs} s",
-            flush=True,
-        )
-    totals["floor"].append(time_floor(command, args.steps, capture=capture))
+    totals: dict[str, list[float]] = {name: [] for name in ["floor", "studio", *peers]}
+    rounds = [peer for peer in peers if peer != "dagster-multiprocess"]
+    processes = {peer: start_peer(peer, command, steps=args.steps, capture=capture) for peer in rounds}
+    try:
+        for attempt in range(1, args.repeat + 1):
+            totals["floor"].append(time_floor(command, args.steps, capture=capture))
+            totals["studio"].append(chain.run_job(spec).wall)
+            for peer, process in processes.items():
+                if process is not None:
+                    totals[peer].append(process.run())
+            done = ", ".join(f"{key} {values[-1]:.2f}" for key, values in totals.items() if values)
+            print(f"{compute} round {attempt}/{args.repeat}: {done} s", flush=True)
+    finally:
+        for process in processes.values():
+            if process is not None:
+                process.close()
+    if "dagster-multiprocess" in peers:
+        process = start_peer("dagster-multiprocess", command, steps=args.steps, capture=capture)
+        if process is not None:
+            try:
+                for _ in range(args.multiprocess_repeat):
+                    totals["dagster-multiprocess"].append(process.run())
+                    totals["floor"].append(time_floor(command, args.steps, capture=capture))
+                print(f"{compute} dagster-multiprocess: {totals['dagster-multiprocess']} s", flush=True)
+            finally:
+                process.close()
     return totals
-
-
-VERSIONS: dict[str, str] = {}
 
 
 def add_rows(out: report.Report, compute: str, totals: dict[str, list[float]], steps: int) -> None:

@@ -7,7 +7,11 @@ this file again: the job is built at import from BENCH_STEPS and BENCH_COMMAND);
 `--executor in_process` is `job.execute_in_process()`.
 
     BENCH_STEPS=40 BENCH_COMMAND='["python", "-c", "pass"]' \
-        python dagster_chain.py OUT.json --executor in_process --repeat 3
+        python dagster_chain.py OUT.jsonl --executor in_process
+
+It warms up (a 2-op job), appends {"version", "warm_up"} to OUT.jsonl, then times one run of
+the chain for each line "run" read on stdin, appending {"run": seconds} after each, until stdin
+ends (bench/peers.py interleaves these runs with the floor's and Studio's).
 """
 
 from __future__ import annotations
@@ -64,20 +68,18 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--executor", choices=["in_process", "multiprocess"], required=True)
-    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     instance = DagsterInstance.get()
-    warm_up = run(warm, args.executor, instance)
-    runs = [run(chain, args.executor, instance) for _ in range(args.repeat)]
-    result = {
-        "tool": f"dagster {args.executor}",
-        "version": version("dagster"),
-        "warm_up": warm_up,
-        "runs": runs,
-    }
-    with open(args.out, "w") as out:
-        json.dump(result, out)
+    emit(args.out, {"version": version("dagster"), "warm_up": run(warm, args.executor, instance)})
+    for line in sys.stdin:
+        if line.strip() == "run":
+            emit(args.out, {"run": run(chain, args.executor, instance)})
     return 0
+
+
+def emit(path: str, record: dict) -> None:
+    with open(path, "a") as out:
+        out.write(json.dumps(record) + "\n")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@ Run by bench/peers.py with the Python of bench/.peers/prefect (Prefect and the s
 only). Prefect runs in its default local mode: with no PREFECT_API_URL it starts a temporary
 server of its own (SQLite under PREFECT_HOME) on the first flow run, which the warm-up pays.
 
-    python prefect_chain.py OUT.json --steps 40 --repeat 3 -- docker run --rm IMAGE python -c pass
+    python prefect_chain.py OUT.jsonl --steps 40 -- docker run --rm IMAGE python -c pass
+
+It warms up, appends {"version", "warm_up"} to OUT.jsonl, then times one chain for each line
+"run" read on stdin, appending {"run": seconds} after each, until stdin ends (bench/peers.py
+interleaves these runs with the floor's and Studio's).
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--capture", action="store_true", help="capture the command's output")
     parser.add_argument("command", nargs="+")
     args = parser.parse_args()
@@ -39,16 +42,18 @@ def main() -> int:
 
     started = time.perf_counter()
     chain(2)
-    warm = time.perf_counter() - started
-    runs = []
-    for _ in range(args.repeat):
-        started = time.perf_counter()
-        chain(args.steps)
-        runs.append(time.perf_counter() - started)
-    result = {"tool": "prefect", "version": version("prefect"), "warm_up": warm, "runs": runs}
-    with open(args.out, "w") as out:
-        json.dump(result, out)
+    emit(args.out, {"version": version("prefect"), "warm_up": time.perf_counter() - started})
+    for line in sys.stdin:
+        if line.strip() == "run":
+            started = time.perf_counter()
+            chain(args.steps)
+            emit(args.out, {"run": time.perf_counter() - started})
     return 0
+
+
+def emit(path: str, record: dict) -> None:
+    with open(path, "a") as out:
+        out.write(json.dumps(record) + "\n")
 
 
 if __name__ == "__main__":
