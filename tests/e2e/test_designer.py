@@ -132,6 +132,20 @@ def stored_graph(page, server, draft_id: int) -> dict:
     return response.json()["graph"]
 
 
+def settled_graph(page, server, draft_id: int, *, quiet_ms: int = 1_500, timeout_s: float = 15) -> dict:
+    """The stored graph once it stops changing: the view is saved on its own timer, after "Saved"
+    (showing the panels again moves the view by their width, which is saved a moment later)."""
+    deadline = time.monotonic() + timeout_s
+    graph = stored_graph(page, server, draft_id)
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(quiet_ms)
+        again = stored_graph(page, server, draft_id)
+        if again == graph:
+            return graph
+        graph = again
+    return graph
+
+
 def stored_draft(page, server, draft_id: int) -> dict:
     response = page.request.get(f"{server.url}/api/v1/drafts/{draft_id}/")
     assert response.ok, response.text()
@@ -257,7 +271,7 @@ def test_it_builds_saves_validates_and_submits_a_pipeline(studio_server):
         save_status(page, "Saved")  # the new viewport is saved too
 
         # Then a reload shows the same nodes, wires and parameter
-        graph = stored_graph(page, studio_server, draft_id)
+        graph = settled_graph(page, studio_server, draft_id)
         page.reload()
         wait_for_designer(page)
         for node_id in ids:
