@@ -71,6 +71,10 @@ def test_explore_a_dataset_move_the_threshold_and_compare_charts(studio_server, 
         # Evaluate Model: the threshold moves the operating point and the confusion matrix
         page.get_by_role("button", name="Close the step panel").click()
         panel = open_outputs(page, "evaluate")
+        panel.get_by_role("button", name="Open the evaluation (curves, threshold, confusion matrix)").click(
+            timeout=30_000
+        )
+        panel = page.get_by_role("dialog", name="Evaluation of evaluate")
         expect(panel.get_by_text("Classifier evaluation")).to_be_visible(timeout=30_000)
         panel.get_by_label("Positive class").select_option("versicolor")
         before = cells(page)
@@ -80,8 +84,8 @@ def test_explore_a_dataset_move_the_threshold_and_compare_charts(studio_server, 
         expect(panel.get_by_test_id("threshold-value")).to_have_text("0.95")
         after = cells(page)
         assert after != before and int(after[0]) < int(before[0]), (before, after)
-        panel.get_by_role("region", name="Evaluation").evaluate("e => e.scrollIntoView({block: 'start'})")
         screenshot(page, "results-evaluate-threshold-1280x720")
+        panel.get_by_role("button", name="Close").click()
 
         # Compare: a chart per metric, the differing ones marked
         expect(page.get_by_test_id("job-status")).to_be_visible()

@@ -4,7 +4,7 @@
  * operating point and updates the confusion matrix, its counts and rates; for a regression, the
  * residuals against the predictions and their histogram.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { outputFileUrl } from './api';
 import { BarChart, CurveChart, ScatterChart, shortNumber } from './charts';
 import {
@@ -221,5 +221,57 @@ export function EvaluationView({
       </h3>
       {isClassifier ? <Classification scores={scores} /> : <Regression scores={scores} />}
     </section>
+  );
+}
+
+/**
+ * The evaluation opened large, in a modal dialog (the step panel is too short for its charts at
+ * laptop sizes): the button sits on the output that holds scores.csv.
+ */
+export function EvaluationButton({
+  job,
+  step,
+  output,
+}: {
+  job: string;
+  step: string;
+  output: string;
+}) {
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (open && dialog && !dialog.open) dialog.showModal();
+    return () => dialog?.close();
+  }, [open]);
+  return (
+    <>
+      <button type="button" className="button button--small" onClick={() => setOpen(true)}>
+        Open the evaluation (curves, threshold, confusion matrix)
+      </button>
+      {open ? (
+        <dialog
+          ref={ref}
+          className="explorer-dialog"
+          aria-label={`Evaluation of ${step}`}
+          onClose={() => setOpen(false)}
+        >
+          <div className="explorer-dialog__head">
+            <h2>
+              Evaluation of <code>{step}</code>
+            </h2>
+            <button
+              type="button"
+              className="button button--small"
+              onClick={() => setOpen(false)}
+              autoFocus
+            >
+              Close
+            </button>
+          </div>
+          <EvaluationView job={job} step={step} output={output} />
+        </dialog>
+      ) : null}
+    </>
   );
 }

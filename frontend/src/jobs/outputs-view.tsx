@@ -6,7 +6,7 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { ArtifactsView } from './artifacts-view';
-import { EvaluationView, SCORES_FILE } from './evaluation-view';
+import { EvaluationButton, SCORES_FILE } from './evaluation-view';
 import './results.css';
 import { TableExplorerDialog } from './table-explorer';
 import { fetchOutputs, fetchPreview, outputFileUrl, type OutputListing, type Preview } from './api';
@@ -277,7 +277,7 @@ function DeclaredOutputs({ job, step, status, version }: OutputsViewProps) {
             {output.asset ? <RegisteredAs asset={output.asset} type={output.type} /> : null}
           </div>
           {output.files.some((file) => file.path === SCORES_FILE) ? (
-            <EvaluationView job={job} step={step} output={name} />
+            <EvaluationButton job={job} step={step} output={name} />
           ) : null}
           {output.files.length ? (
             <ul className="output-files">
