@@ -129,3 +129,15 @@ def test_the_computes_pages_list_live_workers(two_computes, admin_client):
     assert "1 live" in page and WORKER_ID in page
     empty = admin_client.get("/computes/left/").content.decode()
     assert "No live worker takes left" in empty and "studio worker --compute left" in empty
+
+
+def test_a_worker_of_every_compute_takes_one_registered_after_it_announced(two_computes):
+    """`studio up` serves every compute: a compute registered since its last announcement is not
+    'without a worker' on its page."""
+    everything = serving.Serving(mode=serving.EVERY)
+    everything.refresh()
+    presence.announce(everything, threads=2)
+    later = Compute.objects.create(name="later", kind=ComputeKind.LOCAL)
+
+    assert "later" not in (WorkerPresence.objects.get().computes or [])
+    assert [worker.worker_id for worker in presence.workers_of(later)] == [WORKER_ID]
