@@ -72,7 +72,7 @@ def workers_of(compute: Compute) -> list[WorkerPresence]:
     """The live workers that take `compute`'s steps (a few rows: filtered here, not in SQL, where
     SQLite cannot look inside a JSON list). A worker that serves every compute (`studio up`) takes
     one registered after its last announcement too."""
-    return [worker for worker in live_workers() if worker.serves_all or compute.name in (worker.computes or [])]
+    return [w for w in live_workers() if w.serves_all or compute.name in (w.computes or [])]
 
 
 def describe(worker: WorkerPresence) -> dict:
