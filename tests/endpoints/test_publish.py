@@ -53,7 +53,7 @@ def test_bare_literals_take_their_type_from_the_value_and_the_ports(seeded):
         inputs:
           trees: 20
           fraction: 0.5
-          name: x
+          name: species
           ratio: 1.8
           algorithm: random_forest
           unused: 3
