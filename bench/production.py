@@ -53,6 +53,7 @@ from tests.integration.production import STUDIO_BIN, manage, production_studio  
 from tests.servers import free_port, start_postgres, start_redis, start_studio, wait_for_port  # noqa: E402
 
 GOAL_RATIO = 1.5
+PROJECT_PACKAGES = ("runner/", "studio/", "pipelines/", "endpoints/", "designer/", "cli/", "config/")
 ADMIN = ("admin", "studio-bench-password-1")
 COMPONENT = {
     "type": "command",
@@ -98,11 +99,12 @@ def _pipeline(jobs: dict, compute: str, name: str) -> dict:
 
 
 class Target:
-    """One running Studio reached through its REST API."""
+    """One running Studio reached through its REST API; `pids`: its processes, for --profile."""
 
-    def __init__(self, label: str, url: str) -> None:
+    def __init__(self, label: str, url: str, pids: dict[str, int]) -> None:
         self.label = label
         self.url = url
+        self.pids = pids
         self.session = requests.Session()
         response = self.session.post(f"{url}/api/v1/tokens/", json={"name": "bench"}, auth=ADMIN, timeout=60)
         if response.status_code != 201:
@@ -148,7 +150,7 @@ def start_embedded(stack: ExitStack) -> Target:
     server = start_studio(home, extra_env={"STUDIO_ADMIN_USER": ADMIN[0], "STUDIO_ADMIN_PASSWORD": ADMIN[1]})
     stack.callback(server.stop)
     manage(server.env, "shell", "-c", SETUP_COMPUTES)
-    return Target("embedded", server.url)
+    return Target("embedded", server.url, {"studio up": server.process.pid})
 
 
 def start_production(stack: ExitStack) -> Target:
@@ -179,7 +181,11 @@ def start_production(stack: ExitStack) -> Target:
         if worker.process.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"studio worker did not start:\n{worker.text()[-2000:]}")
         time.sleep(0.2)
-    return Target("production", f"http://127.0.0.1:{port}")
+    return Target(
+        "production",
+        f"http://127.0.0.1:{port}",
+        {"studio serve": serve.pid, "studio worker": worker.process.pid},
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -192,12 +198,69 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+# --- --profile: py-spy on each Studio's processes during one chain ---------------------------------
+
+
+def profile_chain(target: Target, document: dict, folder: Path, *, lines: int) -> str:
+    """py-spy (raw stacks, 200 Hz, active threads only) on every process of `target` while one
+    chain runs; returns a summary: samples per process, the repository's hottest functions."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    recorders = {}
+    for name, pid in target.pids.items():
+        path = folder / f"{target.label}-{name.split()[-1]}.txt"
+        recorders[name] = (
+            subprocess.Popen(
+                [spy, "record", "-p", str(pid), "-r", "200", "-f", "raw", "-o", str(path), "--nonblocking"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ),
+            path,
+        )
+    time.sleep(1.0)  # py-spy attaches
+    seconds, _ = target.run(document)
+    time.sleep(0.5)
+    summary = [f"{target.label}: chain {seconds:.2f} s; py-spy stacks in {folder}"]
+    for name, (recorder, path) in recorders.items():
+        recorder.send_signal(2)  # SIGINT: py-spy writes its file and exits
+        recorder.wait(timeout=60)
+        summary.append(summarize_stacks(name, path, lines=lines))
+    return "\n".join(summary)
+
+
+def summarize_stacks(name: str, path: Path, *, lines: int) -> str:
+    """Samples of `path` (py-spy raw: 'frame;frame;... count'), inclusive, by repository function."""
+    if not path.exists():
+        return f"  {name}: no samples (py-spy needs ptrace rights)"
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        seen = set()
+        for frame in stack.split(";"):  # "function (path/file.py:line)"
+            function, _, where = frame.partition(" (")
+            file = where.split(":")[0]
+            if not file.startswith(PROJECT_PACKAGES):
+                continue
+            key = f"{function} ({file})"
+            if key not in seen:
+                seen.add(key)
+                inclusive[key] = inclusive.get(key, 0) + int(count)
+    top = sorted(inclusive.items(), key=lambda item: -item[1])[:lines]
+    body = "\n".join(f"    {count / max(total, 1) * 100:5.1f}%  {function}" for function, count in top)
+    return f"  {name}: {total} samples of active threads (200 Hz)\n{body}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=40, help="steps in the chain (default 40)")
     parser.add_argument("--fanout", type=int, default=100, help="steps in the fan-out (default 100)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each measure (default 3)")
     parser.add_argument("--computes", default="local", help="local, docker or both (default local)")
+    parser.add_argument("--profile", metavar="DIR", help="then py-spy each Studio's processes over one chain")
+    parser.add_argument("--profile-lines", type=int, default=25)
     args = parser.parse_args(argv)
     computes = [name.strip() for name in args.computes.split(",") if name.strip()]
     out = report.Report("production")
@@ -225,19 +288,51 @@ def main(argv: list[str] | None = None) -> int:
             }
             for measure, (steps, parallel, document) in measures.items():
                 totals: dict[str, list[float]] = {"floor": [], "embedded": [], "production": []}
+                gaps: dict[str, list[float]] = {}
                 for attempt in range(1, args.repeat + 1):
                     totals["floor"].append(floor(command, steps, parallel=parallel))
                     for target in targets:
-                        totals[target.label].append(target.run(document(target.label))[0])
+                        seconds, job = target.run(document(target.label))
+                        totals[target.label].append(seconds)
+                        for phase, value in phases(job).items():
+                            gaps.setdefault(f"{target.label} {phase}", []).append(value)
                     print(
                         f"{compute} {measure} {attempt}/{args.repeat}: "
                         + ", ".join(f"{key} {values[-1]:.2f} s" for key, values in totals.items()),
                         flush=True,
                     )
                 add_rows(out, f"{compute} {measure} of {steps}", totals, steps, goal=measure == "chain")
+                if measure == "chain":
+                    for key, values in gaps.items():
+                        out.row(
+                            f"{compute} chain: {key}", statistics.median(values) * 1000, "ms/step", note=GAPS
+                        )
+        if args.profile:
+            folder = Path(args.profile)
+            folder.mkdir(parents=True, exist_ok=True)
+            for target in targets:
+                document = chain_document(args.steps, computes[0], f"{target.label} profiled")
+                print(profile_chain(target, document, folder, lines=args.profile_lines), flush=True)
         out.meta("load_before_teardown", report.load_average())
     out.save()
     return 0
+
+
+GAPS = "mean per step from the steps' timestamps, median over the runs"
+
+
+def phases(job: dict) -> dict[str, float]:
+    """A chain's mean seconds per step: 'between' (the previous step's end, or the job's
+    creation, to this step Running: scheduling, hand-over, preparing, starting) and 'in a step'
+    (Running to finished: the command, waiting on it, collecting outputs)."""
+    steps = sorted(job["steps"], key=lambda step: _at(step["started_at"]))
+    between, inside = [], []
+    previous = _at(job["created_at"])
+    for step in steps:
+        between.append(_at(step["started_at"]) - previous)
+        inside.append(_at(step["finished_at"]) - _at(step["started_at"]))
+        previous = _at(step["finished_at"])
+    return {"between steps": statistics.mean(between), "in a step": statistics.mean(inside)}
 
 
 def add_rows(
