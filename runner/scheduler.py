@@ -105,10 +105,10 @@ class _Pass:
         """Steps not started whose upstream steps all completed, and those upstream steps."""
         names: set[str] = set()
         for name, row in self.rows.items():
+            if row.status != StepStatus.NOT_STARTED:
+                continue  # most rows of a big job, on every pass: no upstream set built for them
             upstream = spec.steps[name].upstream()
-            if row.status == StepStatus.NOT_STARTED and all(
-                self.rows[u].status == StepStatus.COMPLETED for u in upstream
-            ):
+            if all(self.rows[u].status == StepStatus.COMPLETED for u in upstream):
                 names |= {name, *upstream}
         return names
 
