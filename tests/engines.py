@@ -247,3 +247,14 @@ class OwnRegistry:
             except subprocess.TimeoutExpired:
                 _kill_group(self.process)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def bridge_gateway() -> str:
+    """The host's address on the default engine's `bridge` network (what a container reaches the
+    host at). An engine restarted on an existing docker0 may list only the subnet: its first host."""
+    client = docker.from_env()
+    try:
+        config = client.networks.get("bridge").attrs["IPAM"]["Config"][0]
+    finally:
+        client.close()
+    return config.get("Gateway") or str(next(ipaddress.ip_network(config["Subnet"]).hosts()))

@@ -12,7 +12,6 @@ calls `GET /api/v1/jobs/` every half second and the p95 of its latency is record
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import shutil
 import socket
@@ -26,7 +25,7 @@ import docker
 import pytest
 import requests
 
-from tests import servers
+from tests import engines, servers
 
 pytestmark = [pytest.mark.docker]
 
@@ -354,13 +353,7 @@ class LatencyProbe(threading.Thread):
 
 
 def _bridge_gateway() -> str:
-    client = docker.from_env()
-    try:
-        config = client.networks.get("bridge").attrs["IPAM"]["Config"][0]
-    finally:
-        client.close()
-    # An engine restarted on an existing docker0 may name only the subnet: the gateway is its first host.
-    return config.get("Gateway") or str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
+    return engines.bridge_gateway()
 
 
 def _sleepers(seconds: str) -> list[int]:

@@ -12,6 +12,7 @@ from runner.actions import request_cancel
 from runner.choices import JobStatus, StepStatus
 from studio.storage.job_artifacts import step_dir
 from studio.storage.layout import snapshot_path
+from tests import engines
 from tests.runner.jobs import PIPELINES, submit_file, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
@@ -85,11 +86,7 @@ NO_NETWORK = PIPELINES / "no_network" / "pipeline.yml"
 
 def _listening_on_the_bridge() -> tuple[socket.socket, str, int]:
     """A TCP server on the host's Docker bridge address: a container with a network reaches it."""
-    client = docker.from_env()
-    try:
-        gateway = client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
-    finally:
-        client.close()
+    gateway = engines.bridge_gateway()
     server = socket.socket()
     server.bind((gateway, 0))
     server.listen(4)
