@@ -203,8 +203,10 @@ export function JobRun(props: JobRunProps) {
                 <a href={`/jobs/${encodeURIComponent(props.rerunOf)}/`}>{props.rerunOf}</a>
               </span>
             ) : null}
-            {/* A finished job changes no more: its page is not "Live". */}
-            {terminal ? null : <ConnectionBadge connection={connection} synced={run.synced} />}
+            {/* A finished job changes no more: no "Live" badge; a refused socket still says why. */}
+            {terminal && connection.state !== 'refused' ? null : (
+              <ConnectionBadge connection={connection} synced={run.synced} />
+            )}
           </p>
           {parameters.length ? (
             <ul className="job-run__parameters" aria-label="Parameters">
