@@ -16,7 +16,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.regex_helper import normalize
 from rest_framework.views import APIView
 
-PUBLIC_PATHS = {"/healthz", "/login/"}
+PUBLIC_PATHS = {"/healthz", "/login/", "/favicon.ico"}  # the favicon: a redirect to the logo
 SAMPLE_UUID = "6f1c2b7e-3a4d-4e5f-9a8b-0c1d2e3f4a5b"
 CONVERTER_SAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "x", "uuid": SAMPLE_UUID}
 ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<parameter>[^>]+)>")
