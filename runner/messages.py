@@ -12,8 +12,6 @@ check, on that compute's check queue.
 
 from __future__ import annotations
 
-import threading
-
 import dramatiq
 
 from runner.models import StepRun
@@ -24,10 +22,6 @@ ADVANCE_JOB = "advance_job"
 RUN_STEP = "run_step"
 CHECK_COMPUTE = "check_compute"
 RECONCILE = "reconcile"
-
-# Compute id -> name: a compute's name never changes, so one lookup per compute per process.
-_compute_names: dict[int, str] = {}
-_names_lock = threading.Lock()
 
 
 def send(actor_name: str, *args, delay_ms: int | None = None) -> dramatiq.Message:
@@ -57,18 +51,11 @@ def run_step(step_id: int, *, delay_ms: int | None = None) -> dramatiq.Message |
 
 
 def queue_of_step(step_id: int) -> str | None:
-    """The queue of the step's compute, or None when the step or its compute is gone."""
-    compute_id = StepRun.objects.filter(pk=step_id).values_list("compute_id", flat=True).first()
-    if compute_id is None:
-        return None
-    name = _compute_names.get(compute_id)
-    if name is None:
-        name = Compute.objects.filter(pk=compute_id).values_list("name", flat=True).first()
-        if name is None:
-            return None
-        with _names_lock:
-            _compute_names[compute_id] = name
-    return step_queue(name)
+    """The queue of the step's compute, or None when the step or its compute is gone. One query
+    (a join), no cache: on SQLite a deleted compute's id is given to the next one registered, so a
+    cache by id would send that compute's steps to the old compute's queue."""
+    name = StepRun.objects.filter(pk=step_id).values_list("compute__name", flat=True).first()
+    return None if name is None else step_queue(name)
 
 
 def reconcile() -> None:

@@ -141,3 +141,17 @@ def test_a_worker_of_every_compute_takes_one_registered_after_it_announced(two_c
 
     assert "later" not in (WorkerPresence.objects.get().computes or [])
     assert [worker.worker_id for worker in presence.workers_of(later)] == [WORKER_ID]
+
+
+def test_a_step_goes_to_its_computes_queue_even_when_its_id_was_another_computes(db):
+    """On SQLite a deleted compute's id is given to the next one registered: the queue follows the
+    compute the step is on now, never a name remembered for that id."""
+    old = Compute.objects.create(name="old", kind=ComputeKind.LOCAL, state="online")
+    first = step_on(old)
+    assert messages.queue_of_step(first.pk) == "studio.steps.old"
+    reused = old.pk
+    first.job.delete()
+    old.delete()
+    new = Compute.objects.create(pk=reused, name="new", kind=ComputeKind.LOCAL, state="online")
+
+    assert messages.queue_of_step(step_on(new).pk) == "studio.steps.new"
