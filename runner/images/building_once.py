@@ -83,10 +83,14 @@ class _BuildLog:
             logger.warning("cannot store the build log of image row %s", self.row_pk, exc_info=True)
 
     def _beat(self) -> None:
+        """Stores lines that came just after a flush once the build falls silent (a `RUN` step
+        that prints a line and then works for minutes shows that line at once, not at its end),
+        and writes the heartbeat line after HEARTBEAT_SECONDS of silence."""
         try:
-            while not self.done.wait(5):
+            while not self.done.wait(LOG_FLUSH_SECONDS):
                 if time.monotonic() - self.last_line >= HEARTBEAT_SECONDS:
                     self(f"... still building ({time.monotonic() - self.started:.0f} s)")
+                if time.monotonic() - self.last_flush >= LOG_FLUSH_SECONDS:
                     self.flush()
         finally:
             connection.close()

@@ -214,3 +214,46 @@ def test_preparing_steps_get_the_build_log_on_the_jobs_socket(environment, quick
     assert received["a"] == [(line, "build") for line in lines]
     assert received["b"] == [(WAITING_LINE, "build"), *((line, "build") for line in lines)]
     assert [f["seq"] for f in frames[1:]] == list(range(frames[0]["seq"] + 1, frames[0]["seq"] + len(frames)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lines_just_before_a_long_silent_build_step_are_stored_while_it_runs(environment):
+    """`RUN echo working && sleep 600`: the echo comes right after other lines (within the flush
+    interval) and then nothing for minutes; the stored log has it in about a second, not at the end."""
+    from runner.models import EnvironmentImage
+
+    silent = threading.Event()
+    release = threading.Event()
+
+    def build(log) -> None:
+        for line in ("Step 1/2 : FROM base", "Step 2/2 : RUN echo working && sleep 600", "working"):
+            log(line)
+        silent.set()
+        release.wait(30)
+
+    worker = threading.Thread(
+        target=lambda: (
+            build_once(
+                environment,
+                target="silent",
+                tag="t",
+                present=lambda: release.is_set(),
+                build=build,
+                log=lambda _: None,
+            ),
+            connection.close(),
+        )
+    )
+    worker.start()
+    try:
+        assert silent.wait(30)
+        deadline = time.monotonic() + 10
+        stored = ""
+        while time.monotonic() < deadline and "working\n" not in stored:
+            time.sleep(0.1)
+            stored = EnvironmentImage.objects.get(environment=environment, target="silent").log
+        assert "working\n" in stored, stored
+        assert EnvironmentImage.objects.get(environment=environment, target="silent").status == "building"
+    finally:
+        release.set()
+        worker.join(30)
