@@ -43,8 +43,11 @@ from studio.models import Compute
 logger = logging.getLogger(__name__)
 
 
-class StepWorker(dramatiq.Worker):
-    """Dramatiq worker threads that consume the step queues of the computes `serving` serves."""
+class ServingWorker(dramatiq.Worker):
+    """Dramatiq worker threads whose queues follow the computes `serving` serves: `wants` says
+    which queue is theirs, `queue_of` names a compute's queue, `with_delay_queue` whether it has one."""
+
+    with_delay_queue = False
 
     def __init__(self, broker_: dramatiq.Broker, *, serving: Serving, **options) -> None:
         super().__init__(broker_, **options)
@@ -58,10 +61,13 @@ class StepWorker(dramatiq.Worker):
             # Dramatiq never removes a worker's middleware from the broker: a queue declared after
             # this worker stopped (another worker in this process runs now) must not feed it.
             return False
-        name = q_name(queue_name)
-        if self.serving.mode == EVERY:
-            return is_step_queue(name)
-        return compute_of_queue(name) in self.serving.served()
+        return self.wants_queue(q_name(queue_name))
+
+    def wants_queue(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def queue_of(self, compute: str) -> str:
+        raise NotImplementedError
 
     def _add_consumer(self, queue_name: str, *, delay: bool = False) -> None:
         if self.wants(queue_name):
@@ -75,50 +81,38 @@ class StepWorker(dramatiq.Worker):
         """Consume the queues of the computes `names` (already added to `serving`)."""
         declared = self.broker.get_declared_queues()
         for name in sorted(names):
-            queue = step_queue(name)
+            queue = self.queue_of(name)
             if queue in declared:  # declared before it was served (a message sent from here)
                 self._add_consumer(queue)
-                self._add_consumer(dq_name(queue), delay=True)
+                if self.with_delay_queue:
+                    self._add_consumer(dq_name(queue), delay=True)
             else:
                 self.broker.declare_queue(queue)
 
 
-class ControlWorker(dramatiq.Worker):
+class StepWorker(ServingWorker):
+    """Step threads: the step queues of the computes `serving` serves."""
+
+    with_delay_queue = True
+
+    def wants_queue(self, name: str) -> bool:
+        if self.serving.mode == EVERY:
+            return is_step_queue(name)
+        return compute_of_queue(name) in self.serving.served()
+
+    def queue_of(self, compute: str) -> str:
+        return step_queue(compute)
+
+
+class ControlWorker(ServingWorker):
     """Control threads: the control queue, and the health-check queues of the computes `serving`
     serves (a check runs where the compute's engine is reached from, `runner.computes`)."""
 
-    def __init__(self, broker_: dramatiq.Broker, *, serving: Serving, **options) -> None:
-        super().__init__(broker_, **options)
-        self.serving = serving
-        self.consumer_whitelist = None  # `wants` decides, and its answer grows with `serving`
-        self.stopped = False
+    def wants_queue(self, name: str) -> bool:
+        return name == CONTROL_QUEUE or compute_of_check_queue(name) in self.serving.served()
 
-    def wants(self, queue_name: str) -> bool:
-        """Whether this worker consumes `queue_name`."""
-        if self.stopped:  # as StepWorker: a queue declared after this worker stopped is not its
-            return False
-        name = q_name(queue_name)
-        if name == CONTROL_QUEUE:
-            return True
-        return compute_of_check_queue(name) in self.serving.served()
-
-    def _add_consumer(self, queue_name: str, *, delay: bool = False) -> None:
-        if self.wants(queue_name):
-            super()._add_consumer(queue_name, delay=delay)
-
-    def stop(self, timeout: int = 600_000) -> None:
-        self.stopped = True
-        super().stop(timeout=timeout)
-
-    def serve(self, names: set[str]) -> None:
-        """Consume the check queues of the computes `names` (already added to `serving`)."""
-        declared = self.broker.get_declared_queues()
-        for name in sorted(names):
-            queue = check_queue(name)
-            if queue in declared:
-                self._add_consumer(queue)
-            else:
-                self.broker.declare_queue(queue)
+    def queue_of(self, compute: str) -> str:
+        return check_queue(compute)
 
 
 @dataclass
