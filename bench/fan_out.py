@@ -39,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from report import Report  # noqa: E402  (sibling bench modules)
-from step_overhead import create_computes, docker_answers, run_job, setup_django  # noqa: E402
+from step_overhead import compile_yaml, create_computes, docker_answers, run_job, setup_django  # noqa: E402
 
 CONCURRENCY = 4
 FLOOR_GOAL = 1.2
@@ -73,15 +73,8 @@ def fan_out_yaml(steps: int, compute: str) -> str:
 
 
 def compile_fan_out(folder: Path, steps: int, compute: str):
-    from pipelines.compiler import compile_pipeline
-    from studio.schemas.loading import load_document
-
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "component.yml").write_text(COMPONENT_YAML)
-    path = folder / f"fan-out-{steps}-{compute}.yml"
-    path.write_text(fan_out_yaml(steps, compute))
-    document, index = load_document(path.read_bytes(), filename=str(path))
-    return compile_pipeline(document, index=index, filename=str(path), base_dir=folder)
+    name = f"fan-out-{steps}-{compute}.yml"
+    return compile_yaml(folder, name, fan_out_yaml(steps, compute), COMPONENT_YAML)
 
 
 def floor(command: list[str], count: int) -> float:

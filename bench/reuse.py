@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from report import Report  # noqa: E402  (sibling bench modules)
-from step_overhead import create_computes, docker_answers, setup_django  # noqa: E402
+from step_overhead import compile_yaml, create_computes, docker_answers, setup_django  # noqa: E402
 
 GOAL_SECONDS = 2.0
 
@@ -65,15 +65,7 @@ def pipeline_yaml(steps: int, compute: str) -> str:
 
 
 def compile_reusable_chain(folder: Path, steps: int, compute: str):
-    from pipelines.compiler import compile_pipeline
-    from studio.schemas.loading import load_document
-
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "component.yml").write_text(COMPONENT_YAML)
-    path = folder / f"reuse-{steps}-{compute}.yml"
-    path.write_text(pipeline_yaml(steps, compute))
-    document, index = load_document(path.read_bytes(), filename=str(path))
-    return compile_pipeline(document, index=index, filename=str(path), base_dir=folder)
+    return compile_yaml(folder, f"reuse-{steps}-{compute}.yml", pipeline_yaml(steps, compute), COMPONENT_YAML)
 
 
 def resubmit(spec, *, timeout: float = 600) -> tuple[str, float]:

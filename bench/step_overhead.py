@@ -117,16 +117,22 @@ def create_computes(names: list[str]) -> None:
         )
 
 
-def compile_chain(folder: Path, steps: int, compute: str):
+def compile_yaml(folder: Path, filename: str, pipeline: str, component: str):
+    """Write `component` as ./component.yml and `pipeline` as `filename` in `folder`, and compile
+    the pipeline as every front door does."""
     from pipelines.compiler import compile_pipeline
     from studio.schemas.loading import load_document
 
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "component.yml").write_text(COMPONENT_YAML)
-    path = folder / f"chain-{steps}-{compute}.yml"
-    path.write_text(pipeline_yaml(steps, compute))
+    (folder / "component.yml").write_text(component)
+    path = folder / filename
+    path.write_text(pipeline)
     document, index = load_document(path.read_bytes(), filename=str(path))
     return compile_pipeline(document, index=index, filename=str(path), base_dir=folder)
+
+
+def compile_chain(folder: Path, steps: int, compute: str):
+    return compile_yaml(folder, f"chain-{steps}-{compute}.yml", pipeline_yaml(steps, compute), COMPONENT_YAML)
 
 
 # --- measuring -----------------------------------------------------------------------------------
