@@ -234,3 +234,34 @@ export function FormSection({ title, children }: { title: string; children: Reac
     </fieldset>
   );
 }
+
+/** A choice of a few, drawn as a row of labelled radio buttons (the chosen one highlighted). */
+export function Segmented<T extends string>({
+  name,
+  label,
+  options,
+  value,
+  onChange,
+}: {
+  name: string;
+  label: string;
+  options: readonly (readonly [T, string])[];
+  value: T;
+  onChange: (value: T) => void;
+}) {
+  return (
+    <div className="segmented" role="radiogroup" aria-label={label}>
+      {options.map(([option, text]) => (
+        <label key={option} className={value === option ? 'is-on' : ''}>
+          <input
+            type="radio"
+            name={name}
+            checked={value === option}
+            onChange={() => onChange(option)}
+          />
+          {text}
+        </label>
+      ))}
+    </div>
+  );
+}

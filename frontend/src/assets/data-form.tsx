@@ -7,6 +7,7 @@ import {
   ProblemList,
   ProgressBar,
   Registered,
+  Segmented,
   identity,
   useRegister,
   type NameValues,
@@ -62,32 +63,19 @@ export function DataForm({ detailBase }: { detailBase: string }) {
         />
       </FormSection>
       <FormSection title="Contents">
-        <div className="segmented" role="radiogroup" aria-label="What to upload">
-          <label className={shape === 'uri_file' ? 'is-on' : ''}>
-            <input
-              type="radio"
-              name="shape"
-              checked={shape === 'uri_file'}
-              onChange={() => {
-                setShape('uri_file');
-                setFiles([]);
-              }}
-            />
-            A file (uri_file), e.g. a CSV
-          </label>
-          <label className={shape === 'uri_folder' ? 'is-on' : ''}>
-            <input
-              type="radio"
-              name="shape"
-              checked={shape === 'uri_folder'}
-              onChange={() => {
-                setShape('uri_folder');
-                setFiles([]);
-              }}
-            />
-            A folder (uri_folder)
-          </label>
-        </div>
+        <Segmented
+          name="shape"
+          label="What to upload"
+          options={[
+            ['uri_file', 'A file (uri_file), e.g. a CSV'],
+            ['uri_folder', 'A folder (uri_folder)'],
+          ]}
+          value={shape}
+          onChange={(next) => {
+            setShape(next);
+            setFiles([]);
+          }}
+        />
         <div className="field">
           {shape === 'uri_file' ? (
             <>

@@ -7,6 +7,7 @@ import {
   ProblemList,
   ProgressBar,
   Registered,
+  Segmented,
   identity,
   useRegister,
   type NameValues,
@@ -120,26 +121,16 @@ export function EnvironmentForm({ detailBase }: { detailBase: string }) {
         />
       </FormSection>
       <FormSection title="Image">
-        <div className="segmented" role="radiogroup" aria-label="How the image is made">
-          <label className={mode === 'image' ? 'is-on' : ''}>
-            <input
-              type="radio"
-              name="mode"
-              checked={mode === 'image'}
-              onChange={() => setMode('image')}
-            />
-            A base image and packages
-          </label>
-          <label className={mode === 'dockerfile' ? 'is-on' : ''}>
-            <input
-              type="radio"
-              name="mode"
-              checked={mode === 'dockerfile'}
-              onChange={() => setMode('dockerfile')}
-            />
-            A Dockerfile
-          </label>
-        </div>
+        <Segmented
+          name="mode"
+          label="How the image is made"
+          options={[
+            ['image', 'A base image and packages'],
+            ['dockerfile', 'A Dockerfile'],
+          ]}
+          value={mode}
+          onChange={setMode}
+        />
         {mode === 'image' ? (
           <div className="field">
             <label htmlFor="env-image">Base image</label>
