@@ -65,11 +65,30 @@ class _SameWorkerMiddlewareTwice(logging.Filter):
         return "_WorkerMiddleware" not in record.getMessage()
 
 
+class StoppableWorker(dramatiq.Worker):
+    """A Dramatiq worker that takes no queue declared after it stopped. Dramatiq never removes a
+    worker's middleware from the broker: a stopped worker would start a consumer for a queue
+    declared later (a compute's queue, when another worker in this process runs now) and swallow
+    its messages, with no thread left to run them."""
+
+    def __init__(self, broker_: dramatiq.Broker, **options) -> None:
+        super().__init__(broker_, **options)
+        self.stopped = False
+
+    def _add_consumer(self, queue_name: str, *, delay: bool = False) -> None:
+        if not self.stopped:
+            super()._add_consumer(queue_name, delay=delay)
+
+    def stop(self, timeout: int = 600_000) -> None:
+        self.stopped = True
+        super().stop(timeout=timeout)
+
+
 def start_worker(
     *,
     threads: int | None = None,
     queues: set[str] | None = None,
-    worker_class: type[dramatiq.Worker] = dramatiq.Worker,
+    worker_class: type[dramatiq.Worker] = StoppableWorker,
     **options,
 ) -> dramatiq.Worker:
     """Start worker threads consuming the configured broker in this process and return them.

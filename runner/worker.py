@@ -43,7 +43,7 @@ from studio.models import Compute
 logger = logging.getLogger(__name__)
 
 
-class ServingWorker(dramatiq.Worker):
+class ServingWorker(broker.StoppableWorker):
     """Dramatiq worker threads whose queues follow the computes `serving` serves: `wants` says
     which queue is theirs, `queue_of` names a compute's queue, `with_delay_queue` whether it has one."""
 
@@ -53,15 +53,10 @@ class ServingWorker(dramatiq.Worker):
         super().__init__(broker_, **options)
         self.serving = serving
         self.consumer_whitelist = None  # `wants` decides, and its answer grows with `serving`
-        self.stopped = False
 
     def wants(self, queue_name: str) -> bool:
-        """Whether this worker consumes `queue_name` (or its delay queue)."""
-        if self.stopped:
-            # Dramatiq never removes a worker's middleware from the broker: a queue declared after
-            # this worker stopped (another worker in this process runs now) must not feed it.
-            return False
-        return self.wants_queue(q_name(queue_name))
+        """Whether this worker consumes `queue_name` (or its delay queue); a stopped one none."""
+        return not self.stopped and self.wants_queue(q_name(queue_name))
 
     def wants_queue(self, name: str) -> bool:
         raise NotImplementedError
@@ -72,10 +67,6 @@ class ServingWorker(dramatiq.Worker):
     def _add_consumer(self, queue_name: str, *, delay: bool = False) -> None:
         if self.wants(queue_name):
             super()._add_consumer(queue_name, delay=delay)
-
-    def stop(self, timeout: int = 600_000) -> None:
-        self.stopped = True
-        super().stop(timeout=timeout)
 
     def serve(self, names: set[str]) -> None:
         """Consume the queues of the computes `names` (already added to `serving`)."""
