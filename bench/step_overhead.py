@@ -10,7 +10,8 @@ Targets (the runner's performance issue):
 It runs in a throwaway STUDIO_HOME (SQLite, the in-process broker, embedded worker threads as
 `studio up` starts them), warms up first (the environment's image and virtualenv are built before
 anything is timed), and forces every step to run (`settings.force_rerun`). It always exits 0: the
-table says PASS or FAIL. `--profile` adds a cProfile of the worker side (step runs and scheduler
+table says PASS or FAIL, and the same figures go to bench/results/step_overhead.json (bench/report.py,
+merged by `make bench`). `--profile` adds a cProfile of the worker side (step runs and scheduler
 passes) and `--breakdown` (on by default) the mean time per phase of a step, from the database's
 timestamps.
 
@@ -33,6 +34,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import Report  # noqa: E402  (sibling bench modules)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_TARGET_MS = 25.0
@@ -309,6 +314,60 @@ def print_table(steps: int, results: dict[str, list[float]], repeat: int) -> Non
         )
 
 
+def phase_means(job_runs: list[JobRun]) -> dict[str, float]:
+    """Mean ms per step of each phase over these runs (the breakdown's cells)."""
+    means = {}
+    for name in ("schedule", "dispatch", "prepare+start", "run+collect"):
+        values = [value for run in job_runs for value in run.phases.get(name, [])]
+        if values:
+            means[name] = statistics.mean(values) * 1000
+    return means
+
+
+def report_rows(
+    report: Report, steps: int, results: dict[str, list[float]], runs: dict[str, list[JobRun]]
+) -> None:
+    """The table's figures as rows of bench/results/step_overhead.json (medians, as the table)."""
+    pick = statistics.median
+    repeat = max((len(values) for values in results.values()), default=0)
+    note = f"median of {repeat}"
+    pairs = (
+        ("local", "bare", f"{steps} bare subprocesses", f"<= +{LOCAL_TARGET_MS:.0f} ms/step"),
+        ("docker", "docker_run", f"{steps} x docker run --rm", f"<= {DOCKER_TARGET_RATIO:.2f}x"),
+    )
+    for compute, floor, floor_label, goal in pairs:
+        if compute not in results or floor not in results:
+            continue
+        job, base = pick(results[compute]), pick(results[floor])
+        overhead = (job - base) / steps * 1000
+        phases = ", ".join(
+            f"{name} {value:.1f}" for name, value in phase_means(runs.get(compute, [])).items()
+        )
+        report.row(f"{compute}: {floor_label}", base, "s", note=f"{note}, min {min(results[floor]):.2f} s")
+        report.row(
+            f"{compute}: {steps}-step chain", job, "s", note=f"{note}, min {min(results[compute]):.2f} s"
+        )
+        if compute == "local":
+            report.row(
+                "local: overhead over bare",
+                overhead,
+                "ms/step",
+                goal=goal,
+                met=overhead <= LOCAL_TARGET_MS,
+                note=f"ms/step: {phases}" if phases else "",
+            )
+        else:
+            ratio = job / base
+            report.row(
+                "docker: chain / docker run",
+                ratio,
+                "x",
+                goal=goal,
+                met=ratio <= DOCKER_TARGET_RATIO,
+                note=f"{overhead:+.1f} ms/step" + (f"; ms/step: {phases}" if phases else ""),
+            )
+
+
 def print_breakdown(runs: dict[str, list[JobRun]]) -> None:
     print()
     print("Where a step's time goes (mean ms per step, from the database's timestamps):")
@@ -347,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     computes = [name.strip() for name in args.computes.split(",") if name.strip()]
 
+    report = Report("step_overhead")
+    report.meta("options", vars(args))
     home = Path(tempfile.mkdtemp(prefix="studio-bench-", dir="/tmp"))
     home.chmod(0o755)  # steps run as uid 1000 when this runs as root
     print(f"STUDIO_HOME {home}")
@@ -355,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_django(home, verbose=args.verbose)
         if "docker" in computes and not docker_answers():
             print("no Docker engine answers: measuring local only")
+            report.meta("skipped", "docker: no engine answers")
             computes = [name for name in computes if name != "docker"]
         create_computes(computes)
         from runner.worker import start_workers
@@ -392,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run {attempt}/{args.repeat}: {done}", flush=True)
 
         print_table(args.steps, results, args.repeat)
+        report_rows(report, args.steps, results, runs)
+        report.meta("local baseline interpreter", python)
         if args.breakdown:
             print_breakdown(runs)
         print(f"\n(local baseline interpreter: {python})")
@@ -407,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept {home}")
         else:
             shutil.rmtree(home, ignore_errors=True)
+    report.save()
     return 0
 
 
