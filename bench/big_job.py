@@ -15,7 +15,9 @@ a fan-out (N independent steps), is sent through the REST API the way a client s
 - **layout**: `pipelines.graph.layout` alone, on the clone's graph.
 
 It runs in a throwaway STUDIO_HOME under /tmp (SQLite, no worker: the scheduler pass is called
-directly and timed alone), and always exits 0.
+directly and timed alone), and always exits 0. Each phase's seconds also go to
+bench/results/big_job.json (bench/report.py, merged by `make bench`); no goal (issue 11 asked for
+near-linear phases, judged across sizes, not by one run).
 
     .venv/bin/python bench/big_job.py [--steps 10000] [--shapes chain,fanout] [--profile submit]
 """
@@ -34,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from report import Report  # noqa: E402  (sibling bench modules)
 from step_overhead import create_computes, setup_django  # noqa: E402  (a sibling bench script)
 
 COMPONENT = "azureml:run_command:1"
@@ -92,6 +95,13 @@ def list_pages(client) -> None:
         expect(client.get(url), 200, url)
 
 
+def report_rows(report: Report, steps: int, shape: str, timer: Timer) -> None:
+    """One row per phase that ran, in the table's order."""
+    for phase in COLUMNS:
+        if phase in timer.seconds:
+            report.row(f"{shape} of {steps}: {phase}", timer.seconds[phase], "s")
+
+
 def measure(client, steps: int, shape: str, timer: Timer) -> None:
     from designer.models import PipelineDraft
     from pipelines.graph.layout import layout
@@ -134,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
 
+    report = Report("big_job")
+    report.meta("options", vars(args))
     home = Path(tempfile.mkdtemp(prefix="studio-bench-big-", dir="/tmp"))
     try:
         setup_django(home, verbose=args.verbose)
@@ -149,10 +161,13 @@ def main(argv: list[str] | None = None) -> int:
         profile = {part.strip() for part in args.profile.split(",") if part.strip()}
         skip = {part.strip() for part in args.skip.split(",") if part.strip()}
         for shape in [part.strip() for part in args.shapes.split(",") if part.strip()]:
-            measure(client, args.steps, shape, Timer(profile=profile, skip=skip))
+            timer = Timer(profile=profile, skip=skip)
+            measure(client, args.steps, shape, timer)
+            report_rows(report, args.steps, shape, timer)
     finally:
         if not args.keep:
             shutil.rmtree(home, ignore_errors=True)
+    report.save()
     return 0
 
 
