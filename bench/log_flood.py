@@ -17,6 +17,9 @@ Figures:
   event (negative: the event came after the line, as it must), and whether every log event of
   the step comes before that event.
 
+The figures also go to bench/results/log_flood.json (bench/report.py, merged by `make bench`); the
+one goal there is that no log event of the step comes after its Completed event.
+
     .venv/bin/python bench/log_flood.py [--megabytes 50] [--compute local|docker] [--after 50]
 """
 
@@ -37,6 +40,9 @@ import requests
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import Report  # noqa: E402  (sibling bench modules)
 
 from tests.servers import STUDIO_BIN, start_studio  # noqa: E402
 
@@ -136,6 +142,8 @@ def main() -> None:
     parser.add_argument("--after", type=int, default=50, help="requests timed once the flood ended")
     args = parser.parse_args()
     lines = int(args.megabytes * 1e6 / 100)
+    report = Report("log_flood")
+    report.meta("options", vars(args))
 
     root = Path(tempfile.mkdtemp(prefix="studio-log-flood-", dir="/tmp"))
     root.chmod(0o755)
@@ -182,7 +190,8 @@ def main() -> None:
         end = next(f for f in frames if f["type"] == "step" and f["status"] == "Completed")
         last_line = max((line["t"] for f in logs for line in f["lines"]), default=0)
         lag = datetime.fromisoformat(end["at"]).timestamp() - last_line
-        ordered = all(f["seq"] < end["seq"] for f in logs)
+        late = sum(1 for f in logs if f["seq"] > end["seq"])
+        ordered = late == 0
         log_file = home / "artifacts" / "jobs" / name / "flood" / ".log.jsonl"
         chars = sum(len(line["line"]) for f in logs for line in f["lines"])
     finally:
@@ -203,10 +212,27 @@ def main() -> None:
     print(row("after it", after))
     print()
     print(f"- database: +{grown / 1e6:.1f} MB ({before / 1e6:.1f} MB before)")
-    print(f"- log file: {log_file.stat().st_size / 1e6:.1f} MB" if log_file.exists() else "- log file: gone")
+    log_size = log_file.stat().st_size if log_file.exists() else None
+    log_note = "" if log_size is not None else "the file is gone"
+    print(f"- log file: {log_size / 1e6:.1f} MB" if log_size is not None else "- log file: gone")
     print(f"- log events: {len(logs)}, {chars / 1e6:.1f} M characters of text")
     print(f"- step's last line -> its Completed event: {lag:.2f} s; every log event before it: {ordered}")
     shutil.rmtree(root, ignore_errors=True)
+
+    size = f"{args.megabytes:g} MB in {lines:,} lines on {args.compute}"
+    report.row("the flood job ran", flood_seconds, "s", note=size)
+    for label, values in (("during the flood", during), ("after it", after)):
+        p95 = percentile(values, 0.95) * 1000 if values else None
+        note = f"{len(values)} requests"
+        if values:
+            note += f", p50 {percentile(values, 0.5) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms"
+        report.row(f"GET /api/v1/jobs/ {label}: p95", p95, "ms", note=note)
+    report.row("database growth", grown / 1e6, "MB", note=f"{before / 1e6:.1f} MB before")
+    report.row("step's log file", log_size / 1e6 if log_size is not None else None, "MB", note=log_note)
+    report.row("log events", len(logs), "events", note=f"{chars / 1e6:.1f} M characters of text")
+    report.row("step's last line -> its Completed event", lag, "s")
+    report.row("log events after the step's Completed event", late, "events", goal="0", met=ordered)
+    report.save()
 
 
 if __name__ == "__main__":
