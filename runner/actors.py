@@ -16,7 +16,16 @@ from studio.models import Compute
 STEPS_QUEUE = SHARED_STEPS_QUEUE
 # A step's own timeout stops its container; Dramatiq's limit must never be what does.
 STEP_TIME_LIMIT_MS = 30 * 24 * 3600 * 1000
+# A step whose compute is full tries again after LATER_DELAY_MS, then twice as long each time, up
+# to LATER_MAX_DELAY_MS: a slot that frees up wakes the first waiting step at once
+# (`runner.slots.wake_next`), so the messages of a big fan-out's waiting steps need not poll.
 LATER_DELAY_MS = 500
+LATER_MAX_DELAY_MS = 4000
+
+
+def later_delay_ms(waited: int) -> int:
+    """How long a step's message waits before trying again after `waited` tries found no slot."""
+    return min(LATER_DELAY_MS * 2 ** min(max(waited, 0), 16), LATER_MAX_DELAY_MS)
 
 
 @dramatiq.actor(queue_name=CONTROL_QUEUE, max_retries=0)
@@ -45,9 +54,11 @@ def advance_job(job_id: int) -> None:
 
 
 @dramatiq.actor(queue_name=STEPS_QUEUE, max_retries=0, time_limit=STEP_TIME_LIMIT_MS)
-def run_step(step_id: int) -> None:
-    """Run one attempt of a step; when its compute is full, try again shortly. A message for a
-    compute this worker does not serve (sent before queues per compute) goes to its queue."""
+def run_step(step_id: int, waited: int = 0) -> None:
+    """Run one attempt of a step; when its compute is full, try again later (`later_delay_ms`;
+    a wake-up, `messages.WAKE_UP`, is dropped: the step's own message is still on its way). A
+    message for a compute this worker does not serve (sent before queues per compute) goes to its
+    queue."""
     from runner import messages, serving, step_runner
     from runner.slots import Later
 
@@ -55,12 +66,13 @@ def run_step(step_id: int) -> None:
     if compute is None:
         return
     if not serving.current().serves(compute):
-        messages.run_step(step_id, delay_ms=LATER_DELAY_MS)
+        messages.run_step(step_id, delay_ms=LATER_DELAY_MS, waited=waited)
         return
     try:
         step_runner.run_and_follow(step_id)
     except Later:
-        messages.run_step(step_id, delay_ms=LATER_DELAY_MS)
+        if waited != messages.WAKE_UP:
+            messages.run_step(step_id, delay_ms=later_delay_ms(waited), waited=waited + 1)
 
 
 @dramatiq.actor(queue_name=CONTROL_QUEUE, max_retries=0)

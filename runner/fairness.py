@@ -23,6 +23,8 @@ from studio.models import Compute
 # How many steps ahead are looked at before a step that cannot start is let pass them all.
 LOOK_AHEAD = 20
 MIN_PRIORITY, MAX_PRIORITY = -100, 100
+# The order of a compute's queue: priority, then submission order, then the job's step order.
+QUEUE_ORDER = ("-job__priority", "job__created_at", "job_id", "pk")
 
 
 def running_steps_of(user_id: int) -> int:
@@ -56,19 +58,34 @@ def _ahead_of(step: StepRun) -> Q:
     )
 
 
+def _may_try_now() -> Q:
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+
+
+def first_waiting(compute_id: int) -> int | None:
+    """The id of the compute's queued step that comes first (priority, then submission order, then
+    the job's step order) and whose retry backoff is over, or None. One query."""
+    waiting = (
+        StepRun.objects.filter(compute_id=compute_id, status=StepStatus.QUEUED)
+        .filter(_may_try_now())
+        .exclude(job__status=JobStatus.CANCEL_REQUESTED)
+        .order_by(*QUEUE_ORDER)
+    )
+    return waiting.values_list("pk", flat=True).first()
+
+
 def first_ahead(step: StepRun, compute: Compute, *, free_gpus: int, gpus_of) -> StepRun | None:
     """The first queued step of the compute that comes before `step` and could start now, or None.
 
     `gpus_of(step)`: how many GPUs a step asks for; `free_gpus`: how many are free now."""
-    now = timezone.now()
     candidates = (
         StepRun.objects.filter(compute=compute, status=StepStatus.QUEUED)
         .filter(_ahead_of(step))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(_may_try_now())
         .exclude(job__status=JobStatus.CANCEL_REQUESTED)
         .select_related("job")
         .defer("job__spec")  # loaded (once per process) only for a step whose GPUs count
-        .order_by("-job__priority", "job__created_at", "job_id", "pk")[:LOOK_AHEAD]
+        .order_by(*QUEUE_ORDER)[:LOOK_AHEAD]
     )
     at_quota: dict[int | None, bool] = {}
     for other in candidates:

@@ -37,15 +37,24 @@ def advance_job(job_id: int) -> None:
     send(ADVANCE_JOB, job_id)
 
 
-def run_step(step_id: int, *, delay_ms: int | None = None) -> dramatiq.Message | None:
+# `waited` of a wake-up: a message sent to a waiting step because a slot freed up. A step that
+# waits has its own message already; a wake-up that finds no slot is dropped, not sent again.
+WAKE_UP = -1
+
+
+def run_step(step_id: int, *, delay_ms: int | None = None, waited: int = 0) -> dramatiq.Message | None:
     """Ask a step thread of a worker serving the step's compute to run an attempt of it
-    (`runner.step_runner.run_and_follow`); None when the step or its compute is gone."""
+    (`runner.step_runner.run_and_follow`); None when the step or its compute is gone.
+
+    `waited`: how many times the step's message already found no free slot (its next delay grows
+    with it), or `WAKE_UP`."""
     queue = queue_of_step(step_id)
     if queue is None:
         return None
     broker = dramatiq.get_broker()
     actor = broker.get_actor(RUN_STEP)
-    message = actor.message(step_id).copy(queue_name=queue)
+    args = (step_id, waited) if waited else (step_id,)
+    message = actor.message(*args).copy(queue_name=queue)
     broker.declare_queue(queue)  # the in-process broker refuses a queue it does not know
     return broker.enqueue(message, delay=delay_ms or None)
 

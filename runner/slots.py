@@ -97,7 +97,7 @@ def take_slot(step: StepRun) -> StepRun | None:
     if ahead is not None:
         # Its message may be waiting out a delay (or be lost with a killed worker): wake it now,
         # not on commit (raising Later rolls the claim's transaction back).
-        messages.run_step(ahead.pk)
+        messages.run_step(ahead.pk, waited=messages.WAKE_UP)
         raise Later(f"{ahead} comes first on {compute.name} (priority, then submission order)")
     gpu_ids: list[str] = []
     if wanted:
@@ -119,3 +119,14 @@ def take_slot(step: StepRun) -> StepRun | None:
     if not moved and gpu_ids:
         gpu_leases.release(step.pk)
     return step if moved else None
+
+
+def wake_next(compute_id: int | None) -> None:
+    """Wake the first step waiting for a slot of this compute (priority, then submission order)
+    right away, instead of when its message's delay is over: called once a step has freed a slot
+    that its own step thread did not take again. A wake-up that finds no slot does nothing."""
+    if compute_id is None:
+        return
+    first = fairness.first_waiting(compute_id)
+    if first is not None:
+        messages.run_step(first, waited=messages.WAKE_UP)

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from pipelines.spec import StepSpec
-from runner import base_image_build, default_artifacts, messages, serving
+from runner import base_image_build, default_artifacts, messages, serving, slots
 from runner.choices import STEP_ACTIVE, JobStatus, StepStatus
 from runner.executors.base import (
     CONTAINER_WORKDIR,
@@ -475,6 +475,9 @@ def finish(step: StepRun, status: str, **fields) -> bool:
             job = PipelineJob.objects.select_for_update().defer("spec").filter(pk=step.job_id).first()
         moved = step.transition(STEP_ACTIVE, status, **fields)
         _advance_now(step.job_id, batch, job=job)
+        if moved and not getattr(_handoff, "steps", None):
+            # The slot this step held is free and this thread took no step to fill it.
+            transaction.on_commit(partial(slots.wake_next, step.compute_id))
     return moved
 
 
@@ -493,6 +496,7 @@ def retry_later(step: StepRun, reason: str, log: StepLog) -> bool:
         )
         if moved:
             transaction.on_commit(partial(messages.run_step, step.pk, delay_ms=delay * 1000))
+            transaction.on_commit(partial(slots.wake_next, step.compute_id))  # its slot is free
     return moved
 
 

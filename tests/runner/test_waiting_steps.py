@@ -1,0 +1,112 @@
+"""Steps waiting for a slot: a freed slot wakes the first of them at once; their own messages back
+off instead of polling every LATER_DELAY_MS (a 1,000-step fan-out's waiting steps were ~2,000
+claims a second)."""
+
+from __future__ import annotations
+
+import dramatiq
+import pytest
+
+from runner import actors, messages, slots, step_runner
+from runner.choices import StepStatus
+from runner.models import StepRun
+from runner.queues import step_queue
+from runner.scheduler import advance_job
+from tests.runner.jobs import PIPELINES, submit_file
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+QUEUE = step_queue("local")
+
+
+def sent_on(queue: str) -> list[dramatiq.Message]:
+    """The messages waiting on a queue of the in-process broker, oldest first, without taking them."""
+    broker = dramatiq.get_broker()
+    broker.declare_queue(QUEUE)
+    return [dramatiq.Message.decode(data) for data in list(broker.queues[queue].queue)]
+
+
+def flush_step_queue() -> None:
+    broker = dramatiq.get_broker()
+    broker.declare_queue(QUEUE)
+    broker.flush(QUEUE)
+
+
+@pytest.fixture
+def one_slot(computes, library):
+    computes["local"].max_concurrent_steps = 1
+    computes["local"].save()
+    return computes["local"]
+
+
+def fan_out_job():
+    job = submit_file(PIPELINES / "three_steps" / "fan_out.yml", default_compute="azureml:local")
+    advance_job(job.pk)
+    return job
+
+
+def test_the_delay_of_a_waiting_step_doubles_up_to_its_cap():
+    delays = [actors.later_delay_ms(waited) for waited in range(8)]
+    assert delays[0] == actors.LATER_DELAY_MS
+    assert delays[1] == 2 * actors.LATER_DELAY_MS
+    assert max(delays) == actors.LATER_MAX_DELAY_MS == delays[-1]
+    assert delays == sorted(delays)
+    assert actors.later_delay_ms(10**6) == actors.LATER_MAX_DELAY_MS
+
+
+def test_a_freed_slot_wakes_the_first_waiting_step_of_another_job(one_slot):
+    first = fan_out_job()
+    second = fan_out_job()
+    running = slots.claim(first.steps.get(name="a").pk)
+    assert running is not None
+    # The first job has nothing left to take: its other steps are done.
+    StepRun.objects.filter(job=first, name__in=("b", "c")).update(status=StepStatus.COMPLETED)
+    flush_step_queue()
+
+    step_runner._handoff.steps = []  # a step thread's hand-over
+    try:
+        step_runner.finish(running, StepStatus.COMPLETED, exit_code=0, outputs={})
+        taken = step_runner._handoff.steps
+    finally:
+        step_runner._handoff.steps = None
+
+    assert taken == []
+    woken = sent_on(QUEUE)
+    assert [list(message.args) for message in woken] == [[second.steps.get(name="a").pk, messages.WAKE_UP]]
+
+
+def test_a_step_thread_that_fills_the_slot_itself_wakes_no_one(one_slot):
+    first = fan_out_job()
+    fan_out_job()
+    running = slots.claim(first.steps.get(name="a").pk)
+    flush_step_queue()
+
+    step_runner._handoff.steps = []
+    try:
+        step_runner.finish(running, StepStatus.COMPLETED, exit_code=0, outputs={})
+        taken = step_runner._handoff.steps
+    finally:
+        step_runner._handoff.steps = None
+
+    assert [step.name for step in taken] == ["b"]  # its own job's next waiting step
+    assert sent_on(QUEUE) == []
+
+
+def test_a_waiting_message_comes_back_later_each_time_and_a_wake_up_does_not(one_slot):
+    job = fan_out_job()
+    assert slots.claim(job.steps.get(name="a").pk) is not None  # the only slot is taken
+    waiting = job.steps.get(name="b").pk
+    broker = dramatiq.get_broker()
+    delayed_queue = f"{QUEUE}.DQ"
+    broker.declare_queue(QUEUE)
+    broker.flush(delayed_queue)
+
+    actors.run_step.fn(waiting, 3)
+    (again,) = sent_on(delayed_queue)
+    assert list(again.args) == [waiting, 4]
+    assert again.options["eta"] - again.message_timestamp >= actors.later_delay_ms(3) - 50
+
+    broker.flush(delayed_queue)
+    actors.run_step.fn(waiting, messages.WAKE_UP)  # no slot: dropped, the step's own message waits
+    assert sent_on(delayed_queue) == []
+    assert StepRun.objects.get(pk=waiting).status == StepStatus.QUEUED
