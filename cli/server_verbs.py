@@ -10,6 +10,8 @@ import socket
 import threading
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from cli.output import CommandError
 
@@ -79,20 +81,35 @@ class GracefulServer(uvicorn.Server):
                 signal.signal(signum, handler)
 
 
-def serve_http(host: str, port: int) -> None:
-    """Serve pages, the REST API and websockets until SIGINT or SIGTERM."""
+def serve_http(host: str, port: int, *, workers: int = 1) -> None:
+    """Serve pages, the REST API and websockets until SIGINT or SIGTERM.
+
+    With several workers, uvicorn's supervisor binds the socket here and runs that many child
+    processes serving it (config.web_worker: they stop when this process dies); SIGINT or SIGTERM
+    stops them and returns, SIGHUP replaces them one by one, a child that dies is started again.
+    """
     from django.conf import settings
 
     config = uvicorn.Config(
-        "config.asgi:application",
+        "config.web_worker:application" if workers > 1 else "config.asgi:application",
         host=host,
         port=port,
+        workers=workers,
         lifespan="off",
         log_level=settings.STUDIO_LOG_LEVEL.lower(),
         proxy_headers=bool(getattr(settings, "SECURE_PROXY_SSL_HEADER", None)),
         ws="websockets-sansio",
     )
-    GracefulServer(config).run()
+    if workers == 1:
+        GracefulServer(config).run()
+        return
+    from django.db import connections
+
+    connections.close_all()  # this process only supervises from here on
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
+        raise CommandError("a web worker failed to start (its error is above)", exit_code=3)
 
 
 def run_up(args) -> int:
@@ -131,16 +148,29 @@ def run_up(args) -> int:
 
 def run_serve(args) -> int:
     """The web server only, for production where `studio worker` runs elsewhere."""
+    if args.workers is not None and args.workers < 1:
+        raise CommandError("--workers must be at least 1", exit_code=2)
     setup_django()
     from django.conf import settings
 
+    from runner import broker
+
+    workers = args.workers or settings.STUDIO_WEB_WORKERS
+    if workers > 1 and broker.is_embedded():
+        given = f"--workers {args.workers}" if args.workers else f"STUDIO_WEB_WORKERS={workers}"
+        raise CommandError(
+            f"{given} needs REDIS_URL: several web processes share websockets and jobs through "
+            "Redis; without it run one (--workers 1), or `studio up`",
+            exit_code=2,
+        )
     host = args.host or settings.STUDIO_HOST
     port = args.port or settings.STUDIO_PORT
     check_port_free(host, port)
     if not args.no_migrate:
         prepare_database(verbose=False)
-    print(f"Serving http://{host}:{port}/", flush=True)
-    serve_http(host, port)
+    processes = f" with {workers} web processes" if workers > 1 else ""
+    print(f"Serving http://{host}:{port}/{processes}", flush=True)
+    serve_http(host, port, workers=workers)
     return 0
 
 
@@ -244,6 +274,12 @@ def register(verbs) -> None:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="web processes sharing the port (default STUDIO_WEB_WORKERS: min(4, CPUs) with "
+        "REDIS_URL, else 1; more than 1 needs REDIS_URL)",
+    )
     serve.set_defaults(run=run_serve)
 
     worker = verbs.add_parser("worker", help="run job worker threads only (production, needs REDIS_URL)")
