@@ -250,7 +250,7 @@ class EndpointCallerView(APIView):
         if isinstance(request.auth, EndpointKey):
             if request.auth.endpoint.name != name:
                 raise exceptions.AuthenticationFailed(UNAUTHORIZED)
-            return PipelineEndpoint.objects.get(pk=request.auth.endpoint_id)
+            return request.auth.endpoint  # loaded with the key, in this request
         return get_object_or_404(PipelineEndpoint, name=name)
 
     def invocation_of(self, endpoint: PipelineEndpoint, run_id: str) -> EndpointInvocation:
