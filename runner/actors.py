@@ -60,8 +60,19 @@ def run_step(step_id: int, waited: int = 0) -> None:
     message for a compute this worker does not serve (sent before queues per compute) goes to its
     queue."""
     from runner import messages, serving, step_runner
-    from runner.slots import Later
+    from runner.slots import Later, look
 
+    def again(later: Later) -> None:
+        if waited != messages.WAKE_UP:
+            delay_ms = later_delay_ms(waited)
+            messages.run_step(step_id, delay_ms=delay_ms, waited=waited + 1, compute=later.compute)
+
+    try:
+        if not look(step_id):  # taken already, ended, or gone: one read
+            return
+    except Later as later:  # its compute is full: two reads, no lookups
+        again(later)
+        return
     compute = Compute.objects.filter(steps__pk=step_id).first()
     if compute is None:
         return
@@ -70,9 +81,8 @@ def run_step(step_id: int, waited: int = 0) -> None:
         return
     try:
         step_runner.run_and_follow(step_id)
-    except Later:
-        if waited != messages.WAKE_UP:
-            messages.run_step(step_id, delay_ms=later_delay_ms(waited), waited=waited + 1)
+    except Later as later:
+        again(later)
 
 
 @dramatiq.actor(queue_name=CONTROL_QUEUE, max_retries=0)

@@ -42,13 +42,16 @@ def advance_job(job_id: int) -> None:
 WAKE_UP = -1
 
 
-def run_step(step_id: int, *, delay_ms: int | None = None, waited: int = 0) -> dramatiq.Message | None:
+def run_step(
+    step_id: int, *, delay_ms: int | None = None, waited: int = 0, compute: str | None = None
+) -> dramatiq.Message | None:
     """Ask a step thread of a worker serving the step's compute to run an attempt of it
     (`runner.step_runner.run_and_follow`); None when the step or its compute is gone.
 
     `waited`: how many times the step's message already found no free slot (its next delay grows
-    with it), or `WAKE_UP`."""
-    queue = queue_of_step(step_id)
+    with it), or `WAKE_UP`. `compute`: the name of the step's compute, when the caller has just
+    read it (saves looking it up)."""
+    queue = step_queue(compute) if compute else queue_of_step(step_id)
     if queue is None:
         return None
     broker = dramatiq.get_broker()

@@ -253,7 +253,9 @@ def reconcile() -> dict[str, int]:
             counts[outcome] += 1
     queued = StepRun.objects.filter(status=StepStatus.QUEUED, queued_at__lt=now - queued_stale_after())
     for step in queued:
-        messages.run_step(step.pk)
+        # A wake-up: a step whose message was lost gets a try at every pass; one whose message
+        # is only waiting out its delay does not get a second message that polls as well.
+        messages.run_step(step.pk, waited=messages.WAKE_UP)
         counts["requeued"] += 1
     for job_id in PipelineJob.objects.filter(status__in=JOB_ACTIVE).values_list("pk", flat=True):
         transaction.on_commit(partial(messages.advance_job, job_id))

@@ -419,7 +419,9 @@ _handoff = threading.local()
 def _advance_now(job_id: int, batch: list, *, job: PipelineJob | None = None) -> None:
     # Scheduling right here, in the transaction that ended the step, saves a commit and a trip
     # through the broker between steps. A step thread takes the first step it queues: that one
-    # is claimed in this transaction too. The savepoint keeps the step's end when a pass fails.
+    # is claimed in this transaction too. A pass that fails leaves the step's end in place:
+    # `advance_job` runs in an atomic block of its own, here a savepoint that its failure rolls
+    # back (not one more savepoint around it: two round trips a step on PostgreSQL).
     from runner.scheduler import advance_job as advance
 
     taking = getattr(_handoff, "steps", None)
@@ -429,8 +431,7 @@ def _advance_now(job_id: int, batch: list, *, job: PipelineJob | None = None) ->
     taken: list[StepRun] = []
     mark = len(batch)
     try:
-        with transaction.atomic():
-            advance(job_id, take_one=take_one, taken=taken, job=job)
+        advance(job_id, take_one=take_one, taken=taken, job=job)
     except Exception:
         del batch[mark:]  # the changes the savepoint rolled back are not published
         logger.exception("scheduling job %s after a step failed; sending it to the scheduler", job_id)

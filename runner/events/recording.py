@@ -48,6 +48,50 @@ def _allocate(job_id: int, count: int) -> int | None:
     return PipelineJob.objects.filter(pk=job_id).values_list("event_seq", flat=True).get()
 
 
+def _insert_in_one_statement(job_id: int, rows: list[JobEvent]) -> bool | None:
+    """PostgreSQL outside a transaction: allocate the seqs and insert the rows in ONE statement
+    (a data-modifying WITH), its own transaction: one round trip instead of four (BEGIN, the
+    counter's UPDATE, the INSERT, COMMIT). The UPDATE locks the job's row until the statement
+    commits, as the transaction does. True when stored, False if the job is gone; None when this
+    connection cannot (the caller's transaction is open, or not PostgreSQL): store them the long way.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    quote = connection.ops.quote_name
+    meta = JobEvent._meta
+    column = {
+        name: quote(meta.get_field(name).column)
+        for name in ("job", "seq", "kind", "step", "payload", "created_at")
+    }
+    fields = [meta.get_field(name) for name in ("kind", "step", "payload", "created_at")]
+    values, params = [], []
+    for index, row in enumerate(rows):
+        values.append("(%s, %s, %s, %s, %s)")
+        params += [
+            index,
+            *(field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields),
+        ]
+    sql = (
+        f"WITH counter AS (UPDATE {quote(PipelineJob._meta.db_table)} SET event_seq = event_seq + %s"
+        f" WHERE {quote(PipelineJob._meta.pk.column)} = %s RETURNING event_seq)"
+        f" INSERT INTO {quote(meta.db_table)} ({', '.join(column.values())})"
+        " SELECT %s, counter.event_seq - %s + 1 + v.n::integer, v.kind, v.step, v.payload::jsonb,"
+        f" v.created_at::timestamptz FROM counter, (VALUES {', '.join(values)})"
+        " AS v(n, kind, step, payload, created_at)"
+        f" RETURNING {quote(meta.pk.column)}, {column['seq']}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [len(rows), job_id, job_id, len(rows), *params])
+        stored = {seq: pk for pk, seq in cursor.fetchall()}
+    if not stored:
+        return False
+    first = min(stored)
+    for index, row in enumerate(rows):
+        row.seq = first + index
+        row.pk = stored[row.seq]
+    return True
+
+
 def _store_many(job_id: int, items: list[tuple[str, str, dict]]) -> list[JobEvent]:
     """Allocate consecutive seqs and store these events (kind, step, payload) in one transaction.
 
@@ -55,19 +99,22 @@ def _store_many(job_id: int, items: list[tuple[str, str, dict]]) -> list[JobEven
     """
     if not items:
         return []
+    rows = [
+        JobEvent(job_id=job_id, seq=0, kind=kind, step=step, payload=payload) for kind, step, payload in items
+    ]
     for _ in range(2):
         try:
+            done = _insert_in_one_statement(job_id, rows)
+            if done is not None:
+                return rows if done else []
             with transaction.atomic():
                 # The row lock taken here serializes writers: no two share a seq, and a seq is
                 # only visible once the rows below it are committed.
-                newest = _allocate(job_id, len(items))
+                newest = _allocate(job_id, len(rows))
                 if newest is None:
                     return []
-                first = newest - len(items) + 1
-                rows = [
-                    JobEvent(job_id=job_id, seq=first + index, kind=kind, step=step, payload=payload)
-                    for index, (kind, step, payload) in enumerate(items)
-                ]
+                for index, row in enumerate(rows):
+                    row.seq = newest - len(rows) + 1 + index
                 if len(rows) == 1:
                     rows[0].save(force_insert=True)
                 else:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import dramatiq
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from runner import actors, messages, slots, step_runner
+from runner import actors, messages, reconciler, slots, step_runner
 from runner.choices import StepStatus
 from runner.models import StepRun
 from runner.queues import step_queue
@@ -110,3 +113,34 @@ def test_a_waiting_message_comes_back_later_each_time_and_a_wake_up_does_not(one
     actors.run_step.fn(waiting, messages.WAKE_UP)  # no slot: dropped, the step's own message waits
     assert sent_on(delayed_queue) == []
     assert StepRun.objects.get(pk=waiting).status == StepStatus.QUEUED
+
+
+def test_a_waiting_message_on_a_full_compute_needs_no_lookups(one_slot):
+    job = fan_out_job()
+    assert slots.claim(job.steps.get(name="a").pk) is not None
+    waiting = job.steps.get(name="b").pk
+    broker = dramatiq.get_broker()
+    broker.declare_queue(QUEUE)
+    broker.flush(f"{QUEUE}.DQ")
+
+    with CaptureQueriesContext(connection) as queries:
+        actors.run_step.fn(waiting, 0)
+
+    # The step's row with its compute's name and limit, and the count of running steps: no
+    # compute lookup, no check of who serves it, no lookup of its queue.
+    assert len(queries.captured_queries) == 2
+    (again,) = sent_on(f"{QUEUE}.DQ")
+    assert list(again.args) == [waiting, 1]
+
+
+def test_the_reconciler_wakes_a_long_queued_step_without_a_second_message_chain(one_slot):
+    job = fan_out_job()
+    waiting = job.steps.get(name="a")
+    StepRun.objects.filter(pk=waiting.pk).update(
+        queued_at=timezone.now() - 10 * reconciler.queued_stale_after()
+    )
+    flush_step_queue()
+
+    assert reconciler.reconcile()["requeued"] == 1
+
+    assert [list(message.args) for message in sent_on(QUEUE)] == [[waiting.pk, messages.WAKE_UP]]
