@@ -2,8 +2,9 @@
 
 For each channel layer (`memory`: the in-process one of embedded mode; `redis`: channels-redis on
 a throwaway `redis-server`, selected with REDIS_URL as in production), it starts a real `studio up`
-(uvicorn, worker threads) in a throwaway STUDIO_HOME, makes an API token, submits a job whose
-steps wait behind a gate file, opens N websocket subscribers on `/ws/jobs/<job>/` (bearer token,
+(uvicorn, worker threads; `STUDIO_LOCAL_SANDBOX=off`, so that the steps see the gate file on the
+host) in a throwaway STUDIO_HOME, makes an API token, submits a job whose steps wait behind a gate
+file, opens N websocket subscribers on `/ws/jobs/<job>/` (bearer token,
 no Origin, as scripts connect), opens the gate once every socket has its snapshot, and lets the
 steps print lines (every 10th a `##studio[metric …]` line) for a while. Each subscriber timestamps
 every frame it receives.
@@ -17,7 +18,9 @@ Figures, over every (subscriber, event) recorded after all sockets were open:
   batching (`runner.events.log_batching.LOG_FLUSH_SECONDS`) the publish path starts after.
 
 It also checks that every subscriber got every event once, in order, without gaps. Clocks: server
-and subscribers run on this host, so their times compare directly.
+and subscribers run on this host, so their times compare directly. The figures also go to
+bench/results/event_latency.json (bench/report.py, merged by `make bench`), without goals (none
+is set for them).
 
     .venv/bin/python bench/event_latency.py [--subscribers 50] [--layers memory,redis] [--seconds 15]
 """
@@ -43,6 +46,9 @@ import requests
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import Report  # noqa: E402  (sibling bench modules)
 
 from tests.servers import STUDIO_BIN, start_redis, start_studio  # noqa: E402
 
@@ -290,7 +296,9 @@ def run_layer(layer: str, args, root: Path) -> Result:
     work.mkdir()
     work.chmod(0o755)
     redis = start_redis() if layer == "redis" else None
-    extra = {"PYTHONPATH": str(REPO_ROOT), "STUDIO_LOG_LEVEL": "WARNING"}
+    # The steps wait for a gate file on the host: the bubblewrap sandbox of local steps would hide it
+    # (a private /tmp), and what is timed here starts after the step runs.
+    extra = {"PYTHONPATH": str(REPO_ROOT), "STUDIO_LOG_LEVEL": "WARNING", "STUDIO_LOCAL_SANDBOX": "off"}
     if redis is not None:
         extra["REDIS_URL"] = redis.url
     server = start_studio(home / "home", extra_env=extra, timeout=180)
@@ -347,6 +355,23 @@ def print_table(results: list[Result]) -> None:
             print(f"  ! {error}")
 
 
+def report_rows(report: Report, results: list[Result]) -> None:
+    """Per layer: event → received p50 and p95, line → received p95, complete subscribers."""
+    for r in results:
+        label = f"{r.layer}, {r.subscribers} subscribers"
+        measured = f"{len(r.samples)} samples, {r.events} events each"
+        p50 = percentile(r.samples, 0.5) * 1000 if r.samples else None
+        p95 = percentile(r.samples, 0.95) * 1000 if r.samples else None
+        line = percentile(r.line_samples, 0.95) * 1000 if r.line_samples else None
+        top = f"max {max(r.samples) * 1000:.1f} ms" if r.samples else ""
+        line_p50 = f"p50 {percentile(r.line_samples, 0.5) * 1000:.1f} ms" if r.line_samples else ""
+        report.row(f"{label}: event -> received p50", p50, "ms", note=measured)
+        report.row(f"{label}: event -> received p95", p95, "ms", note=top)
+        report.row(f"{label}: line -> received p95", line, "ms", note=line_p50)
+        errors = f"{len(r.errors)} errors, first: {r.errors[0]}" if r.errors else ""
+        report.row(f"{label}: complete", r.complete, f"of {r.subscribers}", note=errors)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=50, help="websockets on the job (default 50)")
@@ -358,8 +383,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     layers = [name.strip() for name in args.layers.split(",") if name.strip()]
+    report = Report("event_latency")
+    report.meta(
+        "options",
+        {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
+    )
     if "redis" in layers and shutil.which("redis-server") is None:
         print("redis-server is not installed: measuring the in-memory layer only")
+        report.meta("skipped", "redis: redis-server is not installed")
         layers = [name for name in layers if name != "redis"]
 
     root = Path(tempfile.mkdtemp(prefix="studio-bench-events-", dir="/tmp"))
@@ -404,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         event → received: the worker stored the event (its `at`) → a subscriber decoded the frame.
         line → received: the step printed the line → a subscriber decoded it (adds log batching).""")
     )
+    report_rows(report, results)
+    report.save()
     return 0
 
 
