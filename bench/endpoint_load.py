@@ -6,18 +6,22 @@ cluster and Redis on loopback from tests/servers.py, as production runs), a real
 an API token publishes a one-step endpoint (the library's `run_command` with a `script`
 parameter, on `local`) and makes an endpoint key. Then `studio serve` (the web server alone, no
 worker: the calls create jobs that nothing runs, so what is timed is job creation only) serves
-the same home and database, with `STUDIO_ENDPOINT_RATE_LIMIT=off`. N client threads (8), each
+the same home and database, with `STUDIO_ENDPOINT_RATE_LIMIT=off`, with each count of web
+processes asked for (`--web-workers 1,2`; `default`: serve's own, STUDIO_WEB_WORKERS or 1; SQLite
+runs one only, several need Redis). N client threads (8), each
 with its own keep-alive session, call `POST /api/v1/endpoints/<name>/runs` with a
 `ParameterAssignments` body back to back for `--seconds` (after a short warm-up); every call must
 answer 201. Goal: at least 100 invocations/s on PostgreSQL.
 
     .venv/bin/python bench/endpoint_load.py [--clients 8] [--seconds 15] [--databases sqlite,postgres]
+        [--web-workers default|N[,N]]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,14 +81,17 @@ def publish(url: str, token: str) -> str:
     return response.json()["key"]
 
 
-def start_serve(env: dict[str, str], home: Path) -> tuple[subprocess.Popen, str]:
-    """`studio serve --no-migrate` on a free port of the prepared home; its URL once /healthz answers."""
+def start_serve(env: dict[str, str], home: Path, workers: int | None) -> tuple[subprocess.Popen, str, int]:
+    """`studio serve --no-migrate [--workers N]` on a free port of the prepared home; its URL once
+    /healthz answers, and how many web processes it runs (from its "Serving" line)."""
     port = free_port()
-    log = (home / "studio-serve.log").open("wb")
+    path = home / f"studio-serve-{workers or 'default'}.log"
+    log = path.open("wb")
     process = subprocess.Popen(
-        [str(STUDIO_BIN), "serve", "--no-migrate", "--port", str(port)],
+        [str(STUDIO_BIN), "serve", "--no-migrate", "--port", str(port)]
+        + (["--workers", str(workers)] if workers else []),
         cwd=REPO_ROOT,
-        env={**env, "STUDIO_PORT": str(port)},
+        env={**env, "STUDIO_PORT": str(port), "PYTHONUNBUFFERED": "1"},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -92,17 +99,24 @@ def start_serve(env: dict[str, str], home: Path) -> tuple[subprocess.Popen, str]
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(
-                f"studio serve exited with {process.returncode}: see {home / 'studio-serve.log'}"
-            )
+            raise SystemExit(f"studio serve exited with {process.returncode}: see {path}")
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
+                found = re.search(r"with (\d+) web processes", path.read_text(errors="replace"))
+                return process, url, int(found.group(1)) if found else 1
         except requests.RequestException:
             pass
         time.sleep(0.2)
     process.kill()
     raise SystemExit("studio serve did not answer /healthz within 90 s")
+
+
+def stop_serve(serve: subprocess.Popen) -> None:
+    serve.terminate()
+    try:
+        serve.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        serve.kill()
 
 
 def load(url: str, key: str, *, clients: int, seconds: float) -> tuple[list[float], dict[int, int], float]:
@@ -150,7 +164,6 @@ def measure(database: str, args, report: Report) -> None:
     home = Path(tempfile.mkdtemp(prefix=f"studio-bench-endpoint-{database}-", dir="/tmp"))
     home.chmod(0o755)
     services = []
-    serve = None
     try:
         extra = {"STUDIO_ENDPOINT_RATE_LIMIT": "off"}
         if database == "postgres":
@@ -162,39 +175,16 @@ def measure(database: str, args, report: Report) -> None:
             key = publish(server.url, server.issue_token("bench"))
         finally:
             server.stop()
-        serve, url = start_serve(server.env, home)
-        load(url, key, clients=args.clients, seconds=min(2.0, args.seconds))  # warm-up
-        print(
-            f"{database}: {args.clients} clients for {args.seconds:.0f} s; load average {os.getloadavg()}",
-            flush=True,
-        )
-        latencies, codes, wall = load(url, key, clients=args.clients, seconds=args.seconds)
-        rate = len(latencies) / wall
-        p50, p95 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000
-        print(
-            f"{database}: {rate:.1f} invocations/s, p50 {p50:.0f} ms, p95 {p95:.0f} ms, codes {codes}",
-            flush=True,
-        )
-        others = {code: count for code, count in codes.items() if code != 201}
-        note = f"{len(latencies)} created in {wall:.1f} s" + (f"; other answers {others}" if others else "")
-        goal = f">= {GOAL_PER_SECOND:.0f}/s" if database == "postgres" else None
-        report.row(
-            f"invocations on {database}: rate",
-            rate,
-            "/s",
-            goal=goal,
-            met=(rate >= GOAL_PER_SECOND) if goal else None,
-            note=note,
-        )
-        report.row(f"invocations on {database}: p50 of the call", p50, "ms")
-        report.row(f"invocations on {database}: p95 of the call", p95, "ms", note=f"{args.clients} clients")
-    finally:
-        if serve is not None:
-            serve.terminate()
+        for workers in args.web_workers:
+            if database == "sqlite" and (workers or 1) > 1:
+                print(f"sqlite: --web-workers {workers} skipped (several web processes need Redis)")
+                continue
+            serve, url, processes = start_serve(server.env, home, workers)
             try:
-                serve.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+                load_with(database, processes, url, key, args, report)
+            finally:
+                stop_serve(serve)
+    finally:
         for service in reversed(services):
             service.stop()
         if args.keep:
@@ -203,11 +193,54 @@ def measure(database: str, args, report: Report) -> None:
             shutil.rmtree(home, ignore_errors=True)
 
 
+def load_with(database: str, processes: int, url: str, key: str, args, report: Report) -> None:
+    """Warm up, then the timed load; its rows, named by database and web processes."""
+    load(url, key, clients=args.clients, seconds=min(2.0, args.seconds))  # warm-up
+    label = f"{database}, {processes} web process{'es' if processes > 1 else ''}"
+    print(
+        f"{label}: {args.clients} clients for {args.seconds:.0f} s; load average {os.getloadavg()}",
+        flush=True,
+    )
+    latencies, codes, wall = load(url, key, clients=args.clients, seconds=args.seconds)
+    rate = len(latencies) / wall
+    p50, p95 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000
+    print(f"{label}: {rate:.1f} invocations/s, p50 {p50:.0f} ms, p95 {p95:.0f} ms, codes {codes}", flush=True)
+    others = {code: count for code, count in codes.items() if code != 201}
+    note = f"{len(latencies)} created in {wall:.1f} s" + (f"; other answers {others}" if others else "")
+    goal = f">= {GOAL_PER_SECOND:.0f}/s" if database == "postgres" else None
+    met = (rate >= GOAL_PER_SECOND) if goal else None
+    report.row(f"invocations on {label}: rate", rate, "/s", goal=goal, met=met, note=note)
+    report.row(f"invocations on {label}: p50 of the call", p50, "ms")
+    report.row(f"invocations on {label}: p95 of the call", p95, "ms", note=f"{args.clients} clients")
+    report.info.setdefault("web processes", {}).setdefault(database, []).append(processes)
+
+
+def web_worker_counts(text: str) -> list[int | None]:
+    """`default`, `2` or `1,2`: a count of web processes per load (None: serve's default)."""
+    counts: list[int | None] = []
+    for part in (part.strip() for part in text.split(",")):
+        if part == "default":
+            counts.append(None)
+        elif part.isdigit() and int(part) >= 1:
+            counts.append(int(part))
+        else:
+            raise argparse.ArgumentTypeError(f"expected 'default' or counts >= 1 such as 1,2; got {part!r}")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15.0, help="seconds of load per database")
     parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument(
+        "--web-workers",
+        type=web_worker_counts,
+        default=[None],
+        metavar="default|N[,N]",
+        help="web processes of `studio serve`, one load per count (default: serve's own, "
+        "STUDIO_WEB_WORKERS or 1; SQLite runs 1 only); e.g. 1,2 side by side",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the throwaway STUDIO_HOMEs")
     args = parser.parse_args(argv)
     report = Report("endpoint_load")
