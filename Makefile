@@ -77,16 +77,26 @@ format: $(PY_STAMP) $(NPM_STAMP)
 rules: $(PY_STAMP)
 	$(PY) -m pipelines.rules
 
-# Issue 17's scripts each write their rows to bench/results/<script>.json (bench/report.py) and
-# also run alone; the last line merges them into bench/results/latest.json and prints one table.
-BENCH_SCRIPTS ?= peers production fan_out reuse submit_latency endpoint_load memory
+# Every bench script writes its rows to bench/results/<script>.json (bench/report.py) and also runs
+# alone. `make bench` runs them all, one after the other (one that fails does not stop the rest,
+# each says how long it took), then bench/report.py merges them into bench/results/latest.json and
+# prints one table; it exits 1 after the table when a script failed. About 35 minutes on an idle
+# 2-CPU machine (bench/README.md). Arguments per script: BENCH_ARGS_<script>, e.g.
+#   make bench BENCH_SCRIPTS="step_overhead fan_out" BENCH_ARGS_fan_out="--sizes 10,100"
+BENCH_SCRIPTS ?= step_overhead designer_scale event_latency log_flood big_job \
+	peers production fan_out reuse submit_latency endpoint_load memory
+BENCH_ARGS_step_overhead ?= --steps 40 --repeat 3 $(BENCH_ARGS)
+BENCH_ARGS_designer_scale ?= $(DESIGNER_BENCH_ARGS)
 bench: $(PY_STAMP) $(BUNDLE)
 	@mkdir -p bench/results && rm -f bench/results/*.json
-	$(PY) bench/step_overhead.py --steps 40 --repeat 3 $(BENCH_ARGS)
-	$(PY) bench/designer_scale.py $(DESIGNER_BENCH_ARGS)
-	@for script in $(BENCH_SCRIPTS); do echo "== bench/$$script.py"; \
-		$(PY) bench/$$script.py || echo "bench/$$script.py exited $$?"; done
-	$(PY) bench/report.py
+	@declare -A args=($(foreach s,$(BENCH_SCRIPTS),[$(s)]="$(BENCH_ARGS_$(s))")); failed=""; \
+	for script in $(BENCH_SCRIPTS); do \
+		echo "== bench/$$script.py $${args[$$script]}"; started=$$SECONDS; \
+		$(PY) bench/$$script.py $${args[$$script]} || failed="$$failed $$script"; \
+		echo "== bench/$$script.py: $$((SECONDS - started)) s"; \
+	done; \
+	$(PY) bench/report.py; \
+	if [ -n "$$failed" ]; then echo "bench scripts that failed (no rows from them):$$failed"; exit 1; fi
 
 clean:
 	rm -rf static/dist frontend/node_modules $(VENV) var/test var/test-faults
