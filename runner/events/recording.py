@@ -274,10 +274,10 @@ def record_log(job_name: str, step: str, lines: list[dict]) -> JobEvent | None:
     job_id = PipelineJob.objects.filter(name=job_name).values_list("pk", flat=True).first()
     if job_id is None:
         return None
-    event = _record(job_id, JobEvent.Kind.LOG, step, {"step": step, "lines": lines})
-    if event is not None:
-        record_metrics(job_id, step, metrics.points_from_entries(lines))
-    return event
+    # The log event and its metric events in one transaction (one statement on PostgreSQL).
+    items = [(JobEvent.Kind.LOG, step, {"step": step, "lines": lines})]
+    stored = _record_many(job_id, items + _metric_items(step, metrics.points_from_entries(lines)))
+    return stored[0] if stored else None
 
 
 def record_metrics(job_id: int, step: str, points: list[dict]) -> list[JobEvent]:

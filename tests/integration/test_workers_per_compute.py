@@ -157,6 +157,23 @@ def server(studio, workers):
     process.wait(timeout=30)
 
 
+def assert_events_complete(studio: Studio, job: str, steps: dict) -> None:
+    """The job's events, written by three workers at once: seqs 1..n without a gap (the job's
+    counter at n), payloads stored as JSON objects, each step's statuses in order."""
+    with studio.db() as connection:
+        rows = connection.execute(
+            "SELECT e.seq, e.kind, e.step, jsonb_typeof(e.payload), e.payload->>'status', j.event_seq"
+            " FROM runner_jobevent e JOIN runner_pipelinejob j ON j.id = e.job_id"
+            " WHERE j.name = %s ORDER BY e.seq",
+            (job,),
+        ).fetchall()
+    assert [row[0] for row in rows] == list(range(1, len(rows) + 1)) and rows[-1][5] == len(rows)
+    assert {row[3] for row in rows} == {"object"} and "log" in {row[1] for row in rows}
+    for name in steps:
+        statuses = [row[4] for row in rows if row[1] == "step" and row[2] == name]
+        assert statuses == ["Queued", "Preparing", "Running", "Completed"], (name, statuses)
+
+
 def test_a_fan_out_runs_each_step_on_a_worker_of_its_compute(studio, workers, server):
     job = studio.submit(PIPELINE, pause=0.2)
     assert wait_for_job(studio, job)["status"] == "Completed", studio.steps(job)
@@ -166,6 +183,7 @@ def test_a_fan_out_runs_each_step_on_a_worker_of_its_compute(studio, workers, se
         assert steps[name]["worker_id"] in left, (name, steps[name]["worker_id"], left)
     for name in ("right_a", "right_b"):
         assert steps[name]["worker_id"] == worker_id(workers["right"]), (name, steps[name]["worker_id"])
+    assert_events_complete(studio, job, steps)
 
     url, token = server
     shown = {}

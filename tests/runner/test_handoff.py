@@ -108,3 +108,26 @@ def test_a_full_compute_answers_later_from_a_read(computes, library):
 
     assert [query["sql"].split()[0] for query in queries.captured_queries] == ["SELECT", "SELECT"]
     assert StepRun.objects.get(pk=b.pk).status == StepStatus.QUEUED
+
+
+def test_a_failing_pass_keeps_the_step_end_and_hands_the_job_to_the_scheduler(running_a, monkeypatch):
+    from runner import messages, scheduler
+
+    sent = []
+    monkeypatch.setattr(messages, "advance_job", sent.append)
+
+    def broken(step):
+        raise RuntimeError("a bug in the claim")
+
+    monkeypatch.setattr(scheduler, "take_slot", broken)  # after b was written Queued
+
+    with CaptureQueriesContext(connection) as queries:
+        taken = finish_in_step_thread(running_a)
+
+    assert taken == [] and sent == [running_a.job_id]
+    steps = {step.name: step.status for step in StepRun.objects.filter(job=running_a.job_id)}
+    assert steps == {"a": StepStatus.COMPLETED, "b": StepStatus.NOT_STARTED, "c": StepStatus.NOT_STARTED}
+    # One savepoint, the pass's own (a second around it cost two round trips a step end).
+    assert sum(query["sql"].startswith("SAVEPOINT") for query in queries.captured_queries) == 1
+    frames = [(f["type"], f.get("step"), f.get("status")) for f in reading.events_after(running_a.job_id, 0)]
+    assert frames[-1] == ("step", "a", StepStatus.COMPLETED)  # b's rolled-back Queued is not published
