@@ -184,8 +184,11 @@ class StepRun(models.Model):
         if new == StepStatus.RUNNING:
             fields.setdefault("started_at", now)
         rows = StepRun.objects.filter(pk=self.pk, status__in=expected)
-        if unless_canceling:
-            rows = rows.exclude(job__status=JobStatus.CANCEL_REQUESTED)
+        if unless_canceling:  # NOT EXISTS in the UPDATE itself (an exclude() makes it `id IN (a join)`)
+            canceling = PipelineJob.objects.filter(
+                pk=models.OuterRef("job_id"), status=JobStatus.CANCEL_REQUESTED
+            )
+            rows = rows.filter(~models.Exists(canceling))
         moved = rows.update(status=new, **fields)
         if moved:
             self.status = new

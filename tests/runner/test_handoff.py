@@ -131,3 +131,16 @@ def test_a_failing_pass_keeps_the_step_end_and_hands_the_job_to_the_scheduler(ru
     assert sum(query["sql"].startswith("SAVEPOINT") for query in queries.captured_queries) == 1
     frames = [(f["type"], f.get("step"), f.get("status")) for f in reading.events_after(running_a.job_id, 0)]
     assert frames[-1] == ("step", "a", StepStatus.COMPLETED)  # b's rolled-back Queued is not published
+
+
+def test_a_step_reads_running_only_while_its_job_is_not_being_canceled(running_a):
+    from runner.choices import JobStatus
+    from runner.models import PipelineJob
+
+    PipelineJob.objects.filter(pk=running_a.job_id).update(status=JobStatus.CANCEL_REQUESTED)
+    assert not running_a.transition((StepStatus.PREPARING,), StepStatus.RUNNING, unless_canceling=True)
+    assert StepRun.objects.get(pk=running_a.pk).status == StepStatus.PREPARING
+
+    PipelineJob.objects.filter(pk=running_a.job_id).update(status=JobStatus.RUNNING)
+    assert running_a.transition((StepStatus.PREPARING,), StepStatus.RUNNING, unless_canceling=True)
+    assert StepRun.objects.get(pk=running_a.pk).status == StepStatus.RUNNING
