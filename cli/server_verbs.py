@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import socket
 import threading
@@ -106,10 +107,25 @@ def serve_http(host: str, port: int, *, workers: int = 1) -> None:
     from django.db import connections
 
     connections.close_all()  # this process only supervises from here on
+    close_pool()
     supervisor = Multiprocess(config, sockets=[config.bind_socket()])
     supervisor.run()
     if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
         raise CommandError("a web worker failed to start (its error is above)", exit_code=3)
+
+
+# Set by `studio serve` for itself and, through the environment, its web processes: settings then
+# give PostgreSQL connections a pool (config.settings, STUDIO_DB_POOL_*; config.request_connections).
+SERVE_PROCESS_VARIABLE = "STUDIO_SERVE_PROCESS"
+
+
+def close_pool() -> None:
+    """Close this process's database connection pool, if it has one (the supervisor needs none)."""
+    from django.db import connections
+
+    close = getattr(connections["default"], "close_pool", None)
+    if close is not None:
+        close()
 
 
 def run_up(args) -> int:
@@ -150,6 +166,7 @@ def run_serve(args) -> int:
     """The web server only, for production where `studio worker` runs elsewhere."""
     if args.workers is not None and args.workers < 1:
         raise CommandError("--workers must be at least 1", exit_code=2)
+    os.environ[SERVE_PROCESS_VARIABLE] = "1"
     setup_django()
     from django.conf import settings
 
@@ -168,6 +185,9 @@ def run_serve(args) -> int:
     check_port_free(host, port)
     if not args.no_migrate:
         prepare_database(verbose=False)
+    from django.db import connections
+
+    connections.close_all()  # the main thread's connection goes back to the pool
     processes = f" with {workers} web processes" if workers > 1 else ""
     print(f"Serving http://{host}:{port}/{processes}", flush=True)
     serve_http(host, port, workers=workers)

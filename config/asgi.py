@@ -11,8 +11,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from config.request_connections import close_connections_after_asgi_requests  # noqa: E402
 from runner.routing import websocket_urlpatterns  # noqa: E402
 from studio.websocket_security import secured_websocket_app  # noqa: E402
+
+close_connections_after_asgi_requests()  # a request's thread ends with it: so do its connections
 
 application = ProtocolTypeRouter(
     {

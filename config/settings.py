@@ -113,6 +113,36 @@ else:
         # A file, not shared-cache memory: worker threads in tests then wait on locks, never fail.
         "TEST": {"NAME": str(STUDIO_HOME / "test.sqlite3")},
     }
+# `studio serve` (and its web processes) take PostgreSQL connections from a pool, given back at
+# the end of each request: under ASGI a request runs in a thread of its own, so a persistent
+# connection would never be reused (one per request, open until collected). Everything else
+# (`studio up`, `studio worker`, `manage`) keeps a persistent connection per thread: their
+# long-lived threads would never give a pooled one back. The serve verb marks its process.
+STUDIO_DB_POOL_MIN_SIZE = envint("STUDIO_DB_POOL_MIN_SIZE", 2, minimum=0, maximum=500)
+STUDIO_DB_POOL_MAX_SIZE = envint("STUDIO_DB_POOL_MAX_SIZE", 10, minimum=0, maximum=500)
+STUDIO_DB_POOL_TIMEOUT_SECONDS = envint("STUDIO_DB_POOL_TIMEOUT_SECONDS", 10, minimum=1, maximum=600)
+if 0 < STUDIO_DB_POOL_MAX_SIZE < STUDIO_DB_POOL_MIN_SIZE:
+    raise SettingError(
+        "STUDIO_DB_POOL_MAX_SIZE",
+        f"must be at least STUDIO_DB_POOL_MIN_SIZE ({STUDIO_DB_POOL_MIN_SIZE}), "
+        f"got {STUDIO_DB_POOL_MAX_SIZE} (0 turns the pool off)",
+    )
+STUDIO_DB_POOLED = (
+    envstr("STUDIO_SERVE_PROCESS") == "1"
+    and _database["ENGINE"] == "django.db.backends.postgresql"
+    and STUDIO_DB_POOL_MAX_SIZE > 0
+)
+if STUDIO_DB_POOLED:
+    _database["CONN_MAX_AGE"] = 0  # Django's pool refuses persistent connections
+    _database["OPTIONS"] = {
+        **_database.get("OPTIONS", {}),
+        "pool": {
+            "min_size": STUDIO_DB_POOL_MIN_SIZE,
+            "max_size": STUDIO_DB_POOL_MAX_SIZE,
+            "timeout": STUDIO_DB_POOL_TIMEOUT_SECONDS,
+            "name": "studio-web",
+        },
+    }
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -265,6 +295,7 @@ MIDDLEWARE = [
     "studio.request_log.RefusalLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.request_connections.PoolLimitMiddleware",  # no pooled connection free in time: 503
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
