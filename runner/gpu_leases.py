@@ -105,7 +105,9 @@ def release(step_id: int) -> int:
 def release_on_end(sender, step: StepRun, **kwargs) -> None:
     """`step_status_changed` receiver: a step that left Preparing/Running holds no GPU any more
     (connected in `runner.apps`; it runs inside the transition's transaction)."""
-    if step.status not in STEP_ACTIVE:
+    # A step's GPU ids are written with its leases, in the claim's transaction: a step that took
+    # none holds none (a statement saved at every step end; drop_stale sweeps any left behind).
+    if step.status not in STEP_ACTIVE and step.gpu_ids:
         release(step.pk)
 
 

@@ -311,11 +311,13 @@ def advance_job(
                         claimed = take_slot(full)
                     except Later:
                         claimed = None  # its message takes it when a slot frees up
+                # Sent to its compute's queue by the name loaded here (no lookup per message).
+                queue_of = {"compute": full.compute.name}
                 if claimed is not None:
                     taken.append(claimed)
-                    send = partial(messages.run_step, full.pk, delay_ms=HANDOFF_FALLBACK_MS)
+                    send = partial(messages.run_step, full.pk, delay_ms=HANDOFF_FALLBACK_MS, **queue_of)
                 else:
-                    send = partial(messages.run_step, full.pk)
+                    send = partial(messages.run_step, full.pk, **queue_of)
                 queued.append(full.pk)
                 transaction.on_commit(send)
             work.flush()

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 EVERY = "every"
 NAMED = "named"
 REACHABLE = "reachable"
+# How many jobs `serves_job` remembers as served (oldest forgotten first).
+JOBS_SERVED_KEPT = 1000
 
 
 class ServingError(Exception):
@@ -65,6 +67,7 @@ class Serving:
     requested: tuple[str, ...] = ()
     names: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _jobs_served: dict[int, None] = field(default_factory=dict, repr=False, compare=False)
 
     def serves(self, compute: Compute | None) -> bool:
         """Whether a step of `compute` may run in this process."""
@@ -105,9 +108,17 @@ class Serving:
         the job's next step itself, without the broker's round trip)."""
         if self.mode == EVERY:
             return True
+        with self.lock:
+            if job_id in self._jobs_served:
+                return True  # a job's steps never change computes, and served names only grow
         wanted = set(StepRun.objects.filter(job_id=job_id).values_list("compute__name", flat=True).distinct())
         with self.lock:
-            return wanted <= self.names
+            served = wanted <= self.names
+            if served:
+                self._jobs_served[job_id] = None
+                while len(self._jobs_served) > JOBS_SERVED_KEPT:
+                    self._jobs_served.pop(next(iter(self._jobs_served)))
+            return served
 
     def _named(self) -> list[str]:
         computes = {c.name: c for c in Compute.objects.filter(name__in=self.requested)}

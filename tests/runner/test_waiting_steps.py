@@ -10,11 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from runner import actors, messages, reconciler, slots, step_runner
+from runner import actors, messages, reconciler, serving, slots, step_runner
 from runner.choices import StepStatus
-from runner.models import StepRun
+from runner.models import GpuLease, StepRun
 from runner.queues import step_queue
 from runner.scheduler import advance_job
+from studio.models import Compute
 from tests.runner.jobs import PIPELINES, submit_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -144,3 +145,46 @@ def test_the_reconciler_wakes_a_long_queued_step_without_a_second_message_chain(
     assert reconciler.reconcile()["requeued"] == 1
 
     assert [list(message.args) for message in sent_on(QUEUE)] == [[waiting.pk, messages.WAKE_UP]]
+
+
+def test_a_step_end_on_a_chain_asks_no_needless_questions(one_slot):
+    # Its fallback message goes to the queue of the compute the pass loaded (no lookup), and a
+    # step that held no GPU deletes no leases.
+    job = submit_file(PIPELINES / "three_steps" / "pipeline.yml", default_compute="azureml:local")
+    advance_job(job.pk)
+    running = slots.claim(job.steps.get(name="a").pk)
+    lease_table = GpuLease._meta.db_table
+    dramatiq.get_broker().flush(f"{QUEUE}.DQ")
+
+    step_runner._handoff.steps = []
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            step_runner.finish(running, StepStatus.COMPLETED, exit_code=0, outputs={})
+        taken = step_runner._handoff.steps
+    finally:
+        step_runner._handoff.steps = None
+
+    assert [step.name for step in taken] == ["b"]
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert not [sql for sql in statements if lease_table in sql]
+    compute_name_of_step = (
+        f'SELECT "{Compute._meta.db_table}"."name" AS "compute__name" FROM "{StepRun._meta.db_table}"'
+    )
+    assert not [sql for sql in statements if sql.startswith(compute_name_of_step)]  # queue_of_step
+    (fallback,) = sent_on(f"{QUEUE}.DQ")
+    assert list(fallback.args) == [taken[0].pk]
+
+
+def test_a_job_served_here_is_looked_up_once(computes, library):
+    named = serving.Serving(mode=serving.NAMED, requested=("local",))
+    named.refresh()
+    job = submit_file(PIPELINES / "three_steps" / "pipeline.yml", default_compute="azureml:local")
+
+    with CaptureQueriesContext(connection) as first:
+        assert named.serves_job(job.pk)
+    with CaptureQueriesContext(connection) as again:
+        assert named.serves_job(job.pk)
+
+    assert len(first.captured_queries) == 1 and len(again.captured_queries) == 0
+    elsewhere = serving.Serving(mode=serving.NAMED, requested=())
+    assert not elsewhere.serves_job(job.pk)  # not served: asked again next time
