@@ -7,8 +7,8 @@ an API token publishes a one-step endpoint (the library's `run_command` with a `
 parameter, on `local`) and makes an endpoint key. Then `studio serve` (the web server alone, no
 worker: the calls create jobs that nothing runs, so what is timed is job creation only) serves
 the same home and database, with `STUDIO_ENDPOINT_RATE_LIMIT=off`, with each count of web
-processes asked for (`--web-workers 1,2`; `default`: serve's own, STUDIO_WEB_WORKERS or 1; SQLite
-runs one only, several need Redis). N client threads (8), each
+processes asked for (`--web-workers 1,2`; `default`: serve's own, STUDIO_WEB_WORKERS, min(4,
+CPUs) with Redis; SQLite runs one only, several need Redis). N client threads (8), each
 with its own keep-alive session, call `POST /api/v1/endpoints/<name>/runs` with a
 `ParameterAssignments` body back to back for `--seconds` (after a short warm-up); every call must
 answer 201. Goal: at least 100 invocations/s on PostgreSQL.
@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         default=[None],
         metavar="default|N[,N]",
         help="web processes of `studio serve`, one load per count (default: serve's own, "
-        "STUDIO_WEB_WORKERS or 1; SQLite runs 1 only); e.g. 1,2 side by side",
+        "STUDIO_WEB_WORKERS, min(4, CPUs) with Redis; SQLite runs 1 only); e.g. 1,2 side by side",
     )
     parser.add_argument("--keep", action="store_true", help="keep the throwaway STUDIO_HOMEs")
     args = parser.parse_args(argv)

@@ -297,7 +297,8 @@ def register(verbs) -> None:
     serve.add_argument(
         "--workers",
         type=int,
-        help="web processes sharing the port (default STUDIO_WEB_WORKERS, 1; more than 1 needs REDIS_URL)",
+        help="web processes sharing the port (default STUDIO_WEB_WORKERS: min(4, CPUs) with "
+        "REDIS_URL, else 1; more than 1 needs REDIS_URL)",
     )
     serve.set_defaults(run=run_serve)
 

@@ -8,6 +8,7 @@ a `SettingError` naming the variable.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from pathlib import Path
 from urllib.parse import urlparse
@@ -159,11 +160,12 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-# Web processes of `studio serve` (uvicorn workers sharing the socket); several need REDIS_URL.
-# One by default: under ASGI each request runs in a thread of its own, so a persistent database
-# connection is never reused and lingers until collected (80 open at 50 requests/s on
-# PostgreSQL), and several processes reach PostgreSQL's 100 connections (bench/README.md).
-STUDIO_WEB_WORKERS = envint("STUDIO_WEB_WORKERS", 1, minimum=1, maximum=64)
+# Web processes of `studio serve` (uvicorn workers sharing the socket). Several need Redis (the
+# channel layer and the broker are then shared), so without REDIS_URL the default is one. Each
+# holds at most STUDIO_DB_POOL_MAX_SIZE PostgreSQL connections; 2 processes on 2 shared CPUs
+# created 8-28 % more jobs/s than 1 (bench/README.md, endpoint invocations).
+_cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+STUDIO_WEB_WORKERS = envint("STUDIO_WEB_WORKERS", min(4, _cpus) if REDIS_URL else 1, minimum=1, maximum=64)
 STUDIO_WORKER_THREADS = envint("STUDIO_WORKER_THREADS", 2, minimum=1, maximum=64)
 # Each running step holds one of these threads for as long as it runs.
 STUDIO_STEP_THREADS = envint("STUDIO_STEP_THREADS", 8, minimum=1, maximum=256)
