@@ -566,7 +566,8 @@ def complete_attempt(
                     spec.output_assets,
                     prepared_outputs,
                     log.note,
-                    user=step.job.created_by,
+                    # Only a step that registers assets loads its job's user (a query).
+                    user=step.job.created_by if spec.output_assets else None,
                 ).items():
                     outputs[port]["asset"] = asset
             except (OutputError, DestinationError) as error:
