@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from runner import fairness, gpu_leases, messages
@@ -25,11 +26,16 @@ from studio.models import Compute
 class Later(Exception):
     """Raised when a step cannot take a slot yet (its compute is full or draining, its GPUs are busy,
     its user is at their quota, or a step ahead of it comes first). `compute`: the name of the
-    step's compute when known (its message goes back to that compute's queue)."""
+    step's compute when known (its message goes back to that compute's queue). `handed_over`: the
+    compute is full and steps of the step's own job hold slots of it: the one of them that ends
+    first hands its slot over to the job's next waiting step (`scheduler._take_waiting`), or wakes
+    the compute's first waiting step (`wake_next`), so the message need only come back late, in
+    case both are lost."""
 
-    def __init__(self, reason: str, *, compute: str | None = None) -> None:
+    def __init__(self, reason: str, *, compute: str | None = None, handed_over: bool = False) -> None:
         super().__init__(reason)
         self.compute = compute
+        self.handed_over = handed_over
 
 
 def look(step_id: int) -> bool:
@@ -39,15 +45,20 @@ def look(step_id: int) -> bool:
     transaction (SQLite's one write lock). The locked check of `claim` decides; a stale read
     costs one more wait at most."""
     waiting = StepRun.objects.filter(pk=step_id, status=StepStatus.QUEUED)
-    columns = ("compute_id", "compute__name", "compute__max_concurrent_steps", "job__status")
+    columns = ("compute_id", "compute__name", "compute__max_concurrent_steps", "job_id", "job__status")
     row = waiting.values_list(*columns).first()
     if row is None:
         return False
-    compute_id, name, limit, job_status = row
+    compute_id, name, limit, job_id, job_status = row
     if job_status != JobStatus.CANCEL_REQUESTED and limit is not None:
-        running = StepRun.objects.filter(compute_id=compute_id, status__in=STEP_ACTIVE).count()
-        if running >= limit:
-            raise Later(f"its compute runs {running} steps, its limit", compute=name)
+        active = StepRun.objects.filter(compute_id=compute_id, status__in=STEP_ACTIVE)
+        counts = active.aggregate(running=Count("pk"), own=Count("pk", filter=Q(job_id=job_id)))
+        if counts["running"] >= limit:
+            raise Later(
+                f"its compute runs {counts['running']} steps, its limit",
+                compute=name,
+                handed_over=counts["own"] > 0,
+            )
     return True
 
 
