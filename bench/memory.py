@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         report.row("studio up just started", started, "MiB")
         report.row("studio up idle (after a warm-up job)", idle, "MiB")
 
-        name = submit(session, server.url, job_document(1, "sleep 6", steps=args.running))
+        name = submit(session, server.url, job_document(1, "sleep 20", steps=args.running))
         peak, children, seen = 0.0, 0.0, 0
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
