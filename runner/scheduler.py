@@ -22,8 +22,6 @@ from runner.slots import Later, take_slot
 
 logger = logging.getLogger(__name__)
 
-# A step the finishing step thread takes itself still gets its message, this much later.
-HANDOFF_FALLBACK_MS = 2000
 # Names in one `IN (...)` of a query: far below any database's limit on parameters.
 NAMES_PER_QUERY = 500
 
@@ -235,7 +233,9 @@ def advance_job(
 
     `take_one`: the caller (a step thread that just finished a step) runs the first step queued
     itself: it is claimed (Queued -> Preparing) in this same transaction and appended to `taken`
-    when its compute has a free slot, and its message is sent delayed, as the fallback.
+    when its compute has a free slot. It gets no message: claimed, it is that thread's to run, and
+    if the thread dies first the reconciler finds the claim's heartbeat stale and retries it (a
+    message would only find it claimed: a Redis round trip a step for nothing).
     `job`: the job's row, already locked by the caller's transaction (loaded without its spec).
     """
     queued: list[int] = []
@@ -311,15 +311,11 @@ def advance_job(
                         claimed = take_slot(full)
                     except Later:
                         claimed = None  # its message takes it when a slot frees up
-                # Sent to its compute's queue by the name loaded here (no lookup per message).
-                queue_of = {"compute": full.compute.name}
+                queued.append(full.pk)
                 if claimed is not None:
                     taken.append(claimed)
-                    send = partial(messages.run_step, full.pk, delay_ms=HANDOFF_FALLBACK_MS, **queue_of)
-                else:
-                    send = partial(messages.run_step, full.pk, **queue_of)
-                queued.append(full.pk)
-                transaction.on_commit(send)
+                else:  # to its compute's queue by the name loaded here (no lookup per message)
+                    transaction.on_commit(partial(messages.run_step, full.pk, compute=full.compute.name))
             work.flush()
             if take_one and not queued and taken is not None:
                 claimed = _take_waiting(work)

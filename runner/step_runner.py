@@ -451,8 +451,8 @@ def run_and_follow(step_id: int) -> None:
 
     The step thread that just finished is free: the scheduler pass that ends the step claims the
     next step of the chain for it (`_advance_now`), which saves the broker's round trip. That
-    step still has its message (sent with a delay, `scheduler.HANDOFF_FALLBACK_MS`), which finds
-    it claimed and does nothing: only one of them ever runs it.
+    step gets no message of its own: a thread that dies before running it leaves a claim whose
+    heartbeat goes stale, which the reconciler retries.
     """
     current: int | StepRun | None = step_id
     while current is not None:

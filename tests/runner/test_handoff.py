@@ -43,7 +43,7 @@ def test_ending_a_step_claims_the_next_for_the_same_thread(running_a):
     assert b.status == StepStatus.PREPARING and b.attempt == 1
     assert b.worker_id == step_runner.WORKER_ID and b.queued_at and b.heartbeat_at
     assert taken[0].compute.name == "local" and taken[0].environment_id == b.environment_id
-    # Its message, the fallback, finds it claimed and does nothing.
+    # A message for it (a duplicate, or the reconciler's) finds it claimed and does nothing.
     assert slots.claim(b.pk) is None
     frames = [(f["type"], f.get("step"), f.get("status")) for f in reading.events_after(b.job_id, 0)]
     assert frames[-3:] == [
