@@ -80,7 +80,7 @@ rules: $(PY_STAMP)
 # Every bench script writes its rows to bench/results/<script>.json (bench/report.py) and also runs
 # alone. `make bench` runs them all, one after the other (one that fails does not stop the rest,
 # each says how long it took), then bench/report.py merges them into bench/results/latest.json and
-# prints one table; it exits 1 after the table when a script failed. About 35 minutes on an idle
+# prints one table; it exits 1 after the table when a script failed. About 16 minutes on an idle
 # 2-CPU machine (bench/README.md). Arguments per script: BENCH_ARGS_<script>, e.g.
 #   make bench BENCH_SCRIPTS="step_overhead fan_out" BENCH_ARGS_fan_out="--sizes 10,100"
 BENCH_SCRIPTS ?= step_overhead designer_scale event_latency log_flood big_job \
