@@ -48,6 +48,36 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def superuser_token(env: dict[str, str]) -> str:
+    """An API token of 'boss', a superuser created in this Studio's database."""
+    output = manage(
+        env,
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model\n"
+        "from studio.models import ApiToken\n"
+        "user = get_user_model().objects.create_superuser('boss', 'b@example.com', 'pw-for-the-boss-1')\n"
+        "print('TOKEN', ApiToken.issue(user, name='tests')[1])\n",
+    )
+    return output.split("TOKEN ", 1)[1].split()[0]
+
+
+# A one-step pipeline of the library's run_command on `docker` (an endpoint's or a job's).
+ECHO_PIPELINE = """\
+type: pipeline
+display_name: echo
+settings:
+  default_compute: azureml:docker
+inputs:
+  script: "true"
+jobs:
+  only:
+    component: azureml:run_command:1
+    inputs:
+      script: ${{parent.inputs.script}}
+"""
+
+
 def docker_client():
     import docker
 

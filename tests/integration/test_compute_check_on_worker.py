@@ -12,7 +12,13 @@ import time
 import pytest
 import requests
 
-from tests.integration.production import STUDIO_BIN, Studio, Worker, manage, production_studio
+from tests.integration.production import (
+    STUDIO_BIN,
+    Studio,
+    Worker,
+    production_studio,
+    superuser_token,
+)
 from tests.servers import REPO_ROOT, free_port, wait_for_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.docker]
@@ -67,16 +73,7 @@ def server(studio):
             stderr=subprocess.STDOUT,
         )
     wait_for_port(port, process=process, timeout=60)
-    token = manage(
-        studio.env,
-        "shell",
-        "-c",
-        "from django.contrib.auth import get_user_model\n"
-        "from studio.models import ApiToken\n"
-        "user = get_user_model().objects.create_superuser('boss', 'b@example.com', 'pw-for-the-boss-1')\n"
-        "print('TOKEN', ApiToken.issue(user, name='tests')[1])\n",
-    )
-    yield f"http://127.0.0.1:{port}", token.split("TOKEN ", 1)[1].split()[0]
+    yield f"http://127.0.0.1:{port}", superuser_token(studio.env)
     process.send_signal(signal.SIGINT)
     process.wait(timeout=30)
 

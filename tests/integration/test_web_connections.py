@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from config.request_connections import DETAIL
-from tests.integration.production import STUDIO_BIN, manage, production_studio
+from tests.integration.production import ECHO_PIPELINE, STUDIO_BIN, production_studio, superuser_token
 from tests.servers import REPO_ROOT, free_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -30,19 +30,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 CLIENTS = 16
 POOL_MAX = 3
 WEB_PROCESSES = 2
-PIPELINE = """\
-type: pipeline
-display_name: echo
-settings:
-  default_compute: azureml:docker
-inputs:
-  script: "true"
-jobs:
-  only:
-    component: azureml:run_command:1
-    inputs:
-      script: ${{parent.inputs.script}}
-"""
+PIPELINE = ECHO_PIPELINE
 
 
 @pytest.fixture(scope="module")
@@ -53,16 +41,7 @@ def studio(postgres_url, redis_url):
 
 @pytest.fixture(scope="module")
 def token(studio):
-    output = manage(
-        studio.env,
-        "shell",
-        "-c",
-        "from django.contrib.auth import get_user_model\n"
-        "from studio.models import ApiToken\n"
-        "user = get_user_model().objects.create_superuser('boss', 'b@example.com', 'pw-for-the-boss-1')\n"
-        "print('TOKEN', ApiToken.issue(user, name='tests')[1])\n",
-    )
-    return output.split("TOKEN ", 1)[1].split()[0]
+    return superuser_token(studio.env)
 
 
 class Server:

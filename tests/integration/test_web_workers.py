@@ -14,24 +14,18 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.integration.production import STUDIO_BIN, Studio, manage, production_studio
+from tests.integration.production import (
+    ECHO_PIPELINE,
+    STUDIO_BIN,
+    Studio,
+    production_studio,
+    superuser_token,
+)
 from tests.servers import REPO_ROOT, free_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
-PIPELINE = """\
-type: pipeline
-display_name: echo
-settings:
-  default_compute: azureml:docker
-inputs:
-  script: "true"
-jobs:
-  only:
-    component: azureml:run_command:1
-    inputs:
-      script: ${{parent.inputs.script}}
-"""
+PIPELINE = ECHO_PIPELINE
 
 
 def children(pid: int) -> list[int]:
@@ -127,16 +121,7 @@ def studio(postgres_url, redis_url):
 
 @pytest.fixture(scope="module")
 def token(studio):
-    output = manage(
-        studio.env,
-        "shell",
-        "-c",
-        "from django.contrib.auth import get_user_model\n"
-        "from studio.models import ApiToken\n"
-        "user = get_user_model().objects.create_superuser('boss', 'b@example.com', 'pw-for-the-boss-1')\n"
-        "print('TOKEN', ApiToken.issue(user, name='tests')[1])\n",
-    )
-    return output.split("TOKEN ", 1)[1].split()[0]
+    return superuser_token(studio.env)
 
 
 def test_two_web_processes_serve_and_sigterm_stops_them(studio, token):
