@@ -419,6 +419,7 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         job = get_object_or_404(row_queryset(), name=name)
         check_can_change(request.user, job, f"cancel job {job.name}")
         if not request_cancel(job, user=request.user):
+            job.refresh_from_db(fields=["status"])  # it ended since it was loaded: say how
             return Response(
                 {"detail": f"{job.name} already ended ({job.status})", "errors": {}},
                 status=status.HTTP_409_CONFLICT,

@@ -79,6 +79,31 @@ def _started(step: dict) -> float | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else None
 
 
+# A job's events are stored just after the commit that changes its status: a client that saw
+# the status may ask for the events a moment before its event is there.
+EVENT_SETTLE_SECONDS = 5
+DUPLICATE_WATCH_SECONDS = 0.5
+
+
+def _terminal_events(session: requests.Session, base: str, job: str) -> list[str]:
+    """The job's terminal job events, once the first is stored (and a moment later, so that a
+    second one would be seen too); none within EVENT_SETTLE_SECONDS: the empty list."""
+
+    def read() -> list[str]:
+        events = session.get(f"{base}/api/v1/jobs/{job}/events/", timeout=60).json()
+        return [e["status"] for e in events["events"] if e["type"] == "job" and e.get("status") in TERMINAL]
+
+    deadline = time.monotonic() + EVENT_SETTLE_SECONDS
+    found = read()
+    while not found and time.monotonic() < deadline:
+        time.sleep(0.1)
+        found = read()
+    if found:
+        time.sleep(DUPLICATE_WATCH_SECONDS)
+        found = read()
+    return found
+
+
 def _one(session: requests.Session, base: str, rng: random.Random) -> Storm:
     storm = Storm(shape=rng.choice(["short", "chain"]), delay=rng.uniform(0, MAX_DELAY))
     try:
@@ -99,10 +124,7 @@ def _one(session: requests.Session, base: str, rng: random.Random) -> Storm:
             time.sleep(0.25)
         storm.final = session.get(f"{base}/api/v1/jobs/{storm.job}/", timeout=60).json()
         storm.steps = storm.final["steps"]
-        events = session.get(f"{base}/api/v1/jobs/{storm.job}/events/", timeout=60).json()
-        storm.terminal_events = [
-            e["status"] for e in events["events"] if e["type"] == "job" and e.get("status") in TERMINAL
-        ]
+        storm.terminal_events = _terminal_events(session, base, storm.job)
     except Exception as error:
         storm.error = f"{type(error).__name__}: {error}"
     return storm
