@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
+import requests
 
 from tests.servers import REPO_ROOT
 
@@ -46,6 +47,14 @@ def manage(env: dict[str, str], *args: str) -> str:
         f"studio manage {' '.join(args)[:80]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     )
     return result.stdout
+
+
+def healthz_answers(url: str) -> bool:
+    """Whether the Studio at `url` answers /healthz with 200 now."""
+    try:
+        return requests.get(f"{url}/healthz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def superuser_token(env: dict[str, str]) -> str:

@@ -22,7 +22,13 @@ import pytest
 import requests
 
 from config.request_connections import DETAIL
-from tests.integration.production import ECHO_PIPELINE, STUDIO_BIN, production_studio, superuser_token
+from tests.integration.production import (
+    ECHO_PIPELINE,
+    STUDIO_BIN,
+    healthz_answers,
+    production_studio,
+    superuser_token,
+)
 from tests.servers import REPO_ROOT, free_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -67,10 +73,7 @@ class Server:
             time.sleep(0.1)
 
     def _answers(self) -> bool:
-        try:
-            return requests.get(f"{self.url}/healthz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
+        return healthz_answers(self.url)
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")

@@ -18,6 +18,7 @@ from tests.integration.production import (
     ECHO_PIPELINE,
     STUDIO_BIN,
     Studio,
+    healthz_answers,
     production_studio,
     superuser_token,
 )
@@ -93,10 +94,7 @@ class Serve:
         return len(self.workers) == 2
 
     def _answers(self) -> bool:
-        try:
-            return requests.get(f"{self.url}/healthz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
+        return healthz_answers(self.url)
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
